@@ -1,0 +1,97 @@
+/** Stable machine-readable codes carried by every isocache error. */
+export type CacheErrorCode =
+  | "E_CACHE"
+  | "E_CONFIG"
+  | "E_BACKEND"
+  | "E_RATE_LIMIT"
+  | "E_CIRCUIT_OPEN"
+  | "E_LOCKED"
+  | "E_TRANSACTION"
+  | "E_VALUE";
+
+/** Options accepted by every isocache error constructor. */
+export interface CacheErrorOptions {
+  /** The underlying error, kept as `cause`. */
+  cause?: unknown;
+}
+
+const BRAND = Symbol.for("isocache.error");
+
+/**
+ * Base class of every error isocache throws; carries a string `code`.
+ * Use `CacheError.is(err)` to check across realms and duplicated bundles.
+ */
+export class CacheError extends Error {
+  /** Machine-readable code such as `E_CONFIG`. */
+  readonly code: CacheErrorCode;
+
+  constructor(message: string, code: CacheErrorCode = "E_CACHE", options?: CacheErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** True for any isocache error, even one created by another copy of the library. */
+  static is(value: unknown): value is CacheError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** A setup option, URL, duration, key template or strategy option is invalid. */
+export class CacheConfigError extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_CONFIG", options);
+  }
+}
+
+/** A backend call failed or timed out while `suppress: false`. */
+export class CacheBackendError extends CacheError {
+  /** Name of the backend that failed, such as `memory` or `redis`. */
+  readonly backend: string;
+
+  constructor(backend: string, message: string, options?: CacheErrorOptions) {
+    super(message, "E_BACKEND", options);
+    this.backend = backend;
+  }
+}
+
+/** A rate-limited function was called more often than its limit allows. */
+export class RateLimitError extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_RATE_LIMIT", options);
+  }
+}
+
+/** A circuit breaker is open: calls are refused until its TTL ends. */
+export class CircuitBreakerOpen extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_CIRCUIT_OPEN", options);
+  }
+}
+
+/** A lock could not be obtained (held by another caller, or not within the wait). */
+export class LockedError extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_LOCKED", options);
+  }
+}
+
+/** A transaction failed to commit or was used after it ended. */
+export class TransactionError extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_TRANSACTION", options);
+  }
+}
+
+/** Formats a message the way every isocache error reads: `[isocache] [scope] problem: remedy`. */
+export function errorMessage(scope: string | undefined, problem: string, remedy: string): string {
+  return `[isocache]${scope ? ` [${scope}]` : ""} ${problem}: ${remedy}`;
+}
+
+/** A stored value has the wrong type for the command (for example `incr` on a non-number). */
+export class CacheValueError extends CacheError {
+  constructor(message: string, options?: CacheErrorOptions) {
+    super(message, "E_VALUE", options);
+  }
+}

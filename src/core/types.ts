@@ -1,0 +1,71 @@
+/**
+ * What a backend can do natively. The core reads these flags once at setup and emulates
+ * whatever is missing (expiry through the stored envelope, counters and locks through
+ * read-modify-write).
+ */
+export interface BackendCapabilities {
+  /** The backend expires keys by itself. */
+  readonly nativeTtl: boolean;
+  /** Smallest TTL the backend accepts natively, in milliseconds (Workers KV: 60000); 0 = any. */
+  readonly minTtlMs: number;
+  /** Longest key in UTF-8 bytes; 0 = unlimited. */
+  readonly maxKeyBytes: number;
+  /** `incr`, `setLock`/`unlock` and `set` with `exist` are atomic across processes. */
+  readonly atomic: boolean;
+  /** `strong`: a write is visible to the next read everywhere; `eventual`: maybe later. */
+  readonly consistency: "strong" | "eventual";
+}
+
+/** Options of `Backend.set`. */
+export interface BackendSetOptions {
+  /** Time to live in milliseconds; absent = no expiry. */
+  ttl?: number | undefined;
+  /** `false`: store only if absent; `true`: store only if present; absent: always. */
+  exist?: boolean | undefined;
+}
+
+/**
+ * The storage port every backend implements. Keys are final (prefixes already applied), values
+ * are opaque strings built by the core. A miss is `undefined`. Durations are milliseconds.
+ * Connections open lazily on first use, never in the constructor.
+ */
+export interface Backend {
+  /** Backend name, equal to its file name (`memory`, `redis`, `upstash`, ...). */
+  readonly name: string;
+  /** What the backend does natively. */
+  readonly capabilities: BackendCapabilities;
+
+  /** Opens connections; the core calls it once before the first command, even when concurrent. */
+  init?(): Promise<void>;
+  /** Releases connections and timers. */
+  close?(): Promise<void>;
+
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, options?: BackendSetOptions): Promise<boolean>;
+  delete(key: string): Promise<boolean>;
+  exists(key: string): Promise<boolean>;
+  /** Every key matching a Redis glob (`*`, `?`, `[ab]`, `\\x` escapes). */
+  scan(pattern: string): AsyncIterable<string>;
+  /** Adds `by` to an integer stored as decimal text; creates it with `ttl` when missing. Throws on a non-integer. */
+  incr(key: string, by: number, ttl?: number): Promise<number>;
+  /** Sets a TTL in milliseconds on an existing key; `false` when missing. */
+  expire(key: string, ttl: number): Promise<boolean>;
+  /** Milliseconds left, `-1` without expiry, `-2` when missing. */
+  getExpire(key: string): Promise<number>;
+  /** Removes every key of this backend. */
+  clear(): Promise<void>;
+  /** Number of keys held (expired ones may be counted until purged). */
+  count(): Promise<number>;
+  ping(message?: string): Promise<string>;
+
+  /** Optional batch read; the core loops over `get` when absent. */
+  getMany?(keys: readonly string[]): Promise<(string | undefined)[]>;
+  /** Optional batch write; the core loops over `set` when absent. */
+  setMany?(entries: readonly (readonly [string, string])[], ttl?: number): Promise<void>;
+  /** Optional batch delete; the core loops over `delete` when absent. */
+  deleteMany?(keys: readonly string[]): Promise<number>;
+  /** Optional atomic lock: store `token` only if absent. The core uses `set(..., { exist: false })` when absent. */
+  setLock?(key: string, token: string, ttl: number): Promise<boolean>;
+  /** Optional atomic compare-and-delete; the core emulates it with get + delete when absent. */
+  unlock?(key: string, token: string): Promise<boolean>;
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from "tsup";
+
+// One build with code splitting: the core and the error classes exist once across all entries,
+// so `instanceof` holds whichever runtime entry or subpath a program imports.
+export default defineConfig({
+  entry: {
+    "runtimes/node": "runtimes/node.ts",
+    "runtimes/bun": "runtimes/bun.ts",
+    "runtimes/deno": "runtimes/deno.ts",
+    "runtimes/workerd": "runtimes/workerd.ts",
+    "runtimes/browser": "runtimes/browser.ts",
+    "runtimes/default": "runtimes/default.ts",
+  },
+  format: ["esm"],
+  target: "es2022",
+  platform: "neutral",
+  splitting: true,
+  treeshake: true,
+  dts: true,
+  clean: true,
+  sourcemap: false,
+  minify: false,
+  outDir: "dist",
+  external: [/^node:/],
+});
