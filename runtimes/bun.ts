@@ -1,0 +1,24 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { CacheCore, type CacheOptions } from "../src/core/cache";
+import { definePlatform } from "./_entry";
+
+export * from "../src/index";
+
+/** Which runtime entry the package resolved to: `"bun"` here. */
+export const runtime = "bun";
+
+const platform = definePlatform(runtime, () => new AsyncLocalStorage());
+
+/**
+ * An async cache over one or more backends, wired for Bun.
+ * @example
+ * const users = new Cache().setup("mem://?size=1000");
+ */
+export class Cache extends CacheCore {
+  constructor(options?: CacheOptions) {
+    super(platform, options);
+  }
+}
+
+/** The default cache; it uses `mem://` until `setup` says otherwise. */
+export const cache: Cache = new Cache();

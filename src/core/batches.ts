@@ -1,0 +1,151 @@
+import type { Router } from "./router";
+import type { Route } from "./route";
+import type { Clock } from "./clock";
+import type { StatsCounter } from "../features/stats";
+import { encodeRecord } from "./envelope";
+import { assertKey, assertKeys } from "./keys";
+import { MISS, decodeValue, writeValue } from "./records";
+
+const SCAN_BATCH = 100;
+
+/** Commands over many keys, split by route and sent as batches where the backend has them. */
+export class CacheBatches {
+  readonly #router: Router;
+  readonly #clock: Clock;
+  readonly #stats: StatsCounter;
+
+  constructor(router: Router, clock: Clock, stats: StatsCounter) {
+    this.#router = router;
+    this.#clock = clock;
+    this.#stats = stats;
+  }
+
+  async getMany<T>(keys: readonly string[], defaultValue: T | undefined): Promise<(T | undefined)[]> {
+    assertKeys(keys);
+    const out = new Array<T | undefined>(keys.length).fill(defaultValue);
+    const groups = this.#router.group(keys);
+    await Promise.all(
+      [...groups].map(async ([route, indexes]) => {
+        const own = indexes.map((index) => keys[index] as string);
+        const values = await route.run("getMany", own[0], [own, defaultValue], () => this.#readMany(route, own));
+        for (let at = 0; at < indexes.length; at++) {
+          const value = values[at];
+          if (value === MISS) this.#stats.misses++;
+          else {
+            this.#stats.hits++;
+            out[indexes[at] as number] = value as T;
+          }
+        }
+      }),
+    );
+    return out;
+  }
+
+  async #readMany(route: Route, keys: readonly string[]): Promise<unknown[]> {
+    const texts = await route.call("getMany", keys[0], [] as (string | undefined)[], (backend) =>
+      backend.getMany !== undefined ? backend.getMany(keys) : Promise.all(keys.map((key) => backend.get(key))),
+    );
+    return Promise.all(
+      keys.map((key, at) => {
+        const text = texts[at];
+        return text === undefined ? MISS : decodeValue(route, this.#clock, key, text);
+      }),
+    );
+  }
+
+  async setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, ttl: number | undefined): Promise<void> {
+    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries) ? entries : Object.entries(entries);
+    for (const entry of list) assertKey(entry[0]);
+    const groups = this.#router.group(list.map((entry) => entry[0]));
+    await Promise.all(
+      [...groups].map(([route, indexes]) => {
+        const own = indexes.map((index) => list[index] as readonly [string, unknown]);
+        return route.run("setMany", own[0]?.[0], [own, ttl], () => this.#writeMany(route, own, ttl));
+      }),
+    );
+  }
+
+  async #writeMany(route: Route, entries: readonly (readonly [string, unknown])[], ttl: number | undefined): Promise<void> {
+    const backend = route.backend;
+    if (backend.setMany === undefined || (ttl !== undefined && route.needsEnvelopeExpiry(ttl))) {
+      await Promise.all(entries.map(([key, value]) => writeValue(route, this.#clock, key, value, ttl, undefined, undefined)));
+      return;
+    }
+    const texts = await Promise.all(
+      entries.map(async ([key, value]) => [key, await encodeRecord(route.codec, key, value, undefined, undefined)] as const),
+    );
+    await route.call("setMany", entries[0]?.[0], undefined, async (target) => {
+      await target.setMany?.(texts, route.nativeTtl(ttl));
+    });
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    assertKeys(keys);
+    const groups = this.#router.group(keys);
+    const counts = await Promise.all(
+      [...groups].map(([route, indexes]) => {
+        const own = indexes.map((index) => keys[index] as string);
+        return route.run("deleteMany", own[0], [own], () => this.#deleteOwn(route, own));
+      }),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  #deleteOwn(route: Route, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    return route.call("deleteMany", keys[0], 0, async (backend) => {
+      if (backend.deleteMany !== undefined) return backend.deleteMany(keys);
+      const results = await Promise.all(keys.map((key) => backend.delete(key)));
+      return results.filter(Boolean).length;
+    });
+  }
+
+  /** Keys matching `pattern` over every distinct backend, each key from the route that owns it. */
+  async *scan(pattern: string): AsyncGenerator<string> {
+    for (const route of this.#router.distinct()) {
+      for await (const batch of this.#scanRoute(route, pattern)) yield* batch;
+    }
+  }
+
+  async *#scanRoute(route: Route, pattern: string): AsyncGenerator<string[]> {
+    if (!route.enabled) return;
+    let batch: string[] = [];
+    try {
+      for await (const key of route.backend.scan(pattern)) {
+        if (this.#router.route(key).backend !== route.backend) continue;
+        batch.push(key);
+        if (batch.length >= SCAN_BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+    } catch (error) {
+      route.fail(error, "scan", pattern, undefined);
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  async *getMatch<T>(pattern: string): AsyncGenerator<[string, T]> {
+    for (const route of this.#router.distinct()) {
+      for await (const keys of this.#scanRoute(route, pattern)) {
+        const values = await this.#readMany(route, keys);
+        for (let at = 0; at < keys.length; at++) {
+          const value = values[at];
+          if (value !== MISS) yield [keys[at] as string, value as T];
+        }
+      }
+    }
+  }
+
+  async deleteMatch(pattern: string): Promise<number> {
+    let deleted = 0;
+    for (const route of this.#router.distinct()) {
+      const keys: string[] = [];
+      for await (const batch of this.#scanRoute(route, pattern)) keys.push(...batch);
+      for (let start = 0; start < keys.length; start += 500) {
+        deleted += await this.#deleteOwn(route, keys.slice(start, start + 500));
+      }
+    }
+    return deleted;
+  }
+}

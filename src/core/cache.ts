@@ -1,0 +1,323 @@
+import type { Backend } from "./types";
+import type { Clock } from "./clock";
+import type { ContextFactory } from "./context";
+import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
+import { systemClock } from "./clock";
+import { type Duration, toMilliseconds } from "./durations";
+import { CacheValueError, errorMessage } from "./errors";
+import { Route } from "./route";
+import { Router } from "./router";
+import { resolveSetup } from "./setup";
+import { SingleFlight } from "./single-flight";
+import { StatsCounter, type CacheStats } from "../features/stats";
+import { MISS, expiryOf, liveExists, readValue, setExpiry, writeValue } from "./records";
+import { assertKey, assertPattern } from "./keys";
+import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
+import { CacheBatches } from "./batches";
+
+/** What a runtime entry hands the core: its name, its context storage and the backends it serves. */
+export interface Platform {
+  readonly runtime: string;
+  readonly context: ContextFactory;
+  readonly schemes: Readonly<Record<string, SchemeFactory>>;
+  readonly adapters: readonly ObjectAdapter[];
+  /** The URL used when `setup` is never called. */
+  readonly defaultUrl: string;
+}
+
+/** Options of `new Cache()`. */
+export interface CacheOptions {
+  /** Time source for TTLs computed by the core; default `Date.now`. */
+  clock?: Clock;
+}
+
+/** Options of `set`. */
+export interface SetOptions {
+  /** Time to live: `"2h5m"`, `"500ms"` or milliseconds; default none. */
+  ttl?: Duration;
+  /** `false`: store only if absent; `true`: store only if present. */
+  exist?: boolean;
+  /** Tags to invalidate the key with later through `deleteTags`. */
+  tags?: readonly string[];
+}
+
+/** Options of `getOrSet`. */
+export interface GetOrSetOptions {
+  ttl?: Duration;
+  tags?: readonly string[];
+}
+
+/**
+ * An async cache over one or more backends routed by key prefix. Runtime entries export a
+ * subclass wired to their platform, so `new Cache()` works the same everywhere.
+ * @example
+ * const cache = new Cache().setup("mem://?size=1000");
+ * await cache.set("user:1", { name: "Ada" }, { ttl: "10m" });
+ */
+export class CacheCore {
+  /** Time source used for TTLs kept in records. */
+  readonly clock: Clock;
+  /** The platform this cache runs on. */
+  readonly platform: Platform;
+  readonly #router: Router;
+  readonly #flight = new SingleFlight();
+  readonly #stats = new StatsCounter();
+  readonly #locks: CacheLocks;
+  readonly #batches: CacheBatches;
+
+  constructor(platform: Platform, options: CacheOptions = {}) {
+    this.platform = platform;
+    this.clock = options.clock ?? systemClock;
+    this.#router = new Router(() => new Route(this.#resolve(platform.defaultUrl, {})));
+    this.#locks = new CacheLocks(this.#router);
+    this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);
+  }
+
+  /**
+   * Adds a backend: a URL (`"mem://?size=1000"`, `"redis://…"`), a `Backend` object, or a list of
+   * them as tiers. Without `prefix` it serves every key no prefixed backend claims.
+   * Throws `CacheConfigError` at once for a malformed URL, unknown scheme or bad option.
+   */
+  setup(target: SetupTarget, options?: SetupOptions): this {
+    this.#router.add(new Route(this.#resolve(target, options ?? {})));
+    return this;
+  }
+
+  #resolve(target: SetupTarget, options: SetupOptions) {
+    const { runtime, schemes, adapters } = this.platform;
+    return resolveSetup({ runtime, schemes, adapters, clock: this.clock }, target, options);
+  }
+
+  /** The backend that serves `key`. */
+  backendFor(key: string): Backend {
+    return this.#router.route(key).backend;
+  }
+
+  /** The value stored under `key`, else `defaultValue`. A stored `null` is a hit. */
+  async get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("get", key, [key, defaultValue], async () => {
+      const value = await readValue(route, this.clock, key);
+      if (value === MISS) {
+        this.#stats.misses++;
+        return defaultValue;
+      }
+      this.#stats.hits++;
+      return value as T;
+    });
+  }
+
+  /** Stores `value`; `true` when stored (see `exist`). Replaces both value and TTL. */
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    assertKey(key);
+    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("set", key, [key, value, options], () =>
+      writeValue(route, this.clock, key, value, ttl, options.tags, options.exist),
+    );
+  }
+
+  /** True when `key` holds a live value. */
+  async exists(key: string): Promise<boolean> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("exists", key, [key], () => liveExists(route, this.clock, key));
+  }
+
+  /** The cached value, or `factory`'s result stored with `ttl`; concurrent misses share one factory run. */
+  async getOrSet<T>(key: string, factory: () => T | Promise<T>, options: GetOrSetOptions = {}): Promise<T> {
+    assertKey(key);
+    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("getOrSet", key, [key, factory, options], async () => {
+      const cached = await readValue(route, this.clock, key);
+      if (cached !== MISS) {
+        this.#stats.hits++;
+        return cached as T;
+      }
+      this.#stats.misses++;
+      return this.#flight.run(key, async () => {
+        const value = await this.load(factory);
+        await writeValue(route, this.clock, key, value, ttl, options.tags, undefined);
+        return value;
+      });
+    });
+  }
+
+  /** Runs a loader and records its time and outcome in `stats()`. */
+  async load<T>(loader: () => T | Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      const value = await loader();
+      this.#stats.load(Date.now() - started, false);
+      return value;
+    } catch (error) {
+      this.#stats.load(Date.now() - started, true);
+      throw error;
+    }
+  }
+
+  /** Values of `keys` in order, `defaultValue` for each miss; keys may live on different backends. */
+  getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<(T | undefined)[]> {
+    return this.#batches.getMany(keys, defaultValue);
+  }
+
+  /** Stores many entries, given as `[key, value][]` or a record, with one TTL. */
+  setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, options: { ttl?: Duration } = {}): Promise<void> {
+    return this.#batches.setMany(entries, options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl"));
+  }
+
+  /** `[key, value]` pairs whose key matches a Redis glob (`*`, `?`, `[ab]`). */
+  getMatch<T = unknown>(pattern: string): AsyncIterable<[string, T]> {
+    assertPattern(pattern);
+    return this.#batches.getMatch<T>(pattern);
+  }
+
+  /** Keys matching a Redis glob (`*`, `?`, `[ab]`); every other character is literal. */
+  scan(pattern: string): AsyncIterable<string> {
+    assertPattern(pattern);
+    return this.#batches.scan(pattern);
+  }
+
+  /** Adds `by` (default 1) and returns the new number; a missing key counts from 0 and gets `ttl`. */
+  async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
+    assertKey(key);
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw new TypeError(errorMessage(undefined, `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`, "pass a number such as 1 or -1"));
+    }
+    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("incr", key, [key, by, options], async () => {
+      const native = route.codec.signer === undefined && Number.isInteger(by) && (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
+      if (native) {
+        try {
+          return await route.call("incr", key, by, (backend) => backend.incr(key, by, route.nativeTtl(ttl)));
+        } catch (error) {
+          if (!(error instanceof CacheValueError)) throw error;
+        }
+      }
+      return this.#locks.exclusive(key, () => this.#incrByRewrite(key, by, ttl));
+    });
+  }
+
+  /** `incr` for values a backend cannot add to natively: signed, fractional, or with a TTL in the record. */
+  async #incrByRewrite(key: string, by: number, ttl: number | undefined): Promise<number> {
+    const route = this.#router.route(key);
+    const current = await readValue(route, this.clock, key);
+    if (current === MISS) {
+      await writeValue(route, this.clock, key, by, ttl, undefined, undefined);
+      return by;
+    }
+    if (typeof current !== "number") {
+      throw new CacheValueError(
+        errorMessage(route.backend.name, `incr("${key}") found a ${typeof current}, not a number`, "delete the key or use another one for the counter"),
+      );
+    }
+    const left = await expiryOf(route, this.clock, key);
+    const next = current + by;
+    await writeValue(route, this.clock, key, next, left > 0 ? left : undefined, undefined, undefined);
+    return next;
+  }
+
+  /** Deletes `key`; `true` if it existed. */
+  async delete(key: string): Promise<boolean> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("delete", key, [key], () => route.call("delete", key, false, (backend) => backend.delete(key)));
+  }
+
+  /** Deletes `keys`; returns how many existed. */
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.#batches.deleteMany(keys);
+  }
+
+  /** Deletes every key matching a Redis glob; returns how many. */
+  deleteMatch(pattern: string): Promise<number> {
+    assertPattern(pattern);
+    return this.#batches.deleteMatch(pattern);
+  }
+
+  /** Sets a new TTL on an existing key; `false` when the key is missing. */
+  async expire(key: string, ttl: Duration): Promise<boolean> {
+    assertKey(key);
+    const ms = toMilliseconds(ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms));
+  }
+
+  /** Milliseconds left for `key`; `-1` without expiry, `-2` when missing. */
+  async getExpire(key: string): Promise<number> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("getExpire", key, [key], () => expiryOf(route, this.clock, key));
+  }
+
+  /** `"PONG"`, or `message`, from the default backend. */
+  async ping(message?: string): Promise<string> {
+    const route = this.#router.default();
+    return route.run("ping", undefined, [message], () => route.call("ping", undefined, message ?? "PONG", (backend) => backend.ping(message)));
+  }
+
+  /** Removes every key from every backend. */
+  async clear(): Promise<void> {
+    await Promise.all(this.#router.distinct().map((route) => route.run("clear", undefined, [], () => route.call("clear", undefined, undefined, (backend) => backend.clear()))));
+  }
+
+  /** Number of keys over all backends. */
+  async getKeysCount(): Promise<number> {
+    const counts = await Promise.all(this.#router.distinct().map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Closes every backend; the next command opens them again. */
+  async close(): Promise<void> {
+    await Promise.all(this.#router.distinct().map((route) => route.close()));
+  }
+
+  /** Stores `token` under `key` for `ttl` only if the key is free; `true` when the lock was taken. */
+  setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
+    return this.#locks.setLock(key, token, ttl);
+  }
+
+  /** Releases the lock on `key` only if it holds `token`. */
+  unlock(key: string, token: string): Promise<boolean> {
+    return this.#locks.unlock(key, token);
+  }
+
+  /** Whether `key` is locked; with `wait`, waits up to that long for a release, polling every `step`. */
+  isLocked(key: string, options?: IsLockedOptions): Promise<boolean> {
+    return this.#locks.isLocked(key, options);
+  }
+
+  /** Runs `fn` while holding the lock `key`; `wait: false` and held → `LockedError`. */
+  lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
+    return this.#locks.lock(key, options, fn);
+  }
+
+  /** Stores `value` as it is, bypassing serialization, signing and compression. */
+  async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
+    assertKey(key);
+    if (typeof value !== "string") throw new TypeError(errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"));
+    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("setRaw", key, [key, value], () => route.call("setRaw", key, false, (backend) => backend.set(key, value, { ttl: route.nativeTtl(ttl) })));
+  }
+
+  /** The stored text under `key`, bypassing deserialization; `undefined` when missing. */
+  async getRaw(key: string): Promise<string | undefined> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("getRaw", key, [key], () => route.call("getRaw", key, undefined, (backend) => backend.get(key)));
+  }
+
+  /** Hits, misses and loader figures of this cache since it was created or `resetStats()`. */
+  stats(): CacheStats {
+    return this.#stats.snapshot();
+  }
+
+  /** Sets every `stats()` counter back to zero. */
+  resetStats(): void {
+    this.#stats.reset();
+  }
+}

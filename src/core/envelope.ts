@@ -1,0 +1,114 @@
+import type { Signer } from "../serialization/sign";
+import type { Serializer } from "../serialization/codec";
+import { compress, decompress } from "../serialization/compress";
+
+/**
+ * The stored record. Without metadata it is the serializer's text itself, so a counter is plain
+ * decimal text that Redis `INCRBY` can work on. With metadata it is
+ * `@` + JSON header + `\n` + payload, where the header carries what the backend cannot:
+ * `e` (expiry in epoch ms, for backends whose native TTL cannot honour it), `t` (tags),
+ * `c` (payload compression) and `s` (HMAC over key, header and payload).
+ */
+export interface RecordHeader {
+  e?: number;
+  t?: string[];
+  c?: "gzip";
+  s?: string;
+}
+
+/** A decoded record: the value plus what its header said. */
+export interface DecodedRecord {
+  value: unknown;
+  expiresAt: number | undefined;
+  tags: string[] | undefined;
+}
+
+/** How one route turns values into records and back; computed once per setup. */
+export interface RecordCodec {
+  serializer: Serializer;
+  signer: Signer | undefined;
+  /** Payloads longer than this many characters are compressed; `Infinity` = never. */
+  compressAbove: number;
+}
+
+const MARK = 64; // "@"
+
+/** Builds the stored text for `value` under `key`. */
+export async function encodeRecord(
+  codec: RecordCodec,
+  key: string,
+  value: unknown,
+  expiresAt: number | undefined,
+  tags: readonly string[] | undefined,
+): Promise<string> {
+  let payload = codec.serializer.encode(value);
+  const header: RecordHeader = {};
+  let needsHeader = payload.charCodeAt(0) === MARK;
+  if (expiresAt !== undefined) {
+    header.e = expiresAt;
+    needsHeader = true;
+  }
+  if (tags !== undefined && tags.length > 0) {
+    header.t = [...tags];
+    needsHeader = true;
+  }
+  if (payload.length > codec.compressAbove) {
+    payload = await compress(payload, "gzip");
+    header.c = "gzip";
+    needsHeader = true;
+  }
+  if (codec.signer !== undefined) {
+    header.s = await codec.signer.sign(signedText(key, header, payload));
+    needsHeader = true;
+  }
+  return needsHeader ? `@${JSON.stringify(header)}\n${payload}` : payload;
+}
+
+function signedText(key: string, header: RecordHeader, payload: string): string {
+  return `${key}\n${header.e ?? ""}\n${header.t ? JSON.stringify(header.t) : ""}\n${header.c ?? ""}\n${payload}`;
+}
+
+/** Splits a record into header and payload; throws on a malformed header. */
+export function splitRecord(text: string): [RecordHeader | undefined, string] {
+  if (text.charCodeAt(0) !== MARK) return [undefined, text];
+  const end = text.indexOf("\n");
+  if (end < 0) throw new SyntaxError("record header is not terminated");
+  const header = JSON.parse(text.slice(1, end)) as unknown;
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw new SyntaxError("record header is not an object");
+  }
+  return [header as RecordHeader, text.slice(end + 1)];
+}
+
+/** Why a record read as a miss; reported through `onError` except for plain expiry. */
+export type RecordRejection = "expired" | "unsigned" | "bad-signature";
+
+/**
+ * Decodes a record read from `key`. Returns a rejection reason for expired, unsigned or
+ * wrongly signed records, and throws when the text is not a record this codec can read.
+ */
+export async function decodeRecord(
+  codec: RecordCodec,
+  key: string,
+  text: string,
+  now: number,
+): Promise<DecodedRecord | RecordRejection> {
+  const [header, rawPayload] = splitRecord(text);
+  if (header?.e !== undefined && header.e <= now) return "expired";
+  if (codec.signer !== undefined) {
+    if (header?.s === undefined) return "unsigned";
+    const ok = await codec.signer.verify(signedText(key, header, rawPayload), header.s);
+    if (!ok) return "bad-signature";
+  }
+  const payload = header?.c === "gzip" ? await decompress(rawPayload, "gzip") : rawPayload;
+  return { value: codec.serializer.decode(payload), expiresAt: header?.e, tags: header?.t };
+}
+
+/** Reads only the header fields the core needs without decoding the payload (no signature check). */
+export function peekHeader(text: string): RecordHeader | undefined {
+  try {
+    return splitRecord(text)[0];
+  } catch {
+    return undefined;
+  }
+}

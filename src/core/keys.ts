@@ -1,0 +1,30 @@
+import { errorMessage } from "./errors";
+
+/** Throws `TypeError` unless `key` is a non-empty string. */
+export function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError(errorMessage(undefined, `a cache key must be a non-empty string, got ${describeKey(key)}`, "pass a string such as \"user:42\""));
+  }
+}
+
+/** Throws `TypeError` unless `pattern` is a non-empty string. */
+export function assertPattern(pattern: unknown): asserts pattern is string {
+  if (typeof pattern !== "string" || pattern.length === 0) {
+    throw new TypeError(errorMessage(undefined, `a key pattern must be a non-empty string, got ${describeKey(pattern)}`, 'pass a Redis glob such as "user:*"'));
+  }
+}
+
+/** Throws `TypeError` unless every entry of `keys` is a valid key. */
+export function assertKeys(keys: unknown): asserts keys is readonly string[] {
+  if (!Array.isArray(keys)) {
+    throw new TypeError(errorMessage(undefined, `expected an array of keys, got ${describeKey(keys)}`, 'pass for example ["a", "b"]'));
+  }
+  for (const key of keys) assertKey(key);
+}
+
+function describeKey(key: unknown): string {
+  if (key === "") return "an empty string";
+  if (key === null) return "null";
+  if (Array.isArray(key)) return "an array";
+  return typeof key === "object" ? "an object" : `${typeof key} ${String(key)}`;
+}

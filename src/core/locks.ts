@@ -1,0 +1,128 @@
+import type { Router } from "./router";
+import type { Route } from "./route";
+import { type Duration, toMilliseconds } from "./durations";
+import { LockedError, errorMessage } from "./errors";
+import { assertKey } from "./keys";
+
+/** Options of `isLocked`. */
+export interface IsLockedOptions {
+  /** How long to wait for the lock to be released; default: do not wait. */
+  wait?: Duration;
+  /** Polling interval while waiting; default 50 ms. */
+  step?: Duration;
+}
+
+/** Options of `lock`. */
+export interface LockOptions {
+  /** How long the lock is held at most (it expires by itself after that). */
+  ttl: Duration;
+  /** `false`: throw `LockedError` when held; `true` (default): wait up to `ttl`; a duration: wait that long. */
+  wait?: boolean | Duration;
+  /** Polling interval while waiting; default 50 ms. */
+  step?: Duration;
+}
+
+const DEFAULT_STEP_MS = 50;
+
+/** Sleeps `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
+export class CacheLocks {
+  readonly #router: Router;
+  readonly #local = new Map<string, Promise<unknown>>();
+
+  constructor(router: Router) {
+    this.#router = router;
+  }
+
+  async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
+    assertKey(key);
+    const ms = toMilliseconds(ttl, "ttl");
+    const route = this.#router.route(key);
+    return route.run("setLock", key, [key, token, ttl], () => this.#take(route, key, token, ms));
+  }
+
+  #take(route: Route, key: string, token: string, ms: number): Promise<boolean> {
+    const ttl = route.nativeTtl(ms) ?? ms;
+    return route.call("setLock", key, false, (backend) =>
+      backend.setLock !== undefined ? backend.setLock(key, token, ttl) : backend.set(key, token, { ttl, exist: false }),
+    );
+  }
+
+  async unlock(key: string, token: string): Promise<boolean> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    return route.run("unlock", key, [key, token], () =>
+      route.call("unlock", key, false, async (backend) => {
+        if (backend.unlock !== undefined) return backend.unlock(key, token);
+        if ((await backend.get(key)) !== token) return false;
+        return backend.delete(key);
+      }),
+    );
+  }
+
+  async isLocked(key: string, options: IsLockedOptions = {}): Promise<boolean> {
+    assertKey(key);
+    const route = this.#router.route(key);
+    const held = () => route.call("isLocked", key, false, (backend) => backend.exists(key));
+    if (options.wait === undefined) return route.run("isLocked", key, [key, options], held);
+    const waitMs = toMilliseconds(options.wait, "wait");
+    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    return route.run("isLocked", key, [key, options], async () => {
+      const deadline = Date.now() + waitMs;
+      while (await held()) {
+        const left = deadline - Date.now();
+        if (left <= 0) return true;
+        await sleep(Math.min(stepMs, left));
+      }
+      return false;
+    });
+  }
+
+  async lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
+    assertKey(key);
+    const ttlMs = toMilliseconds(options.ttl, "ttl");
+    const wait = options.wait ?? true;
+    const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");
+    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    const route = this.#router.route(key);
+    const token = crypto.randomUUID();
+    const deadline = Date.now() + waitMs;
+    while (!(await this.#take(route, key, token, ttlMs))) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new LockedError(
+          errorMessage(route.backend.name, `the lock "${key}" is held by another caller`, wait === false ? "retry later, or pass wait: true to wait for it" : "retry later, or wait longer with a larger `wait`"),
+        );
+      }
+      await sleep(Math.min(stepMs, left));
+    }
+    try {
+      return await fn();
+    } finally {
+      await this.unlock(key, token);
+    }
+  }
+
+  /**
+   * Runs `fn` with no other `exclusive` call for `key` of this cache running meanwhile; used for
+   * read-modify-write emulation inside one process.
+   */
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#local.get(key) ?? Promise.resolve();
+    const current = previous.then(fn, fn);
+    const settled = current.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#local.set(key, settled);
+    try {
+      return await current;
+    } finally {
+      if (this.#local.get(key) === settled) this.#local.delete(key);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import type { Route } from "./route";
+import type { Clock } from "./clock";
+import { decodeRecord, encodeRecord, peekHeader } from "./envelope";
+import { CacheValueError, errorMessage } from "./errors";
+
+/** Marks a miss inside the core, where `undefined` is a value a user may have stored. */
+export const MISS: unique symbol = Symbol("isocache.miss");
+export type Miss = typeof MISS;
+
+const MARK = 64; // "@": a record with a header
+
+/** Reads and decodes `key` through `route`; a missing, expired, unsigned or unreadable record is `MISS`. */
+export async function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {
+  const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+  if (text === undefined) return MISS;
+  return decodeValue(route, clock, key, text);
+}
+
+/** Decodes a stored record; reports what cannot be read and returns `MISS` for it. */
+export function decodeValue(route: Route, clock: Clock, key: string, text: string): unknown {
+  if (text.charCodeAt(0) !== MARK && route.codec.signer === undefined) {
+    try {
+      return route.codec.serializer.decode(text);
+    } catch (cause) {
+      return unreadable(route, key, "it is not in this cache's format", cause);
+    }
+  }
+  return decodeRecord(route.codec, key, text, clock.now()).then(
+    (record) => {
+      if (record === "expired") return MISS;
+      if (record === "unsigned") return unreadable(route, key, "it carries no signature and `secret` is set", undefined);
+      if (record === "bad-signature") {
+        return unreadable(route, key, "its signature does not match (tampered, moved from another key, or signed with another secret)", undefined);
+      }
+      return record.value;
+    },
+    (cause: unknown) => unreadable(route, key, "it is not in this cache's format", cause),
+  );
+}
+
+function unreadable(route: Route, key: string, why: string, cause: unknown): Miss {
+  const error = new CacheValueError(
+    errorMessage(route.backend.name, `the value under "${key}" was ignored because ${why}`, "it reads as a miss; overwrite or delete it"),
+    cause === undefined ? undefined : { cause },
+  );
+  if (!route.suppress) throw error;
+  route.report(error, "get", key);
+  return MISS;
+}
+
+/** Encodes and stores `value`; the TTL lives in the record only where the backend cannot expire it. */
+export async function writeValue(
+  route: Route,
+  clock: Clock,
+  key: string,
+  value: unknown,
+  ttl: number | undefined,
+  tags: readonly string[] | undefined,
+  exist: boolean | undefined,
+): Promise<boolean> {
+  const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
+  const text = await encodeRecord(route.codec, key, value, expiresAt, tags);
+  let mode = exist;
+  if (mode !== undefined && route.envelopeExpiry) {
+    // The backend may still hold a record whose envelope TTL ended, so it cannot judge presence.
+    if ((await liveExists(route, clock, key)) !== mode) return false;
+    mode = undefined;
+  }
+  return route.call("set", key, false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl), exist: mode }));
+}
+
+/** True when `key` holds a record that has not expired. */
+export async function liveExists(route: Route, clock: Clock, key: string): Promise<boolean> {
+  if (!route.envelopeExpiry) return route.call("exists", key, false, (backend) => backend.exists(key));
+  const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+  if (text === undefined) return false;
+  const expiresAt = peekHeader(text)?.e;
+  return expiresAt === undefined || expiresAt > clock.now();
+}
+
+/** Milliseconds left for `key`, `-1` without expiry, `-2` when missing. */
+export async function expiryOf(route: Route, clock: Clock, key: string): Promise<number> {
+  if (route.envelopeExpiry) {
+    const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+    if (text === undefined) return -2;
+    const expiresAt = peekHeader(text)?.e;
+    if (expiresAt !== undefined) {
+      const left = expiresAt - clock.now();
+      return left > 0 ? left : -2;
+    }
+  }
+  return route.call("getExpire", key, -2, (backend) => backend.getExpire(key));
+}
+
+/** Gives `key` a new TTL, rewriting the record when the TTL lives in it. */
+export async function setExpiry(route: Route, clock: Clock, key: string, ttl: number): Promise<boolean> {
+  if (route.needsEnvelopeExpiry(ttl) || route.envelopeExpiry) {
+    const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+    if (text === undefined) return false;
+    const header = peekHeader(text);
+    if (header !== undefined || route.needsEnvelopeExpiry(ttl)) {
+      const value = await decodeValue(route, clock, key, text);
+      if (value === MISS) return false;
+      return writeValue(route, clock, key, value, ttl, header?.t, undefined);
+    }
+  }
+  return route.call("expire", key, false, (backend) => backend.expire(key, ttl));
+}

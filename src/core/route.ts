@@ -1,0 +1,184 @@
+import type { Backend } from "./types";
+import type { RecordCodec } from "./envelope";
+import { CacheBackendError, CacheConfigError, CacheError, CacheValueError, errorMessage } from "./errors";
+
+/** What a middleware sees of one command. */
+export interface CommandCall {
+  /** The command name, such as `get` or `set`. */
+  readonly command: string;
+  /** The key (or pattern) the command is about; `undefined` for `ping`, `clear`, ... */
+  readonly key: string | undefined;
+  /** The arguments the command was called with. */
+  readonly args: readonly unknown[];
+  /** Name of the backend serving the call. */
+  readonly backend: string;
+}
+
+/** A middleware wraps every command of the backends it was set up with; outermost first. */
+export type Middleware = (call: CommandCall, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** Receives backend failures that `suppress` turned into misses or no-ops. */
+export type ErrorHandler = (error: CacheError, call: { command: string; key: string | undefined; backend: string }) => void;
+
+/** Everything one `setup` call fixed for its backend, computed once. */
+export interface RouteConfig {
+  prefix: string;
+  backend: Backend;
+  codec: RecordCodec;
+  enabled: boolean;
+  suppress: boolean;
+  timeoutMs: number | undefined;
+  middlewares: readonly Middleware[];
+  onError: ErrorHandler | undefined;
+}
+
+const WARN_EVERY_MS = 60_000;
+
+/** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
+export class Route {
+  readonly prefix: string;
+  readonly backend: Backend;
+  readonly codec: RecordCodec;
+  readonly enabled: boolean;
+  readonly suppress: boolean;
+  /** True when some TTL must live in the record because the backend cannot expire it natively. */
+  readonly envelopeExpiry: boolean;
+  readonly minTtlMs: number;
+  readonly #timeoutMs: number | undefined;
+  readonly #middlewares: readonly Middleware[];
+  readonly #onError: ErrorHandler | undefined;
+  #init: Promise<void> | undefined;
+  #initialised: boolean;
+  #lastWarning = 0;
+
+  constructor(config: RouteConfig) {
+    this.prefix = config.prefix;
+    this.backend = config.backend;
+    this.codec = config.codec;
+    this.enabled = config.enabled;
+    this.suppress = config.suppress;
+    this.#timeoutMs = config.timeoutMs;
+    this.#middlewares = config.middlewares;
+    this.#onError = config.onError;
+    const caps = config.backend.capabilities;
+    this.envelopeExpiry = !caps.nativeTtl || caps.minTtlMs > 0;
+    this.minTtlMs = caps.minTtlMs;
+    this.#initialised = config.backend.init === undefined;
+  }
+
+  /** True when a TTL of `ttlMs` has to be enforced through the record's header. */
+  needsEnvelopeExpiry(ttlMs: number): boolean {
+    return this.envelopeExpiry && (!this.backend.capabilities.nativeTtl || ttlMs < this.minTtlMs);
+  }
+
+  /** Native TTL to hand the backend for a wanted TTL (raised to the backend's floor). */
+  nativeTtl(ttlMs: number | undefined): number | undefined {
+    if (ttlMs === undefined || !this.backend.capabilities.nativeTtl) return undefined;
+    return ttlMs < this.minTtlMs ? this.minTtlMs : ttlMs;
+  }
+
+  /** Runs a whole command through this route's middlewares. */
+  run<T>(command: string, key: string | undefined, args: readonly unknown[], exec: () => Promise<T>): Promise<T> {
+    if (this.#middlewares.length === 0) return exec();
+    const call: CommandCall = { command, key, args, backend: this.backend.name };
+    const chain = this.#middlewares;
+    const step = (index: number): Promise<unknown> => {
+      const middleware = chain[index];
+      if (middleware === undefined) return exec();
+      return Promise.resolve(middleware(call, () => step(index + 1)));
+    };
+    return step(0) as Promise<T>;
+  }
+
+  /**
+   * One backend call: waits for the backend's one-time init, applies `timeout`, and with
+   * `suppress` turns a failure into `fallback` after reporting it.
+   */
+  async call<T>(command: string, key: string | undefined, fallback: T, fn: (backend: Backend) => Promise<T>): Promise<T> {
+    if (!this.enabled) return fallback;
+    try {
+      if (!this.#initialised) await this.#ready();
+      const pending = fn(this.backend);
+      return this.#timeoutMs === undefined ? await pending : await withTimeout(pending, this.#timeoutMs, this.backend.name, command);
+    } catch (error) {
+      return this.fail(error, command, key, fallback);
+    }
+  }
+
+  /** Reports or throws a failure of `command`; returns `fallback` when suppressed. */
+  fail<T>(error: unknown, command: string, key: string | undefined, fallback: T): T {
+    if (error instanceof TypeError || error instanceof CacheValueError || error instanceof CacheConfigError) {
+      throw error;
+    }
+    const wrapped = CacheError.is(error)
+      ? error
+      : new CacheBackendError(
+          this.backend.name,
+          errorMessage(this.backend.name, `${command} failed (${describe(error)})`, "check that the backend is reachable, or handle it through onError"),
+          { cause: error },
+        );
+    if (!this.suppress) throw wrapped;
+    this.report(wrapped, command, key);
+    return fallback;
+  }
+
+  /** Hands a suppressed error to `onError`, or warns at most once a minute without one. */
+  report(error: CacheError, command: string, key: string | undefined): void {
+    if (this.#onError !== undefined) {
+      try {
+        this.#onError(error, { command, key, backend: this.backend.name });
+      } catch {
+        // A throwing onError must not turn a suppressed failure into a crash.
+      }
+      return;
+    }
+    const now = Date.now();
+    if (now - this.#lastWarning < WARN_EVERY_MS) return;
+    this.#lastWarning = now;
+    console.warn(`${error.message} (further failures of this backend are not logged for a minute; pass onError to see them all)`);
+  }
+
+  #ready(): Promise<void> {
+    if (this.#init === undefined) {
+      const init = this.backend.init?.() ?? Promise.resolve();
+      this.#init = init.then(
+        () => {
+          this.#initialised = true;
+        },
+        (error: unknown) => {
+          this.#init = undefined; // let the next command try again
+          throw error;
+        },
+      );
+    }
+    return this.#init;
+  }
+
+  /** Closes the backend and lets the next command initialise it again. */
+  async close(): Promise<void> {
+    this.#init = undefined;
+    this.#initialised = this.backend.init === undefined;
+    await this.backend.close?.();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function withTimeout<T>(pending: Promise<T>, ms: number, backend: string, command: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new CacheBackendError(
+          backend,
+          errorMessage(backend, `${command} timed out after ${ms} ms`, "check that the backend is reachable, or raise the `timeout` option"),
+        ),
+      );
+    }, ms);
+  });
+  pending.catch(() => undefined); // a late rejection after the timeout is not unhandled
+  return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
+}

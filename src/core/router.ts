@@ -1,0 +1,69 @@
+import type { Backend } from "./types";
+import type { Route } from "./route";
+
+/** Maps keys to routes: the longest matching prefix wins; the route without prefix is the default. */
+export class Router {
+  #routes: Route[] = [];
+  #default: Route | undefined;
+  readonly #makeDefault: () => Route;
+
+  constructor(makeDefault: () => Route) {
+    this.#makeDefault = makeDefault;
+  }
+
+  /** Adds a route, replacing one with the same prefix. */
+  add(route: Route): void {
+    if (route.prefix === "") {
+      this.#default = route;
+      return;
+    }
+    this.#routes = this.#routes.filter((existing) => existing.prefix !== route.prefix);
+    this.#routes.push(route);
+    this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** The route serving `key`. */
+  route(key: string): Route {
+    const routes = this.#routes;
+    for (let index = 0; index < routes.length; index++) {
+      const route = routes[index] as Route;
+      if (key.startsWith(route.prefix)) return route;
+    }
+    return this.default();
+  }
+
+  /** The route of keys no prefix matches; a `mem://` one unless `setup` gave another. */
+  default(): Route {
+    if (this.#default === undefined) this.#default = this.#makeDefault();
+    return this.#default;
+  }
+
+  /** Every route, the default last. */
+  all(): Route[] {
+    return [...this.#routes, this.default()];
+  }
+
+  /** One route per distinct backend, so shared backends are scanned, counted and cleared once. */
+  distinct(): Route[] {
+    const seen = new Set<Backend>();
+    const out: Route[] = [];
+    for (const route of this.all()) {
+      if (seen.has(route.backend)) continue;
+      seen.add(route.backend);
+      out.push(route);
+    }
+    return out;
+  }
+
+  /** Groups keys by route, keeping each key's index in the input. */
+  group(keys: readonly string[]): Map<Route, number[]> {
+    const groups = new Map<Route, number[]>();
+    for (let index = 0; index < keys.length; index++) {
+      const route = this.route(keys[index] as string);
+      const list = groups.get(route);
+      if (list === undefined) groups.set(route, [index]);
+      else list.push(index);
+    }
+    return groups;
+  }
+}

@@ -1,0 +1,215 @@
+import type { Backend } from "./types";
+import type { Clock } from "./clock";
+import type { ErrorHandler, Middleware, RouteConfig } from "./route";
+import type { Serializer } from "../serialization/codec";
+import { defaultSerializer } from "../serialization/codec";
+import { createSigner } from "../serialization/sign";
+import { compressionAvailable } from "../serialization/compress";
+import { CacheConfigError, errorMessage } from "./errors";
+import { type Duration, toMilliseconds } from "./durations";
+import { TieredBackend } from "./tiers";
+
+/** Options of `cache.setup`; the scalar ones may also be given as URL query parameters. */
+export interface SetupOptions {
+  /** Keys starting with this string go to this backend; the longest matching prefix wins. Default `""` (every key). */
+  prefix?: string;
+  /** `false` turns every read into a miss and every write into a no-op. Default `true`. */
+  enable?: boolean;
+  /** `true` (default): a backend failure is reported through `onError` and the call acts as a miss or no-op; `false`: it throws `CacheBackendError`. */
+  suppress?: boolean;
+  /** Longest time one backend call may take, as a duration (`"200ms"`) or milliseconds; default none. */
+  timeout?: Duration;
+  /** Signs every value with HMAC-SHA-256; tampered, moved or unsigned values then read as misses. */
+  secret?: string;
+  /** Turns values into stored text; default: the built-in typed codec. */
+  serializer?: Serializer;
+  /** `true` compresses values longer than 1024 characters with gzip; a number sets that threshold. */
+  compress?: boolean | number;
+  /** Wrap every command of this backend; outermost first. */
+  middlewares?: readonly Middleware[];
+  /** Receives the failures that `suppress` hides. Default: a console warning at most once a minute. */
+  onError?: ErrorHandler;
+  /** Keeps a local copy of Redis reads, invalidated by the server (Redis backends). */
+  clientSide?: boolean;
+}
+
+/** Builds a backend from a URL; `params` holds the query parameters the core did not consume. */
+export type SchemeFactory = (url: URL, params: URLSearchParams, env: { clock: Clock }) => Backend;
+
+/** Turns a non-URL object given to `setup` (such as `{ kv: env.CACHE }`) into a backend, or `undefined`. */
+export type ObjectAdapter = (target: object, env: { clock: Clock }) => Backend | undefined;
+
+/** What `setup` accepts as its first argument. */
+export type SetupTarget = string | Backend | object | readonly (string | Backend | object)[];
+
+/** Where each scheme can run, for the error that names a scheme this runtime cannot serve. */
+const SCHEME_HOMES: Readonly<Record<string, string>> = {
+  mem: "every runtime",
+  upstash: "every runtime",
+  redis: "Node, Bun and Deno",
+  rediss: "Node, Bun and Deno",
+  kv: "Cloudflare Workers",
+  idb: "browsers",
+  file: "Node, Bun and Deno",
+};
+
+const CORE_PARAMS = ["prefix", "enable", "suppress", "timeout", "secret", "compress", "clientSide"] as const;
+const COMPRESS_ABOVE = 1024;
+
+/** The runtime-specific pieces `setup` needs. */
+export interface SetupEnv {
+  runtime: string;
+  clock: Clock;
+  schemes: Readonly<Record<string, SchemeFactory>>;
+  adapters: readonly ObjectAdapter[];
+}
+
+/** Turns `setup(target, options)` into one route configuration; throws `CacheConfigError` on bad input. */
+export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupOptions = {}): RouteConfig {
+  let merged: SetupOptions = options;
+  let backend: Backend;
+  if (Array.isArray(target)) {
+    if (target.length === 0) throw configError("setup() got an empty list of tiers", "pass at least one URL or backend");
+    const tiers = target.map((tier) => openTarget(env, tier as string | object, {}));
+    backend = tiers.length === 1 ? (tiers[0] as Backend) : new TieredBackend(tiers);
+  } else {
+    const fromUrl: SetupOptions = {};
+    backend = openTarget(env, target as string | object, fromUrl);
+    merged = { ...fromUrl, ...options };
+  }
+  return routeConfig(backend, merged);
+}
+
+function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
+  if (options.prefix !== undefined && typeof options.prefix !== "string") {
+    throw configError("the `prefix` option must be a string", 'use for example { prefix: "user" }');
+  }
+  if (options.secret !== undefined && (typeof options.secret !== "string" || options.secret.length === 0)) {
+    throw configError("the `secret` option must be a non-empty string", "pass the signing secret as text");
+  }
+  const compress = options.compress;
+  if (compress !== undefined && compress !== false && !compressionAvailable()) {
+    throw configError("`compress` needs CompressionStream, which this runtime lacks", "remove the `compress` option");
+  }
+  if (typeof compress === "number" && !(compress >= 0)) {
+    throw configError(`\`compress\` threshold ${compress} is not a non-negative number`, "pass true or a character count");
+  }
+  return {
+    prefix: options.prefix ?? "",
+    backend,
+    codec: {
+      serializer: options.serializer ?? defaultSerializer,
+      signer: options.secret === undefined ? undefined : createSigner(options.secret),
+      compressAbove: compress === true ? COMPRESS_ABOVE : typeof compress === "number" ? compress : Number.POSITIVE_INFINITY,
+    },
+    enabled: options.enable ?? true,
+    suppress: options.suppress ?? true,
+    timeoutMs: options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "timeout"),
+    middlewares: options.middlewares ?? [],
+    onError: options.onError,
+  };
+}
+
+function openTarget(env: SetupEnv, target: string | object, fromUrl: SetupOptions): Backend {
+  if (typeof target === "string") return openUrl(env, target, fromUrl);
+  if (isBackend(target)) return target;
+  if (typeof target === "object" && target !== null) {
+    for (const adapt of env.adapters) {
+      const backend = adapt(target, { clock: env.clock });
+      if (backend !== undefined) return backend;
+    }
+  }
+  throw configError(
+    "setup() got something that is neither a URL nor a backend",
+    "pass a URL such as \"mem://\", an object implementing the Backend interface, or a list of those",
+  );
+}
+
+/** True for an object that implements the `Backend` interface. */
+export function isBackend(value: unknown): value is Backend {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Partial<Backend>;
+  return typeof candidate.name === "string" && typeof candidate.get === "function" && typeof candidate.set === "function";
+}
+
+function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch (cause) {
+    throw configError(`"${redact(text)}" is not a valid URL`, 'use a URL such as "mem://?size=10000" or "redis://127.0.0.1:6379/0"', cause);
+  }
+  const scheme = url.protocol.slice(0, -1);
+  const factory = env.schemes[scheme];
+  if (factory === undefined) {
+    const home = SCHEME_HOMES[scheme];
+    const available = Object.keys(env.schemes).map((name) => `${name}://`).join(", ");
+    if (home !== undefined) {
+      throw configError(`${scheme}:// is not served on ${env.runtime}`, `it runs on ${home}; on ${env.runtime} use one of ${available}`);
+    }
+    throw configError(`unknown URL scheme "${scheme}:"`, `use one of ${available}`);
+  }
+  const params = new URLSearchParams(url.search);
+  for (const name of CORE_PARAMS) {
+    const value = params.get(name);
+    if (value === null) continue;
+    params.delete(name);
+    readCoreParam(fromUrl, name, value);
+  }
+  return factory(url, params, { clock: env.clock });
+}
+
+function readCoreParam(into: SetupOptions, name: (typeof CORE_PARAMS)[number], value: string): void {
+  switch (name) {
+    case "prefix":
+      into.prefix = value;
+      return;
+    case "secret":
+      into.secret = value;
+      return;
+    case "timeout":
+      into.timeout = /^\d+$/.test(value) ? Number(value) : value;
+      return;
+    case "compress":
+      into.compress = /^\d+$/.test(value) ? Number(value) : readBoolean(name, value);
+      return;
+    default:
+      into[name] = readBoolean(name, value);
+  }
+}
+
+/** Reads a boolean URL parameter (`true`/`false`/`1`/`0`). */
+export function readBoolean(name: string, value: string): boolean {
+  if (value === "true" || value === "1" || value === "") return true;
+  if (value === "false" || value === "0") return false;
+  throw configError(`URL parameter ${name}=${value} is not a boolean`, `write ${name}=true or ${name}=false`);
+}
+
+/** Reads a positive integer URL parameter, or `fallback` when absent. */
+export function readPositiveInt(params: URLSearchParams, name: string, fallback: number, scope?: string): number {
+  const value = params.get(name);
+  if (value === null) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed <= 0) {
+    throw new CacheConfigError(errorMessage(scope, `URL parameter ${name}=${value} is not a positive integer`, `write for example ${name}=${fallback}`));
+  }
+  return parsed;
+}
+
+/** Rejects query parameters that no one consumed, so a typo does not go unnoticed. */
+export function rejectUnknownParams(params: URLSearchParams, known: readonly string[], scope: string): void {
+  for (const name of params.keys()) {
+    if (!known.includes(name)) {
+      const valid = [...CORE_PARAMS, ...known].join(", ");
+      throw new CacheConfigError(errorMessage(scope, `unknown URL parameter "${name}"`, `valid parameters are ${valid}`));
+    }
+  }
+}
+
+function redact(text: string): string {
+  return text.replace(/(token|secret|password)=[^&]*/gi, "$1=***").replace(/\/\/[^@/]*@/, "//***@");
+}
+
+function configError(problem: string, remedy: string, cause?: unknown): CacheConfigError {
+  return new CacheConfigError(errorMessage("setup", problem, remedy), cause === undefined ? undefined : { cause });
+}
