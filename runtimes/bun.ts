@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { CacheCore, type CacheOptions } from "../src/core/cache";
+import type { CacheOptions } from "../src/core/cache";
+import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 
 export * from "../src/index";
@@ -14,7 +15,7 @@ const platform = definePlatform(runtime, () => new AsyncLocalStorage());
  * @example
  * const users = new Cache().setup("mem://?size=1000");
  */
-export class Cache extends CacheCore {
+export class Cache extends StrategyCache {
   constructor(options?: CacheOptions) {
     super(platform, options);
   }

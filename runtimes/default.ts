@@ -1,5 +1,6 @@
 import { fallbackContext } from "../src/core/context";
-import { CacheCore, type CacheOptions } from "../src/core/cache";
+import type { CacheOptions } from "../src/core/cache";
+import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 
 export * from "../src/index";
@@ -15,7 +16,7 @@ const platform = definePlatform(runtime, fallbackContext);
  * @example
  * const users = new Cache().setup("mem://?size=1000");
  */
-export class Cache extends CacheCore {
+export class Cache extends StrategyCache {
   constructor(options?: CacheOptions) {
     super(platform, options);
   }

@@ -1,6 +1,7 @@
 import type { ContextStore } from "../src/core/context";
 import { fallbackContext } from "../src/core/context";
-import { CacheCore, type CacheOptions } from "../src/core/cache";
+import type { CacheOptions } from "../src/core/cache";
+import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 
 export * from "../src/index";
@@ -21,7 +22,7 @@ const platform = definePlatform(runtime, Als === undefined ? fallbackContext : (
  * @example
  * const users = new Cache().setup("mem://?size=1000");
  */
-export class Cache extends CacheCore {
+export class Cache extends StrategyCache {
   constructor(options?: CacheOptions) {
     super(platform, options);
   }

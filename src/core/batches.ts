@@ -3,7 +3,7 @@ import type { Route } from "./route";
 import type { Clock } from "./clock";
 import type { StatsCounter } from "../features/stats";
 import { encodeRecord } from "./envelope";
-import { assertKey, assertKeys } from "./keys";
+import { INTERNAL_PREFIX, assertKey, assertKeys } from "./keys";
 import { MISS, decodeValue, writeValue } from "./records";
 
 const SCAN_BATCH = 100;
@@ -110,8 +110,10 @@ export class CacheBatches {
   async *#scanRoute(route: Route, pattern: string): AsyncGenerator<string[]> {
     if (!route.enabled) return;
     let batch: string[] = [];
+    const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
     try {
       for await (const key of route.backend.scan(pattern)) {
+        if (hideInternal && key.startsWith(INTERNAL_PREFIX)) continue;
         if (this.#router.route(key).backend !== route.backend) continue;
         batch.push(key);
         if (batch.length >= SCAN_BATCH) {

@@ -1,6 +1,6 @@
 import type { Backend } from "./types";
 import type { Clock } from "./clock";
-import type { ContextFactory } from "./context";
+import type { ContextFactory, ContextStore } from "./context";
 import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
 import { systemClock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
@@ -11,9 +11,15 @@ import { resolveSetup } from "./setup";
 import { SingleFlight } from "./single-flight";
 import { StatsCounter, type CacheStats } from "../features/stats";
 import { MISS, expiryOf, liveExists, readValue, setExpiry, writeValue } from "./records";
-import { assertKey, assertPattern } from "./keys";
+import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
 import { CacheBatches } from "./batches";
+import { type Scope, type TxHooks, childScope, isDisabled, rootScope } from "./scope";
+
+/** A TTL option in milliseconds; `0` and absent both mean "no expiry". */
+function ttlOption(ttl: Duration | undefined): number | undefined {
+  return ttl === undefined ? undefined : toMilliseconds(ttl, "ttl") || undefined;
+}
 
 /** What a runtime entry hands the core: its name, its context storage and the backends it serves. */
 export interface Platform {
@@ -64,13 +70,49 @@ export class CacheCore {
   readonly #stats = new StatsCounter();
   readonly #locks: CacheLocks;
   readonly #batches: CacheBatches;
+  readonly #context: ContextStore<Scope>;
+  readonly #globalScope: Scope = rootScope();
 
   constructor(platform: Platform, options: CacheOptions = {}) {
     this.platform = platform;
     this.clock = options.clock ?? systemClock;
+    this.#context = platform.context<Scope>();
     this.#router = new Router(() => new Route(this.#resolve(platform.defaultUrl, {})));
     this.#locks = new CacheLocks(this.#router);
     this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);
+  }
+
+  /** The scope of the current async context (the cache-wide one outside any). */
+  scope(): Scope {
+    return this.#context.getStore() ?? this.#globalScope;
+  }
+
+  /** Runs `fn` in a child of the current scope with `changes` applied. */
+  withScope<R>(changes: Partial<Scope>, fn: () => R): R {
+    return this.#context.run(childScope(this.scope(), changes), fn);
+  }
+
+  /**
+   * Runs one command unless the scope disables it (then `disabledValue` is the result), and
+   * reports the result to the scope's callbacks.
+   */
+  protected guard<T>(command: string, key: string | undefined, disabledValue: T, run: (tx: TxHooks | undefined) => Promise<T>): Promise<T> {
+    const scope = this.scope();
+    if (isDisabled(scope, command)) return Promise.resolve(disabledValue);
+    const pending = run(scope.tx as TxHooks | undefined);
+    const callbacks = scope.callbacks;
+    if (callbacks === undefined) return pending;
+    return pending.then((result) => {
+      for (const callback of callbacks) {
+        if (callback.command !== undefined && callback.command !== command) continue;
+        try {
+          callback.fn(key, result);
+        } catch {
+          // A failing callback must not change the command's outcome.
+        }
+      }
+      return result;
+    });
   }
 
   /**
@@ -96,51 +138,103 @@ export class CacheCore {
   /** The value stored under `key`, else `defaultValue`. A stored `null` is a hit. */
   async get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
     assertKey(key);
-    const route = this.#router.route(key);
-    return route.run("get", key, [key, defaultValue], async () => {
-      const value = await readValue(route, this.clock, key);
-      if (value === MISS) {
-        this.#stats.misses++;
-        return defaultValue;
-      }
-      this.#stats.hits++;
-      return value as T;
+    const value = await this.fetch(key, "get", undefined);
+    return value === MISS ? defaultValue : (value as T);
+  }
+
+  /**
+   * Reads `key` as the `get` command does (scope, transaction, middlewares, stats) and returns
+   * `MISS` on a miss; a hit is noted for `detect` under `name` with `ttl`.
+   */
+  fetch(key: string, name: string, ttl: number | undefined): Promise<unknown> {
+    return this.guard("get", key, MISS, async (tx) => {
+      if (tx !== undefined) return tx.get(key);
+      const route = this.#router.route(key);
+      return route.run("get", key, [key], async () => {
+        const value = await readValue(route, this.clock, key);
+        if (value === MISS) {
+          this.#stats.misses++;
+          return MISS;
+        }
+        this.#stats.hits++;
+        this.recordHit(key, name, ttl, route.backend.name);
+        return value;
+      });
     });
+  }
+
+  /** Shares one in-flight `load` per key among concurrent callers of this cache. */
+  singleFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return this.#flight.run(key, load);
+  }
+
+  /** Notes a cache hit for `detect` when a detect scope is active. */
+  recordHit(key: string, name: string, ttl: number | undefined, backend: string): void {
+    const log = this.scope().detect;
+    if (log === undefined) return;
+    const calls = log[key];
+    if (calls === undefined) log[key] = [{ name, ttl, backend }];
+    else calls.push({ name, ttl, backend });
   }
 
   /** Stores `value`; `true` when stored (see `exist`). Replaces both value and TTL. */
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
     assertKey(key);
-    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
-    const route = this.#router.route(key);
-    return route.run("set", key, [key, value, options], () =>
-      writeValue(route, this.clock, key, value, ttl, options.tags, options.exist),
-    );
+    const ttl = ttlOption(options.ttl);
+    return this.guard("set", key, false, (tx) => {
+      if (tx !== undefined) return tx.set(key, value, ttl, options.tags, options.exist);
+      const route = this.#router.route(key);
+      return route.run("set", key, [key, value, options], () => this.write(key, value, ttl, options.tags, options.exist));
+    });
+  }
+
+  /** Encodes and stores one value on the route of `key`, outside any transaction. */
+  write(key: string, value: unknown, ttl: number | undefined, tags: readonly string[] | undefined, exist?: boolean): Promise<boolean> {
+    return writeValue(this.#router.route(key), this.clock, key, value, ttl, tags, exist);
+  }
+
+  /** Reads one value from the route of `key`, outside any transaction; `MISS` when absent. */
+  read(key: string): Promise<unknown> {
+    return readValue(this.#router.route(key), this.clock, key);
   }
 
   /** True when `key` holds a live value. */
   async exists(key: string): Promise<boolean> {
     assertKey(key);
-    const route = this.#router.route(key);
-    return route.run("exists", key, [key], () => liveExists(route, this.clock, key));
+    return this.guard("exists", key, false, (tx) => {
+      if (tx !== undefined) return tx.exists(key);
+      const route = this.#router.route(key);
+      return route.run("exists", key, [key], () => liveExists(route, this.clock, key));
+    });
   }
 
   /** The cached value, or `factory`'s result stored with `ttl`; concurrent misses share one factory run. */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, options: GetOrSetOptions = {}): Promise<T> {
     assertKey(key);
-    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
-    const route = this.#router.route(key);
-    return route.run("getOrSet", key, [key, factory, options], async () => {
-      const cached = await readValue(route, this.clock, key);
-      if (cached !== MISS) {
-        this.#stats.hits++;
-        return cached as T;
-      }
-      this.#stats.misses++;
-      return this.#flight.run(key, async () => {
+    const ttl = ttlOption(options.ttl);
+    if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through
+    return this.guard("getOrSet", key, undefined as T, async (tx) => {
+      if (tx !== undefined) {
+        const cached = await tx.get(key);
+        if (cached !== MISS) return cached as T;
         const value = await this.load(factory);
-        await writeValue(route, this.clock, key, value, ttl, options.tags, undefined);
+        await tx.set(key, value, ttl, options.tags, undefined);
         return value;
+      }
+      const route = this.#router.route(key);
+      return route.run("getOrSet", key, [key, factory, options], async () => {
+        const cached = await readValue(route, this.clock, key);
+        if (cached !== MISS) {
+          this.#stats.hits++;
+          this.recordHit(key, "getOrSet", ttl, route.backend.name);
+          return cached as T;
+        }
+        this.#stats.misses++;
+        return this.#flight.run(key, async () => {
+          const value = await this.load(factory);
+          await this.write(key, value, ttl, options.tags);
+          return value;
+        });
       });
     });
   }
@@ -159,25 +253,38 @@ export class CacheCore {
   }
 
   /** Values of `keys` in order, `defaultValue` for each miss; keys may live on different backends. */
-  getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<(T | undefined)[]> {
-    return this.#batches.getMany(keys, defaultValue);
+  async getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<(T | undefined)[]> {
+    assertKeys(keys);
+    return this.guard("getMany", keys[0], keys.map(() => defaultValue), async (tx) => {
+      if (tx === undefined) return this.#batches.getMany(keys, defaultValue);
+      const values = await Promise.all(keys.map((key) => tx.get(key)));
+      return values.map((value) => (value === MISS ? defaultValue : (value as T)));
+    });
   }
 
   /** Stores many entries, given as `[key, value][]` or a record, with one TTL. */
-  setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, options: { ttl?: Duration } = {}): Promise<void> {
-    return this.#batches.setMany(entries, options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl"));
+  async setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, options: { ttl?: Duration } = {}): Promise<void> {
+    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries) ? entries : Object.entries(entries);
+    for (const entry of list) assertKey(entry[0]);
+    const ttl = ttlOption(options.ttl);
+    return this.guard("setMany", list[0]?.[0], undefined, async (tx) => {
+      if (tx === undefined) return this.#batches.setMany(list, ttl);
+      for (const [key, value] of list) await tx.set(key, value, ttl, undefined, undefined);
+    });
   }
 
   /** `[key, value]` pairs whose key matches a Redis glob (`*`, `?`, `[ab]`). */
-  getMatch<T = unknown>(pattern: string): AsyncIterable<[string, T]> {
+  async *getMatch<T = unknown>(pattern: string): AsyncGenerator<[string, T]> {
     assertPattern(pattern);
-    return this.#batches.getMatch<T>(pattern);
+    if (isDisabled(this.scope(), "getMatch")) return;
+    yield* this.#batches.getMatch<T>(pattern);
   }
 
   /** Keys matching a Redis glob (`*`, `?`, `[ab]`); every other character is literal. */
-  scan(pattern: string): AsyncIterable<string> {
+  async *scan(pattern: string): AsyncGenerator<string> {
     assertPattern(pattern);
-    return this.#batches.scan(pattern);
+    if (isDisabled(this.scope(), "scan")) return;
+    yield* this.#batches.scan(pattern);
   }
 
   /** Adds `by` (default 1) and returns the new number; a missing key counts from 0 and gets `ttl`. */
@@ -186,18 +293,21 @@ export class CacheCore {
     if (typeof by !== "number" || !Number.isFinite(by)) {
       throw new TypeError(errorMessage(undefined, `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`, "pass a number such as 1 or -1"));
     }
-    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
-    const route = this.#router.route(key);
-    return route.run("incr", key, [key, by, options], async () => {
-      const native = route.codec.signer === undefined && Number.isInteger(by) && (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
-      if (native) {
-        try {
-          return await route.call("incr", key, by, (backend) => backend.incr(key, by, route.nativeTtl(ttl)));
-        } catch (error) {
-          if (!(error instanceof CacheValueError)) throw error;
+    const ttl = ttlOption(options.ttl);
+    return this.guard("incr", key, by, (tx) => {
+      if (tx !== undefined) return tx.incr(key, by, ttl);
+      const route = this.#router.route(key);
+      return route.run("incr", key, [key, by, options], async () => {
+        const native = route.codec.signer === undefined && Number.isInteger(by) && (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
+        if (native) {
+          try {
+            return await route.call("incr", key, by, (backend) => backend.incr(key, by, route.nativeTtl(ttl)));
+          } catch (error) {
+            if (!(error instanceof CacheValueError)) throw error;
+          }
         }
-      }
-      return this.#locks.exclusive(key, () => this.#incrByRewrite(key, by, ttl));
+        return this.#locks.exclusive(key, () => this.#incrByRewrite(key, by, ttl));
+      });
     });
   }
 
@@ -223,19 +333,27 @@ export class CacheCore {
   /** Deletes `key`; `true` if it existed. */
   async delete(key: string): Promise<boolean> {
     assertKey(key);
-    const route = this.#router.route(key);
-    return route.run("delete", key, [key], () => route.call("delete", key, false, (backend) => backend.delete(key)));
+    return this.guard("delete", key, false, (tx) => {
+      if (tx !== undefined) return tx.delete(key);
+      const route = this.#router.route(key);
+      return route.run("delete", key, [key], () => route.call("delete", key, false, (backend) => backend.delete(key)));
+    });
   }
 
   /** Deletes `keys`; returns how many existed. */
-  deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#batches.deleteMany(keys);
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    assertKeys(keys);
+    return this.guard("deleteMany", keys[0], 0, async (tx) => {
+      if (tx === undefined) return this.#batches.deleteMany(keys);
+      const results = await Promise.all(keys.map((key) => tx.delete(key)));
+      return results.filter(Boolean).length;
+    });
   }
 
   /** Deletes every key matching a Redis glob; returns how many. */
-  deleteMatch(pattern: string): Promise<number> {
+  async deleteMatch(pattern: string): Promise<number> {
     assertPattern(pattern);
-    return this.#batches.deleteMatch(pattern);
+    return this.guard("deleteMatch", pattern, 0, (tx) => (tx === undefined ? this.#batches.deleteMatch(pattern) : tx.deleteMatch(pattern)));
   }
 
   /** Sets a new TTL on an existing key; `false` when the key is missing. */
@@ -243,31 +361,36 @@ export class CacheCore {
     assertKey(key);
     const ms = toMilliseconds(ttl, "ttl");
     const route = this.#router.route(key);
-    return route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms));
+    return this.guard("expire", key, false, () => route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms)));
   }
 
   /** Milliseconds left for `key`; `-1` without expiry, `-2` when missing. */
   async getExpire(key: string): Promise<number> {
     assertKey(key);
     const route = this.#router.route(key);
-    return route.run("getExpire", key, [key], () => expiryOf(route, this.clock, key));
+    return this.guard("getExpire", key, -2, () => route.run("getExpire", key, [key], () => expiryOf(route, this.clock, key)));
   }
 
   /** `"PONG"`, or `message`, from the default backend. */
   async ping(message?: string): Promise<string> {
     const route = this.#router.default();
-    return route.run("ping", undefined, [message], () => route.call("ping", undefined, message ?? "PONG", (backend) => backend.ping(message)));
+    const reply = message ?? "PONG";
+    return this.guard("ping", undefined, reply, () => route.run("ping", undefined, [message], () => route.call("ping", undefined, reply, (backend) => backend.ping(message))));
   }
 
   /** Removes every key from every backend. */
   async clear(): Promise<void> {
-    await Promise.all(this.#router.distinct().map((route) => route.run("clear", undefined, [], () => route.call("clear", undefined, undefined, (backend) => backend.clear()))));
+    return this.guard("clear", undefined, undefined, async () => {
+      await Promise.all(this.#router.distinct().map((route) => route.run("clear", undefined, [], () => route.call("clear", undefined, undefined, (backend) => backend.clear()))));
+    });
   }
 
   /** Number of keys over all backends. */
   async getKeysCount(): Promise<number> {
-    const counts = await Promise.all(this.#router.distinct().map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())));
-    return counts.reduce((sum, count) => sum + count, 0);
+    return this.guard("getKeysCount", undefined, 0, async () => {
+      const counts = await Promise.all(this.#router.distinct().map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())));
+      return counts.reduce((sum, count) => sum + count, 0);
+    });
   }
 
   /** Closes every backend; the next command opens them again. */
@@ -276,18 +399,18 @@ export class CacheCore {
   }
 
   /** Stores `token` under `key` for `ttl` only if the key is free; `true` when the lock was taken. */
-  setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
-    return this.#locks.setLock(key, token, ttl);
+  async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
+    return this.guard("setLock", key, false, () => this.#locks.setLock(key, token, ttl));
   }
 
   /** Releases the lock on `key` only if it holds `token`. */
-  unlock(key: string, token: string): Promise<boolean> {
-    return this.#locks.unlock(key, token);
+  async unlock(key: string, token: string): Promise<boolean> {
+    return this.guard("unlock", key, false, () => this.#locks.unlock(key, token));
   }
 
   /** Whether `key` is locked; with `wait`, waits up to that long for a release, polling every `step`. */
-  isLocked(key: string, options?: IsLockedOptions): Promise<boolean> {
-    return this.#locks.isLocked(key, options);
+  async isLocked(key: string, options?: IsLockedOptions): Promise<boolean> {
+    return this.guard("isLocked", key, false, () => this.#locks.isLocked(key, options));
   }
 
   /** Runs `fn` while holding the lock `key`; `wait: false` and held → `LockedError`. */
@@ -295,20 +418,27 @@ export class CacheCore {
     return this.#locks.lock(key, options, fn);
   }
 
+  /** Runs `fn` with no other `exclusive` call for `key` on this cache running meanwhile (in-process). */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#locks.exclusive(key, fn);
+  }
+
   /** Stores `value` as it is, bypassing serialization, signing and compression. */
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);
     if (typeof value !== "string") throw new TypeError(errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"));
-    const ttl = options.ttl === undefined ? undefined : toMilliseconds(options.ttl, "ttl");
+    const ttl = ttlOption(options.ttl);
     const route = this.#router.route(key);
-    return route.run("setRaw", key, [key, value], () => route.call("setRaw", key, false, (backend) => backend.set(key, value, { ttl: route.nativeTtl(ttl) })));
+    return this.guard("setRaw", key, false, () =>
+      route.run("setRaw", key, [key, value], () => route.call("setRaw", key, false, (backend) => backend.set(key, value, { ttl: route.nativeTtl(ttl) }))),
+    );
   }
 
   /** The stored text under `key`, bypassing deserialization; `undefined` when missing. */
   async getRaw(key: string): Promise<string | undefined> {
     assertKey(key);
     const route = this.#router.route(key);
-    return route.run("getRaw", key, [key], () => route.call("getRaw", key, undefined, (backend) => backend.get(key)));
+    return this.guard("getRaw", key, undefined, () => route.run("getRaw", key, [key], () => route.call("getRaw", key, undefined, (backend) => backend.get(key))));
   }
 
   /** Hits, misses and loader figures of this cache since it was created or `resetStats()`. */

@@ -116,7 +116,11 @@ function invalid(what: string, input: unknown, detail?: string): CacheConfigErro
 function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === "number") return String(value);
-  if (value !== null && typeof (value as { then?: unknown }).then === "function") {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  ) {
     return "(a Promise: return the duration synchronously)";
   }
   return `(${value === null ? "null" : typeof value})`;

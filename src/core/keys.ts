@@ -1,5 +1,8 @@
 import { errorMessage } from "./errors";
 
+/** Keys the cache keeps for itself (tag indexes, transaction locks) start with this; `scan` hides them. */
+export const INTERNAL_PREFIX = "__isocache__:";
+
 /** Throws `TypeError` unless `key` is a non-empty string. */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {

@@ -1,0 +1,42 @@
+/** Decides whether a call's result is stored: `(result, args, key) => boolean`. */
+export type Condition = ((result: unknown, args: readonly unknown[], key: string) => boolean) & {
+  /** Errors of these classes are cached too, and rethrown by later calls without executing. */
+  readonly exceptions?: readonly ErrorClass[];
+  /** Only those errors are cached, never a result. */
+  readonly onlyExceptions?: boolean;
+};
+
+/** A class of errors, as passed to `withExceptions` and `failover`. */
+export type ErrorClass = abstract new (...args: never[]) => unknown;
+
+/** Stores every result but `null` and `undefined`. */
+export const NOT_NULLISH: Condition = (result) => result !== null && result !== undefined;
+
+/** Stores every result, and also these errors: later calls rethrow a cached error without executing. */
+export function withExceptions(...errors: ErrorClass[]): Condition {
+  return Object.assign(() => true, { exceptions: errors });
+}
+
+/** Stores only these errors (rethrown by later calls without executing), never a result. */
+export function onlyExceptions(...errors: ErrorClass[]): Condition {
+  return Object.assign(() => false, { exceptions: errors, onlyExceptions: true });
+}
+
+/** True when `error` is an instance of one of `classes`. */
+export function isOneOf(error: unknown, classes: readonly ErrorClass[]): boolean {
+  for (const Class of classes) if (error instanceof Class) return true;
+  return false;
+}
+
+const FAILURE = "__isocache_error__";
+
+/** The stored form of a cached error. */
+export function failure(error: unknown): Record<string, unknown> {
+  return { [FAILURE]: error };
+}
+
+/** The error inside a stored failure, or `undefined` for an ordinary value. */
+export function failureOf(value: unknown): { error: unknown } | undefined {
+  if (value === null || typeof value !== "object" || !Object.hasOwn(value, FAILURE)) return undefined;
+  return { error: (value as Record<string, unknown>)[FAILURE] };
+}

@@ -1,0 +1,66 @@
+import { CacheConfigError, errorMessage } from "../core/errors";
+
+// biome-ignore lint/suspicious/noExplicitAny: the wrapped function may take and return anything.
+export type AnyFn = (this: any, ...args: any[]) => any;
+
+/** Where a strategy is applied: a plain function, or a class method (with what is known of it). */
+export interface Site {
+  readonly kind: "function" | "method";
+  /** The method's name; for functions, `fn.name`. */
+  readonly name: string;
+  /** The class name when the decorator form tells it (legacy decorators do). */
+  readonly className?: string;
+}
+
+/** What a strategy builds for one function: how to call it, and the extras the wrapper gains. */
+export interface Built {
+  call(thisArg: unknown, args: unknown[]): unknown;
+  readonly extras: object;
+}
+
+/**
+ * One adaptor for every strategy: the factory's result wraps a function, and also works as a TC39
+ * standard method decorator and as a legacy `experimentalDecorators` method decorator.
+ */
+export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unknown[]) => unknown {
+  return function decorator(target: unknown, context?: unknown, descriptor?: unknown): unknown {
+    if (typeof target === "function" && context === undefined) {
+      return wrap(target as AnyFn, { kind: "function", name: target.name }, build);
+    }
+    if (typeof target === "function" && isDecoratorContext(context)) {
+      if (context.kind !== "method") {
+        throw new CacheConfigError(errorMessage("decorator", `cannot decorate a ${context.kind}`, "apply cache strategies to methods or functions only"));
+      }
+      return wrap(target as AnyFn, { kind: "method", name: String(context.name) }, build);
+    }
+    if (isMethodDescriptor(descriptor) && (typeof context === "string" || typeof context === "symbol")) {
+      const owner = typeof target === "function" ? target : (target as { constructor?: { name?: string } })?.constructor;
+      const className = owner?.name;
+      descriptor.value = wrap(descriptor.value as AnyFn, { kind: "method", name: String(context), ...(className ? { className } : {}) }, build);
+      return descriptor;
+    }
+    throw new CacheConfigError(
+      errorMessage("decorator", "a strategy was applied to something that is not a function or method", "call it with a function, or use it as a method decorator"),
+    );
+  };
+}
+
+function wrap(fn: AnyFn, site: Site, build: (fn: AnyFn, site: Site) => Built): AnyFn {
+  const built = build(fn, site);
+  const call = built.call;
+  const wrapped = function (this: unknown, ...args: unknown[]): unknown {
+    return call(this, args);
+  };
+  Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
+  Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
+  Object.assign(wrapped, built.extras);
+  return wrapped;
+}
+
+function isDecoratorContext(value: unknown): value is { kind: string; name: string | symbol } {
+  return typeof value === "object" && value !== null && "kind" in value && "name" in value;
+}
+
+function isMethodDescriptor(value: unknown): value is PropertyDescriptor & { value: AnyFn } {
+  return typeof value === "object" && value !== null && typeof (value as PropertyDescriptor).value === "function";
+}

@@ -1,0 +1,261 @@
+import type { FeatureCache } from "../features/feature-cache";
+import type { AnyFn, Site } from "./decorate";
+import { type Duration, type TtlOption, type TtlResolver, checkTtlOption, toMilliseconds } from "../core/durations";
+import { CacheConfigError, errorMessage } from "../core/errors";
+import { MISS } from "../core/records";
+import { sleep } from "../core/locks";
+import { INTERNAL_PREFIX } from "../core/keys";
+import { StatsCounter, type CacheStats } from "../features/stats";
+import { type KeyFn, compileKey, defaultKey, parameterInfo } from "../keys/index";
+import { type Condition, failure, failureOf, isOneOf } from "./conditions";
+
+/** Options every strategy accepts. */
+export interface StrategyOptions<A extends unknown[] = unknown[]> {
+  /** Time to live of stored results: `"2h"`, milliseconds, or a function of the call's arguments. */
+  ttl?: TtlOption<A>;
+  /** Key template (`"user:{id}"`, `"{0}"`, `"{user.id}"`, `"{name:lower}"`) or a function of the arguments. */
+  key?: string | ((...args: A) => string | Promise<string>);
+  /** Put in front of the key with a colon: `prefix: "v2"` gives `v2:…`. */
+  prefix?: string;
+  /** Tags (templates allowed: `"page:{page}"`) for `deleteTags`. */
+  tags?: readonly string[];
+  /** Which results (and errors) are stored; default: every result, no error. */
+  condition?: Condition;
+  /** Store only calls that took longer than this. */
+  timeCondition?: Duration;
+  /** `true`: one execution per key across processes, through a lock in the backend. */
+  lock?: boolean;
+  /** Name used in automatic keys and `detect`; default: the function's name. */
+  name?: string;
+}
+
+/** Extras every wrapped function gains. */
+export interface WrappedExtras<A extends unknown[], R> {
+  /** The cache key for these arguments. */
+  key(...args: A): Promise<string>;
+  /** Deletes the cached result for these arguments; `true` if there was one. */
+  invalidate(...args: A): Promise<boolean>;
+  /** Executes now and stores the result, whatever is cached. */
+  refresh(...args: A): Promise<R>;
+  /** Hits, misses and loader figures of this function. */
+  stats(): CacheStats;
+}
+
+const LOCK_TTL_MS = 10_000;
+const LOCK_STEP_MS = 20;
+
+/** Everything a strategy fixed when it wrapped one function: keys, TTL, tags, conditions, stats. */
+export class Plan {
+  readonly cache: FeatureCache;
+  readonly fn: AnyFn;
+  readonly strategy: string;
+  readonly stats = new StatsCounter();
+  readonly ttl: TtlResolver<unknown[]>;
+  readonly condition: Condition | undefined;
+  readonly #site: Site;
+  readonly #name: string | undefined;
+  readonly #template: KeyFn | undefined;
+  readonly #keyFn: ((...args: unknown[]) => string | Promise<string>) | undefined;
+  readonly #prefix: string;
+  readonly #tags: readonly KeyFn[] | undefined;
+  readonly #timeConditionMs: number | undefined;
+  readonly #lock: boolean;
+  readonly #classNames = new WeakMap<object, string>();
+
+  constructor(cache: FeatureCache, fn: AnyFn, site: Site, options: StrategyOptions<never[]>, strategy: string) {
+    this.cache = cache;
+    this.fn = fn;
+    this.strategy = strategy;
+    this.#site = site;
+    const where = `${strategy}(${options.name ?? site.name ?? "anonymous"})`;
+    this.ttl = checkTtlOption(options.ttl as TtlOption<unknown[]>, "ttl");
+    this.condition = options.condition;
+    if (options.condition !== undefined && typeof options.condition !== "function") {
+      throw configError(where, "`condition` must be a function", "use NOT_NULLISH, withExceptions(...), onlyExceptions(...) or (result, args, key) => boolean");
+    }
+    this.#timeConditionMs = options.timeCondition === undefined ? undefined : toMilliseconds(options.timeCondition, "timeCondition");
+    this.#lock = options.lock === true;
+    this.#prefix = options.prefix === undefined || options.prefix === "" ? "" : `${options.prefix}:`;
+    this.#name = options.name ?? (site.name === "" ? undefined : site.name);
+    const params = parameterInfo(fn);
+    if (typeof options.key === "string") {
+      this.#template = compileKey(options.key, params, { name: where });
+    } else if (typeof options.key === "function") {
+      this.#keyFn = options.key as (...args: unknown[]) => string;
+    } else if (options.key !== undefined) {
+      throw configError(where, "`key` must be a template string or a function", 'use for example key: "user:{id}"');
+    } else if (this.#name === undefined) {
+      throw configError(where, "an anonymous function has neither `key` nor `name`", 'give the function a name, or pass key: "…" or name: "…"');
+    }
+    this.#tags = options.tags?.map((tag) => compileKey(tag, params, { name: `${where} tag` }));
+  }
+
+  /** The key of one call, with the prefix. */
+  keyOf(thisArg: unknown, args: readonly unknown[]): string | Promise<string> {
+    let key: string | Promise<string>;
+    if (this.#template !== undefined) {
+      key = this.#template(args, this.#template.usesContext ? this.cache.scope().keyContext : undefined);
+    } else if (this.#keyFn !== undefined) {
+      key = this.#keyFn(...args);
+    } else {
+      key = defaultKey(this.#nameFor(thisArg), args);
+    }
+    if (this.#prefix === "") return key;
+    return typeof key === "string" ? this.#prefix + key : key.then((text) => this.#prefix + text);
+  }
+
+  /** For methods the class is known only from the instance, so `find` in two classes gets two names. */
+  #nameFor(thisArg: unknown): string {
+    const name = this.#name as string;
+    if (this.#site.kind !== "method" || this.#site.className !== undefined) {
+      return this.#site.className === undefined ? name : `${this.#site.className}.${name}`;
+    }
+    if (thisArg === null || (typeof thisArg !== "object" && typeof thisArg !== "function")) return name;
+    const owner = thisArg as object;
+    let full = this.#classNames.get(owner.constructor ?? owner);
+    if (full === undefined) {
+      const className = typeof thisArg === "function" ? thisArg.name : (owner.constructor?.name ?? "");
+      full = className === "" ? name : `${className}.${name}`;
+      this.#classNames.set(owner.constructor ?? owner, full);
+    }
+    return full;
+  }
+
+  /** Runs `body` with the call's key, or calls straight through while the cache is disabled. */
+  run(thisArg: unknown, args: unknown[], body: (key: string) => Promise<unknown>): Promise<unknown> {
+    if (!this.cache.isEnabled("get")) return this.execute(thisArg, args).then((done) => done.value);
+    let key: string | Promise<string>;
+    try {
+      key = this.keyOf(thisArg, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return typeof key === "string" ? body(key) : key.then(body);
+  }
+
+  /** Calls the wrapped function, timing it into `stats`. */
+  async execute(thisArg: unknown, args: readonly unknown[]): Promise<{ value: unknown; elapsed: number }> {
+    const started = Date.now();
+    try {
+      const value = await this.fn.apply(thisArg, args as unknown[]);
+      const elapsed = Date.now() - started;
+      this.stats.load(elapsed, false);
+      return { value, elapsed };
+    } catch (error) {
+      this.stats.load(Date.now() - started, true);
+      throw error;
+    }
+  }
+
+  /** The cached value for `key` or `MISS`; a cached error is rethrown. Inside `invalidateFurther` always `MISS`. */
+  async read(key: string, args: readonly unknown[]): Promise<unknown> {
+    if (this.cache.scope().invalidate) {
+      this.stats.misses++;
+      return MISS;
+    }
+    const value = await this.cache.fetch(key, this.strategy, this.ttl(args as unknown[]));
+    if (value === MISS) {
+      this.stats.misses++;
+      return MISS;
+    }
+    this.stats.hits++;
+    const failed = failureOf(value);
+    if (failed !== undefined) throw failed.error;
+    return value;
+  }
+
+  /** Stores a result when the conditions allow it. */
+  async store(key: string, args: readonly unknown[], value: unknown, elapsed: number): Promise<void> {
+    const condition = this.condition;
+    if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key))) return;
+    if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
+    await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags: await this.tagsOf(args) });
+  }
+
+  /** Stores an error when the condition caches that class of error. */
+  async storeError(key: string, args: readonly unknown[], error: unknown): Promise<void> {
+    const exceptions = this.condition?.exceptions;
+    if (exceptions === undefined || !isOneOf(error, exceptions)) return;
+    await this.cache.set(key, failure(error), { ttl: this.ttl(args as unknown[]), tags: await this.tagsOf(args) });
+  }
+
+  /** The call's tags, rendered. */
+  async tagsOf(args: readonly unknown[]): Promise<string[] | undefined> {
+    if (this.#tags === undefined) return undefined;
+    const context = this.cache.scope().keyContext;
+    return Promise.all(this.#tags.map((tag) => tag(args, context)));
+  }
+
+  /** Executes and stores, sharing one execution per key in-process (and across processes with `lock`). */
+  load(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
+    return this.cache.singleFlight(key, () => (this.#lock ? this.#loadLocked(thisArg, args, key) : this.loadNow(thisArg, args, key)));
+  }
+
+  /** Executes and stores now, without single-flight. */
+  async loadNow(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
+    let done: { value: unknown; elapsed: number };
+    try {
+      done = await this.execute(thisArg, args);
+    } catch (error) {
+      await this.storeError(key, args, error);
+      throw error;
+    }
+    await this.store(key, args, done.value, done.elapsed);
+    return done.value;
+  }
+
+  /** One execution per key across processes: the lock holder loads, the others wait for its result. */
+  async #loadLocked(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
+    const lockKey = `${INTERNAL_PREFIX}lock:${key}`;
+    const token = crypto.randomUUID();
+    const deadline = Date.now() + LOCK_TTL_MS;
+    while (Date.now() < deadline) {
+      if (await this.cache.setLock(lockKey, token, LOCK_TTL_MS)) {
+        try {
+          const filled = await this.cache.fetch(key, this.strategy, undefined);
+          if (filled !== MISS) return unwrapFailure(filled);
+          return await this.loadNow(thisArg, args, key);
+        } finally {
+          await this.cache.unlock(lockKey, token);
+        }
+      }
+      await sleep(LOCK_STEP_MS);
+      const filled = await this.cache.fetch(key, this.strategy, undefined);
+      if (filled !== MISS) return unwrapFailure(filled);
+    }
+    return this.loadNow(thisArg, args, key); // the holder vanished: load rather than wait forever
+  }
+
+  /** The extras of a wrapper: `key`, `invalidate`, `refresh`, `stats`. */
+  extras(): WrappedExtras<unknown[], unknown> {
+    const plan = this;
+    return {
+      // Called as `fn.key(…)`, `this` is the wrapper itself; `fn.key.call(instance, …)` passes an instance.
+      key(this: unknown, ...args: unknown[]) {
+        return Promise.resolve(plan.keyOf(receiver(this), args));
+      },
+      async invalidate(this: unknown, ...args: unknown[]) {
+        return plan.cache.delete(await plan.keyOf(receiver(this), args));
+      },
+      async refresh(this: unknown, ...args: unknown[]) {
+        const thisArg = receiver(this);
+        return plan.loadNow(thisArg, args, await plan.keyOf(thisArg, args));
+      },
+      stats: () => plan.stats.snapshot(),
+    };
+  }
+}
+
+function receiver(thisArg: unknown): unknown {
+  return typeof thisArg === "function" ? undefined : thisArg;
+}
+
+function unwrapFailure(value: unknown): unknown {
+  const failed = failureOf(value);
+  if (failed !== undefined) throw failed.error;
+  return value;
+}
+
+function configError(where: string, problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage(where, problem, remedy));
+}
