@@ -19,14 +19,15 @@ const EXAMPLES = `a number of milliseconds or text such as "500ms", "1.5s", "10m
  * Parses duration text into whole milliseconds: components `<number><unit>` with units `w`, `d`,
  * `h`, `m`, `s`, `ms`, largest unit first, each unit at most once (`"1s1s"` and `"5m1h"` are
  * rejected as likely typos); decimals allowed (`"1.5s"` = 1500); whitespace around and between
- * components ignored. The result is rounded to the nearest millisecond, but a positive duration
- * never rounds down to 0.
+ * components ignored; a bare `"0"` is 0 (any other number needs a unit). The result is rounded
+ * to the nearest millisecond, but a positive duration never rounds down to 0.
  * @throws CacheConfigError for malformed text (`"1.5x"`, `"1h30"`, `""`, `"-5s"`), quoting it.
  * @example parseDuration("1m10s") // 70000
  */
 export function parseDuration(text: string, what = "duration"): number {
   if (typeof text !== "string") throw invalid(what, text);
   const input = text.trim();
+  if (input === "0") return 0;
   let total = 0;
   let rank = -1;
   let index = 0;

@@ -1,7 +1,7 @@
 import type { Router } from "./router";
 import type { Route } from "./route";
 import { type Duration, toMilliseconds } from "./durations";
-import { LockedError, errorMessage } from "./errors";
+import { CacheConfigError, LockedError, errorMessage } from "./errors";
 import { assertKey } from "./keys";
 
 /** Options of `isLocked`. */
@@ -24,6 +24,15 @@ export interface LockOptions {
 
 const DEFAULT_STEP_MS = 50;
 
+/** A lock TTL in milliseconds; a lock must expire, so 0 and absent are refused. */
+function lockTtl(ttl: Duration): number {
+  const ms = ttl === undefined ? 0 : toMilliseconds(ttl, "ttl");
+  if (ms <= 0) {
+    throw new CacheConfigError(errorMessage("lock", "a lock needs a positive `ttl`", 'pass for example ttl: "30s" so a crashed holder cannot keep it forever'));
+  }
+  return ms;
+}
+
 /** Sleeps `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,7 +49,7 @@ export class CacheLocks {
 
   async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
     assertKey(key);
-    const ms = toMilliseconds(ttl, "ttl");
+    const ms = lockTtl(ttl);
     const route = this.#router.route(key);
     return route.run("setLock", key, [key, token, ttl], () => this.#take(route, key, token, ms));
   }
@@ -84,7 +93,7 @@ export class CacheLocks {
 
   async lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
     assertKey(key);
-    const ttlMs = toMilliseconds(options.ttl, "ttl");
+    const ttlMs = lockTtl(options.ttl);
     const wait = options.wait ?? true;
     const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");
     const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");

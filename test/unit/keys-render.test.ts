@@ -1,0 +1,219 @@
+import { isDeepStrictEqual } from "node:util";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { renderArgs, renderText, stableRender } from "../../src/keys/render";
+
+/** Rebuilds a value with every object's keys inserted in reverse order (and Sets/Maps reversed). */
+function reordered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reordered);
+  if (value instanceof Set) return new Set([...value].reverse().map(reordered));
+  if (value instanceof Map) return new Map([...value].reverse().map(([k, v]) => [k, reordered(v)]));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).reverse()) {
+      // defineProperty, so a generated "__proto__" key stays an own property.
+      const item = reordered((value as Record<string, unknown>)[key]);
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+const anything = fc.anything({
+  withBigInt: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withNullPrototype: true,
+  withSparseArray: true,
+  withBoxedValues: false,
+});
+
+describe("stableRender", () => {
+  it("spells each primitive type differently", () => {
+    const values = [
+      1,
+      "1",
+      1n,
+      true,
+      "true",
+      null,
+      "null",
+      undefined,
+      "undefined",
+      Number.NaN,
+      "NaN",
+      Symbol("s"),
+      Symbol.for("s"),
+      "",
+    ];
+    const texts = values.map(stableRender);
+    expect(new Set(texts).size).toBe(values.length);
+    expect(stableRender(-0)).toBe(stableRender(0));
+    expect(stableRender('a"b')).toBe('"a\\"b"');
+  });
+
+  it("quotes strings exactly as JSON.stringify does (property)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 16 }), (text) => {
+        expect(stableRender(text)).toBe(JSON.stringify(text));
+        expect(stableRender({ [text]: 1 })).toBe(`{${JSON.stringify(text)}:1}`);
+      }),
+    );
+    expect(stableRender("\ud800")).toBe('"\\ud800"');
+  });
+
+  it("sorts object keys and canonicalises Maps and Sets", () => {
+    expect(stableRender({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
+    expect(stableRender(new Set([3, 1, 2]))).toBe(stableRender(new Set([2, 3, 1])));
+    expect(
+      stableRender(
+        new Map([
+          ["x", 1],
+          ["y", 2],
+        ]),
+      ),
+    ).toBe(
+      stableRender(
+        new Map([
+          ["y", 2],
+          ["x", 1],
+        ]),
+      ),
+    );
+    expect(stableRender(new Map([["x", 1]]))).not.toBe(stableRender(new Map([["x", 2]])));
+  });
+
+  it("distinguishes missing, undefined and null properties, holes and undefined items", () => {
+    const texts = [{}, { a: undefined }, { a: null }, [], [undefined], new Array(1), [null]].map(
+      stableRender,
+    );
+    expect(new Set(texts).size).toBe(texts.length);
+  });
+
+  it("renders built-in objects by their content", () => {
+    expect(stableRender(new Date(0))).toBe("Date(1970-01-01T00:00:00.000Z)");
+    expect(stableRender(new Date(Number.NaN))).toBe("Date(NaN)");
+    expect(stableRender(/a,b/gi)).toBe("/a,b/gi");
+    expect(stableRender(new Uint8Array([1, 2]))).toBe("Uint8Array[1,2]");
+    expect(stableRender(new Int8Array([1, 2]))).not.toBe(stableRender(new Uint8Array([1, 2])));
+    expect(stableRender(new BigInt64Array([5n]))).toBe("BigInt64Array[5]");
+    expect(stableRender(new Uint8Array([1, 2]).buffer)).toBe("ArrayBuffer[1,2]");
+    expect(stableRender(new URL("https://a.example/x"))).not.toBe(
+      stableRender(new URL("https://b.example/x")),
+    );
+    expect(stableRender(new TypeError("boom"))).toBe('TypeError("boom")');
+  });
+
+  it("prefixes class instances with their class name", () => {
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    expect(stableRender(new Point(1, 2))).toBe('Point{"x":1,"y":2}');
+    expect(stableRender(new Point(1, 2))).not.toBe(stableRender({ x: 1, y: 2 }));
+    expect(stableRender(Object.assign(Object.create(null), { x: 1 }))).toBe('{"x":1}');
+  });
+
+  it("marks cycles with a back-reference and renders shared (acyclic) references fully", () => {
+    const a: Record<string, unknown> = { name: "a" };
+    a.self = a;
+    expect(stableRender(a)).toBe('{"name":"a","self":^1}');
+    const list: unknown[] = [1];
+    list.push({ parent: list });
+    expect(stableRender(list)).toBe('[1,{"parent":^2}]');
+    const shared = { v: 1 };
+    expect(stableRender([shared, shared])).toBe('[{"v":1},{"v":1}]');
+    const m = new Map<string, unknown>();
+    m.set("m", m);
+    expect(stableRender(m)).toBe('Map{"m"=>^1}');
+  });
+
+  it("gives equal text for equal values whatever the insertion order (property)", () => {
+    fc.assert(
+      fc.property(anything, (value) => {
+        expect(stableRender(reordered(value))).toBe(stableRender(value));
+      }),
+    );
+  });
+
+  it("gives different text for structurally different JSON values (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        expect(stableRender(a) === stableRender(b)).toBe(canonical(a) === canonical(b));
+      }),
+    );
+  });
+
+  it("gives different text for values that are not deeply equal (property)", () => {
+    const small = fc.anything({
+      maxDepth: 2,
+      maxKeys: 3,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withSparseArray: true,
+      stringUnit: fc.constantFrom("a", "b", "1"),
+      // Valid dates only: Node's deep equality says two invalid dates differ, while they are the same argument.
+      values: [
+        fc.constantFrom(0, 1, "1", "", null, undefined, true, 1n, Number.NaN, new Date(0), new Date(1)),
+      ],
+    });
+    fc.assert(
+      fc.property(small, small, (a, b) => {
+        expect(stableRender(a) === stableRender(b)).toBe(isDeepStrictEqual(a, b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+/** JSON with sorted keys and -0 folded into 0: what two JSON values must agree on to render alike. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "undefined";
+}
+
+describe("renderArgs", () => {
+  it("joins argument renderings and tells omitted from undefined", () => {
+    expect(renderArgs([])).toBe("");
+    expect(renderArgs([42])).toBe("42");
+    expect(renderArgs(["42"])).toBe('"42"');
+    expect(renderArgs([1, "a,b", { z: 1, a: 2 }])).toBe('1,"a,b",{"a":2,"z":1}');
+    expect(renderArgs([undefined])).not.toBe(renderArgs([]));
+  });
+
+  it("keeps argument boundaries unambiguous (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))),
+        fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null))),
+        (a, b) => {
+          expect(renderArgs(a) === renderArgs(b)).toBe(JSON.stringify(a) === JSON.stringify(b));
+        },
+      ),
+    );
+  });
+});
+
+describe("renderText", () => {
+  it("interpolates strings as-is and other values by type", () => {
+    expect(renderText("Ann")).toBe("Ann");
+    expect(renderText(7)).toBe("7");
+    expect(renderText(7n)).toBe("7");
+    expect(renderText(false)).toBe("false");
+    expect(renderText(undefined)).toBe("");
+    expect(renderText(null)).toBe("null");
+    expect(renderText(new Date(0))).toBe("1970-01-01T00:00:00.000Z");
+    expect(renderText({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+    expect(renderText([1, "x"])).toBe('[1,"x"]');
+  });
+});
