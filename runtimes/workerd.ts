@@ -9,12 +9,19 @@ export * from "../src/index";
 /** Which runtime entry the package resolved to: `"workerd"` here. */
 export const runtime = "workerd";
 
-// workerd exposes AsyncLocalStorage as a global under `nodejs_compat` / `nodejs_als`; reading the
-// global keeps `node:` imports out of the Workers bundle.
-type AlsConstructor = new <T>() => ContextStore<T>;
-const Als = (globalThis as { AsyncLocalStorage?: AlsConstructor }).AsyncLocalStorage;
+type AsyncHooks = { AsyncLocalStorage: new <T>() => ContextStore<T> };
+type WorkerdProcess = { getBuiltinModule?(id: string): unknown };
 
-const platform = definePlatform(runtime, Als === undefined ? fallbackContext : () => new Als());
+// Under `nodejs_compat` workerd serves AsyncLocalStorage through `process.getBuiltinModule`; asking
+// for it there (instead of an import) keeps the Workers bundle free of `node:` imports and lets
+// a worker without the flag load, with the fallback context.
+function workerdContext<T>(): ContextStore<T> {
+  const process = (globalThis as { process?: WorkerdProcess }).process;
+  const hooks = process?.getBuiltinModule?.("async_hooks") as AsyncHooks | undefined;
+  return hooks === undefined ? fallbackContext<T>() : new hooks.AsyncLocalStorage<T>();
+}
+
+const platform = definePlatform(runtime, workerdContext);
 
 /**
  * An async cache over one or more backends, wired for Cloudflare Workers. Request-scoped features

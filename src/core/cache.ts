@@ -70,13 +70,12 @@ export class CacheCore {
   readonly #stats = new StatsCounter();
   readonly #locks: CacheLocks;
   readonly #batches: CacheBatches;
-  readonly #context: ContextStore<Scope>;
+  #context: ContextStore<Scope> | undefined;
   readonly #globalScope: Scope = rootScope();
 
   constructor(platform: Platform, options: CacheOptions = {}) {
     this.platform = platform;
     this.clock = options.clock ?? systemClock;
-    this.#context = platform.context<Scope>();
     this.#router = new Router(() => new Route(this.#resolve(platform.defaultUrl, {})));
     this.#locks = new CacheLocks(this.#router);
     this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);
@@ -84,12 +83,18 @@ export class CacheCore {
 
   /** The scope of the current async context (the cache-wide one outside any). */
   scope(): Scope {
-    return this.#context.getStore() ?? this.#globalScope;
+    return this.#contextStore().getStore() ?? this.#globalScope;
+  }
+
+  /** The context store, made on first use so constructing a cache does no work. */
+  #contextStore(): ContextStore<Scope> {
+    if (this.#context === undefined) this.#context = this.platform.context<Scope>();
+    return this.#context;
   }
 
   /** Runs `fn` in a child of the current scope with `changes` applied. */
   withScope<R>(changes: Partial<Scope>, fn: () => R): R {
-    return this.#context.run(childScope(this.scope(), changes), fn);
+    return this.#contextStore().run(childScope(this.scope(), changes), fn);
   }
 
   /**
@@ -106,7 +111,7 @@ export class CacheCore {
       for (const callback of callbacks) {
         if (callback.command !== undefined && callback.command !== command) continue;
         try {
-          callback.fn(key, result);
+          callback.fn(key, result === MISS ? undefined : result);
         } catch {
           // A failing callback must not change the command's outcome.
         }

@@ -1,8 +1,28 @@
+import type { Duration, TtlOption } from "../core/durations";
 import { FeatureCache } from "../features/feature-cache";
 import type { ErrorClass } from "./conditions";
 import type { StrategyOptions } from "./plan";
-import type { StrategyDecorator } from "./types";
+import type { CachedFunction, StrategyDecorator } from "./types";
+import type { AnyFn } from "./decorate";
+import type { IteratorDecorator } from "./iterator";
+import type { BloomExtras } from "./bloom";
+import type { RateLimitOptions, SliceRateLimitOptions } from "./rate-limit";
+import type { CircuitBreakerOptions } from "./circuit-breaker";
+import type { InvalidateOptions } from "./invalidate";
 import { cached } from "./cached";
+import { failover } from "./failover";
+import { hit } from "./hit";
+import { early } from "./early";
+import { soft } from "./soft";
+import { iterator } from "./iterator";
+import { locked } from "./locked";
+import { rateLimit, sliceRateLimit } from "./rate-limit";
+import { circuitBreaker } from "./circuit-breaker";
+import { bloom } from "./bloom";
+import { invalidate } from "./invalidate";
+
+// biome-ignore lint/suspicious/noExplicitAny: options are checked against the wrapped function's parameters when wrapped.
+type Options = StrategyOptions<any[]>;
 
 /** The full cache: basic API, request-scoped features, and the strategy factories. */
 export class StrategyCache extends FeatureCache {
@@ -12,8 +32,97 @@ export class StrategyCache extends FeatureCache {
    * Executes, stores for `ttl`, serves from cache until then.
    * @example const getUser = cache.cached({ ttl: "3h", key: "user:{id}" })(async function getUser(id: string) { … });
    */
-  cached(options?: StrategyOptions<never[]>): StrategyDecorator {
+  cached(options?: Options): StrategyDecorator {
     return cached(this, options);
+  }
+
+  /**
+   * Calls through and stores successes; when the call throws one of `exceptions` (default
+   * `setDefaultFailExceptions`, else any error) returns the stored value, else rethrows.
+   * @example const rates = cache.failover({ ttl: "1d" })(fetchRates);
+   */
+  failover(options: Options & { exceptions?: readonly ErrorClass[] }): StrategyDecorator {
+    return failover(this, options);
+  }
+
+  /**
+   * Serves a computed value `cacheHits` times, then recomputes; `updateAfter: n` refreshes in the background after n hits.
+   * @example const top = cache.hit({ ttl: "1h", cacheHits: 100 })(topProducts);
+   */
+  hit(options: Options & { cacheHits: number; updateAfter?: number }): StrategyDecorator {
+    return hit(this, options);
+  }
+
+  /**
+   * After `earlyTtl`, callers get the cached value while exactly one background refresh runs per key.
+   * @example const feed = cache.early({ ttl: "10m", earlyTtl: "8m" })(loadFeed);
+   */
+  early(options: Options & { earlyTtl: TtlOption }): StrategyDecorator {
+    return early(this, options);
+  }
+
+  /**
+   * After `softTtl` the caller recomputes; if that throws, the stale value is served until `ttl`.
+   * @example const prices = cache.soft({ ttl: "1h", softTtl: "1m" })(loadPrices);
+   */
+  soft(options: Options & { softTtl: TtlOption }): StrategyDecorator {
+    return soft(this, options);
+  }
+
+  /**
+   * Caches an async generator: the first run streams while recording, later runs replay every chunk.
+   * @example const rows = cache.iterator({ ttl: "5m" })(async function* rows(q: string) { … });
+   */
+  iterator(options?: Options): IteratorDecorator {
+    return iterator(this, options);
+  }
+
+  /**
+   * At most one execution per key at a time (across processes through the backend); stores nothing.
+   * @example const charge = cache.locked({ ttl: "30s", wait: false })(chargeCard);
+   */
+  locked(options: Options & { wait?: boolean | Duration; step?: Duration }): StrategyDecorator {
+    return locked(this, options);
+  }
+
+  /**
+   * Allows `limit` calls per `period`; the next throws `RateLimitError` (or returns `action(...args)`); `ttl` bans that long.
+   * @example const login = cache.rateLimit({ limit: 5, period: "1m", key: "login:{ip}" })(doLogin);
+   */
+  rateLimit(options: RateLimitOptions): StrategyDecorator {
+    return rateLimit(this, options);
+  }
+
+  /**
+   * Sliding-window rate limit: the limit lifts as the oldest call leaves the window.
+   * @example const send = cache.sliceRateLimit({ limit: 10, period: "1s" })(sendMail);
+   */
+  sliceRateLimit(options: SliceRateLimitOptions): StrategyDecorator {
+    return sliceRateLimit(this, options);
+  }
+
+  /**
+   * Opens after `errorsRate` percent errors among at least `minCalls` calls within `period`: calls throw `CircuitBreakerOpen` for `ttl`.
+   * @example const pay = cache.circuitBreaker({ errorsRate: 50, period: "1m", ttl: "30s" })(callPaymentApi);
+   */
+  circuitBreaker(options: CircuitBreakerOptions): StrategyDecorator {
+    return circuitBreaker(this, options);
+  }
+
+  /**
+   * A membership filter for a boolean function: `fn.set(...args)` marks; a negative answer returns `false` without calling.
+   * @example const taken = cache.bloom({ capacity: 100_000, falsePositives: 1 })(isEmailTaken);
+   */
+  bloom(options: Options & { capacity: number; falsePositives: number }): StrategyDecorator<BloomExtras> {
+    return bloom(this, options);
+  }
+
+  /**
+   * After the wrapped call resolves, deletes the keys `target` (a template, a glob, or a cached function) gives for its arguments.
+   * @example const rename = cache.invalidate(getUser)(async function rename(id: string, name: string) { … });
+   */
+  invalidate(target: string | CachedFunction<AnyFn>, options?: InvalidateOptions): StrategyDecorator {
+    return invalidate(this, target, options);
   }
 
   /** The errors `failover` falls back on when its own `exceptions` option is absent; none = any error. */

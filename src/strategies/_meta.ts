@@ -1,0 +1,203 @@
+import { checkTtlOption, type TtlOption, toMilliseconds } from "../core/durations";
+import { CacheConfigError, errorMessage } from "../core/errors";
+import { INTERNAL_PREFIX } from "../core/keys";
+import { sleep } from "../core/locks";
+import { MISS } from "../core/records";
+import type { FeatureCache } from "../features/feature-cache";
+import { failureOf } from "./conditions";
+import type { Site } from "./decorate";
+import type { Plan, StrategyOptions } from "./plan";
+
+/**
+ * What `early` and `soft` store under the call's key: the result and the epoch millisecond (on
+ * the cache's clock) from which it is due for a refresh. `cache.get(await fn.key(...))` returns it.
+ */
+export interface Stamped<T = unknown> {
+  value: T;
+  refreshAt: number;
+}
+
+/** True when `stored` has the shape `early` and `soft` write. */
+export function isStamped(stored: unknown): stored is Stamped {
+  return (
+    typeof stored === "object" &&
+    stored !== null &&
+    Object.hasOwn(stored, "value") &&
+    typeof (stored as { refreshAt?: unknown }).refreshAt === "number"
+  );
+}
+
+/** A key the cache keeps for itself next to `key` (hidden from `scan`, served by the default backend). */
+export function internalKey(kind: string, key: string): string {
+  return `${INTERNAL_PREFIX}${kind}:${key}`;
+}
+
+/** How error messages name one wrapped function: `hit(getUser)`. */
+export function whereOf(strategy: string, options: StrategyOptions<never[]>, site: Site): string {
+  return `${strategy}(${options.name ?? (site.name || "anonymous")})`;
+}
+
+/** A `CacheConfigError` in the house format. */
+export function configError(where: string, problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage(where, problem, remedy));
+}
+
+/** Refuses `lock: true` on strategies where a cross-process load lock means nothing. */
+export function rejectLock(options: StrategyOptions<never[]>, where: string): void {
+  if (options.lock === true) {
+    throw configError(where, "`lock` has no effect on this strategy", "remove it (use cached or locked)");
+  }
+}
+
+const LOCK_TTL_MS = 10_000;
+const LOCK_STEP_MS = 25;
+
+/** One load across processes: the lock holder loads, the others poll `peek` (`MISS` or a value) until it fills. */
+async function loadLocked(
+  cache: FeatureCache,
+  key: string,
+  peek: () => Promise<unknown>,
+  load: () => Promise<unknown>,
+): Promise<unknown> {
+  const lockKey = internalKey("lock", key);
+  const token = crypto.randomUUID();
+  const deadline = Date.now() + LOCK_TTL_MS;
+  while (Date.now() < deadline) {
+    if (await cache.setLock(lockKey, token, LOCK_TTL_MS)) {
+      try {
+        const filled = await peek();
+        return filled !== MISS ? filled : await load();
+      } finally {
+        await cache.unlock(lockKey, token);
+      }
+    }
+    await sleep(LOCK_STEP_MS);
+    const filled = await peek();
+    if (filled !== MISS) return filled;
+  }
+  return load(); // the holder vanished: load rather than wait forever
+}
+
+/** Runs background work outside the caller's `detect`, transaction and `invalidateFurther` scopes. */
+export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promise<T> {
+  return cache.withScope({ detect: undefined, tx: undefined, invalidate: false }, work);
+}
+
+/** The instance a wrapper extra was called on: none when called as `fn.key(…)` on the wrapper itself. */
+export function receiver(thisArg: unknown): unknown {
+  return typeof thisArg === "function" ? undefined : thisArg;
+}
+
+/** The window option of `early` or `soft`, as the loader needs it. */
+export interface WindowSpec {
+  /** The option's value (`earlyTtl`, `softTtl`), required. */
+  window: TtlOption<never[]> | undefined;
+  /** Its name, for messages. */
+  what: string;
+  /** The wrapped function, for messages: `soft(prices)`. */
+  where: string;
+  /** Whether a cross-process waiter needs a value still inside its window (soft) or any value (early). */
+  freshOnly: boolean;
+}
+
+/**
+ * How `early` and `soft` load and store: `Stamped` records written when the plan's conditions
+ * allow, loads shared per key (and with `lock`, across processes), and the window option
+ * (`earlyTtl`, `softTtl`) checked now when fixed and on each call when a function.
+ */
+export class StampedLoader {
+  readonly plan: Plan;
+  readonly #window: (args: unknown[]) => number | undefined;
+  readonly #timeMs: number | undefined;
+  readonly #lock: boolean;
+  readonly #freshOnly: boolean;
+  readonly #where: string;
+  readonly #what: string;
+
+  constructor(plan: Plan, options: StrategyOptions<never[]>, spec: WindowSpec) {
+    const { window, what, where } = spec;
+    if (window === undefined) {
+      throw configError(where, `\`${what}\` is required`, `pass for example ${what}: "1m"`);
+    }
+    this.plan = plan;
+    this.#window = checkTtlOption(window as TtlOption<unknown[]>, what);
+    const timeCondition = options.timeCondition;
+    this.#timeMs = timeCondition === undefined ? undefined : toMilliseconds(timeCondition, "timeCondition");
+    this.#lock = options.lock === true;
+    this.#freshOnly = spec.freshOnly;
+    this.#where = where;
+    this.#what = what;
+    if (typeof window === "function") return;
+    if (typeof options.ttl !== "function" || this.#window([]) === undefined) this.windowOf([]);
+  }
+
+  /** The window for one call in milliseconds: positive and shorter than the call's TTL. */
+  windowOf(args: unknown[]): number {
+    const what = this.#what;
+    const ms = this.#window(args);
+    if (ms === undefined) {
+      throw configError(this.#where, `\`${what}\` must be positive`, `pass for example ${what}: "1m"`);
+    }
+    const ttl = this.plan.ttl(args);
+    if (ttl !== undefined && ms >= ttl) {
+      const problem = `\`${what}\` (${ms} ms) must be shorter than \`ttl\` (${ttl} ms)`;
+      throw configError(this.#where, problem, `lower ${what} or raise ttl`);
+    }
+    return ms;
+  }
+
+  /** Executes now and stores the stamped result (or the error, when a condition caches it). */
+  async compute(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
+    let done: { value: unknown; elapsed: number };
+    try {
+      done = await this.plan.execute(thisArg, args);
+    } catch (error) {
+      await this.plan.storeError(key, args, error);
+      throw error;
+    }
+    await this.store(key, args, done);
+    return done.value;
+  }
+
+  /** Loads once per key in this process (and across processes with `lock`). */
+  load(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
+    const compute = () => this.compute(thisArg, args, key);
+    return this.plan.cache.singleFlight(
+      key,
+      this.#lock ? () => loadLocked(this.plan.cache, key, () => this.#peek(key), compute) : compute,
+    );
+  }
+
+  /** Stores a result stamped with its refresh time, when the condition and `timeCondition` allow. */
+  async store(key: string, args: unknown[], done: { value: unknown; elapsed: number }): Promise<void> {
+    const plan = this.plan;
+    const condition = plan.condition;
+    if (condition !== undefined && (condition.onlyExceptions === true || !condition(done.value, args, key))) {
+      return;
+    }
+    if (this.#timeMs !== undefined && done.elapsed < this.#timeMs) return;
+    const stamped: Stamped = { value: done.value, refreshAt: plan.cache.clock.now() + this.windowOf(args) };
+    await plan.cache.set(key, stamped, { ttl: plan.ttl(args), tags: await plan.tagsOf(args) });
+  }
+
+  /** While waiting for another process's load: its value, or `MISS` (soft wants a fresh one). */
+  async #peek(key: string): Promise<unknown> {
+    const stored = await this.plan.cache.fetch(key, this.plan.strategy, undefined);
+    const failed = failureOf(stored);
+    if (failed !== undefined) throw failed.error;
+    if (!isStamped(stored)) return MISS;
+    return this.#freshOnly && stored.refreshAt <= this.plan.cache.clock.now() ? MISS : stored.value;
+  }
+
+  /** The plan's extras with a `refresh` that executes now and stores the stamped form. */
+  extras(): object {
+    const loader = this;
+    return {
+      ...this.plan.extras(),
+      async refresh(this: unknown, ...args: unknown[]) {
+        const thisArg = receiver(this);
+        return loader.compute(thisArg, args, await loader.plan.keyOf(thisArg, args));
+      },
+    };
+  }
+}

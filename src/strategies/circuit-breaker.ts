@@ -1,0 +1,169 @@
+import { type Duration, toMilliseconds } from "../core/durations";
+import { CircuitBreakerOpen, errorMessage } from "../core/errors";
+import type { FeatureCache } from "../features/feature-cache";
+import { configError, internalKey, whereOf } from "./_meta";
+import { type ErrorClass, isOneOf } from "./conditions";
+import { adapt } from "./decorate";
+import { keyPlan, outsideTransaction, positiveDuration, positiveInteger, stateExtras } from "./rate-limit";
+import type { StrategyDecorator } from "./types";
+
+/** Options of `circuitBreaker`. */
+export interface CircuitBreakerOptions {
+  /** Percentage of failed calls (0 to 100) within `period` that opens the circuit. */
+  errorsRate: number;
+  /** Window in which calls and errors are counted: `"1m"` or milliseconds (positive). */
+  period: Duration;
+  /** How long the circuit stays open, refusing every call (positive). */
+  ttl: Duration;
+  /** How long it then stays half-open, letting one probe call through at a time; default `ttl`, `0` for none. */
+  halfOpenTtl?: Duration;
+  /** Calls within `period` before the rate is judged (a positive integer); default 1, as in cashews. */
+  minCalls?: number;
+  /** Errors that count as failures; default: any error. Other errors pass through and count as successes. */
+  exceptions?: readonly ErrorClass[];
+  /** Which calls share a circuit: a template (`"api:{host}"`) or a function; default: function name and all arguments. */
+  // biome-ignore lint/suspicious/noExplicitAny: the key function receives the wrapped function's arguments.
+  key?: string | ((...args: any[]) => string);
+  /** Put in front of the key with a colon. */
+  prefix?: string;
+  /** Name used in the default key and in messages; default: the function's name. */
+  name?: string;
+}
+
+/** What one key's circuit is doing, read from the remaining TTL of its internal state key. */
+type State = { kind: "closed" } | { kind: "open"; retryMs: number } | { kind: "half-open"; leftMs: number };
+
+/**
+ * Circuit breaker: counts calls and failures per key within `period` (internal `incr` counters
+ * whose windows end together); when a failure brings the failures to `errorsRate` percent of at
+ * least `minCalls` calls, the circuit opens and calls throw `CircuitBreakerOpen` without running
+ * for `ttl`. It is then half-open for `halfOpenTtl`: one probe call at a time runs (the others are
+ * refused); a probe that succeeds closes the circuit, one that fails re-opens it for `ttl`. A
+ * half-open phase that ends without a failed probe closes it. `fn.invalidate(...args)` closes it.
+ * @example
+ * const pay = cache.circuitBreaker({ errorsRate: 50, minCalls: 10, period: "1m", ttl: "30s" })(callPaymentApi);
+ */
+export function circuitBreaker(cache: FeatureCache, options: CircuitBreakerOptions): StrategyDecorator {
+  return adapt((fn, site) => {
+    const plan = keyPlan(cache, fn, site, options, "circuitBreaker");
+    const where = whereOf("circuitBreaker", options, site);
+    const rate = options.errorsRate;
+    if (typeof rate !== "number" || !(rate >= 0 && rate <= 100)) {
+      throw configError(
+        where,
+        `\`errorsRate\` must be a percentage from 0 to 100, got ${String(rate)}`,
+        "pass for example errorsRate: 50",
+      );
+    }
+    const periodMs = positiveDuration(options.period, "period", where);
+    const openMs = positiveDuration(options.ttl, "ttl", where);
+    const halfOpenMs =
+      options.halfOpenTtl === undefined ? openMs : toMilliseconds(options.halfOpenTtl, "halfOpenTtl");
+    const minCalls =
+      options.minCalls === undefined ? 1 : positiveInteger(options.minCalls, "minCalls", where);
+    const exceptions = options.exceptions;
+    if (
+      exceptions !== undefined &&
+      (!Array.isArray(exceptions) || !exceptions.every((item) => typeof item === "function"))
+    ) {
+      throw configError(
+        where,
+        "`exceptions` must be an array of error classes",
+        "pass for example exceptions: [TypeError]",
+      );
+    }
+    const fails = (error: unknown) =>
+      exceptions === undefined || exceptions.length === 0 || isOneOf(error, exceptions);
+    const keys = (key: string) => ({
+      state: internalKey("circuit", key),
+      probe: internalKey("circuit-probe", key),
+      calls: internalKey("circuit-calls", key),
+      errors: internalKey("circuit-errors", key),
+    });
+
+    const stateOf = async (stateKey: string): Promise<State> => {
+      const left = await cache.getExpire(stateKey);
+      if (left === -2) return { kind: "closed" };
+      if (left === -1 || left > halfOpenMs)
+        return { kind: "open", retryMs: left < 0 ? openMs : left - halfOpenMs };
+      return { kind: "half-open", leftMs: left };
+    };
+    const open = (stateKey: string, onlyIfClosed: boolean) =>
+      cache.write(
+        stateKey,
+        cache.clock.now(),
+        openMs + halfOpenMs,
+        undefined,
+        onlyIfClosed ? false : undefined,
+      );
+    const reset = (k: ReturnType<typeof keys>, closing: boolean) =>
+      outsideTransaction(cache, () =>
+        cache.deleteMany(closing ? [k.state, k.calls, k.errors] : [k.calls, k.errors]),
+      );
+
+    /** Counts one call of a closed circuit; on a failure, opens it when the rate is reached. */
+    const count = async (k: ReturnType<typeof keys>, failed: boolean): Promise<void> => {
+      const calls = await outsideTransaction(cache, () => cache.incr(k.calls, 1, { ttl: periodMs }));
+      if (!failed) return;
+      // The errors counter ends with the calls counter, so one window never counts another's errors.
+      const left = await cache.getExpire(k.calls);
+      const errors = await outsideTransaction(cache, () =>
+        cache.incr(k.errors, 1, { ttl: left > 0 ? left : periodMs }),
+      );
+      if (calls < minCalls || errors * 100 < rate * calls) return;
+      await open(k.state, true);
+      await reset(k, false);
+    };
+
+    const probe = async (
+      thisArg: unknown,
+      args: unknown[],
+      k: ReturnType<typeof keys>,
+      leftMs: number,
+    ): Promise<unknown> => {
+      const token = crypto.randomUUID();
+      if (!(await cache.setLock(k.probe, token, Math.max(1, leftMs))))
+        throw refused(where, "half-open and a probe call is running", "retry shortly");
+      try {
+        const done = await plan.execute(thisArg, args);
+        await reset(k, true);
+        return done.value;
+      } catch (error) {
+        if (fails(error)) await open(k.state, false);
+        else await reset(k, true);
+        throw error;
+      } finally {
+        await cache.unlock(k.probe, token);
+      }
+    };
+
+    return {
+      call: (thisArg, args) =>
+        plan.run(thisArg, args, async (key) => {
+          const k = keys(key);
+          const state = await stateOf(k.state);
+          if (state.kind === "open")
+            throw refused(
+              where,
+              "open after too many failed calls",
+              `retry in ${Math.ceil(state.retryMs)} ms`,
+            );
+          if (state.kind === "half-open") return probe(thisArg, args, k, state.leftMs);
+          let done: { value: unknown };
+          try {
+            done = await plan.execute(thisArg, args);
+          } catch (error) {
+            await count(k, fails(error));
+            throw error;
+          }
+          await count(k, false);
+          return done.value;
+        }),
+      extras: stateExtras(plan, (key) => Object.values(keys(key))),
+    };
+  }) as StrategyDecorator;
+}
+
+function refused(where: string, state: string, remedy: string): CircuitBreakerOpen {
+  return new CircuitBreakerOpen(errorMessage(where, `the circuit is ${state}`, remedy));
+}

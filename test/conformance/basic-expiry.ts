@@ -1,0 +1,175 @@
+import {
+  AFTER_SHORT_TTL_MS,
+  expectCacheError,
+  expectMsBetween,
+  type Harness,
+  MISS,
+  rejection,
+  SHORT_TTL_MS,
+  scenario,
+  sleep,
+} from "./basic-harness";
+
+/** SPEC 4 rows: expire / getExpire and incr; SPEC 3 durations as TTLs; expiry in real time. */
+export function expiryTests(h: Harness): void {
+  const { t } = h;
+
+  t.describe("expire / getExpire", () => {
+    t.it("getExpire is -2 for a missing key and -1 for a key without expiry", async () => {
+      const c = await h.open();
+      t.expect(await c.getExpire("missing")).toBe(-2);
+      await c.set("k", 1);
+      t.expect(await c.getExpire("k")).toBe(-1);
+    });
+
+    t.it("getExpire returns the milliseconds left of a numeric or textual TTL", async () => {
+      const c = await h.open();
+      await c.set("number", 1, { ttl: 10_000 });
+      await c.set("text", 1, { ttl: "2h5m" });
+      expectMsBetween(t, await c.getExpire("number"), 8_000, 10_000);
+      expectMsBetween(t, await c.getExpire("text"), 7_490_000, 7_500_000);
+    });
+
+    t.it("expire sets a TTL on an existing key and returns true", async () => {
+      const c = await h.open();
+      await c.set("k", 1);
+      t.expect(await c.expire("k", "10s")).toBe(true);
+      expectMsBetween(t, await c.getExpire("k"), 8_000, 10_000);
+      t.expect(await c.expire("k", 20_000)).toBe(true);
+      expectMsBetween(t, await c.getExpire("k"), 18_000, 20_000);
+      t.expect(await c.get("k")).toBe(1);
+    });
+
+    t.it("expire returns false for a missing key and creates nothing", async () => {
+      const c = await h.open();
+      t.expect(await c.expire("missing", "10s")).toBe(false);
+      t.expect(await c.exists("missing")).toBe(false);
+      t.expect(await c.getExpire("missing")).toBe(-2);
+    });
+
+    t.it("a malformed TTL rejects with CacheConfigError", async () => {
+      const c = await h.open();
+      expectCacheError(h, await rejection(() => c.set("k", 1, { ttl: "1h30" })), h.lib.CacheConfigError);
+      expectCacheError(h, await rejection(() => c.expire("k", "1.5x")), h.lib.CacheConfigError);
+      t.expect(await c.exists("k")).toBe(false);
+    });
+  });
+
+  t.describe("incr", () => {
+    t.it("counts a missing key from 0 and adds 1 by default", async () => {
+      const c = await h.open();
+      t.expect(await c.incr("n")).toBe(1);
+      t.expect(await c.incr("n")).toBe(2);
+    });
+
+    t.it("adds a positive or negative step and returns the new number", async () => {
+      const c = await h.open();
+      t.expect(await c.incr("n", 5)).toBe(5);
+      t.expect(await c.incr("n", -8)).toBe(-3);
+      t.expect(await c.incr("m", -2)).toBe(-2);
+    });
+
+    t.it("get reads the counter as a number", async () => {
+      const c = await h.open();
+      await c.incr("n", 41);
+      await c.incr("n");
+      t.expect(await c.get("n")).toBe(42);
+      t.expect(await c.getMany(["n"])).toEqual([42]);
+    });
+
+    t.it("continues from a number stored by set", async () => {
+      const c = await h.open();
+      await c.set("n", 10);
+      t.expect(await c.incr("n", 5)).toBe(15);
+      t.expect(await c.get("n")).toBe(15);
+    });
+
+    t.it("the TTL applies only when incr creates the key", async () => {
+      const c = await h.open();
+      t.expect(await c.incr("n", 1, { ttl: "10s" })).toBe(1);
+      expectMsBetween(t, await c.getExpire("n"), 8_000, 10_000);
+      t.expect(await c.incr("n", 1, { ttl: "1h" })).toBe(2);
+      expectMsBetween(t, await c.getExpire("n"), 1, 10_000);
+      t.expect(await c.incr("n")).toBe(3);
+      expectMsBetween(t, await c.getExpire("n"), 1, 10_000);
+      await c.set("existing", 5);
+      t.expect(await c.incr("existing", 1, { ttl: "10s" })).toBe(6);
+      t.expect(await c.getExpire("existing")).toBe(-1);
+    });
+
+    t.it("a non-number value makes incr throw CacheValueError and is kept", async () => {
+      const c = await h.open();
+      await c.set("text", "abc");
+      await c.set("object", { n: 1 });
+      expectCacheError(h, await rejection(() => c.incr("text")), h.lib.CacheValueError);
+      expectCacheError(h, await rejection(() => c.incr("object", 2)), h.lib.CacheValueError);
+      t.expect(await c.get("text")).toBe("abc");
+      t.expect(await c.get("object")).toEqual({ n: 1 });
+    });
+
+    t.it("concurrent incr calls on one cache lose no increment", async () => {
+      const c = await h.open();
+      const results = await Promise.all(Array.from({ length: 20 }, () => c.incr("n")));
+      t.expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      t.expect(await c.get("n")).toBe(20);
+    });
+  });
+
+  t.describe("expiry in real time", () => {
+    t.it("values set with a TTL are present at once and gone after it", async () => {
+      const c = await h.open();
+      await c.set("text", "v", { ttl: `${SHORT_TTL_MS}ms` });
+      await c.set("number", "v", { ttl: SHORT_TTL_MS });
+      await c.set("kept", "v");
+      t.expect(await c.getMany(["text", "number", "kept"], MISS)).toEqual(["v", "v", "v"]);
+      t.expect(await c.exists("text")).toBe(true);
+      expectMsBetween(t, await c.getExpire("number"), 1, SHORT_TTL_MS);
+      await sleep(AFTER_SHORT_TTL_MS);
+      t.expect(await c.get("text", MISS)).toBe(MISS);
+      t.expect(await c.get("number", MISS)).toBe(MISS);
+      t.expect(await c.exists("text")).toBe(false);
+      t.expect(await c.getExpire("text")).toBe(-2);
+      t.expect(await c.getMany(["text", "number", "kept"], MISS)).toEqual([MISS, MISS, "v"]);
+    });
+
+    t.it("setMany and getOrSet TTLs end; exist: false and getOrSet then store again", async () => {
+      const c = await h.open();
+      const ttl = `${SHORT_TTL_MS}ms`;
+      await c.setMany({ a: 1, b: 2 }, { ttl });
+      await c.set("guarded", "first", { ttl });
+      let calls = 0;
+      const factory = () => ++calls;
+      t.expect(await c.getOrSet("computed", factory, { ttl })).toBe(1);
+      t.expect(await c.getOrSet("computed", factory, { ttl })).toBe(1);
+      t.expect(await c.set("guarded", "second", { exist: false })).toBe(false);
+      await sleep(AFTER_SHORT_TTL_MS);
+      t.expect(await c.getMany(["a", "b"], MISS)).toEqual([MISS, MISS]);
+      t.expect(await c.getOrSet("computed", factory)).toBe(2);
+      t.expect(await c.set("guarded", "second", { exist: false })).toBe(true);
+      t.expect(await c.get("guarded")).toBe("second");
+      t.expect(await c.getExpire("guarded")).toBe(-1);
+    });
+
+    t.it("expire() ends a key; an incr TTL ends and incr then counts from 0", async () => {
+      const c = await h.open();
+      await Promise.all([
+        scenario("expire", async () => {
+          await c.set("e", 1);
+          t.expect(await c.expire("e", `${SHORT_TTL_MS}ms`)).toBe(true);
+          expectMsBetween(t, await c.getExpire("e"), 1, SHORT_TTL_MS);
+          await sleep(AFTER_SHORT_TTL_MS);
+          t.expect(await c.get("e", MISS)).toBe(MISS);
+          t.expect(await c.expire("e", "1s")).toBe(false);
+        }),
+        scenario("incr", async () => {
+          t.expect(await c.incr("n", 1, { ttl: SHORT_TTL_MS })).toBe(1);
+          t.expect(await c.incr("n", 1, { ttl: "1h" })).toBe(2);
+          await sleep(AFTER_SHORT_TTL_MS);
+          t.expect(await c.exists("n")).toBe(false);
+          t.expect(await c.incr("n")).toBe(1);
+          t.expect(await c.getExpire("n")).toBe(-1);
+        }),
+      ]);
+    });
+  });
+}

@@ -1,0 +1,258 @@
+// `cached` (SPEC 5): single-flight, rejections, conditions, TTLs, `lock`, and the extras every
+// wrapped function gains (`key`, `invalidate`, `refresh`, `stats`).
+import {
+  Boom,
+  concurrently,
+  counted,
+  MISS,
+  rejection,
+  type StrategyHarness,
+  scenario,
+  sleep,
+  split,
+} from "./strategy-harness";
+
+export function cachedTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("cached", () => {
+    t.it("10 concurrent cold calls run the function once and all get the same value", async () => {
+      const cache = await h.open();
+      const c = counted(30);
+      const load = cache.cached({ ttl: "10s" })(c.fn);
+      const { values, errors } = split(await concurrently(10, () => load("a")));
+      t.expect(errors).toEqual([]);
+      t.expect(values).toEqual(Array.from({ length: 10 }, () => "a:1"));
+      t.expect(c.runs()).toBe(1);
+      t.expect(await load("a")).toBe("a:1");
+      t.expect(c.runs()).toBe(1);
+    });
+
+    t.it("a rejection reaches all ten concurrent callers and nothing is cached after it", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const load = cache.cached({ ttl: "10s" })(async function failing(id: string) {
+        runs++;
+        await sleep(30);
+        if (runs === 1) throw new Boom(`no ${id}`);
+        return `${id}:${runs}`;
+      });
+      const { values, errors } = split(await concurrently(10, () => load("a")));
+      t.expect(values).toEqual([]);
+      t.expect(errors).toHaveLength(10);
+      for (const error of errors) {
+        t.expect(error).toBeInstanceOf(Boom);
+        t.expect((error as Error).message).toBe("no a");
+      }
+      t.expect(runs).toBe(1);
+      t.expect(await load("a")).toBe("a:2");
+      t.expect(runs).toBe(2);
+    });
+
+    t.it("withExceptions caches the error: the next call rethrows it without executing", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      // Built-in error classes: they keep their class through any backend's serializer.
+      const load = cache.cached({ ttl: "10s", condition: h.lib.withExceptions(RangeError) })(
+        async function risky(kind: string) {
+          runs++;
+          if (kind === "range") throw new RangeError(`bad ${kind} ${runs}`);
+          if (kind === "type") throw new TypeError(`bad ${kind} ${runs}`);
+          return `${kind}:${runs}`;
+        },
+      );
+      const first = await rejection(() => load("range"));
+      t.expect(first).toBeInstanceOf(RangeError);
+      const second = await rejection(() => load("range"));
+      t.expect(second).toBeInstanceOf(RangeError);
+      t.expect((second as Error).message).toBe("bad range 1");
+      t.expect(runs).toBe(1);
+      // An error the condition does not name is not cached; results still are.
+      t.expect(await rejection(() => load("type"))).toBeInstanceOf(TypeError);
+      t.expect(await rejection(() => load("type"))).toBeInstanceOf(TypeError);
+      t.expect(runs).toBe(3);
+      t.expect(await load("ok")).toBe("ok:4");
+      t.expect(await load("ok")).toBe("ok:4");
+    });
+
+    t.it("NOT_NULLISH, onlyExceptions and a custom condition decide what is stored", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const body = async function maybe(kind: string): Promise<unknown> {
+        runs++;
+        if (kind === "null") return null;
+        if (kind === "undefined") return undefined;
+        if (kind === "range") throw new RangeError(`range ${runs}`);
+        return `${kind}:${runs}`;
+      };
+      const notNullish = cache.cached({ ttl: "10s", condition: h.lib.NOT_NULLISH, name: "notNullish" })(body);
+      t.expect(await notNullish("null")).toBeNull();
+      t.expect(await notNullish("null")).toBeNull();
+      t.expect(await notNullish("undefined")).toBeUndefined();
+      t.expect(await notNullish("undefined")).toBeUndefined();
+      t.expect(runs).toBe(4);
+      t.expect(await notNullish("value")).toBe("value:5");
+      t.expect(await notNullish("value")).toBe("value:5");
+      t.expect(await rejection(() => notNullish("range"))).toBeInstanceOf(RangeError);
+      t.expect(await rejection(() => notNullish("range"))).toBeInstanceOf(RangeError);
+      t.expect(runs).toBe(7);
+
+      const onlyErrors = cache.cached({
+        ttl: "10s",
+        condition: h.lib.onlyExceptions(RangeError),
+        name: "only",
+      })(body);
+      t.expect(await onlyErrors("value")).toBe("value:8");
+      t.expect(await onlyErrors("value")).toBe("value:9");
+      t.expect(((await rejection(() => onlyErrors("range"))) as Error).message).toBe("range 10");
+      t.expect(((await rejection(() => onlyErrors("range"))) as Error).message).toBe("range 10");
+      t.expect(runs).toBe(10);
+
+      const seen: unknown[][] = [];
+      const custom = cache.cached({
+        ttl: "10s",
+        name: "custom",
+        condition: (result, args, key) => {
+          seen.push([result, [...args], key]);
+          return result !== "skip:11";
+        },
+      })(body);
+      t.expect(await custom("skip")).toBe("skip:11");
+      t.expect(await custom("skip")).toBe("skip:12");
+      t.expect(await custom("skip")).toBe("skip:12");
+      t.expect(seen[0]).toEqual(["skip:11", ["skip"], await custom.key("skip")]);
+    });
+
+    t.it(
+      "serves from cache until the TTL ends: duration strings, milliseconds, functions of the arguments",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const text = cache.cached({ ttl: "150ms", name: "text" })(c.fn);
+        const ms = cache.cached({ ttl: 150, name: "ms" })(c.fn);
+        const perCall = cache.cached({
+          ttl: (id: string) => (id === "short" ? "150ms" : 10_000),
+          name: "perCall",
+        })(c.fn);
+        const before = [await text("a"), await ms("a"), await perCall("short"), await perCall("long")];
+        t.expect(before).toEqual(["a:1", "a:2", "short:3", "long:4"]);
+        t.expect([await text("a"), await ms("a"), await perCall("short"), await perCall("long")]).toEqual(
+          before,
+        );
+        await sleep(400);
+        t.expect(await text("a")).toBe("a:5");
+        t.expect(await ms("a")).toBe("a:6");
+        t.expect(await perCall("short")).toBe("short:7");
+        t.expect(await perCall("long")).toBe("long:4");
+      },
+    );
+
+    t.it("timeCondition stores only the calls that took longer", async () => {
+      const cache = await h.open();
+      const fast = counted();
+      const slow = counted(120);
+      const quick = cache.cached({ ttl: "10s", timeCondition: "60ms", name: "quick" })(fast.fn);
+      const lengthy = cache.cached({ ttl: "10s", timeCondition: "60ms", name: "lengthy" })(slow.fn);
+      await Promise.all([
+        scenario("fast", async () => {
+          t.expect([await quick("a"), await quick("a")]).toEqual(["a:1", "a:2"]);
+        }),
+        scenario("slow", async () => {
+          t.expect([await lengthy("a"), await lengthy("a")]).toEqual(["a:1", "a:1"]);
+        }),
+      ]);
+    });
+
+    t.it("lock: true shares one execution between two caches on the same storage", async () => {
+      const store = await h.store();
+      const a = h.attach(store);
+      const b = h.attach(store);
+      const c = counted(80);
+      const viaA = a.cached({ ttl: "10s", lock: true })(c.fn);
+      const viaB = b.cached({ ttl: "10s", lock: true })(c.fn);
+      const results = await Promise.all([viaA("x"), viaB("x"), viaA("x"), viaB("x")]);
+      t.expect(results).toEqual(["x:1", "x:1", "x:1", "x:1"]);
+      t.expect(c.runs()).toBe(1);
+    });
+
+    t.it("computes the key once per call, and a sync function becomes async", async () => {
+      const cache = await h.open();
+      let keyCalls = 0;
+      const double = cache.cached({
+        ttl: "10s",
+        key: (n: number) => {
+          keyCalls++;
+          return `double:${n}`;
+        },
+      })(function double(n: number) {
+        return n * 2;
+      });
+      const pending = double(2);
+      t.expect(pending).toBeInstanceOf(Promise);
+      t.expect(await pending).toBe(4);
+      t.expect(keyCalls).toBe(1);
+      t.expect(await double(2)).toBe(4);
+      t.expect(keyCalls).toBe(2);
+      const explode = cache.cached({ ttl: "10s" })(function explode(): number {
+        throw new Boom("sync");
+      });
+      // `rejection` turns a synchronous throw into a different error, so this checks the channel too.
+      t.expect(await rejection(() => explode())).toBeInstanceOf(Boom);
+    });
+
+    t.it(".key, .invalidate and .refresh act on one argument set", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const load = cache.cached({ ttl: "10s", key: "item:{id}" })(async function load(id: string) {
+        return c.fn(id);
+      });
+      t.expect(await load.key("a")).toBe("item:a");
+      t.expect([await load("a"), await load("b")]).toEqual(["a:1", "b:2"]);
+      await load.invalidate("a");
+      t.expect(await cache.get("item:a", MISS)).toBe(MISS);
+      t.expect(await cache.get("item:b")).toBe("b:2");
+      t.expect([await load("a"), await load("b")]).toEqual(["a:3", "b:2"]);
+      t.expect(await load.refresh("b")).toBe("b:4");
+      t.expect([await load("a"), await load("b")]).toEqual(["a:3", "b:4"]);
+      t.expect(c.runs()).toBe(4);
+    });
+
+    t.it(".stats() counts the requests, hits, misses and loads of one function", async () => {
+      const cache = await h.open();
+      const c = counted(30);
+      const load = cache.cached({ ttl: "10s" })(c.fn);
+      const other = cache.cached({ ttl: "10s" })(async function failing(): Promise<never> {
+        throw new Boom();
+      });
+      t.expect(load.stats()).toEqual({
+        requests: 0,
+        hits: 0,
+        misses: 0,
+        hitRate: 0,
+        loads: 0,
+        loadFailures: 0,
+        loadTimeMs: 0,
+      });
+      await load("a");
+      await load("a");
+      await load("a");
+      await rejection(() => other());
+      await rejection(() => other());
+      const stats = load.stats();
+      t.expect({ ...stats, loadTimeMs: 0 }).toEqual({
+        requests: 3,
+        hits: 2,
+        misses: 1,
+        hitRate: 2 / 3,
+        loads: 1,
+        loadFailures: 0,
+        loadTimeMs: 0,
+      });
+      t.expect(stats.loadTimeMs).toBeGreaterThanOrEqual(20);
+      const failed = other.stats();
+      t.expect([failed.requests, failed.hits, failed.misses, failed.loads, failed.loadFailures]).toEqual([
+        2, 0, 2, 0, 2,
+      ]);
+    });
+  });
+}

@@ -1,0 +1,209 @@
+// Strategies that guard a call rather than cache it (SPEC 5): `locked`, `rateLimit`,
+// `sliceRateLimit`, `circuitBreaker`, `bloom`. Windows are a few hundred milliseconds, with each
+// check placed at least 50 ms away from the boundary it tests.
+import {
+  Boom,
+  concurrently,
+  counted,
+  expectCacheError,
+  rejection,
+  type StrategyHarness,
+  scenario,
+  sleep,
+  split,
+  thrown,
+} from "./strategy-harness";
+
+export function guardTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("locked, rateLimit, sliceRateLimit, circuitBreaker, bloom", () => {
+    t.it("locked({ wait: false }): of 10 concurrent calls one runs and nine get LockedError", async () => {
+      const cache = await h.open();
+      const c = counted(80);
+      const charge = cache.locked({ ttl: "5s", wait: false })(c.fn);
+      const { values, errors } = split(await concurrently(10, () => charge("card")));
+      t.expect(values).toEqual(["card:1"]);
+      t.expect(errors).toHaveLength(9);
+      for (const error of errors) expectCacheError(h, error, h.lib.LockedError);
+      t.expect(c.runs()).toBe(1);
+      // It stores nothing and releases the lock: the next call runs again.
+      t.expect(await charge("card")).toBe("card:2");
+    });
+
+    t.it("locked with waiting runs the calls of one key one at a time, each executing", async () => {
+      const cache = await h.open();
+      let active = 0;
+      let most = 0;
+      let runs = 0;
+      const serial = cache.locked({ ttl: "5s", step: "5ms" })(async function serial(_id: string) {
+        active++;
+        most = Math.max(most, active);
+        runs++;
+        await sleep(15);
+        active--;
+        return runs;
+      });
+      const { values, errors } = split(await concurrently(5, () => serial("a")));
+      t.expect(errors).toEqual([]);
+      t.expect([...values].sort()).toEqual([1, 2, 3, 4, 5]);
+      t.expect(most).toBe(1);
+    });
+
+    t.it(
+      "rateLimit({ limit: n }): n calls pass and call n + 1 throws RateLimitError, for n from 1 to 9",
+      async () => {
+        const cache = await h.open();
+        for (let n = 1; n <= 9; n++) {
+          await scenario(`limit ${n}`, async () => {
+            let runs = 0;
+            const limited = cache.rateLimit({ limit: n, period: "10s", name: `limited${n}` })(
+              async function limited() {
+                runs++;
+                return runs;
+              },
+            );
+            for (let i = 1; i <= n; i++) t.expect(await limited("a")).toBe(i);
+            expectCacheError(h, await rejection(() => limited("a")), h.lib.RateLimitError);
+            t.expect(runs).toBe(n);
+            // Other arguments have their own count.
+            t.expect(await limited("b")).toBe(n + 1);
+          });
+        }
+      },
+    );
+
+    t.it(
+      "rateLimit: the period lifts the limit, a ttl bans longer, and action replaces the error",
+      async () => {
+        const cache = await h.open();
+        await Promise.all([
+          scenario("period", async () => {
+            const c = counted();
+            const limited = cache.rateLimit({ limit: 1, period: "150ms", name: "period" })(c.fn);
+            t.expect(await limited("a")).toBe("a:1");
+            expectCacheError(h, await rejection(() => limited("a")), h.lib.RateLimitError);
+            await sleep(300);
+            t.expect(await limited("a")).toBe("a:2");
+          }),
+          scenario("ban", async () => {
+            const c = counted();
+            const banned = cache.rateLimit({ limit: 1, period: "100ms", ttl: "300ms", name: "ban" })(c.fn);
+            t.expect(await banned("a")).toBe("a:1");
+            expectCacheError(h, await rejection(() => banned("a")), h.lib.RateLimitError);
+            await sleep(150);
+            expectCacheError(h, await rejection(() => banned("a")), h.lib.RateLimitError);
+            await sleep(400);
+            t.expect(await banned("a")).toBe("a:2");
+          }),
+          scenario("action", async () => {
+            const c = counted();
+            const polite = cache.rateLimit({
+              limit: 1,
+              period: "10s",
+              name: "action",
+              action: (id: string) => `slow down ${id}`,
+            })(c.fn);
+            t.expect(await polite("a")).toBe("a:1");
+            t.expect(await polite("a")).toBe("slow down a");
+            t.expect(c.runs()).toBe(1);
+          }),
+        ]);
+      },
+    );
+
+    t.it("sliceRateLimit lifts the limit as each call leaves the sliding window", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const send = cache.sliceRateLimit({ limit: 2, period: "400ms" })(c.fn);
+      t.expect(await send("a")).toBe("a:1");
+      await sleep(200);
+      t.expect(await send("a")).toBe("a:2");
+      expectCacheError(h, await rejection(() => send("a")), h.lib.RateLimitError);
+      await sleep(250);
+      // The first call has left the window, the second has not: one slot, not a fresh window of two.
+      t.expect(await send("a")).toBe("a:3");
+      expectCacheError(h, await rejection(() => send("a")), h.lib.RateLimitError);
+      t.expect(c.runs()).toBe(3);
+    });
+
+    t.it(
+      "circuitBreaker opens at the error rate, refuses until ttl, then half-open lets calls through",
+      async () => {
+        const cache = await h.open();
+        let failing = false;
+        let runs = 0;
+        const remote = cache.circuitBreaker({
+          errorsRate: 50,
+          period: "5s",
+          ttl: "250ms",
+          halfOpenTtl: "2s",
+          minCalls: 4,
+        })(async function remote() {
+          runs++;
+          if (failing) throw new Boom(`run ${runs}`);
+          return runs;
+        });
+        const call = async (fail: boolean) => {
+          failing = fail;
+          return remote().then(
+            (value) => value,
+            (error: unknown) => error,
+          );
+        };
+        t.expect(await call(false)).toBe(1);
+        t.expect(await call(true)).toBeInstanceOf(Boom);
+        // 1 error in 2 calls is 50%, but fewer than minCalls: still closed.
+        t.expect(await call(false)).toBe(3);
+        t.expect(await call(true)).toBeInstanceOf(Boom);
+        for (let i = 0; i < 3; i++) expectCacheError(h, await call(false), h.lib.CircuitBreakerOpen);
+        t.expect(runs).toBe(4);
+        await sleep(350);
+        let passed = 0;
+        for (let attempt = 0; attempt < 150 && passed === 0; attempt++) {
+          const outcome = await call(false);
+          if (typeof outcome === "number") passed++;
+          else expectCacheError(h, outcome, h.lib.CircuitBreakerOpen);
+          await sleep(2);
+        }
+        t.expect(passed).toBeGreaterThan(0);
+      },
+    );
+
+    t.it("circuitBreaker({ errorsRate: 150 }) throws CacheConfigError when wrapping", async () => {
+      const cache = await h.open();
+      const error = thrown(() =>
+        cache.circuitBreaker({ errorsRate: 150, period: "1s", ttl: "1s" })(async function remote() {
+          return 1;
+        }),
+      );
+      expectCacheError(h, error, h.lib.CacheConfigError);
+    });
+
+    t.it(
+      "bloom returns false without calling for unseen arguments, and calls through after fn.set",
+      async () => {
+        const cache = await h.open();
+        const marked = new Set<string>();
+        let calls = 0;
+        const taken = cache.bloom({ capacity: 100, falsePositives: 1 })(async function isTaken(
+          email: string,
+        ) {
+          calls++;
+          return marked.has(email);
+        });
+        t.expect(await taken("a@example.com")).toBe(false);
+        t.expect(calls).toBe(0);
+        const emails = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
+        for (const email of emails) {
+          marked.add(email);
+          await taken.set(email);
+        }
+        for (const email of emails) t.expect(await taken(email)).toBe(true);
+        t.expect(calls).toBe(50);
+        // Unseen arguments answer false, through the filter or (a false positive) through the function.
+        t.expect(await taken("nobody@example.com")).toBe(false);
+      },
+    );
+  });
+}

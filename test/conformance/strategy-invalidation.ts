@@ -1,0 +1,177 @@
+// Invalidation (SPEC 5, 6): the `invalidate` strategy, tags on `set` and on strategies,
+// `deleteTags`, and `invalidateFurther`.
+import {
+  Boom,
+  collect,
+  counted,
+  gate,
+  MISS,
+  rejection,
+  type StrategyHarness,
+  sleep,
+} from "./strategy-harness";
+
+export function invalidationTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("invalidate, tags, invalidateFurther", () => {
+    t.it(
+      "invalidate(target) deletes the target's key after the call resolves, not when it throws",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const getUser = cache.cached({ ttl: "10s", key: "user:{id}" })(async function getUser(id: string) {
+          return c.fn(id);
+        });
+        const release = gate();
+        const rename = cache.invalidate(getUser)(async function rename(id: string, name: string) {
+          if (name === "bad") throw new Boom(`cannot rename ${id}`);
+          await release.promise;
+          return name;
+        });
+        t.expect([await getUser("1"), await getUser("2")]).toEqual(["1:1", "2:2"]);
+        const pending = rename("1", "new");
+        await sleep(20);
+        t.expect(await cache.get("user:1")).toBe("1:1");
+        release.open();
+        t.expect(await pending).toBe("new");
+        t.expect(await cache.get("user:1", MISS)).toBe(MISS);
+        t.expect([await getUser("1"), await getUser("2")]).toEqual(["1:3", "2:2"]);
+        t.expect(await rejection(() => rename("2", "bad"))).toBeInstanceOf(Boom);
+        t.expect(await cache.get("user:2")).toBe("2:2");
+      },
+    );
+
+    t.it("invalidate accepts a template, a template with argsMap, and a glob", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const getUser = cache.cached({ ttl: "10s", key: "user:{id}" })(async function getUser(id: string) {
+        return c.fn(id);
+      });
+      const fill = () => Promise.all(["1", "2", "3"].map((id) => getUser(id)));
+      const byTemplate = cache.invalidate("user:{id}")(async function touch(id: string) {
+        return id;
+      });
+      // argsMap: the template's placeholder `id` takes this function's `userId`.
+      const mapped = cache.invalidate("user:{id}", { argsMap: { id: "userId" } })(async function update(
+        userId: string,
+        data: string,
+      ) {
+        return `${userId}=${data}`;
+      });
+      const purge = cache.invalidate("user:*")(async function purge() {
+        return true;
+      });
+      await fill();
+      t.expect(await byTemplate("1")).toBe("1");
+      t.expect(await cache.get("user:1", MISS)).toBe(MISS);
+      t.expect(await cache.exists("user:2")).toBe(true);
+      t.expect(await mapped("2", "x")).toBe("2=x");
+      t.expect(await cache.get("user:2", MISS)).toBe(MISS);
+      t.expect(await cache.exists("user:3")).toBe(true);
+      await fill();
+      t.expect(await purge()).toBe(true);
+      t.expect(await collect(cache.scan("user:*"))).toEqual([]);
+    });
+
+    t.it('deleteTags("2") removes exactly the keys tagged "2"', async () => {
+      const cache = await h.open();
+      await cache.set("a", 1, { tags: ["1", "2"] });
+      await cache.set("b", 2, { tags: ["2"] });
+      await cache.set("c", 3, { tags: ["3"] });
+      await cache.set("d", 4);
+      await cache.set("e", 5, { tags: ["22"] });
+      t.expect(await cache.deleteTags("2")).toBe(2);
+      t.expect(await cache.get("a", MISS)).toBe(MISS);
+      t.expect(await cache.get("b", MISS)).toBe(MISS);
+      t.expect([await cache.get("c"), await cache.get("d"), await cache.get("e")]).toEqual([3, 4, 5]);
+      t.expect(await cache.deleteTags("2")).toBe(0);
+      await cache.set("x", 1, { tags: ["p"] });
+      await cache.set("y", 2, { tags: ["q"] });
+      await cache.set("z", 3, { tags: ["p", "q"] });
+      t.expect(await cache.deleteTags("p", "q")).toBe(3);
+      t.expect(await cache.getMany(["x", "y", "z"], MISS)).toEqual([MISS, MISS, MISS]);
+    });
+
+    t.it("a key rewritten without the tag survives deleteTags", async () => {
+      const cache = await h.open();
+      await cache.set("deleted", 1, { tags: ["t"] });
+      await cache.delete("deleted");
+      await cache.set("deleted", "plain");
+      await cache.set("overwritten", 1, { tags: ["t"] });
+      await cache.set("overwritten", "plain");
+      await cache.set("retagged", 1, { tags: ["t"] });
+      await cache.set("retagged", "other", { tags: ["other"] });
+      await cache.set("tagged", 1, { tags: ["t"] });
+      t.expect(await cache.deleteTags("t")).toBe(1);
+      t.expect(await cache.get("tagged", MISS)).toBe(MISS);
+      t.expect(await cache.getMany(["deleted", "overwritten", "retagged"])).toEqual([
+        "plain",
+        "plain",
+        "other",
+      ]);
+    });
+
+    t.it(
+      "1,000 tagged keys go in one deleteTags call",
+      async () => {
+        const cache = await h.open();
+        for (let batch = 0; batch < 10; batch++) {
+          await Promise.all(
+            Array.from({ length: 100 }, (_, i) =>
+              cache.set(`bulk:${batch * 100 + i}`, i, { tags: ["bulk"] }),
+            ),
+          );
+        }
+        await cache.set("keep", "untagged");
+        await cache.set("other", "tagged", { tags: ["other"] });
+        t.expect(await cache.deleteTags("bulk")).toBe(1_000);
+        t.expect(await collect(cache.scan("bulk:*"))).toEqual([]);
+        t.expect(await cache.getMany(["keep", "other"])).toEqual(["untagged", "tagged"]);
+      },
+      30_000,
+    );
+
+    t.it("strategy tags are templates: deleteTags drops the calls that carry them", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const list = cache.cached({ ttl: "10s", tags: ["items", "page:{page}"] })(async function list(
+        page: number,
+      ) {
+        return c.fn(page);
+      });
+      t.expect([await list(1), await list(2)]).toEqual(["1:1", "2:2"]);
+      t.expect(await cache.deleteTags("page:1")).toBe(1);
+      t.expect([await list(1), await list(2)]).toEqual(["1:3", "2:2"]);
+      t.expect(await cache.deleteTags("items")).toBe(2);
+      t.expect([await list(1), await list(2)]).toEqual(["1:4", "2:5"]);
+    });
+
+    t.it("invalidateFurther makes cached reads miss and refresh, and nothing leaks outside", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const load = cache.cached({ ttl: "10s" })(c.fn);
+      t.expect(await load("a")).toBe("a:1");
+      const release = gate();
+      const refreshed = gate();
+      const inside = cache.invalidateFurther(async () => {
+        const fresh = await load("a");
+        refreshed.open();
+        await release.promise;
+        return fresh;
+      });
+      await refreshed.promise;
+      if (h.hasAls) {
+        // A sibling context reading while the scope is still open hits what the scope stored.
+        t.expect(await load("a")).toBe("a:2");
+        t.expect(c.runs()).toBe(2);
+      }
+      release.open();
+      const fresh = await inside;
+      t.expect(fresh).toBe("a:2");
+      const runs = c.runs();
+      t.expect(await load("a")).toBe("a:2");
+      t.expect(c.runs()).toBe(runs);
+    });
+  });
+}

@@ -1,0 +1,248 @@
+// Keys (SPEC 5): automatic keys, `prefix`, templates and formatters, function keys, `keyContext`,
+// configuration errors raised when wrapping, and both decorator forms, called by hand so the test
+// files need no decorator syntax.
+
+import { counted, expectCacheError, MISS, named, type StrategyHarness, thrown } from "./strategy-harness";
+import type { AnyFn } from "./strategy-types";
+
+type LegacyDecorator = (
+  target: object,
+  property: string,
+  descriptor: PropertyDescriptor,
+) => PropertyDescriptor | undefined;
+type Tc39Decorator = (method: AnyFn, context: object) => AnyFn | undefined;
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function base64Url(text: string): string {
+  return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function keyTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("keys", () => {
+    t.it(
+      "equal arguments in any property order give one automatic key; different arguments differ",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const find = cache.cached({ ttl: "10s" })(async function find(filter: unknown, page?: unknown) {
+          return c.fn(JSON.stringify([filter, page]));
+        });
+        const a = await find.key({ a: 1, b: { c: 2, d: [1, 2] } }, 1);
+        const b = await find.key({ b: { d: [1, 2], c: 2 }, a: 1 }, 1);
+        t.expect(a).toBe(b);
+        t.expect(a).toContain("find");
+        await find({ x: 1, y: 2 });
+        await find({ y: 2, x: 1 });
+        t.expect(c.runs()).toBe(1);
+        const variants: unknown[][] = [
+          [1],
+          ["1"],
+          [true],
+          ["true"],
+          [null],
+          [undefined],
+          [[1, 2]],
+          [[2, 1]],
+          [{ a: 1 }],
+          [{ a: "1" }],
+          [{ a: 1 }, 1],
+          [{ a: 1 }, 2],
+          ["a,b"],
+          ["a", "b"],
+          ["a:b"],
+          ["a", ":b"],
+        ];
+        const keys = await Promise.all(variants.map((args) => find.key(...args)));
+        t.expect(new Set(keys).size).toBe(variants.length);
+      },
+    );
+
+    t.it('name replaces the function name and prefix: "v2" puts v2: in front', async () => {
+      const cache = await h.open();
+      const c = counted();
+      const plain = cache.cached({ ttl: "10s" })(c.fn);
+      const renamed = cache.cached({ ttl: "10s", name: "renamed" })(c.fn);
+      const prefixed = cache.cached({ ttl: "10s", prefix: "v2" })(c.fn);
+      const template = cache.cached({ ttl: "10s", prefix: "v2", key: "user:{id}" })(async function user(
+        id: string,
+      ) {
+        return c.fn(id);
+      });
+      const renamedKey = await renamed.key("a");
+      t.expect(renamedKey).toContain("renamed");
+      t.expect(renamedKey).not.toContain("counter");
+      t.expect(await prefixed.key("a")).toBe(`v2:${await plain.key("a")}`);
+      t.expect(await template.key("1")).toBe("v2:user:1");
+      t.expect(await template("1")).toBe("1:1");
+      t.expect(await cache.get("v2:user:1")).toBe("1:1");
+      t.expect(await cache.get("user:1", MISS)).toBe(MISS);
+    });
+
+    t.it("templates read named parameters, positions, dotted paths and formatters", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const user = cache.cached({ ttl: "10s", key: "user:{id}" })(async function getUser(id: string) {
+        return c.fn(id);
+      });
+      const pair = cache.cached({ ttl: "10s", key: "pair:{0}:{1}" })(async function pair(
+        a: string,
+        b: string,
+      ) {
+        return `${a}${b}`;
+      });
+      const profile = cache.cached({ ttl: "10s", key: "profile:{user.profile.id}" })(
+        async function profile(user: { profile: { id: number } }) {
+          return user.profile.id;
+        },
+      );
+      const lower = cache.cached({ ttl: "10s", key: "name:{name:lower}" })(async function byName(
+        name: string,
+      ) {
+        return name;
+      });
+      const hashed = cache.cached({ ttl: "10s", key: "pw:{password:hash(sha256)}" })(async function login(
+        password: string,
+      ) {
+        return password.length;
+      });
+      const jwt = cache.cached({ ttl: "10s", key: "sub:{token:jwt(sub)}" })(async function me(token: string) {
+        return token.length;
+      });
+      const fnKey = cache.cached({ ttl: "10s", key: (id: number, kind: string) => `${kind}/${id}` })(
+        async function byKind(id: number, kind: string) {
+          return `${kind}${id}`;
+        },
+      );
+      const token = `${base64Url('{"alg":"HS256","typ":"JWT"}')}.${base64Url('{"sub":"user-1","iat":1}')}.c2ln`;
+      t.expect(await user.key("42")).toBe("user:42");
+      t.expect(await pair.key("x", "y")).toBe("pair:x:y");
+      t.expect(await profile.key({ profile: { id: 7 } })).toBe("profile:7");
+      t.expect(await lower.key("MiXeD")).toBe("name:mixed");
+      t.expect(await hashed.key("secret")).toBe(`pw:${await sha256Hex("secret")}`);
+      t.expect(await jwt.key(token)).toBe("sub:user-1");
+      t.expect(await fnKey.key(1, "k")).toBe("k/1");
+      // The key is the one the value is stored under.
+      t.expect(await user("42")).toBe("42:1");
+      t.expect(await cache.get("user:42")).toBe("42:1");
+      t.expect(await fnKey(1, "k")).toBe("k1");
+      t.expect(await cache.get("k/1")).toBe("k1");
+    });
+
+    t.it("keyContext values reach templates that name a registered key context", async () => {
+      h.lib.registerKeyContext("tenant");
+      const cache = await h.open();
+      const c = counted();
+      const load = cache.cached({ ttl: "10s", key: "{tenant}:doc:{id}" })(async function loadDoc(id: string) {
+        return c.fn(id);
+      });
+      await cache.keyContext({ tenant: "acme" }, async () => {
+        t.expect(await load.key("1")).toBe("acme:doc:1");
+        t.expect(await load("1")).toBe("1:1");
+        t.expect(await load("1")).toBe("1:1");
+      });
+      await cache.keyContext({ tenant: "globex" }, async () => {
+        t.expect(await load("1")).toBe("1:2");
+      });
+      t.expect(await cache.get("acme:doc:1")).toBe("1:1");
+      t.expect(await cache.get("globex:doc:1")).toBe("1:2");
+    });
+
+    t.it("configuration errors are thrown when wrapping, not when calling", async () => {
+      const cache = await h.open();
+      const getUser = async function getUser(id: string) {
+        return id;
+      };
+      const missing = thrown(() => cache.cached({ ttl: "10s", key: "user:{missing}" })(getUser));
+      expectCacheError(h, missing, h.lib.CacheConfigError);
+      t.expect((missing as Error).message).toContain("missing");
+      const anonymous = named(async () => 1, "");
+      expectCacheError(
+        h,
+        thrown(() => cache.cached({ ttl: "10s" })(anonymous)),
+        h.lib.CacheConfigError,
+      );
+      // With a key or a name, an anonymous function is fine.
+      t.expect(typeof cache.cached({ ttl: "10s", key: "one" })(anonymous)).toBe("function");
+      t.expect(typeof cache.cached({ ttl: "10s", name: "one" })(anonymous)).toBe("function");
+      expectCacheError(
+        h,
+        thrown(() => cache.cached({ ttl: -5 })(getUser)),
+        h.lib.CacheConfigError,
+      );
+      expectCacheError(
+        h,
+        thrown(() => cache.cached({ ttl: "1.5x" })(getUser)),
+        h.lib.CacheConfigError,
+      );
+      expectCacheError(
+        h,
+        thrown(() => cache.cached({ ttl: "10s", key: "{id:nope}" })(getUser)),
+        h.lib.CacheConfigError,
+      );
+      expectCacheError(
+        h,
+        thrown(() => cache.cached({ ttl: "10s", key: "{id:hash(md4)}" })(getUser)),
+        h.lib.CacheConfigError,
+      );
+    });
+
+    t.it("the legacy decorator form (target, propertyKey, descriptor) gives a cached method", async () => {
+      const cache = await h.open();
+      class Repo {
+        calls = 0;
+        async find(id: string): Promise<string> {
+          this.calls++;
+          return `${id}:${this.calls}`;
+        }
+      }
+      const descriptor = Object.getOwnPropertyDescriptor(Repo.prototype, "find") as PropertyDescriptor;
+      const decorate = cache.cached({ ttl: "10s" }) as unknown as LegacyDecorator;
+      const returned = decorate(Repo.prototype, "find", descriptor);
+      Object.defineProperty(Repo.prototype, "find", returned ?? descriptor);
+      const repo = new Repo();
+      t.expect(await repo.find("a")).toBe("a:1");
+      t.expect(await repo.find("a")).toBe("a:1");
+      t.expect(await repo.find("b")).toBe("b:2");
+      t.expect(repo.calls).toBe(2);
+    });
+
+    t.it("the TC39 decorator form (method, context) gives a cached method", async () => {
+      const cache = await h.open();
+      class Store {
+        calls = 0;
+        async find(id: string): Promise<string> {
+          this.calls++;
+          return `${id}:${this.calls}`;
+        }
+      }
+      const initializers: ((this: unknown) => void)[] = [];
+      const context = {
+        kind: "method",
+        name: "find",
+        static: false,
+        private: false,
+        metadata: {},
+        addInitializer(initializer: (this: unknown) => void) {
+          initializers.push(initializer);
+        },
+        access: { has: (o: object) => "find" in o, get: (o: Store) => o.find },
+      };
+      const decorate = cache.cached({ ttl: "10s" }) as unknown as Tc39Decorator;
+      const replaced = decorate(Store.prototype.find, context);
+      // A TC39 method decorator returns the replacement, or undefined to keep the method.
+      if (replaced !== undefined) Store.prototype.find = replaced as Store["find"];
+      const store = new Store();
+      for (const initializer of initializers) initializer.call(store);
+      t.expect(await store.find("a")).toBe("a:1");
+      t.expect(await store.find("a")).toBe("a:1");
+      t.expect(await store.find("b")).toBe("b:2");
+      t.expect(store.calls).toBe(2);
+    });
+  });
+}

@@ -1,0 +1,185 @@
+// Transactions (SPEC 7): isolation until commit, rollback by throw or `tx.rollback()`, `locked`
+// and `serializable` modes, nesting, and TTLs applied at commit. Reads from outside a running
+// transaction need a real AsyncLocalStorage; the browser fallback runs those parts in sequence.
+import {
+  Boom,
+  expectCacheError,
+  gate,
+  MISS,
+  rejection,
+  type StrategyHarness,
+  sleep,
+} from "./strategy-harness";
+
+export function transactionTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("transactions", () => {
+    t.it("writes are visible inside only, and outside once committed", async () => {
+      const cache = await h.open();
+      await cache.setMany([
+        ["existing", "old"],
+        ["x1", 1],
+        ["pre:1", 1],
+        ["pre:2", 2],
+      ]);
+      const inside = gate();
+      const release = gate();
+      const seen: unknown[] = [];
+      const tx = cache.transaction(async () => {
+        await cache.set("k", 1);
+        t.expect(await cache.delete("existing")).toBe(true);
+        t.expect(await cache.incr("n", 5)).toBe(5);
+        await cache.setMany([
+          ["m1", 1],
+          ["m2", 2],
+        ]);
+        t.expect(await cache.deleteMany(["x1"])).toBe(1);
+        t.expect(await cache.deleteMatch("pre:*")).toBe(2);
+        seen.push(await cache.get("k"), await cache.get("existing", MISS), await cache.get("n"));
+        seen.push(await cache.getMany(["m1", "m2", "x1", "pre:1"], MISS), await cache.exists("k"));
+        inside.open();
+        await release.promise;
+        return "committed";
+      });
+      await inside.promise;
+      t.expect(seen).toEqual([1, MISS, 5, [1, 2, MISS, MISS], true]);
+      if (h.hasAls) {
+        t.expect(await cache.getMany(["k", "existing", "n", "m1", "x1", "pre:1"], MISS)).toEqual([
+          MISS,
+          "old",
+          MISS,
+          MISS,
+          1,
+          1,
+        ]);
+        t.expect(await cache.exists("k")).toBe(false);
+      }
+      release.open();
+      t.expect(await tx).toBe("committed");
+      t.expect(await cache.getMany(["k", "existing", "n", "m1", "m2", "x1", "pre:1", "pre:2"], MISS)).toEqual(
+        [1, MISS, 5, 1, 2, MISS, MISS, MISS],
+      );
+    });
+
+    t.it("a throw or tx.rollback() drops the writes", async () => {
+      const cache = await h.open();
+      await cache.set("keep", "kept");
+      const boom = new Boom();
+      const error = await rejection(() =>
+        cache.transaction(async () => {
+          await cache.set("a", 1);
+          await cache.delete("keep");
+          throw boom;
+        }),
+      );
+      t.expect(error).toBe(boom);
+      t.expect(await cache.get("a", MISS)).toBe(MISS);
+      t.expect(await cache.get("keep")).toBe("kept");
+      const result = await cache.transaction(async (tx) => {
+        await cache.set("b", 1);
+        await cache.incr("keepCount");
+        tx.rollback();
+        return "rolled back";
+      });
+      t.expect(result).toBe("rolled back");
+      t.expect(await cache.getMany(["b", "keepCount"], MISS)).toEqual([MISS, MISS]);
+    });
+
+    t.it(
+      "four concurrent locked transactions each doing two increments, one rolled back, give 6",
+      async () => {
+        const cache = await h.open();
+        const run = (index: number) =>
+          cache.transaction(
+            async (tx) => {
+              await cache.incr("n");
+              await sleep(5);
+              await cache.incr("n");
+              if (index === 2) tx.rollback();
+            },
+            { mode: "locked", timeout: "5s" },
+          );
+        if (h.hasAls) await Promise.all([0, 1, 2, 3].map(run));
+        else for (const index of [0, 1, 2, 3]) await run(index);
+        t.expect(await cache.get("n")).toBe(6);
+      },
+    );
+
+    t.it(
+      "serializable transactions run one at a time; a lock not obtained in time is LockedError",
+      async () => {
+        const cache = await h.open();
+        const bump = () =>
+          cache.transaction(
+            async () => {
+              const value = (await cache.get("s", 0)) as number;
+              await sleep(5);
+              await cache.set("s", value + 1);
+            },
+            { mode: "serializable", timeout: "5s" },
+          );
+        if (h.hasAls) await Promise.all([bump(), bump(), bump()]);
+        else for (let i = 0; i < 3; i++) await bump();
+        t.expect(await cache.get("s")).toBe(3);
+        if (!h.hasAls) return;
+        const holding = gate();
+        const release = gate();
+        const holder = cache.transaction(
+          async () => {
+            await cache.set("L", "holder");
+            holding.open();
+            await release.promise;
+          },
+          { mode: "locked", timeout: "5s" },
+        );
+        await holding.promise;
+        const late = await rejection(() =>
+          cache.transaction(() => cache.set("L", "late"), { mode: "locked", timeout: "50ms" }),
+        );
+        expectCacheError(h, late, h.lib.LockedError);
+        release.open();
+        await holder;
+        t.expect(await cache.get("L")).toBe("holder");
+      },
+    );
+
+    t.it("a nested transaction joins the outer one", async () => {
+      const cache = await h.open();
+      await cache.transaction(async (outer) => {
+        await cache.set("a", 1);
+        const inner = await cache.transaction(async () => {
+          await cache.set("b", 2);
+          return cache.get("a");
+        });
+        t.expect(inner).toBe(1);
+        t.expect(await cache.get("b")).toBe(2);
+        outer.rollback();
+      });
+      // The inner write went with the outer rollback: it was never committed on its own.
+      t.expect(await cache.getMany(["a", "b"], MISS)).toEqual([MISS, MISS]);
+      await cache.transaction(async () => {
+        await cache.transaction(() => cache.set("c", 3));
+      });
+      t.expect(await cache.get("c")).toBe(3);
+    });
+
+    t.it("sub-second TTLs are kept on commit and count from the commit", async () => {
+      const cache = await h.open();
+      await cache.transaction(async () => {
+        await cache.set("t", 1, { ttl: "300ms" });
+        await cache.incr("counter", 1, { ttl: "300ms" });
+        await cache.set("forever", 1);
+        await sleep(200);
+      });
+      for (const key of ["t", "counter"]) {
+        const left = await cache.getExpire(key);
+        t.expect(left).toBeGreaterThan(150);
+        t.expect(left).toBeLessThanOrEqual(300);
+      }
+      t.expect(await cache.getExpire("forever")).toBe(-1);
+      await sleep(450);
+      t.expect(await cache.getMany(["t", "counter", "forever"], MISS)).toEqual([MISS, MISS, 1]);
+    });
+  });
+}

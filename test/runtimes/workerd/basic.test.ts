@@ -1,0 +1,6 @@
+// The backend conformance suite (basic API) against the memory backend, on the workerd entry.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as lib from "../../../runtimes/workerd";
+import { backendSuite } from "../../conformance/backend-suite";
+
+backendSuite({ describe, it, expect, beforeEach, afterEach }, { name: "memory", lib, create: () => lib.memoryBackend() });
