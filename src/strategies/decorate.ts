@@ -45,6 +45,13 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
   };
 }
 
+const originals = new WeakMap<object, AnyFn>();
+
+/** The function a strategy wrapped, so `invalidate` can read a cached function's parameter names. */
+export function originalOf(wrapped: unknown): AnyFn | undefined {
+  return typeof wrapped === "function" ? originals.get(wrapped) : undefined;
+}
+
 function wrap(fn: AnyFn, site: Site, build: (fn: AnyFn, site: Site) => Built): AnyFn {
   const built = build(fn, site);
   const call = built.call;
@@ -54,6 +61,7 @@ function wrap(fn: AnyFn, site: Site, build: (fn: AnyFn, site: Site) => Built): A
   Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
   Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
   Object.assign(wrapped, built.extras);
+  originals.set(wrapped, fn);
   return wrapped;
 }
 

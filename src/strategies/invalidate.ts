@@ -3,7 +3,7 @@ import { StatsCounter } from "../features/stats";
 import { compileKey, type KeyFn, type ParameterInfo, parameterInfo, templateToGlob } from "../keys/index";
 import { configError } from "./_meta";
 import type { AnyFn } from "./decorate";
-import { adapt } from "./decorate";
+import { adapt, originalOf } from "./decorate";
 import type { WrappedExtras } from "./plan";
 import type { CachedFunction, StrategyDecorator } from "./types";
 
@@ -12,7 +12,7 @@ export interface InvalidateOptions {
   /**
    * Where the target's arguments come from: target name → this function's parameter (`"userId"`,
    * a position `"1"`, or a path `"user.id"`). For a template target the names are its
-   * placeholders; for a cached-function target they are its positions (`{ 0: "userId" }`).
+   * placeholders; for a cached-function target its parameter names or positions (`{ 0: "userId" }`).
    * Default: same names (templates) or same positions (functions).
    */
   argsMap?: Record<string, string>;
@@ -181,15 +181,18 @@ function functionTarget(
     );
   }
   const moves: [number, (args: readonly unknown[]) => unknown][] = [];
+  const original = originalOf(target);
+  const targetNames = original === undefined ? [] : parameterInfo(original).names;
   for (const [name, source] of argsMap) {
-    if (!/^\d+$/.test(name)) {
+    const position = /^\d+$/.test(name) ? Number(name) : targetNames.indexOf(name);
+    if (position < 0) {
       throw configError(
         where,
-        `argsMap.${name}: the parameter names of a cached function are not visible to invalidate`,
-        `map its positions instead, for example argsMap: { 0: "${source}" }`,
+        `argsMap.${name} names no parameter of the target function (${targetNames.filter(Boolean).join(", ") || "no names visible"})`,
+        `use one of its parameter names or a position, for example argsMap: { 0: "${source}" }`,
       );
     }
-    moves.push([Number(name), argGetter(source, params, where)]);
+    moves.push([position, argGetter(source, params, where)]);
   }
   return (thisArg, args) => {
     let targetArgs = args;
