@@ -22,4 +22,6 @@ export default defineConfig({
   minify: false,
   outDir: "dist",
   external: [/^node:/],
+  // tsup strips `node:` by default; Deno outside node_modules and bundlers given --external:node:* need it.
+  removeNodeProtocol: false,
 });

@@ -1,0 +1,14 @@
+// Proves the `bun` project really runs inside Bun (vitest started with `bun --bun`).
+import { describe, expect, it } from "vitest";
+import * as lib from "../../../runtimes/bun";
+
+describe("runtime: bun", () => {
+  it("runs on Bun", () => {
+    expect(typeof (globalThis as { Bun?: unknown }).Bun).toBe("object");
+    expect(process.versions.bun).toBeTypeOf("string");
+  });
+
+  it("tests the bun entry", () => {
+    expect(lib.runtime).toBe("bun");
+  });
+});

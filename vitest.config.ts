@@ -1,0 +1,98 @@
+// One vitest config, one project per runtime. `npm test` (test/run-all.mjs) runs each project
+// in its own process on its own runtime; the commands, verified on Node 20.20 / Bun 1.4 / Deno 2.9:
+//
+//   node     node node_modules/vitest/vitest.mjs run --project node
+//   bun      node_modules/.bin/bun --bun node_modules/vitest/vitest.mjs run --project bun
+//   deno     DENO_DIR=.deno node_modules/.bin/deno run -A node_modules/vitest/vitest.mjs run --project deno
+//   workers  node node_modules/vitest/vitest.mjs run --project workers   (tests run inside workerd)
+//   browser  node node_modules/vitest/vitest.mjs run --project browser   (tests run inside Chromium)
+//   package  node node_modules/vitest/vitest.mjs run --project package   (needs `npm run build`)
+//   smoke    node node_modules/vitest/vitest.mjs run --project smoke     (needs `npm run build`)
+//
+// The bun and deno projects exist only when vitest itself runs on Bun or Deno (and then they are
+// the only projects): under Node they would run Bun's tests on Node and pass for the wrong reason.
+// The workerd and Chromium plugins load lazily, so Bun and Deno never import them.
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./test/support/system.mjs";
+
+const host = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+
+/** Compatibility settings shared with wrangler.toml and the workerd smoke test. */
+const WORKERD = {
+  compatibilityDate: "2026-04-26",
+  compatibilityFlags: ["nodejs_compat"],
+  kvNamespaces: ["CACHE"],
+};
+
+function nodeProjects(): TestProjectInlineConfiguration[] {
+  return [
+    {
+      test: {
+        name: "node",
+        environment: "node",
+        setupFiles: ["fake-indexeddb/auto"],
+        include: [
+          "test/unit/**/*.test.ts",
+          "test/backends/**/*.test.ts",
+          "test/hono/**/*.test.ts",
+          "test/runtimes/node/**/*.test.ts",
+        ],
+      },
+    },
+    {
+      test: {
+        name: "package",
+        environment: "node",
+        include: ["test/package/**/*.test.ts"],
+        testTimeout: 60_000,
+      },
+    },
+    {
+      test: {
+        name: "smoke",
+        environment: "node",
+        include: ["test/smoke/**/*.test.ts"],
+        globalSetup: ["test/smoke/global-setup.ts"],
+        testTimeout: 60_000,
+        hookTimeout: 60_000,
+      },
+    },
+  ];
+}
+
+async function workersProject(): Promise<TestProjectInlineConfiguration> {
+  const { cloudflareTest } = await import("@cloudflare/vitest-plugin");
+  return {
+    // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
+    plugins: [cloudflareTest({ miniflare: WORKERD })],
+    test: { name: "workers", include: ["test/runtimes/workerd/**/*.test.ts"] },
+  };
+}
+
+async function browserProject(): Promise<TestProjectInlineConfiguration> {
+  const { playwright } = await import("@vitest/browser-playwright");
+  return {
+    test: {
+      name: "browser",
+      include: ["test/runtimes/browser/**/*.test.ts"],
+      browser: {
+        enabled: true,
+        headless: true,
+        screenshotFailures: false,
+        // Playwright's browser download fails here; Debian's Chromium needs these flags.
+        provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS } }),
+        instances: [{ browser: "chromium" }],
+      },
+    },
+  };
+}
+
+export default defineConfig(async () => {
+  if (host === "bun") {
+    return { test: { projects: [{ test: { name: "bun", include: ["test/runtimes/bun/**/*.test.ts"] } }] } };
+  }
+  if (host === "deno") {
+    return { test: { projects: [{ test: { name: "deno", include: ["test/runtimes/deno/**/*.test.ts"] } }] } };
+  }
+  return { test: { projects: [...nodeProjects(), await workersProject(), await browserProject()] } };
+});
