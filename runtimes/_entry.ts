@@ -1,8 +1,8 @@
-import type { ContextFactory } from "../src/core/context";
+import { memoryBackend } from "../src/backends/memory";
 import type { Platform } from "../src/core/cache";
+import type { ContextFactory } from "../src/core/context";
 import type { ObjectAdapter, SchemeFactory } from "../src/core/setup";
 import { readPositiveInt, rejectUnknownParams } from "../src/core/setup";
-import { memoryBackend } from "../src/backends/memory";
 
 /** Entries served by every runtime. */
 const memoryScheme: SchemeFactory = (_url, params, env) => {

@@ -1,5 +1,5 @@
-import { fallbackContext } from "../src/core/context";
 import type { CacheOptions } from "../src/core/cache";
+import { fallbackContext } from "../src/core/context";
 import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 

@@ -1,6 +1,6 @@
+import type { CacheOptions } from "../src/core/cache";
 import type { ContextStore } from "../src/core/context";
 import { fallbackContext } from "../src/core/context";
-import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 

@@ -19,7 +19,9 @@ for (let attempt = 1; attempt <= 2; attempt++) {
   const started = performance.now();
   const user = await cache.getOrSet("user:42", () => loadUser(42), { ttl: "300ms" });
   const took = (performance.now() - started).toFixed(1);
-  console.log(`  call ${attempt}: ${user.name} in ${took} ms, loader calls so far: ${calls} -> ${attempt === 1 ? "MISS (loaded)" : "HIT (from cache)"}`);
+  console.log(
+    `  call ${attempt}: ${user.name} in ${took} ms, loader calls so far: ${calls} -> ${attempt === 1 ? "MISS (loaded)" : "HIT (from cache)"}`,
+  );
 }
 const cached = await cache.get("user:42");
 console.log(`  the cached value keeps its types: loadedAt is a ${cached.loadedAt.constructor.name}`);
@@ -57,4 +59,6 @@ try {
 }
 
 const stats = cache.stats();
-console.log(`\nstats: ${stats.hits} hits, ${stats.misses} misses, ${stats.loads} loads, hit rate ${(stats.hitRate * 100).toFixed(0)}%`);
+console.log(
+  `\nstats: ${stats.hits} hits, ${stats.misses} misses, ${stats.loads} loads, hit rate ${(stats.hitRate * 100).toFixed(0)}%`,
+);

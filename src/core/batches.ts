@@ -1,10 +1,10 @@
-import type { Router } from "./router";
-import type { Route } from "./route";
-import type { Clock } from "./clock";
 import type { StatsCounter } from "../features/stats";
+import type { Clock } from "./clock";
 import { encodeRecord } from "./envelope";
-import { INTERNAL_PREFIX, assertKey, assertKeys } from "./keys";
-import { MISS, decodeValue, writeValue } from "./records";
+import { assertKey, assertKeys, INTERNAL_PREFIX } from "./keys";
+import { decodeValue, MISS, writeValue } from "./records";
+import type { Route } from "./route";
+import type { Router } from "./router";
 
 const SCAN_BATCH = 100;
 
@@ -27,7 +27,9 @@ export class CacheBatches {
     await Promise.all(
       [...groups].map(async ([route, indexes]) => {
         const own = indexes.map((index) => keys[index] as string);
-        const values = await route.run("getMany", own[0], [own, defaultValue], () => this.#readMany(route, own));
+        const values = await route.run("getMany", own[0], [own, defaultValue], () =>
+          this.#readMany(route, own),
+        );
         for (let at = 0; at < indexes.length; at++) {
           const value = values[at];
           if (value === MISS) this.#stats.misses++;
@@ -43,7 +45,9 @@ export class CacheBatches {
 
   async #readMany(route: Route, keys: readonly string[]): Promise<unknown[]> {
     const texts = await route.call("getMany", keys[0], [] as (string | undefined)[], (backend) =>
-      backend.getMany !== undefined ? backend.getMany(keys) : Promise.all(keys.map((key) => backend.get(key))),
+      backend.getMany !== undefined
+        ? backend.getMany(keys)
+        : Promise.all(keys.map((key) => backend.get(key))),
     );
     return Promise.all(
       keys.map((key, at) => {
@@ -53,8 +57,13 @@ export class CacheBatches {
     );
   }
 
-  async setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, ttl: number | undefined): Promise<void> {
-    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries) ? entries : Object.entries(entries);
+  async setMany(
+    entries: readonly (readonly [string, unknown])[] | Record<string, unknown>,
+    ttl: number | undefined,
+  ): Promise<void> {
+    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries)
+      ? entries
+      : Object.entries(entries);
     for (const entry of list) assertKey(entry[0]);
     const groups = this.#router.group(list.map((entry) => entry[0]));
     await Promise.all(
@@ -65,14 +74,23 @@ export class CacheBatches {
     );
   }
 
-  async #writeMany(route: Route, entries: readonly (readonly [string, unknown])[], ttl: number | undefined): Promise<void> {
+  async #writeMany(
+    route: Route,
+    entries: readonly (readonly [string, unknown])[],
+    ttl: number | undefined,
+  ): Promise<void> {
     const backend = route.backend;
     if (backend.setMany === undefined || (ttl !== undefined && route.needsEnvelopeExpiry(ttl))) {
-      await Promise.all(entries.map(([key, value]) => writeValue(route, this.#clock, key, value, ttl, undefined, undefined)));
+      await Promise.all(
+        entries.map(([key, value]) => writeValue(route, this.#clock, key, value, ttl, undefined, undefined)),
+      );
       return;
     }
     const texts = await Promise.all(
-      entries.map(async ([key, value]) => [key, await encodeRecord(route.codec, key, value, undefined, undefined)] as const),
+      entries.map(
+        async ([key, value]) =>
+          [key, await encodeRecord(route.codec, key, value, undefined, undefined)] as const,
+      ),
     );
     await route.call("setMany", entries[0]?.[0], undefined, async (target) => {
       await target.setMany?.(texts, route.nativeTtl(ttl));

@@ -1,20 +1,20 @@
-import type { Backend } from "./types";
+import { type CacheStats, StatsCounter } from "../features/stats";
+import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
-import type { ContextFactory, ContextStore } from "./context";
-import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
 import { systemClock } from "./clock";
+import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheValueError, errorMessage } from "./errors";
-import { Route } from "./route";
-import { Router } from "./router";
-import { resolveSetup } from "./setup";
-import { SingleFlight } from "./single-flight";
-import { StatsCounter, type CacheStats } from "../features/stats";
-import { MISS, expiryOf, liveExists, readValue, setExpiry, writeValue } from "./records";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
-import { CacheBatches } from "./batches";
-import { type Scope, type TxHooks, childScope, isDisabled, rootScope } from "./scope";
+import { expiryOf, liveExists, MISS, readValue, setExpiry, writeValue } from "./records";
+import { Route } from "./route";
+import { Router } from "./router";
+import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
+import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
+import { resolveSetup } from "./setup";
+import { SingleFlight } from "./single-flight";
+import type { Backend } from "./types";
 
 /** A TTL option in milliseconds; `0` and absent both mean "no expiry". */
 function ttlOption(ttl: Duration | undefined): number | undefined {
@@ -101,7 +101,12 @@ export class CacheCore {
    * Runs one command unless the scope disables it (then `disabledValue` is the result), and
    * reports the result to the scope's callbacks.
    */
-  protected guard<T>(command: string, key: string | undefined, disabledValue: T, run: (tx: TxHooks | undefined) => Promise<T>): Promise<T> {
+  protected guard<T>(
+    command: string,
+    key: string | undefined,
+    disabledValue: T,
+    run: (tx: TxHooks | undefined) => Promise<T>,
+  ): Promise<T> {
     const scope = this.scope();
     if (isDisabled(scope, command)) return Promise.resolve(disabledValue);
     const pending = run(scope.tx as TxHooks | undefined);
@@ -189,12 +194,20 @@ export class CacheCore {
     return this.guard("set", key, false, (tx) => {
       if (tx !== undefined) return tx.set(key, value, ttl, options.tags, options.exist);
       const route = this.#router.route(key);
-      return route.run("set", key, [key, value, options], () => this.write(key, value, ttl, options.tags, options.exist));
+      return route.run("set", key, [key, value, options], () =>
+        this.write(key, value, ttl, options.tags, options.exist),
+      );
     });
   }
 
   /** Encodes and stores one value on the route of `key`, outside any transaction. */
-  write(key: string, value: unknown, ttl: number | undefined, tags: readonly string[] | undefined, exist?: boolean): Promise<boolean> {
+  write(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+    exist?: boolean,
+  ): Promise<boolean> {
     return writeValue(this.#router.route(key), this.clock, key, value, ttl, tags, exist);
   }
 
@@ -260,16 +273,26 @@ export class CacheCore {
   /** Values of `keys` in order, `defaultValue` for each miss; keys may live on different backends. */
   async getMany<T = unknown>(keys: readonly string[], defaultValue?: T): Promise<(T | undefined)[]> {
     assertKeys(keys);
-    return this.guard("getMany", keys[0], keys.map(() => defaultValue), async (tx) => {
-      if (tx === undefined) return this.#batches.getMany(keys, defaultValue);
-      const values = await Promise.all(keys.map((key) => tx.get(key)));
-      return values.map((value) => (value === MISS ? defaultValue : (value as T)));
-    });
+    return this.guard(
+      "getMany",
+      keys[0],
+      keys.map(() => defaultValue),
+      async (tx) => {
+        if (tx === undefined) return this.#batches.getMany(keys, defaultValue);
+        const values = await Promise.all(keys.map((key) => tx.get(key)));
+        return values.map((value) => (value === MISS ? defaultValue : (value as T)));
+      },
+    );
   }
 
   /** Stores many entries, given as `[key, value][]` or a record, with one TTL. */
-  async setMany(entries: readonly (readonly [string, unknown])[] | Record<string, unknown>, options: { ttl?: Duration } = {}): Promise<void> {
-    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries) ? entries : Object.entries(entries);
+  async setMany(
+    entries: readonly (readonly [string, unknown])[] | Record<string, unknown>,
+    options: { ttl?: Duration } = {},
+  ): Promise<void> {
+    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries)
+      ? entries
+      : Object.entries(entries);
     for (const entry of list) assertKey(entry[0]);
     const ttl = ttlOption(options.ttl);
     return this.guard("setMany", list[0]?.[0], undefined, async (tx) => {
@@ -296,17 +319,28 @@ export class CacheCore {
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
     assertKey(key);
     if (typeof by !== "number" || !Number.isFinite(by)) {
-      throw new TypeError(errorMessage(undefined, `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`, "pass a number such as 1 or -1"));
+      throw new TypeError(
+        errorMessage(
+          undefined,
+          `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`,
+          "pass a number such as 1 or -1",
+        ),
+      );
     }
     const ttl = ttlOption(options.ttl);
     return this.guard("incr", key, by, (tx) => {
       if (tx !== undefined) return tx.incr(key, by, ttl);
       const route = this.#router.route(key);
       return route.run("incr", key, [key, by, options], async () => {
-        const native = route.codec.signer === undefined && Number.isInteger(by) && (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
+        const native =
+          route.codec.signer === undefined &&
+          Number.isInteger(by) &&
+          (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
         if (native) {
           try {
-            return await route.call("incr", key, by, (backend) => backend.incr(key, by, route.nativeTtl(ttl)));
+            return await route.call("incr", key, by, (backend) =>
+              backend.incr(key, by, route.nativeTtl(ttl)),
+            );
           } catch (error) {
             if (!(error instanceof CacheValueError)) throw error;
           }
@@ -326,7 +360,11 @@ export class CacheCore {
     }
     if (typeof current !== "number") {
       throw new CacheValueError(
-        errorMessage(route.backend.name, `incr("${key}") found a ${typeof current}, not a number`, "delete the key or use another one for the counter"),
+        errorMessage(
+          route.backend.name,
+          `incr("${key}") found a ${typeof current}, not a number`,
+          "delete the key or use another one for the counter",
+        ),
       );
     }
     const left = await expiryOf(route, this.clock, key);
@@ -341,7 +379,9 @@ export class CacheCore {
     return this.guard("delete", key, false, (tx) => {
       if (tx !== undefined) return tx.delete(key);
       const route = this.#router.route(key);
-      return route.run("delete", key, [key], () => route.call("delete", key, false, (backend) => backend.delete(key)));
+      return route.run("delete", key, [key], () =>
+        route.call("delete", key, false, (backend) => backend.delete(key)),
+      );
     });
   }
 
@@ -358,7 +398,9 @@ export class CacheCore {
   /** Deletes every key matching a Redis glob; returns how many. */
   async deleteMatch(pattern: string): Promise<number> {
     assertPattern(pattern);
-    return this.guard("deleteMatch", pattern, 0, (tx) => (tx === undefined ? this.#batches.deleteMatch(pattern) : tx.deleteMatch(pattern)));
+    return this.guard("deleteMatch", pattern, 0, (tx) =>
+      tx === undefined ? this.#batches.deleteMatch(pattern) : tx.deleteMatch(pattern),
+    );
   }
 
   /** Sets a new TTL on an existing key; `false` when the key is missing. */
@@ -366,34 +408,54 @@ export class CacheCore {
     assertKey(key);
     const ms = toMilliseconds(ttl, "ttl");
     const route = this.#router.route(key);
-    return this.guard("expire", key, false, () => route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms)));
+    return this.guard("expire", key, false, () =>
+      route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms)),
+    );
   }
 
   /** Milliseconds left for `key`; `-1` without expiry, `-2` when missing. */
   async getExpire(key: string): Promise<number> {
     assertKey(key);
     const route = this.#router.route(key);
-    return this.guard("getExpire", key, -2, () => route.run("getExpire", key, [key], () => expiryOf(route, this.clock, key)));
+    return this.guard("getExpire", key, -2, () =>
+      route.run("getExpire", key, [key], () => expiryOf(route, this.clock, key)),
+    );
   }
 
   /** `"PONG"`, or `message`, from the default backend. */
   async ping(message?: string): Promise<string> {
     const route = this.#router.default();
     const reply = message ?? "PONG";
-    return this.guard("ping", undefined, reply, () => route.run("ping", undefined, [message], () => route.call("ping", undefined, reply, (backend) => backend.ping(message))));
+    return this.guard("ping", undefined, reply, () =>
+      route.run("ping", undefined, [message], () =>
+        route.call("ping", undefined, reply, (backend) => backend.ping(message)),
+      ),
+    );
   }
 
   /** Removes every key from every backend. */
   async clear(): Promise<void> {
     return this.guard("clear", undefined, undefined, async () => {
-      await Promise.all(this.#router.distinct().map((route) => route.run("clear", undefined, [], () => route.call("clear", undefined, undefined, (backend) => backend.clear()))));
+      await Promise.all(
+        this.#router
+          .distinct()
+          .map((route) =>
+            route.run("clear", undefined, [], () =>
+              route.call("clear", undefined, undefined, (backend) => backend.clear()),
+            ),
+          ),
+      );
     });
   }
 
   /** Number of keys over all backends. */
   async getKeysCount(): Promise<number> {
     return this.guard("getKeysCount", undefined, 0, async () => {
-      const counts = await Promise.all(this.#router.distinct().map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())));
+      const counts = await Promise.all(
+        this.#router
+          .distinct()
+          .map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())),
+      );
       return counts.reduce((sum, count) => sum + count, 0);
     });
   }
@@ -431,11 +493,16 @@ export class CacheCore {
   /** Stores `value` as it is, bypassing serialization, signing and compression. */
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);
-    if (typeof value !== "string") throw new TypeError(errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"));
+    if (typeof value !== "string")
+      throw new TypeError(
+        errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"),
+      );
     const ttl = ttlOption(options.ttl);
     const route = this.#router.route(key);
     return this.guard("setRaw", key, false, () =>
-      route.run("setRaw", key, [key, value], () => route.call("setRaw", key, false, (backend) => backend.set(key, value, { ttl: route.nativeTtl(ttl) }))),
+      route.run("setRaw", key, [key, value], () =>
+        route.call("setRaw", key, false, (backend) => backend.set(key, value, { ttl: route.nativeTtl(ttl) })),
+      ),
     );
   }
 
@@ -443,7 +510,11 @@ export class CacheCore {
   async getRaw(key: string): Promise<string | undefined> {
     assertKey(key);
     const route = this.#router.route(key);
-    return this.guard("getRaw", key, undefined, () => route.run("getRaw", key, [key], () => route.call("getRaw", key, undefined, (backend) => backend.get(key))));
+    return this.guard("getRaw", key, undefined, () =>
+      route.run("getRaw", key, [key], () =>
+        route.call("getRaw", key, undefined, (backend) => backend.get(key)),
+      ),
+    );
   }
 
   /** Hits, misses and loader figures of this cache since it was created or `resetStats()`. */

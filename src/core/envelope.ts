@@ -1,6 +1,6 @@
-import type { Signer } from "../serialization/sign";
 import type { Serializer } from "../serialization/codec";
 import { compress, decompress } from "../serialization/compress";
+import type { Signer } from "../serialization/sign";
 
 /**
  * The stored record. Without metadata it is the serializer's text itself, so a counter is plain

@@ -6,21 +6,39 @@ export const INTERNAL_PREFIX = "__isocache__:";
 /** Throws `TypeError` unless `key` is a non-empty string. */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
-    throw new TypeError(errorMessage(undefined, `a cache key must be a non-empty string, got ${describeKey(key)}`, "pass a string such as \"user:42\""));
+    throw new TypeError(
+      errorMessage(
+        undefined,
+        `a cache key must be a non-empty string, got ${describeKey(key)}`,
+        'pass a string such as "user:42"',
+      ),
+    );
   }
 }
 
 /** Throws `TypeError` unless `pattern` is a non-empty string. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
   if (typeof pattern !== "string" || pattern.length === 0) {
-    throw new TypeError(errorMessage(undefined, `a key pattern must be a non-empty string, got ${describeKey(pattern)}`, 'pass a Redis glob such as "user:*"'));
+    throw new TypeError(
+      errorMessage(
+        undefined,
+        `a key pattern must be a non-empty string, got ${describeKey(pattern)}`,
+        'pass a Redis glob such as "user:*"',
+      ),
+    );
   }
 }
 
 /** Throws `TypeError` unless every entry of `keys` is a valid key. */
 export function assertKeys(keys: unknown): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) {
-    throw new TypeError(errorMessage(undefined, `expected an array of keys, got ${describeKey(keys)}`, 'pass for example ["a", "b"]'));
+    throw new TypeError(
+      errorMessage(
+        undefined,
+        `expected an array of keys, got ${describeKey(keys)}`,
+        'pass for example ["a", "b"]',
+      ),
+    );
   }
   for (const key of keys) assertKey(key);
 }

@@ -1,8 +1,8 @@
-import type { Router } from "./router";
-import type { Route } from "./route";
 import { type Duration, toMilliseconds } from "./durations";
-import { CacheConfigError, LockedError, errorMessage } from "./errors";
+import { CacheConfigError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
+import type { Route } from "./route";
+import type { Router } from "./router";
 
 /** Options of `isLocked`. */
 export interface IsLockedOptions {
@@ -28,7 +28,13 @@ const DEFAULT_STEP_MS = 50;
 function lockTtl(ttl: Duration): number {
   const ms = ttl === undefined ? 0 : toMilliseconds(ttl, "ttl");
   if (ms <= 0) {
-    throw new CacheConfigError(errorMessage("lock", "a lock needs a positive `ttl`", 'pass for example ttl: "30s" so a crashed holder cannot keep it forever'));
+    throw new CacheConfigError(
+      errorMessage(
+        "lock",
+        "a lock needs a positive `ttl`",
+        'pass for example ttl: "30s" so a crashed holder cannot keep it forever',
+      ),
+    );
   }
   return ms;
 }
@@ -57,7 +63,9 @@ export class CacheLocks {
   #take(route: Route, key: string, token: string, ms: number): Promise<boolean> {
     const ttl = route.nativeTtl(ms) ?? ms;
     return route.call("setLock", key, false, (backend) =>
-      backend.setLock !== undefined ? backend.setLock(key, token, ttl) : backend.set(key, token, { ttl, exist: false }),
+      backend.setLock !== undefined
+        ? backend.setLock(key, token, ttl)
+        : backend.set(key, token, { ttl, exist: false }),
     );
   }
 
@@ -104,7 +112,13 @@ export class CacheLocks {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new LockedError(
-          errorMessage(route.backend.name, `the lock "${key}" is held by another caller`, wait === false ? "retry later, or pass wait: true to wait for it" : "retry later, or wait longer with a larger `wait`"),
+          errorMessage(
+            route.backend.name,
+            `the lock "${key}" is held by another caller`,
+            wait === false
+              ? "retry later, or pass wait: true to wait for it"
+              : "retry later, or wait longer with a larger `wait`",
+          ),
         );
       }
       await sleep(Math.min(stepMs, left));

@@ -1,7 +1,7 @@
-import type { Route } from "./route";
 import type { Clock } from "./clock";
 import { decodeRecord, encodeRecord, peekHeader } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
+import type { Route } from "./route";
 
 /** Marks a miss inside the core, where `undefined` is a value a user may have stored. */
 export const MISS: unique symbol = Symbol("isocache.miss");
@@ -28,9 +28,15 @@ export function decodeValue(route: Route, clock: Clock, key: string, text: strin
   return decodeRecord(route.codec, key, text, clock.now()).then(
     (record) => {
       if (record === "expired") return MISS;
-      if (record === "unsigned") return unreadable(route, key, "it carries no signature and `secret` is set", undefined);
+      if (record === "unsigned")
+        return unreadable(route, key, "it carries no signature and `secret` is set", undefined);
       if (record === "bad-signature") {
-        return unreadable(route, key, "its signature does not match (tampered, moved from another key, or signed with another secret)", undefined);
+        return unreadable(
+          route,
+          key,
+          "its signature does not match (tampered, moved from another key, or signed with another secret)",
+          undefined,
+        );
       }
       return record.value;
     },
@@ -40,7 +46,11 @@ export function decodeValue(route: Route, clock: Clock, key: string, text: strin
 
 function unreadable(route: Route, key: string, why: string, cause: unknown): Miss {
   const error = new CacheValueError(
-    errorMessage(route.backend.name, `the value under "${key}" was ignored because ${why}`, "it reads as a miss; overwrite or delete it"),
+    errorMessage(
+      route.backend.name,
+      `the value under "${key}" was ignored because ${why}`,
+      "it reads as a miss; overwrite or delete it",
+    ),
     cause === undefined ? undefined : { cause },
   );
   if (!route.suppress) throw error;
@@ -66,7 +76,9 @@ export async function writeValue(
     if ((await liveExists(route, clock, key)) !== mode) return false;
     mode = undefined;
   }
-  return route.call("set", key, false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl), exist: mode }));
+  return route.call("set", key, false, (backend) =>
+    backend.set(key, text, { ttl: route.nativeTtl(ttl), exist: mode }),
+  );
 }
 
 /** True when `key` holds a record that has not expired. */

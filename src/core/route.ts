@@ -1,6 +1,6 @@
-import type { Backend } from "./types";
 import type { RecordCodec } from "./envelope";
 import { CacheBackendError, CacheConfigError, CacheError, CacheValueError, errorMessage } from "./errors";
+import type { Backend } from "./types";
 
 /** What a middleware sees of one command. */
 export interface CommandCall {
@@ -18,7 +18,10 @@ export interface CommandCall {
 export type Middleware = (call: CommandCall, next: () => Promise<unknown>) => Promise<unknown>;
 
 /** Receives backend failures that `suppress` turned into misses or no-ops. */
-export type ErrorHandler = (error: CacheError, call: { command: string; key: string | undefined; backend: string }) => void;
+export type ErrorHandler = (
+  error: CacheError,
+  call: { command: string; key: string | undefined; backend: string },
+) => void;
 
 /** Everything one `setup` call fixed for its backend, computed once. */
 export interface RouteConfig {
@@ -78,7 +81,12 @@ export class Route {
   }
 
   /** Runs a whole command through this route's middlewares. */
-  run<T>(command: string, key: string | undefined, args: readonly unknown[], exec: () => Promise<T>): Promise<T> {
+  run<T>(
+    command: string,
+    key: string | undefined,
+    args: readonly unknown[],
+    exec: () => Promise<T>,
+  ): Promise<T> {
     if (this.#middlewares.length === 0) return exec();
     const call: CommandCall = { command, key, args, backend: this.backend.name };
     const chain = this.#middlewares;
@@ -94,12 +102,19 @@ export class Route {
    * One backend call: waits for the backend's one-time init, applies `timeout`, and with
    * `suppress` turns a failure into `fallback` after reporting it.
    */
-  async call<T>(command: string, key: string | undefined, fallback: T, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  async call<T>(
+    command: string,
+    key: string | undefined,
+    fallback: T,
+    fn: (backend: Backend) => Promise<T>,
+  ): Promise<T> {
     if (!this.enabled) return fallback;
     try {
       if (!this.#initialised) await this.#ready();
       const pending = fn(this.backend);
-      return this.#timeoutMs === undefined ? await pending : await withTimeout(pending, this.#timeoutMs, this.backend.name, command);
+      return this.#timeoutMs === undefined
+        ? await pending
+        : await withTimeout(pending, this.#timeoutMs, this.backend.name, command);
     } catch (error) {
       return this.fail(error, command, key, fallback);
     }
@@ -114,7 +129,11 @@ export class Route {
       ? error
       : new CacheBackendError(
           this.backend.name,
-          errorMessage(this.backend.name, `${command} failed (${describe(error)})`, "check that the backend is reachable, or handle it through onError"),
+          errorMessage(
+            this.backend.name,
+            `${command} failed (${describe(error)})`,
+            "check that the backend is reachable, or handle it through onError",
+          ),
           { cause: error },
         );
     if (!this.suppress) throw wrapped;
@@ -135,7 +154,9 @@ export class Route {
     const now = Date.now();
     if (now - this.#lastWarning < WARN_EVERY_MS) return;
     this.#lastWarning = now;
-    console.warn(`${error.message} (further failures of this backend are not logged for a minute; pass onError to see them all)`);
+    console.warn(
+      `${error.message} (further failures of this backend are not logged for a minute; pass onError to see them all)`,
+    );
   }
 
   #ready(): Promise<void> {
@@ -174,7 +195,11 @@ function withTimeout<T>(pending: Promise<T>, ms: number, backend: string, comman
       reject(
         new CacheBackendError(
           backend,
-          errorMessage(backend, `${command} timed out after ${ms} ms`, "check that the backend is reachable, or raise the `timeout` option"),
+          errorMessage(
+            backend,
+            `${command} timed out after ${ms} ms`,
+            "check that the backend is reachable, or raise the `timeout` option",
+          ),
         ),
       );
     }, ms);

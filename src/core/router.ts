@@ -1,5 +1,5 @@
-import type { Backend } from "./types";
 import type { Route } from "./route";
+import type { Backend } from "./types";
 
 /** Maps keys to routes: the longest matching prefix wins; the route without prefix is the default. */
 export class Router {

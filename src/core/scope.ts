@@ -101,7 +101,13 @@ export function isDisabled(scope: Scope, command: string): boolean {
 export interface TxHooks {
   get(key: string): Promise<unknown>;
   exists(key: string): Promise<boolean>;
-  set(key: string, value: unknown, ttl: number | undefined, tags: readonly string[] | undefined, exist: boolean | undefined): Promise<boolean>;
+  set(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+    exist: boolean | undefined,
+  ): Promise<boolean>;
   delete(key: string): Promise<boolean>;
   incr(key: string, by: number, ttl: number | undefined): Promise<number>;
   deleteMatch(pattern: string): Promise<number>;

@@ -1,13 +1,13 @@
-import type { Backend } from "./types";
-import type { Clock } from "./clock";
-import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import type { Serializer } from "../serialization/codec";
 import { defaultSerializer } from "../serialization/codec";
-import { createSigner } from "../serialization/sign";
 import { compressionAvailable } from "../serialization/compress";
-import { CacheConfigError, errorMessage } from "./errors";
+import { createSigner } from "../serialization/sign";
+import type { Clock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
+import { CacheConfigError, errorMessage } from "./errors";
+import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { TieredBackend } from "./tiers";
+import type { Backend } from "./types";
 
 /** Options of `cache.setup`; the scalar ones may also be given as URL query parameters. */
 export interface SetupOptions {
@@ -69,7 +69,8 @@ export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupO
   let merged: SetupOptions = options;
   let backend: Backend;
   if (Array.isArray(target)) {
-    if (target.length === 0) throw configError("setup() got an empty list of tiers", "pass at least one URL or backend");
+    if (target.length === 0)
+      throw configError("setup() got an empty list of tiers", "pass at least one URL or backend");
     const tiers = target.map((tier) => openTarget(env, tier as string | object, {}));
     backend = tiers.length === 1 ? (tiers[0] as Backend) : new TieredBackend(tiers);
   } else {
@@ -89,10 +90,16 @@ function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
   }
   const compress = options.compress;
   if (compress !== undefined && compress !== false && !compressionAvailable()) {
-    throw configError("`compress` needs CompressionStream, which this runtime lacks", "remove the `compress` option");
+    throw configError(
+      "`compress` needs CompressionStream, which this runtime lacks",
+      "remove the `compress` option",
+    );
   }
   if (typeof compress === "number" && !(compress >= 0)) {
-    throw configError(`\`compress\` threshold ${compress} is not a non-negative number`, "pass true or a character count");
+    throw configError(
+      `\`compress\` threshold ${compress} is not a non-negative number`,
+      "pass true or a character count",
+    );
   }
   return {
     prefix: options.prefix ?? "",
@@ -100,7 +107,12 @@ function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
     codec: {
       serializer: options.serializer ?? defaultSerializer,
       signer: options.secret === undefined ? undefined : createSigner(options.secret),
-      compressAbove: compress === true ? COMPRESS_ABOVE : typeof compress === "number" ? compress : Number.POSITIVE_INFINITY,
+      compressAbove:
+        compress === true
+          ? COMPRESS_ABOVE
+          : typeof compress === "number"
+            ? compress
+            : Number.POSITIVE_INFINITY,
     },
     enabled: options.enable ?? true,
     suppress: options.suppress ?? true,
@@ -121,7 +133,7 @@ function openTarget(env: SetupEnv, target: string | object, fromUrl: SetupOption
   }
   throw configError(
     "setup() got something that is neither a URL nor a backend",
-    "pass a URL such as \"mem://\", an object implementing the Backend interface, or a list of those",
+    'pass a URL such as "mem://", an object implementing the Backend interface, or a list of those',
   );
 }
 
@@ -129,7 +141,11 @@ function openTarget(env: SetupEnv, target: string | object, fromUrl: SetupOption
 export function isBackend(value: unknown): value is Backend {
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as Partial<Backend>;
-  return typeof candidate.name === "string" && typeof candidate.get === "function" && typeof candidate.set === "function";
+  return (
+    typeof candidate.name === "string" &&
+    typeof candidate.get === "function" &&
+    typeof candidate.set === "function"
+  );
 }
 
 function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
@@ -137,15 +153,24 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
   try {
     url = new URL(text);
   } catch (cause) {
-    throw configError(`"${redact(text)}" is not a valid URL`, 'use a URL such as "mem://?size=10000" or "redis://127.0.0.1:6379/0"', cause);
+    throw configError(
+      `"${redact(text)}" is not a valid URL`,
+      'use a URL such as "mem://?size=10000" or "redis://127.0.0.1:6379/0"',
+      cause,
+    );
   }
   const scheme = url.protocol.slice(0, -1);
   const factory = env.schemes[scheme];
   if (factory === undefined) {
     const home = SCHEME_HOMES[scheme];
-    const available = Object.keys(env.schemes).map((name) => `${name}://`).join(", ");
+    const available = Object.keys(env.schemes)
+      .map((name) => `${name}://`)
+      .join(", ");
     if (home !== undefined) {
-      throw configError(`${scheme}:// is not served on ${env.runtime}`, `it runs on ${home}; on ${env.runtime} use one of ${available}`);
+      throw configError(
+        `${scheme}:// is not served on ${env.runtime}`,
+        `it runs on ${home}; on ${env.runtime} use one of ${available}`,
+      );
     }
     throw configError(`unknown URL scheme "${scheme}:"`, `use one of ${available}`);
   }
@@ -186,12 +211,23 @@ export function readBoolean(name: string, value: string): boolean {
 }
 
 /** Reads a positive integer URL parameter, or `fallback` when absent. */
-export function readPositiveInt(params: URLSearchParams, name: string, fallback: number, scope?: string): number {
+export function readPositiveInt(
+  params: URLSearchParams,
+  name: string,
+  fallback: number,
+  scope?: string,
+): number {
   const value = params.get(name);
   if (value === null) return fallback;
   const parsed = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed <= 0) {
-    throw new CacheConfigError(errorMessage(scope, `URL parameter ${name}=${value} is not a positive integer`, `write for example ${name}=${fallback}`));
+    throw new CacheConfigError(
+      errorMessage(
+        scope,
+        `URL parameter ${name}=${value} is not a positive integer`,
+        `write for example ${name}=${fallback}`,
+      ),
+    );
   }
   return parsed;
 }
@@ -201,7 +237,9 @@ export function rejectUnknownParams(params: URLSearchParams, known: readonly str
   for (const name of params.keys()) {
     if (!known.includes(name)) {
       const valid = [...CORE_PARAMS, ...known].join(", ");
-      throw new CacheConfigError(errorMessage(scope, `unknown URL parameter "${name}"`, `valid parameters are ${valid}`));
+      throw new CacheConfigError(
+        errorMessage(scope, `unknown URL parameter "${name}"`, `valid parameters are ${valid}`),
+      );
     }
   }
 }
@@ -211,5 +249,8 @@ function redact(text: string): string {
 }
 
 function configError(problem: string, remedy: string, cause?: unknown): CacheConfigError {
-  return new CacheConfigError(errorMessage("setup", problem, remedy), cause === undefined ? undefined : { cause });
+  return new CacheConfigError(
+    errorMessage("setup", problem, remedy),
+    cause === undefined ? undefined : { cause },
+  );
 }

@@ -1,8 +1,8 @@
 import { CacheCore } from "../core/cache";
-import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
 import { errorMessage } from "../core/errors";
+import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
 import { deleteTagged, indexTags } from "./tags";
-import { type Transaction, type TransactionOptions, runTransaction } from "./transaction";
+import { runTransaction, type Transaction, type TransactionOptions } from "./transaction";
 
 const ALL_COMMANDS: readonly string[] = Object.values(Command);
 
@@ -15,7 +15,13 @@ export interface Detected<T> {
 
 /** The cache with its request-scoped features: disabling, detect, transactions, tags, callbacks. */
 export class FeatureCache extends CacheCore {
-  override async write(key: string, value: unknown, ttl: number | undefined, tags: readonly string[] | undefined, exist?: boolean): Promise<boolean> {
+  override async write(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+    exist?: boolean,
+  ): Promise<boolean> {
     const stored = await super.write(key, value, ttl, tags, exist);
     if (stored && tags !== undefined && tags.length > 0) await indexTags(this, key, tags, ttl);
     return stored;
@@ -91,7 +97,11 @@ export class FeatureCache extends CacheCore {
   }
 
   /** Calls `fn(key, result)` after each `command` (every command when omitted) run inside `scope`. */
-  callback<T>(fn: (key: string | undefined, result: unknown) => void, options: { command?: string }, scope: () => T): T {
+  callback<T>(
+    fn: (key: string | undefined, result: unknown) => void,
+    options: { command?: string },
+    scope: () => T,
+  ): T {
     const entry: CommandCallback = { command: options.command, fn };
     return this.withScope({ callbacks: [...(this.scope().callbacks ?? []), entry] }, scope);
   }
@@ -104,7 +114,13 @@ export class FeatureCache extends CacheCore {
   /** Hands `work` to the `waitUntil` in scope so the platform keeps it alive; failures are reported, never unhandled. */
   background(work: Promise<unknown>, what: string): void {
     const guarded = work.catch((error: unknown) => {
-      console.warn(errorMessage(undefined, `background ${what} failed (${error instanceof Error ? error.message : String(error)})`, "the cached value stays; the next refresh will try again"));
+      console.warn(
+        errorMessage(
+          undefined,
+          `background ${what} failed (${error instanceof Error ? error.message : String(error)})`,
+          "the cached value stays; the next refresh will try again",
+        ),
+      );
     });
     this.scope().waitUntil?.(guarded);
   }

@@ -1,10 +1,10 @@
 import type { CacheCore } from "../core/cache";
 import { peekHeader } from "../core/envelope";
+import { INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 
-import { INTERNAL_PREFIX } from "../core/keys";
-
 export { INTERNAL_PREFIX };
+
 const TAG_PREFIX = `${INTERNAL_PREFIX}tag:`;
 
 /** The key of the index that lists the keys carrying `tag`. */
@@ -17,7 +17,12 @@ export function tagIndexKey(tag: string): string {
  * `deleteTags` reads one index per tag instead of scanning the keyspace. It lives at least as
  * long as its longest-lived member.
  */
-export async function indexTags(cache: CacheCore, key: string, tags: readonly string[], ttl: number | undefined): Promise<void> {
+export async function indexTags(
+  cache: CacheCore,
+  key: string,
+  tags: readonly string[],
+  ttl: number | undefined,
+): Promise<void> {
   await Promise.all(
     tags.map((tag) =>
       cache.exclusive(tagIndexKey(tag), async () => {

@@ -1,12 +1,12 @@
-import type { CacheCore } from "../core/cache";
-import type { TxHooks } from "../core/scope";
 import { globToRegExp } from "../backends/_shared/glob";
+import type { CacheCore } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { LockedError, TransactionError, errorMessage } from "../core/errors";
-import { MISS } from "../core/records";
+import { errorMessage, LockedError, TransactionError } from "../core/errors";
 import { sleep } from "../core/locks";
-import { INTERNAL_PREFIX } from "./tags";
+import { MISS } from "../core/records";
+import type { TxHooks } from "../core/scope";
 import { decode, encode } from "../serialization/codec";
+import { INTERNAL_PREFIX } from "./tags";
 
 /** Options of `transaction`. */
 export interface TransactionOptions {
@@ -23,7 +23,15 @@ export interface Transaction {
   rollback(): void;
 }
 
-type Write = { kind: "set"; text: string; ttl: number | undefined; tags: readonly string[] | undefined; keepTtl: boolean } | { kind: "delete" };
+type Write =
+  | {
+      kind: "set";
+      text: string;
+      ttl: number | undefined;
+      tags: readonly string[] | undefined;
+      keepTtl: boolean;
+    }
+  | { kind: "delete" };
 
 const LOCK_TTL_MS = 60_000;
 const STEP_MS = 10;
@@ -42,7 +50,9 @@ export class CacheTransaction implements TxHooks, Transaction {
     this.#cache = cache;
     this.mode = options.mode ?? "fast";
     if (!["fast", "locked", "serializable"].includes(this.mode)) {
-      throw new TransactionError(errorMessage("transaction", `unknown mode "${this.mode}"`, 'use "fast", "locked" or "serializable"'));
+      throw new TransactionError(
+        errorMessage("transaction", `unknown mode "${this.mode}"`, 'use "fast", "locked" or "serializable"'),
+      );
     }
     this.#timeoutMs = options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout");
   }
@@ -66,7 +76,13 @@ export class CacheTransaction implements TxHooks, Transaction {
     return (await this.get(key)) !== MISS;
   }
 
-  async set(key: string, value: unknown, ttl: number | undefined, tags: readonly string[] | undefined, exist: boolean | undefined): Promise<boolean> {
+  async set(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+    exist: boolean | undefined,
+  ): Promise<boolean> {
     await this.#lock(key);
     if (exist !== undefined && (await this.exists(key)) !== exist) return false;
     this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keepTtl: false });
@@ -88,11 +104,23 @@ export class CacheTransaction implements TxHooks, Transaction {
       return by;
     }
     if (typeof current !== "number") {
-      throw new TransactionError(errorMessage("transaction", `incr("${key}") found a ${typeof current}, not a number`, "use another key for the counter"));
+      throw new TransactionError(
+        errorMessage(
+          "transaction",
+          `incr("${key}") found a ${typeof current}, not a number`,
+          "use another key for the counter",
+        ),
+      );
     }
     const previous = this.#writes.get(key);
     const keep = previous?.kind === "set" ? previous : undefined;
-    this.#writes.set(key, { kind: "set", text: encode(current + by), ttl: keep?.ttl, tags: keep?.tags, keepTtl: keep === undefined || keep.keepTtl });
+    this.#writes.set(key, {
+      kind: "set",
+      text: encode(current + by),
+      ttl: keep?.ttl,
+      tags: keep?.tags,
+      keepTtl: keep === undefined || keep.keepTtl,
+    });
     return current + by;
   }
 
@@ -152,7 +180,13 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   #check(): void {
     if (this.#ended) {
-      throw new TransactionError(errorMessage("transaction", "the transaction has already ended", "keep cache calls inside the transaction function and await them"));
+      throw new TransactionError(
+        errorMessage(
+          "transaction",
+          "the transaction has already ended",
+          "keep cache calls inside the transaction function and await them",
+        ),
+      );
     }
   }
 }
@@ -162,18 +196,37 @@ function lockKey(key: string): string {
 }
 
 /** Takes a lock, polling until `timeoutMs`; throws `LockedError` after that. */
-export async function acquire(cache: CacheCore, key: string, token: string, timeoutMs: number): Promise<void> {
+export async function acquire(
+  cache: CacheCore,
+  key: string,
+  token: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await cache.withScope({ tx: undefined }, () => cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs))))) {
+  while (
+    !(await cache.withScope({ tx: undefined }, () =>
+      cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)),
+    ))
+  ) {
     if (Date.now() >= deadline) {
-      throw new LockedError(errorMessage("transaction", `could not lock "${key}" within ${timeoutMs} ms`, "retry, or raise the transaction `timeout`"));
+      throw new LockedError(
+        errorMessage(
+          "transaction",
+          `could not lock "${key}" within ${timeoutMs} ms`,
+          "retry, or raise the transaction `timeout`",
+        ),
+      );
     }
     await sleep(STEP_MS);
   }
 }
 
 /** Runs `fn` inside a transaction on `cache`, joining the transaction already in scope if any. */
-export async function runTransaction<T>(cache: CacheCore, fn: (tx: Transaction) => T | Promise<T>, options: TransactionOptions = {}): Promise<T> {
+export async function runTransaction<T>(
+  cache: CacheCore,
+  fn: (tx: Transaction) => T | Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const outer = cache.scope().tx;
   if (outer instanceof CacheTransaction) return fn(outer);
   const tx = new CacheTransaction(cache, options);
@@ -191,7 +244,12 @@ export async function runTransaction<T>(cache: CacheCore, fn: (tx: Transaction) 
   if (tx.mode !== "serializable") return run();
   const token = crypto.randomUUID();
   const key = `${INTERNAL_PREFIX}txlock:*serializable*`;
-  await acquire(cache, key, token, options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout"));
+  await acquire(
+    cache,
+    key,
+    token,
+    options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout"),
+  );
   try {
     return await run();
   } finally {

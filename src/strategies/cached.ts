@@ -1,8 +1,8 @@
-import type { FeatureCache } from "../features/feature-cache";
-import type { StrategyDecorator } from "./types";
 import { MISS } from "../core/records";
+import type { FeatureCache } from "../features/feature-cache";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
+import type { StrategyDecorator } from "./types";
 
 /**
  * Executes, stores the result for `ttl`, and serves it from cache until then. Concurrent calls

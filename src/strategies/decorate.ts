@@ -29,18 +29,33 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
     }
     if (typeof target === "function" && isDecoratorContext(context)) {
       if (context.kind !== "method") {
-        throw new CacheConfigError(errorMessage("decorator", `cannot decorate a ${context.kind}`, "apply cache strategies to methods or functions only"));
+        throw new CacheConfigError(
+          errorMessage(
+            "decorator",
+            `cannot decorate a ${context.kind}`,
+            "apply cache strategies to methods or functions only",
+          ),
+        );
       }
       return wrap(target as AnyFn, { kind: "method", name: String(context.name) }, build);
     }
     if (isMethodDescriptor(descriptor) && (typeof context === "string" || typeof context === "symbol")) {
-      const owner = typeof target === "function" ? target : (target as { constructor?: { name?: string } })?.constructor;
+      const owner =
+        typeof target === "function" ? target : (target as { constructor?: { name?: string } })?.constructor;
       const className = owner?.name;
-      descriptor.value = wrap(descriptor.value as AnyFn, { kind: "method", name: String(context), ...(className ? { className } : {}) }, build);
+      descriptor.value = wrap(
+        descriptor.value as AnyFn,
+        { kind: "method", name: String(context), ...(className ? { className } : {}) },
+        build,
+      );
       return descriptor;
     }
     throw new CacheConfigError(
-      errorMessage("decorator", "a strategy was applied to something that is not a function or method", "call it with a function, or use it as a method decorator"),
+      errorMessage(
+        "decorator",
+        "a strategy was applied to something that is not a function or method",
+        "call it with a function, or use it as a method decorator",
+      ),
     );
   };
 }
@@ -70,5 +85,7 @@ function isDecoratorContext(value: unknown): value is { kind: string; name: stri
 }
 
 function isMethodDescriptor(value: unknown): value is PropertyDescriptor & { value: AnyFn } {
-  return typeof value === "object" && value !== null && typeof (value as PropertyDescriptor).value === "function";
+  return (
+    typeof value === "object" && value !== null && typeof (value as PropertyDescriptor).value === "function"
+  );
 }

@@ -1,13 +1,19 @@
-import type { FeatureCache } from "../features/feature-cache";
-import type { AnyFn, Site } from "./decorate";
-import { type Duration, type TtlOption, type TtlResolver, checkTtlOption, toMilliseconds } from "../core/durations";
+import {
+  checkTtlOption,
+  type Duration,
+  type TtlOption,
+  type TtlResolver,
+  toMilliseconds,
+} from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
-import { MISS } from "../core/records";
-import { sleep } from "../core/locks";
 import { INTERNAL_PREFIX } from "../core/keys";
-import { StatsCounter, type CacheStats } from "../features/stats";
-import { type KeyFn, compileKey, defaultKey, parameterInfo } from "../keys/index";
+import { sleep } from "../core/locks";
+import { MISS } from "../core/records";
+import type { FeatureCache } from "../features/feature-cache";
+import { type CacheStats, StatsCounter } from "../features/stats";
+import { compileKey, defaultKey, type KeyFn, parameterInfo } from "../keys/index";
 import { type Condition, failure, failureOf, isOneOf } from "./conditions";
+import type { AnyFn, Site } from "./decorate";
 
 /** Options every strategy accepts. */
 export interface StrategyOptions<A extends unknown[] = unknown[]> {
@@ -62,7 +68,13 @@ export class Plan {
   readonly #lock: boolean;
   readonly #classNames = new WeakMap<object, string>();
 
-  constructor(cache: FeatureCache, fn: AnyFn, site: Site, options: StrategyOptions<never[]>, strategy: string) {
+  constructor(
+    cache: FeatureCache,
+    fn: AnyFn,
+    site: Site,
+    options: StrategyOptions<never[]>,
+    strategy: string,
+  ) {
     this.cache = cache;
     this.fn = fn;
     this.strategy = strategy;
@@ -71,9 +83,16 @@ export class Plan {
     this.ttl = checkTtlOption(options.ttl as TtlOption<unknown[]>, "ttl");
     this.condition = options.condition;
     if (options.condition !== undefined && typeof options.condition !== "function") {
-      throw configError(where, "`condition` must be a function", "use NOT_NULLISH, withExceptions(...), onlyExceptions(...) or (result, args, key) => boolean");
+      throw configError(
+        where,
+        "`condition` must be a function",
+        "use NOT_NULLISH, withExceptions(...), onlyExceptions(...) or (result, args, key) => boolean",
+      );
     }
-    this.#timeConditionMs = options.timeCondition === undefined ? undefined : toMilliseconds(options.timeCondition, "timeCondition");
+    this.#timeConditionMs =
+      options.timeCondition === undefined
+        ? undefined
+        : toMilliseconds(options.timeCondition, "timeCondition");
     this.#lock = options.lock === true;
     this.#prefix = options.prefix === undefined || options.prefix === "" ? "" : `${options.prefix}:`;
     this.#name = options.name ?? (site.name === "" ? undefined : site.name);
@@ -83,9 +102,17 @@ export class Plan {
     } else if (typeof options.key === "function") {
       this.#keyFn = options.key as (...args: unknown[]) => string;
     } else if (options.key !== undefined) {
-      throw configError(where, "`key` must be a template string or a function", 'use for example key: "user:{id}"');
+      throw configError(
+        where,
+        "`key` must be a template string or a function",
+        'use for example key: "user:{id}"',
+      );
     } else if (this.#name === undefined) {
-      throw configError(where, "an anonymous function has neither `key` nor `name`", 'give the function a name, or pass key: "…" or name: "…"');
+      throw configError(
+        where,
+        "an anonymous function has neither `key` nor `name`",
+        'give the function a name, or pass key: "…" or name: "…"',
+      );
     }
     this.#tags = options.tags?.map((tag) => compileKey(tag, params, { name: `${where} tag` }));
   }
@@ -167,7 +194,8 @@ export class Plan {
   /** Stores a result when the conditions allow it. */
   async store(key: string, args: readonly unknown[], value: unknown, elapsed: number): Promise<void> {
     const condition = this.condition;
-    if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key))) return;
+    if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key)))
+      return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
     await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags: await this.tagsOf(args) });
   }
@@ -176,7 +204,10 @@ export class Plan {
   async storeError(key: string, args: readonly unknown[], error: unknown): Promise<void> {
     const exceptions = this.condition?.exceptions;
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
-    await this.cache.set(key, failure(error), { ttl: this.ttl(args as unknown[]), tags: await this.tagsOf(args) });
+    await this.cache.set(key, failure(error), {
+      ttl: this.ttl(args as unknown[]),
+      tags: await this.tagsOf(args),
+    });
   }
 
   /** The call's tags, rendered. */
@@ -188,7 +219,9 @@ export class Plan {
 
   /** Executes and stores, sharing one execution per key in-process (and across processes with `lock`). */
   load(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
-    return this.cache.singleFlight(key, () => (this.#lock ? this.#loadLocked(thisArg, args, key) : this.loadNow(thisArg, args, key)));
+    return this.cache.singleFlight(key, () =>
+      this.#lock ? this.#loadLocked(thisArg, args, key) : this.loadNow(thisArg, args, key),
+    );
   }
 
   /** Executes and stores now, without single-flight. */

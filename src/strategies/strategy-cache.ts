@@ -1,25 +1,25 @@
 import type { Duration, TtlOption } from "../core/durations";
 import { FeatureCache } from "../features/feature-cache";
-import type { ErrorClass } from "./conditions";
-import type { StrategyOptions } from "./plan";
-import type { CachedFunction, StrategyDecorator } from "./types";
-import type { AnyFn } from "./decorate";
-import type { IteratorDecorator } from "./iterator";
 import type { BloomExtras } from "./bloom";
-import type { RateLimitOptions, SliceRateLimitOptions } from "./rate-limit";
-import type { CircuitBreakerOptions } from "./circuit-breaker";
-import type { InvalidateOptions } from "./invalidate";
+import { bloom } from "./bloom";
 import { cached } from "./cached";
+import type { CircuitBreakerOptions } from "./circuit-breaker";
+import { circuitBreaker } from "./circuit-breaker";
+import type { ErrorClass } from "./conditions";
+import type { AnyFn } from "./decorate";
+import { early } from "./early";
 import { failover } from "./failover";
 import { hit } from "./hit";
-import { early } from "./early";
-import { soft } from "./soft";
+import type { InvalidateOptions } from "./invalidate";
+import { invalidate } from "./invalidate";
+import type { IteratorDecorator } from "./iterator";
 import { iterator } from "./iterator";
 import { locked } from "./locked";
+import type { StrategyOptions } from "./plan";
+import type { RateLimitOptions, SliceRateLimitOptions } from "./rate-limit";
 import { rateLimit, sliceRateLimit } from "./rate-limit";
-import { circuitBreaker } from "./circuit-breaker";
-import { bloom } from "./bloom";
-import { invalidate } from "./invalidate";
+import { soft } from "./soft";
+import type { CachedFunction, StrategyDecorator } from "./types";
 
 // biome-ignore lint/suspicious/noExplicitAny: options are checked against the wrapped function's parameters when wrapped.
 type Options = StrategyOptions<any[]>;

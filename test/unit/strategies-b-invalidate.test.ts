@@ -189,7 +189,10 @@ describe("invalidate", () => {
   it("maps a cached-function target's parameters by name", async () => {
     const { cache, getUser } = users();
     await getUser("ada");
-    const rename = cache.invalidate(getUser, { argsMap: { id: "userId" } })(async function rename(name: string, userId: string) {
+    const rename = cache.invalidate(getUser, { argsMap: { id: "userId" } })(async function rename(
+      name: string,
+      userId: string,
+    ) {
       return `${userId}:${name}`;
     });
     expect(await keys(cache)).toEqual(["user:ada"]);
@@ -210,7 +213,9 @@ describe("invalidate", () => {
     expect(() => cache.invalidate("user:{id}", { argsMap: { id: "missing" } })(fn)).toThrow(CacheConfigError);
     expect(() => cache.invalidate("user:{id}", { argsMap: { idd: "id" } })(fn)).toThrow(/does not use/);
     expect(() => cache.invalidate("user:{id}", { argsMap: { id: "" } })(fn)).toThrow(/argsMap/);
-    expect(() => cache.invalidate(getUser, { argsMap: { userId: "id" } })(fn)).toThrow(/names no parameter of the target/);
+    expect(() => cache.invalidate(getUser, { argsMap: { userId: "id" } })(fn)).toThrow(
+      /names no parameter of the target/,
+    );
     expect(() => cache.invalidate(getUser, { argsMap: { 0: "nope" } })(fn)).toThrow(/no parameter/);
     expect(() => cache.invalidate("user:{id}")(async (id: string) => id)).not.toThrow();
   });

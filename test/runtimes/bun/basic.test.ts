@@ -3,4 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as lib from "../../../runtimes/bun";
 import { backendSuite } from "../../conformance/backend-suite";
 
-backendSuite({ describe, it, expect, beforeEach, afterEach }, { name: "memory", lib, create: () => lib.memoryBackend() });
+backendSuite(
+  { describe, it, expect, beforeEach, afterEach },
+  { name: "memory", lib, create: () => lib.memoryBackend() },
+);
