@@ -15,6 +15,9 @@
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./test/support/system.mjs";
 
+/** Starts redis-server and the Upstash-compatible gateway once per run; tests read them with `inject`. */
+const SERVICES = "test/support/services.ts";
+
 const host = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 /** Compatibility settings shared with wrangler.toml and the workerd smoke test. */
@@ -30,6 +33,7 @@ function nodeProjects(): TestProjectInlineConfiguration[] {
       test: {
         name: "node",
         environment: "node",
+        globalSetup: [SERVICES],
         setupFiles: ["fake-indexeddb/auto"],
         include: [
           "test/unit/**/*.test.ts",
@@ -65,7 +69,7 @@ async function workersProject(): Promise<TestProjectInlineConfiguration> {
   return {
     // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
     plugins: [cloudflareTest({ miniflare: WORKERD })],
-    test: { name: "workers", include: ["test/runtimes/workerd/**/*.test.ts"] },
+    test: { name: "workers", globalSetup: [SERVICES], include: ["test/runtimes/workerd/**/*.test.ts"] },
   };
 }
 
@@ -74,6 +78,7 @@ async function browserProject(): Promise<TestProjectInlineConfiguration> {
   return {
     test: {
       name: "browser",
+      globalSetup: [SERVICES],
       include: ["test/runtimes/browser/**/*.test.ts"],
       browser: {
         enabled: true,
@@ -89,10 +94,22 @@ async function browserProject(): Promise<TestProjectInlineConfiguration> {
 
 export default defineConfig(async () => {
   if (host === "bun") {
-    return { test: { projects: [{ test: { name: "bun", include: ["test/runtimes/bun/**/*.test.ts"] } }] } };
+    return {
+      test: {
+        projects: [
+          { test: { name: "bun", globalSetup: [SERVICES], include: ["test/runtimes/bun/**/*.test.ts"] } },
+        ],
+      },
+    };
   }
   if (host === "deno") {
-    return { test: { projects: [{ test: { name: "deno", include: ["test/runtimes/deno/**/*.test.ts"] } }] } };
+    return {
+      test: {
+        projects: [
+          { test: { name: "deno", globalSetup: [SERVICES], include: ["test/runtimes/deno/**/*.test.ts"] } },
+        ],
+      },
+    };
   }
   return { test: { projects: [...nodeProjects(), await workersProject(), await browserProject()] } };
 });

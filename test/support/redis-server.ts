@@ -1,0 +1,104 @@
+// Starts a throwaway redis-server on a free loopback port, with no persistence, as a child process
+// the tests can SIGKILL and restart. Used by the shared services (global setup) and by fault tests.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A running redis-server. */
+export interface RedisProcess {
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Sends `signal` (default SIGKILL) and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port (after `kill`). */
+  restart(): Promise<void>;
+  /** Stops it for good and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (data) => done(data.toString().startsWith("+PONG")));
+  });
+}
+
+async function waitReady(port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`redis-server exited with code ${child.exitCode} before it was ready`);
+    if (await ping(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`redis-server on port ${port} not ready within 10 s`);
+}
+
+/** Starts redis-server on a free loopback port (or `port`). */
+export async function startRedis(options: { port?: number } = {}): Promise<RedisProcess> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), "isocache-redis-"));
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--loglevel",
+      "warning",
+    ];
+    child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
+    child.on("error", () => undefined);
+    await waitReady(port, child);
+  };
+  const kill = async (signal: NodeJS.Signals = "SIGKILL") => {
+    const current = child;
+    if (current === undefined || current.exitCode !== null || current.signalCode !== null) return;
+    const exited = new Promise((resolve) => current.once("exit", resolve));
+    current.kill(signal);
+    await exited;
+  };
+  await launch();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    kill,
+    restart: launch,
+    async stop() {
+      await kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

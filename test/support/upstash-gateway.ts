@@ -1,0 +1,206 @@
+// A local Upstash-compatible REST gateway in front of a real redis-server, so `@upstash/redis`
+// runs unmodified in tests: POST a command array to `/`, arrays of them to `/pipeline` and
+// `/multi-exec`, Bearer token auth, `Upstash-Encoding: base64`, per-item pipeline errors. It counts
+// HTTP requests and can inject faults; `/__control/*` does both from any runtime (workerd,
+// Chromium) over HTTP. No npm package offers such a server, hence this one.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createClient } from "redis";
+
+/** A fault the gateway injects into the next `count` data requests (all when `count` is absent). */
+export interface GatewayFault {
+  kind: "500" | "hang" | "garbage";
+  count?: number;
+}
+
+/** What the gateway has seen since the last reset. */
+export interface GatewayStats {
+  /** HTTP requests to the data endpoints (`/`, `/pipeline`, `/multi-exec`). */
+  requests: number;
+  /** Redis commands forwarded, lowercase names in order. */
+  commands: string[];
+}
+
+/** A running gateway. */
+export interface Gateway {
+  readonly url: string;
+  readonly token: string;
+  stats(): GatewayStats;
+  reset(): void;
+  setFault(fault: GatewayFault | undefined): void;
+  close(): Promise<void>;
+}
+
+type Reply = { result: unknown } | { error: string };
+type RedisClient = ReturnType<typeof createClient>;
+
+const CORS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-allow-headers": "*",
+  "access-control-max-age": "600",
+};
+
+function encodeBase64(value: unknown): unknown {
+  if (typeof value === "string") return Buffer.from(value, "utf8").toString("base64");
+  if (Array.isArray(value)) return value.map(encodeBase64);
+  return value;
+}
+
+function toReplyValue(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (Array.isArray(value)) return value.map(toReplyValue);
+  if (value instanceof Map) return [...value].flat().map(toReplyValue);
+  if (value !== null && typeof value === "object") return Object.entries(value).flat().map(toReplyValue);
+  return value;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function runOne(client: RedisClient, command: unknown): Promise<Reply> {
+  if (!Array.isArray(command) || command.length === 0)
+    return { error: "ERR a command must be a non-empty array" };
+  try {
+    const args = command.map((part) => (typeof part === "string" ? part : JSON.stringify(part)));
+    return { result: toReplyValue(await client.sendCommand(args)) };
+  } catch (error) {
+    return { error: errorText(error) };
+  }
+}
+
+async function runTransaction(client: RedisClient, commands: unknown[]): Promise<Reply[] | Reply> {
+  const isolated = client.duplicate();
+  await isolated.connect();
+  try {
+    await isolated.sendCommand(["MULTI"]);
+    for (const command of commands) {
+      const reply = await runOne(isolated, command);
+      if ("error" in reply) {
+        await isolated.sendCommand(["DISCARD"]);
+        return reply;
+      }
+    }
+    const results = (await isolated.sendCommand(["EXEC"])) as unknown[];
+    return results.map((value) =>
+      value instanceof Error ? { error: value.message } : { result: toReplyValue(value) },
+    );
+  } finally {
+    await isolated.close().catch(() => undefined);
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json", ...CORS });
+  response.end(JSON.stringify(body));
+}
+
+/** Starts the gateway on a free loopback port, forwarding to the Redis at `redisUrl`. */
+export async function startGateway(options: { redisUrl: string; token?: string }): Promise<Gateway> {
+  const token = options.token ?? "isocache-test-token";
+  const client: RedisClient = createClient({ url: options.redisUrl, RESP: 2 });
+  client.on("error", () => undefined); // reconnects by itself; a dead Redis answers per request
+  await client.connect();
+  let stats: GatewayStats = { requests: 0, commands: [] };
+  let fault: GatewayFault | undefined;
+  const hanging = new Set<ServerResponse>();
+
+  const control = async (request: IncomingMessage, response: ServerResponse, path: string) => {
+    if (path === "/__control/stats") return send(response, 200, stats);
+    if (path === "/__control/reset") {
+      stats = { requests: 0, commands: [] };
+      fault = undefined;
+      return send(response, 200, { ok: true });
+    }
+    if (path === "/__control/fault") {
+      const body = await readBody(request);
+      fault = body === "" ? undefined : (JSON.parse(body) as GatewayFault);
+      return send(response, 200, { ok: true });
+    }
+    send(response, 404, { error: "unknown control path" });
+  };
+
+  const injectFault = (response: ServerResponse): boolean => {
+    if (fault === undefined) return false;
+    const current = fault;
+    if (current.count !== undefined && --current.count <= 0) fault = undefined;
+    if (current.kind === "500") send(response, 500, { error: "ERR injected failure" });
+    else if (current.kind === "garbage") {
+      response.writeHead(200, { "content-type": "application/json", ...CORS });
+      response.end("<html>not json");
+    } else hanging.add(response);
+    return true;
+  };
+
+  const data = async (request: IncomingMessage, response: ServerResponse, path: string) => {
+    if (request.headers.authorization !== `Bearer ${token}`)
+      return send(response, 401, { error: "Unauthorized" });
+    stats.requests++;
+    if (injectFault(response)) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(request));
+    } catch {
+      return send(response, 400, { error: "ERR failed to parse the request body as JSON" });
+    }
+    const base64 = request.headers["upstash-encoding"] === "base64";
+    const encode = (reply: Reply) =>
+      base64 && "result" in reply ? { result: encodeBase64(reply.result) } : reply;
+    if (path === "/pipeline" || path === "/multi-exec") {
+      if (!Array.isArray(body))
+        return send(response, 400, { error: "ERR a pipeline must be an array of commands" });
+      for (const command of body) stats.commands.push(String((command as unknown[])[0]).toLowerCase());
+      const replies =
+        path === "/pipeline"
+          ? await Promise.all(body.map((command) => runOne(client, command)))
+          : await runTransaction(client, body);
+      if (!Array.isArray(replies)) return send(response, 400, replies);
+      return send(response, 200, replies.map(encode));
+    }
+    stats.commands.push(String((body as unknown[])[0]).toLowerCase());
+    const reply = await runOne(client, body);
+    send(response, "error" in reply ? 400 : 200, encode(reply));
+  };
+
+  const server: Server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://gateway").pathname;
+    if (request.method === "OPTIONS") {
+      response.writeHead(204, CORS);
+      return response.end();
+    }
+    const handle = path.startsWith("/__control/") ? control : data;
+    handle(request, response, path).catch((error: unknown) =>
+      send(response, 500, { error: `ERR gateway: ${errorText(error)}` }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    stats: () => ({ requests: stats.requests, commands: [...stats.commands] }),
+    reset() {
+      stats = { requests: 0, commands: [] };
+      fault = undefined;
+    },
+    setFault(next) {
+      fault = next === undefined ? undefined : { ...next };
+    },
+    async close() {
+      for (const response of hanging) response.destroy();
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+      await client.close().catch(() => undefined);
+    },
+  };
+}
