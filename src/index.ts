@@ -33,3 +33,5 @@ export type { Condition, ErrorClass } from "./strategies/conditions";
 export { NOT_NULLISH, onlyExceptions, withExceptions } from "./strategies/conditions";
 export type { StrategyOptions, WrappedExtras } from "./strategies/plan";
 export type { CachedFunction, StrategyDecorator } from "./strategies/types";
+export { registerScheme } from "./core/lazy";
+export type { BackendScheme } from "./core/lazy";

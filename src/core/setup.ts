@@ -6,6 +6,7 @@ import type { Clock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
 import type { ErrorHandler, Middleware, RouteConfig } from "./route";
+import { registeredScheme } from "./lazy";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -51,6 +52,12 @@ const SCHEME_HOMES: Readonly<Record<string, string>> = {
   kv: "Cloudflare Workers",
   idb: "browsers",
   file: "Node, Bun and Deno",
+};
+
+/** Backends whose client bundled runtimes (Workers, browsers) load only when the program registers them. */
+const CLIENT_PACKAGES: Readonly<Record<string, { subpath: string; export: string; factory: string }>> = {
+  upstash: { subpath: "upstash", export: "upstash", factory: "upstashBackend" },
+  idb: { subpath: "idb", export: "idb", factory: "idbBackend" },
 };
 
 const CORE_PARAMS = ["prefix", "enable", "suppress", "timeout", "secret", "compress", "clientSide"] as const;
@@ -160,7 +167,7 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
     );
   }
   const scheme = url.protocol.slice(0, -1);
-  const factory = env.schemes[scheme];
+  const factory = env.schemes[scheme] ?? registeredScheme(scheme);
   if (factory === undefined) {
     const home = SCHEME_HOMES[scheme];
     const available = Object.keys(env.schemes)
