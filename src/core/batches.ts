@@ -130,6 +130,7 @@ export class CacheBatches {
     let batch: string[] = [];
     const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
     try {
+      await route.ready(); // a scan may be the first command a lazily loaded backend sees
       for await (const key of route.backend.scan(pattern)) {
         if (hideInternal && key.startsWith(INTERNAL_PREFIX)) continue;
         if (this.#router.route(key).backend !== route.backend) continue;

@@ -159,6 +159,11 @@ export class Route {
     );
   }
 
+  /** Waits for the backend's one-time init; for commands that iterate the backend instead of using `call`. */
+  ready(): Promise<void> {
+    return this.#initialised ? Promise.resolve() : this.#ready();
+  }
+
   #ready(): Promise<void> {
     if (this.#init === undefined) {
       const init = this.backend.init?.() ?? Promise.resolve();

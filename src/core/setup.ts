@@ -5,8 +5,8 @@ import { createSigner } from "../serialization/sign";
 import type { Clock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
-import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { registeredScheme } from "./lazy";
+import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -170,6 +170,13 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
   const factory = env.schemes[scheme] ?? registeredScheme(scheme);
   if (factory === undefined) {
     const home = SCHEME_HOMES[scheme];
+    const client = CLIENT_PACKAGES[scheme];
+    if (client !== undefined) {
+      throw configError(
+        `${scheme}:// is not registered on ${env.runtime} (it runs on ${home ?? "the runtimes its client supports"})`,
+        `import { ${client.export} } from "isocache/backends/${client.subpath}" and call registerScheme(${client.export}) once, or pass ${client.factory}({ … }) to setup()`,
+      );
+    }
     const available = Object.keys(env.schemes)
       .map((name) => `${name}://`)
       .join(", ");

@@ -36,19 +36,23 @@ export class TieredBackend implements Backend {
   }
 
   async get(key: string): Promise<string | undefined> {
-    for (let index = 0; index < this.tiers.length; index++) {
+    const first = this.tiers[0] as Backend;
+    const hit = await first.get(key);
+    if (hit !== undefined) return hit;
+    for (let index = 1; index < this.tiers.length; index++) {
       const tier = this.tiers[index] as Backend;
-      const value = await tier.get(key);
+      // A lower tier's hit is back-filled with the TTL it has left, so read both at once where the
+      // backend can: over HTTP that is one request instead of two.
+      const [value, left] =
+        tier.getWithExpire !== undefined ? await tier.getWithExpire(key) : await getThenExpire(tier, key);
       if (value === undefined) continue;
-      if (index > 0) await this.#backfill(key, value, tier, index);
+      if (left !== -2) await this.#backfill(key, value, left, index);
       return value;
     }
     return undefined;
   }
 
-  async #backfill(key: string, value: string, source: Backend, upTo: number): Promise<void> {
-    const left = await source.getExpire(key);
-    if (left === -2) return;
+  async #backfill(key: string, value: string, left: number, upTo: number): Promise<void> {
     const ttl = left === -1 ? undefined : Math.max(1, left);
     await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, value, { ttl })));
   }
@@ -118,4 +122,9 @@ export class TieredBackend implements Backend {
   async #upper(fn: (tier: Backend) => Promise<unknown>): Promise<void> {
     await Promise.all(this.tiers.slice(0, -1).map(fn));
   }
+}
+
+async function getThenExpire(tier: Backend, key: string): Promise<[string | undefined, number]> {
+  const value = await tier.get(key);
+  return value === undefined ? [undefined, -2] : [value, await tier.getExpire(key)];
 }

@@ -60,6 +60,11 @@ export interface Backend {
 
   /** Optional batch read; the core loops over `get` when absent. */
   getMany?(keys: readonly string[]): Promise<(string | undefined)[]>;
+  /**
+   * Optional: the value and its `getExpire` reading in one round trip (tiers back-fill with it);
+   * the core calls `get` then `getExpire` when absent. A miss is `[undefined, -2]`.
+   */
+  getWithExpire?(key: string): Promise<[string | undefined, number]>;
   /** Optional batch write; the core loops over `set` when absent. */
   setMany?(entries: readonly (readonly [string, string])[], ttl?: number): Promise<void>;
   /** Optional batch delete; the core loops over `delete` when absent. */
