@@ -51,3 +51,36 @@ export function upstashTarget(
     },
   };
 }
+
+/** A fault as the gateway's `/__control/fault` takes it. */
+export interface Fault {
+  kind: "500" | "hang" | "garbage";
+  count?: number;
+}
+
+/** A gateway session seen over HTTP: its own token, request counter and fault. */
+export interface RemoteSession {
+  readonly token: string;
+  /** HTTP requests the gateway received with this token, and the commands they carried. */
+  stats(): Promise<{ requests: number; commands: string[] }>;
+  setFault(fault: Fault | undefined): Promise<void>;
+  reset(): Promise<void>;
+}
+
+/** Opens a session on the gateway through `/__control/*`, from any runtime. */
+export async function openSession(address: GatewayAddress): Promise<RemoteSession> {
+  const control = async (path: string, body?: string): Promise<unknown> => {
+    const response = await fetch(`${address.url}/__control/${path}`, { method: "POST", body });
+    if (!response.ok) throw new Error(`gateway control ${path} answered ${response.status}`);
+    return response.json();
+  };
+  const { token } = (await control("session")) as { token: string };
+  const query = `?token=${encodeURIComponent(token)}`;
+  return {
+    token,
+    stats: async () => (await control(`stats${query}`)) as { requests: number; commands: string[] },
+    setFault: async (fault) =>
+      void (await control(`fault${query}`, fault === undefined ? "" : JSON.stringify(fault))),
+    reset: async () => void (await control(`reset${query}`)),
+  };
+}
