@@ -159,6 +159,13 @@ export class Route {
     );
   }
 
+  /** `pending` bounded by this route's `timeout` (for iterating commands, one page at a time). */
+  bounded<T>(pending: Promise<T>, command: string): Promise<T> {
+    return this.#timeoutMs === undefined
+      ? pending
+      : withTimeout(pending, this.#timeoutMs, this.backend.name, command);
+  }
+
   /** Waits for the backend's one-time init; for commands that iterate the backend instead of using `call`. */
   ready(): Promise<void> {
     return this.#initialised ? Promise.resolve() : this.#ready();
