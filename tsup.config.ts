@@ -10,6 +10,8 @@ export default defineConfig({
     "runtimes/workerd": "runtimes/workerd.ts",
     "runtimes/browser": "runtimes/browser.ts",
     "runtimes/default": "runtimes/default.ts",
+    "backends/upstash": "src/backends/upstash.ts",
+    "backends/upstash.workerd": "src/backends/upstash.workerd.ts",
   },
   format: ["esm"],
   target: "es2022",

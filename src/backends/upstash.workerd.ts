@@ -1,6 +1,7 @@
 // `upstash://` on Cloudflare Workers: the same backend over `@upstash/redis/cloudflare`, whose fetch
-// options workerd accepts at any compatibility date (the Node entry sets `cache: "no-store"`, which
-// workerd rejects before 2024-11-11). Same exports as `upstash.ts`; chosen by the `workerd` condition.
+// options workerd accepts at any compatibility date (the Node entry passes `cache: "no-store"`, which
+// older dates reject: "The 'cache' field on 'RequestInitializerDict' is not implemented", seen at
+// 2024-01-01). Same exports as `upstash.ts`; the `workerd` export condition picks this file.
 import { Redis } from "@upstash/redis/cloudflare";
 import type { BackendScheme } from "../core/lazy";
 import type { Backend } from "../core/types";
