@@ -69,7 +69,7 @@ function whole(name: string, value: unknown, min: number): number {
 export function resolveUpstashOptions(options: UpstashBackendOptions = {}): ResolvedUpstashOptions {
   const url = options.url ?? fromEnvironment(URL_ENV);
   const token = options.token ?? fromEnvironment(TOKEN_ENV);
-  if (url === undefined || url === "") {
+  if (typeof url !== "string" || url === "") {
     throw configError(
       "no REST URL given",
       `pass url (upstash://?url=https://….upstash.io&token=…) or set ${URL_ENV}`,
@@ -84,10 +84,12 @@ export function resolveUpstashOptions(options: UpstashBackendOptions = {}): Reso
   if (token === undefined || token === "") {
     throw configError("no REST token given", `pass token (upstash://?url=…&token=…) or set ${TOKEN_ENV}`);
   }
-  if (typeof token !== "string" || /\s/.test(token)) {
+  if (typeof token !== "string")
+    throw configError("the REST token must be a string", `pass ${TOKEN_ENV} as text`);
+  if (/\s/.test(token)) {
     throw configError(
       "the REST token contains whitespace",
-      `copy ${TOKEN_ENV} again from the Upstash console`,
+      `copy ${TOKEN_ENV} again; inside a URL encode it with encodeURIComponent (a raw "+" reads as a space)`,
     );
   }
   const namespace = options.namespace ?? "";
