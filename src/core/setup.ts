@@ -177,13 +177,6 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
       );
     }
     const home = SCHEME_HOMES[scheme];
-    const client = CLIENT_PACKAGES[scheme];
-    if (client !== undefined) {
-      throw configError(
-        `${scheme}:// is not registered on ${env.runtime} (it runs on ${home ?? "the runtimes its client supports"})`,
-        `import { ${client.export} } from "isocache/backends/${client.subpath}" and call registerScheme(${client.export}) once, or pass ${client.factory}({ … }) to setup()`,
-      );
-    }
     const available = Object.keys(env.schemes)
       .map((name) => `${name}://`)
       .join(", ");
