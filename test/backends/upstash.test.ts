@@ -190,6 +190,14 @@ describe.skipIf(skipWithoutRedis)("upstash HTTP economy", () => {
     expect((await first.session.stats()).commands).toEqual(["get", "pttl", "pttl"]);
   });
 
+  it("100 concurrent writes with one tag share their index update (group commit)", async () => {
+    const { cache, session } = await counted();
+    await Promise.all(Array.from({ length: 100 }, (_, i) => cache.set(`t:${i}`, i, { tags: ["bulk"] })));
+    // 100 value writes fold into one auto-pipelined request; the index is read and written a few times.
+    expect(await requests(session)).toBeLessThanOrEqual(10);
+    expect(await cache.deleteTags("bulk")).toBe(100);
+  });
+
   it("atomic commands cost 1 request each", async () => {
     const { cache, session } = await counted();
     const steps: [string, () => Promise<unknown>, unknown][] = [
