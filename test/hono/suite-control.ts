@@ -39,7 +39,7 @@ export function controlTests(h: HonoHarness): void {
     });
 
     it("responses from the cache carry Age and Cache-Control: max-age=<seconds left>", async () => {
-      const { app, cache, clock, serve } = await h.open();
+      const { app, cache, clock, serve, settle } = await h.open();
       app.use(cacheControl());
       app.get("/age", cacheResponse({ cache, ttl: "1m" }), (c) =>
         c.text("aged", 200, { "Cache-Control": "public, max-age=600" }),
@@ -48,6 +48,8 @@ export function controlTests(h: HonoHarness): void {
       const miss = await http.fetch("/age");
       expect(miss.headers.get("age")).toBeNull();
       expect(miss.headers.get("cache-control")).toBe("public, max-age=600");
+      // Stored (and stamped) before the clock moves.
+      await settle();
       clock.advance(3_400);
       const hit = await http.fetch("/age");
       expect(hit.headers.get("x-cache")).toBe("HIT");

@@ -9,7 +9,7 @@ export function strategyTests(h: HonoHarness): void {
 
   t.describe("cacheResponse strategies", () => {
     it("early: after earlyTtl serves the stored response and refreshes it once in the background", async () => {
-      const { app, cache, clock, serve } = await h.open();
+      const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
       const handed: Promise<unknown>[] = [];
       // Where the runtime has no ExecutionContext, background work goes to the cache's context waitUntil.
@@ -19,6 +19,8 @@ export function strategyTests(h: HonoHarness): void {
       );
       const http = await serve();
       expect(await (await http.fetch("/feed")).text()).toBe("body #1");
+      // Stored (and stamped) before the clock moves.
+      await settle();
       clock.advance(15_000);
       const stale = await http.fetch("/feed");
       expect(stale.headers.get("x-cache")).toBe("HIT");
@@ -34,7 +36,7 @@ export function strategyTests(h: HonoHarness): void {
     });
 
     it("early: the refreshed response carries none of the stale one's headers", async () => {
-      const { app, cache, clock, serve } = await h.open();
+      const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
       app.get("/e", cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }), (c) => {
         const text = body.next();
@@ -43,6 +45,8 @@ export function strategyTests(h: HonoHarness): void {
       });
       const http = await serve();
       await (await http.fetch("/e")).text();
+      // Stored (and stamped) before the clock moves.
+      await settle();
       clock.advance(15_000);
       await (await http.fetch("/e")).text();
       expect(await eventually(() => body.count() === 2)).toBe(true);
@@ -58,7 +62,7 @@ export function strategyTests(h: HonoHarness): void {
     });
 
     it("soft: after softTtl a failing route gets the stale response, a working one replaces it", async () => {
-      const { app, cache, clock, serve } = await h.open();
+      const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
       let failing = false;
       app.get("/s", cacheResponse({ cache, ttl: "1m", strategy: { name: "soft", softTtl: "10s" } }), (c) =>
@@ -67,6 +71,8 @@ export function strategyTests(h: HonoHarness): void {
       const http = await serve();
       expect(await (await http.fetch("/s")).text()).toBe("body #1");
       expect((await http.fetch("/s")).headers.get("x-cache")).toBe("HIT");
+      // Stored (and stamped) before the clock moves.
+      await settle();
       clock.advance(15_000);
       failing = true;
       const stale = await http.fetch("/s");
