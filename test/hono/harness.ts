@@ -116,7 +116,15 @@ export function createHonoHarness(t: TestApi, target: HonoSuiteTarget): HonoHarn
       const pending: Promise<unknown>[] = [];
       app.use((_c, next) => cache.withRequest({ waitUntil: (promise) => pending.push(promise) }, next));
       let served: Served | undefined;
+      // A response the test left unread stands for a client that went away: cancel its body, or
+      // workerd, whose tee runs at the pace of the slower branch, would never finish recording it.
+      const responses: Response[] = [];
+      const dropUnread = async () => {
+        const open = responses.splice(0).filter((res) => !res.bodyUsed && res.body !== null && !res.body.locked);
+        await Promise.allSettled(open.map((res) => res.body?.cancel()));
+      };
       const settle = async () => {
+        await dropUnread();
         for (let done = 0; done < pending.length + (served?.waitUntils?.length ?? 0); ) {
           const all = [...pending, ...(served?.waitUntils ?? [])];
           await Promise.allSettled(all);
@@ -139,7 +147,9 @@ export function createHonoHarness(t: TestApi, target: HonoSuiteTarget): HonoHarn
           return {
             fetch: async (path, init) => {
               await settle();
-              return http.fetch(path, init);
+              const response = await http.fetch(path, init);
+              responses.push(response);
+              return response;
             },
             close: () => http.close(),
             get waitUntils() {
