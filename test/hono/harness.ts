@@ -120,7 +120,9 @@ export function createHonoHarness(t: TestApi, target: HonoSuiteTarget): HonoHarn
       // workerd, whose tee runs at the pace of the slower branch, would never finish recording it.
       const responses: Response[] = [];
       const dropUnread = async () => {
-        const open = responses.splice(0).filter((res) => !res.bodyUsed && res.body !== null && !res.body.locked);
+        const open = responses
+          .splice(0)
+          .filter((res) => !res.bodyUsed && res.body !== null && !res.body.locked);
         await Promise.allSettled(open.map((res) => res.body?.cancel()));
       };
       const settle = async () => {

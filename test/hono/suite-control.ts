@@ -61,7 +61,9 @@ export function controlTests(h: HonoHarness): void {
       const { app, cache, serve, stored } = await h.open();
       const body = counter();
       app.use(cacheControl());
-      app.get("/t", cacheResponse({ cache, ttl: cacheControlTtl({ default: "1h" }) }), (c) => c.text(body.next()));
+      app.get("/t", cacheResponse({ cache, ttl: cacheControlTtl({ default: "1h" }) }), (c) =>
+        c.text(body.next()),
+      );
       const http = await serve();
       const cases: [string | undefined, number][] = [
         [undefined, 3_600_000],
@@ -74,7 +76,9 @@ export function controlTests(h: HonoHarness): void {
       for (const [header, expected] of cases) {
         await cache.clear();
         // no-cache alongside, so each request stores afresh with its own TTL.
-        const headers: Record<string, string> = { "Cache-Control": header ? `${header}, no-cache` : "no-cache" };
+        const headers: Record<string, string> = {
+          "Cache-Control": header ? `${header}, no-cache` : "no-cache",
+        };
         await (await http.fetch("/t", { headers })).text();
         const [key] = await stored();
         const left = await cache.getExpire(key as string);

@@ -176,7 +176,10 @@ export function responseTests(h: HonoHarness): void {
       expect(() => cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "2m" } })).toThrow(
         /earlyTtl/,
       );
-      expect(() => cacheResponse({ cache, ttl: "1m", strategy: "sometimes" as "cached" })).toThrow(/strategy/);
+      expect(() => cacheResponse({ cache, ttl: "1m", strategy: "sometimes" as "cached" })).toThrow(
+        /strategy/,
+      );
+      expect(() => cacheResponse({ cache, ttl: "1m", vary: ["*"] })).toThrow(/vary/);
     });
   });
 }

@@ -24,7 +24,13 @@ export function securityTests(h: HonoHarness): void {
       expect(await stored()).toEqual([]);
     });
 
-    for (const directive of ["private", "no-store", "Private, max-age=60", 'no-cache="x", NO-STORE']) {
+    for (const directive of [
+      "private",
+      "no-store",
+      "Private, max-age=60",
+      'no-cache="x", NO-STORE',
+      "public, no-cache",
+    ]) {
       it(`never stores a response with Cache-Control: ${directive}`, async () => {
         const { app, cache, serve, stored } = await h.open();
         const body = counter();
@@ -104,8 +110,12 @@ export function securityTests(h: HonoHarness): void {
       );
       const http = await serve();
       await http.fetch("/cart", { headers: { cookie: "cart=1" } });
-      expect(await (await http.fetch("/cart", { headers: { cookie: "cart=2" } })).text()).toBe("cart=2 body #2");
-      expect(await (await http.fetch("/cart", { headers: { cookie: "cart=1" } })).text()).toBe("cart=1 body #1");
+      expect(await (await http.fetch("/cart", { headers: { cookie: "cart=2" } })).text()).toBe(
+        "cart=2 body #2",
+      );
+      expect(await (await http.fetch("/cart", { headers: { cookie: "cart=1" } })).text()).toBe(
+        "cart=1 body #1",
+      );
       for (const key of await stored()) expect(key).not.toContain("cart=");
     });
   });

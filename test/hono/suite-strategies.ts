@@ -14,8 +14,10 @@ export function strategyTests(h: HonoHarness): void {
       const handed: Promise<unknown>[] = [];
       // Where the runtime has no ExecutionContext, background work goes to the cache's context waitUntil.
       app.use((_c, next) => cache.withRequest({ waitUntil: (promise) => handed.push(promise) }, next));
-      app.get("/feed", cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }), (c) =>
-        c.text(body.next()),
+      app.get(
+        "/feed",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        (c) => c.text(body.next()),
       );
       const http = await serve();
       expect(await (await http.fetch("/feed")).text()).toBe("body #1");
@@ -38,11 +40,15 @@ export function strategyTests(h: HonoHarness): void {
     it("early: the refreshed response carries none of the stale one's headers", async () => {
       const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
-      app.get("/e", cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }), (c) => {
-        const text = body.next();
-        c.header("X-Version", text);
-        return c.text(text);
-      });
+      app.get(
+        "/e",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        (c) => {
+          const text = body.next();
+          c.header("X-Version", text);
+          return c.text(text);
+        },
+      );
       const http = await serve();
       await (await http.fetch("/e")).text();
       // Stored (and stamped) before the clock moves.

@@ -2,9 +2,10 @@
 // storage and the runtime's HTTP server passed in, like test/conformance/. Each runtime serves the
 // app its own way (see test/runtimes/*/hono.test.ts); a storage other than memory plugs in through
 // `create` (Redis later) without touching the tests.
+
+import { createHonoHarness, type HonoSuiteTarget, type TestApi } from "./harness";
 import { controlTests } from "./suite-control";
 import { etagTests } from "./suite-etag";
-import { createHonoHarness, type HonoSuiteTarget, type TestApi } from "./harness";
 import { responseTests } from "./suite-response";
 import { securityTests } from "./suite-security";
 import { strategyTests } from "./suite-strategies";

@@ -13,7 +13,11 @@ interface BunServer {
 const Bun = (globalThis as unknown as { Bun: { serve(options: object): BunServer } }).Bun;
 
 async function serveOnBun(app: App): Promise<Served> {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request: Request) => app.fetch(request) });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (request: Request) => app.fetch(request),
+  });
   const origin = `http://127.0.0.1:${server.port}`;
   return {
     fetch: (path, init) => fetch(origin + path, init),

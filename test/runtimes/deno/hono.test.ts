@@ -14,7 +14,9 @@ type DenoServe = (options: object, handler: (request: Request) => Response | Pro
 const Deno = (globalThis as unknown as { Deno: { serve: DenoServe } }).Deno;
 
 async function serveOnDeno(app: App): Promise<Served> {
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) => app.fetch(request));
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (request) =>
+    app.fetch(request),
+  );
   const origin = `http://127.0.0.1:${server.addr.port}`;
   return {
     fetch: (path, init) => fetch(origin + path, init),
