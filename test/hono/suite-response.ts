@@ -1,5 +1,5 @@
 // cacheResponse: what is stored, what is replayed, keys, statuses, methods, streaming, c.var.cache.
-import { cacheResponse } from "../../src/hono/index";
+import { cacheContext, cacheResponse } from "../../src/hono/index";
 import { counter, gate, type HonoHarness } from "./harness";
 
 export function responseTests(h: HonoHarness): void {
@@ -168,6 +168,34 @@ export function responseTests(h: HonoHarness): void {
       const http = await serve();
       await http.fetch("/var");
       expect(await cache.get("seen")).toBe(true);
+    });
+
+    it("cacheContext gives routes c.var.cache and cacheResponse a cache of its own", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.use(cacheContext({ cache }));
+      app.get("/ctx", cacheResponse({ ttl: "1m" }), async (c) => {
+        await c.var.cache.set("from-route", true);
+        return c.text(body.next());
+      });
+      const http = await serve();
+      await (await http.fetch("/ctx")).text();
+      const hit = await http.fetch("/ctx");
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(await hit.text()).toBe("body #1");
+      expect(await cache.get("from-route")).toBe(true);
+    });
+
+    it("without a cache anywhere, a request fails with a CacheConfigError saying what to pass", async () => {
+      const { app, serve } = await h.open();
+      app.onError((error, c) => c.text(`${error.name}: ${error.message}`, 500));
+      app.get("/none", cacheResponse({ ttl: "1m" }), (c) => c.text("never"));
+      const http = await serve();
+      const res = await http.fetch("/none");
+      expect(res.status).toBe(500);
+      expect(await res.text()).toMatch(
+        /^CacheConfigError: \[isocache\] \[hono\] cacheResponse has no cache: pass \{ cache \}/,
+      );
     });
 
     it("rejects bad options when created, naming the problem", async () => {
