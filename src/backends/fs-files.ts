@@ -149,15 +149,30 @@ async function breakLock(path: string, staleInode: number): Promise<void> {
 }
 
 const REMEDIES: Readonly<Record<string, readonly [problem: string, remedy: (dir: string) => string]>> = {
-  EACCES: ["permission denied", (dir) => `give this process read and write access to ${dir}, or use another directory`],
-  EPERM: ["operation not permitted", (dir) => `give this process read and write access to ${dir}, or use another directory`],
+  EACCES: [
+    "permission denied",
+    (dir) => `give this process read and write access to ${dir}, or use another directory`,
+  ],
+  EPERM: [
+    "operation not permitted",
+    (dir) => `give this process read and write access to ${dir}, or use another directory`,
+  ],
   EROFS: ["the file system is read-only", () => "point the cache at a writable directory"],
   ENOSPC: ["no space left on the device", (dir) => `free disk space where ${dir} lives, or clear the cache`],
-  EDQUOT: ["the disk quota is exhausted", (dir) => `free space within the quota of ${dir}, or clear the cache`],
-  ENOTDIR: ["a part of the path is a file, not a directory", (dir) => `make every part of ${dir} a directory`],
+  EDQUOT: [
+    "the disk quota is exhausted",
+    (dir) => `free space within the quota of ${dir}, or clear the cache`,
+  ],
+  ENOTDIR: [
+    "a part of the path is a file, not a directory",
+    (dir) => `make every part of ${dir} a directory`,
+  ],
   EEXIST: ["the path is a file, not a directory", (dir) => `remove the file ${dir} or use another directory`],
   EMFILE: ["too many open files", () => "raise the open-file limit (ulimit -n) or lower the concurrency"],
-  ENFILE: ["too many open files on the system", () => "raise the system's open-file limit or lower the concurrency"],
+  ENFILE: [
+    "too many open files on the system",
+    () => "raise the system's open-file limit or lower the concurrency",
+  ],
   ENAMETOOLONG: ["the directory path is too long", () => "use a shorter directory path"],
 };
 
@@ -167,7 +182,11 @@ export function fsFailure(error: unknown, dir: string, action: string): Error {
   if (error instanceof LockBusy) {
     return new CacheBackendError(
       "fs",
-      errorMessage("fs", `${action} in ${dir} gave up waiting for the lock file ${error.message}`, "another process holds it; retry, or raise staleLockMs if operations are that slow"),
+      errorMessage(
+        "fs",
+        `${action} in ${dir} gave up waiting for the lock file ${error.message}`,
+        "another process holds it; retry, or raise staleLockMs if operations are that slow",
+      ),
       { cause: error },
     );
   }
@@ -175,7 +194,11 @@ export function fsFailure(error: unknown, dir: string, action: string): Error {
   const known = code === undefined ? undefined : REMEDIES[code];
   const problem = known?.[0] ?? (error instanceof Error ? error.message : String(error));
   const remedy = known?.[1](dir) ?? `check that ${dir} is a writable directory`;
-  return new CacheBackendError("fs", errorMessage("fs", `${action} in ${dir} failed because ${problem}${code ? ` (${code})` : ""}`, remedy), {
-    cause: error,
-  });
+  return new CacheBackendError(
+    "fs",
+    errorMessage("fs", `${action} in ${dir} failed because ${problem}${code ? ` (${code})` : ""}`, remedy),
+    {
+      cause: error,
+    },
+  );
 }

@@ -32,13 +32,20 @@ export function fsOptionsFromUrl(url: URL, params: URLSearchParams): Omit<FsBack
   try {
     dir = decodeURIComponent(url.pathname);
   } catch (cause) {
-    throw new CacheConfigError(errorMessage("fs", "the file:// path is not valid percent-encoding", "escape % as %25"), {
-      cause,
-    });
+    throw new CacheConfigError(
+      errorMessage("fs", "the file:// path is not valid percent-encoding", "escape % as %25"),
+      {
+        cause,
+      },
+    );
   }
   if (dir === "" || dir === "/" || dir.includes("\0")) {
     throw new CacheConfigError(
-      errorMessage("fs", `"${dir}" cannot hold a cache`, "name a directory of its own, such as file:///var/tmp/app-cache"),
+      errorMessage(
+        "fs",
+        `"${dir}" cannot hold a cache`,
+        "name a directory of its own, such as file:///var/tmp/app-cache",
+      ),
     );
   }
   const staleLockMs = readPositiveInt(params, "staleLockMs", 5_000, "fs");

@@ -82,7 +82,11 @@ export class FsBackend extends RecordBackend {
     if (!info.isDirectory()) {
       throw new CacheBackendError(
         "fs",
-        errorMessage("fs", `${dir} is a file, not a directory`, "remove the file or point the cache at a directory"),
+        errorMessage(
+          "fs",
+          `${dir} is a file, not a directory`,
+          "remove the file or point the cache at a directory",
+        ),
       );
     }
     await access(dir, ALL_ACCESS).catch((error: unknown) => {
@@ -132,7 +136,8 @@ export class FsBackend extends RecordBackend {
   protected async listNames(): Promise<string[]> {
     const names: string[] = [];
     for (const entry of await this.#entries()) {
-      if (entry.endsWith(KEY_SUFFIX) && !entry.startsWith(".")) names.push(entry.slice(0, -KEY_SUFFIX.length));
+      if (entry.endsWith(KEY_SUFFIX) && !entry.startsWith("."))
+        names.push(entry.slice(0, -KEY_SUFFIX.length));
     }
     return names;
   }

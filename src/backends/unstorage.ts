@@ -51,13 +51,21 @@ export class UnstorageBackend extends RecordBackend {
     super(options.clock ?? systemClock);
     if (typeof storage?.getItem !== "function" || typeof storage.getKeys !== "function") {
       throw new CacheConfigError(
-        errorMessage("unstorage", "the argument is not an unstorage Storage", "pass createStorage({ driver }) from unstorage"),
+        errorMessage(
+          "unstorage",
+          "the argument is not an unstorage Storage",
+          "pass createStorage({ driver }) from unstorage",
+        ),
       );
     }
     const base = options.base ?? "isocache";
     if (!BASE.test(base)) {
       throw new CacheConfigError(
-        errorMessage("unstorage", `base "${base}" is not a :-separated list of names`, 'use letters, digits, "-" and "_", such as "isocache" or "app:cache"'),
+        errorMessage(
+          "unstorage",
+          `base "${base}" is not a :-separated list of names`,
+          'use letters, digits, "-" and "_", such as "isocache" or "app:cache"',
+        ),
       );
     }
     this.#storage = storage;
@@ -111,7 +119,11 @@ export class UnstorageBackend extends RecordBackend {
     const detail = error instanceof Error ? error.message : String(error);
     return new CacheBackendError(
       "unstorage",
-      errorMessage("unstorage", `${action} failed (${detail})`, "check the unstorage driver and what it is connected to"),
+      errorMessage(
+        "unstorage",
+        `${action} failed (${detail})`,
+        "check the unstorage driver and what it is connected to",
+      ),
       { cause: error },
     );
   }

@@ -29,7 +29,9 @@ afterAll(() => rmSync(dirs.root, { recursive: true, force: true }));
 /** Runs the fixture and resolves with its JSON line; rejects on a non-zero exit. */
 function child(args: string[]): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [FIXTURE, modulePath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [FIXTURE, modulePath, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     proc.stdout.on("data", (chunk) => (out += chunk));
@@ -55,7 +57,10 @@ describe("fs backend across processes", () => {
     const dir = dirs.next();
     const reader = fsBackend({ dir });
     await reader.init();
-    const writers = Promise.all([child([dir, "hot", "write", "1", "1500"]), child([dir, "hot", "write", "2", "1500"])]);
+    const writers = Promise.all([
+      child([dir, "hot", "write", "1", "1500"]),
+      child([dir, "hot", "write", "2", "1500"]),
+    ]);
     let done = false;
     void writers.finally(() => (done = true)).catch(() => undefined);
     let reads = 0;

@@ -14,14 +14,32 @@ const dirs = tempDirs("fs-unit");
 afterEach(() => dirs.cleanup());
 afterAll(() => dirs.remove());
 
-const ESCAPES = ["../up", "../../etc/passwd", "/etc/passwd", "a/b", "a\\b", "nul\0byte", ".", "..", "~", "é".repeat(400)];
+const ESCAPES = [
+  "../up",
+  "../../etc/passwd",
+  "/etc/passwd",
+  "a/b",
+  "a\\b",
+  "nul\0byte",
+  ".",
+  "..",
+  "~",
+  "é".repeat(400),
+];
 
 describe("fs backend: file names", () => {
   it("keeps every key, hostile or very long, in one flat directory and gives it back exactly", async () => {
     const dir = dirs.next();
     const backend = fsBackend({ dir });
     await backend.init();
-    const keys = [...ESCAPES, "x".repeat(10_000), "\ud800 lone surrogate", "\ufffd lone surrogate", "UPPER", "upper"];
+    const keys = [
+      ...ESCAPES,
+      "x".repeat(10_000),
+      "\ud800 lone surrogate",
+      "\ufffd lone surrogate",
+      "UPPER",
+      "upper",
+    ];
     for (const [index, key] of keys.entries()) expect(await backend.set(key, `v${index}`)).toBe(true);
     for (const [index, key] of keys.entries()) expect(await backend.get(key)).toBe(`v${index}`);
     const scanned: string[] = [];
@@ -76,7 +94,9 @@ describe("fs backend: directory and errors", () => {
     const cache = new Cache().setup(fileUrl(file), { suppress: false });
     const error = await cache.set("k", 1).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CacheBackendError);
-    expect((error as Error).message).toMatch(/^\[isocache\] \[fs\] .*plain-file is a file, not a directory: /);
+    expect((error as Error).message).toMatch(
+      /^\[isocache\] \[fs\] .*plain-file is a file, not a directory: /,
+    );
     const below = new Cache().setup(fileUrl(join(file, "sub")), { suppress: false });
     const nested = await below.get("k").catch((caught: unknown) => caught);
     expect(nested).toBeInstanceOf(CacheBackendError);
@@ -98,7 +118,9 @@ describe("fs backend: directory and errors", () => {
     );
     // Root ignores permission bits, so EACCES is taken from a real error object of the same shape.
     const denied = Object.assign(new Error("EACCES: permission denied, open"), { code: "EACCES" });
-    expect(fsFailure(denied, "/srv/c", "get").message).toMatch(/permission denied \(EACCES\): give this process/);
+    expect(fsFailure(denied, "/srv/c", "get").message).toMatch(
+      /permission denied \(EACCES\): give this process/,
+    );
   });
 });
 

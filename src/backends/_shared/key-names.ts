@@ -91,7 +91,9 @@ function encodePoint(point: number): string {
   if (point < 0x800) return escapeByte(0xc0 | (point >> 6)) + escapeByte(0x80 | (point & 63));
   if (point < 0x10000) {
     return (
-      escapeByte(0xe0 | (point >> 12)) + escapeByte(0x80 | ((point >> 6) & 63)) + escapeByte(0x80 | (point & 63))
+      escapeByte(0xe0 | (point >> 12)) +
+      escapeByte(0x80 | ((point >> 6) & 63)) +
+      escapeByte(0x80 | (point & 63))
     );
   }
   return (

@@ -108,7 +108,11 @@ export abstract class RecordBackend implements Backend {
       if (next === undefined) {
         const problem = `incr of "${key}" failed because its value is not a decimal integer or the sum leaves the safe range`;
         throw new CacheValueError(
-          errorMessage(this.name, problem, "keep counters apart from other values (the value was left unchanged)"),
+          errorMessage(
+            this.name,
+            problem,
+            "keep counters apart from other values (the value was left unchanged)",
+          ),
         );
       }
       await this.#write(slot, String(next), current.expiresAt);
@@ -189,7 +193,9 @@ export abstract class RecordBackend implements Backend {
     const slot = await this.#slot(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
-        this.exclusive(slot.name, async () => fn(slot, readCurrent ? await this.#read(slot, false) : undefined)),
+        this.exclusive(slot.name, async () =>
+          fn(slot, readCurrent ? await this.#read(slot, false) : undefined),
+        ),
       ),
     );
   }
