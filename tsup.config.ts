@@ -11,6 +11,8 @@ export default defineConfig({
     "runtimes/browser": "runtimes/browser.ts",
     "runtimes/default": "runtimes/default.ts",
     "hono/index": "src/hono/index.ts",
+    "backends/fs": "src/backends/fs.ts",
+    "backends/unstorage": "src/backends/unstorage.ts",
   },
   format: ["esm"],
   target: "es2022",
