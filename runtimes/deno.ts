@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { fileScheme } from "../src/backends/fs-scheme";
 import { lazyUpstashScheme } from "../src/backends/upstash-lazy";
 import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
@@ -9,7 +10,10 @@ export * from "../src/index";
 /** Which runtime entry the package resolved to: `"deno"` here. */
 export const runtime = "deno";
 
-const platform = definePlatform(runtime, () => new AsyncLocalStorage(), { upstash: lazyUpstashScheme });
+const platform = definePlatform(runtime, () => new AsyncLocalStorage(), {
+  file: fileScheme,
+  upstash: lazyUpstashScheme,
+});
 
 /**
  * An async cache over one or more backends, wired for Deno.

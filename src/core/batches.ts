@@ -130,7 +130,8 @@ export class CacheBatches {
     let batch: string[] = [];
     const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
     try {
-      await route.bounded(route.ready(), "scan"); // a scan may be the first command a lazy backend sees
+      // Scans iterate the backend directly, outside `route.call`, so they wait for its init here.
+      await route.bounded(route.ready(), "scan");
       // Stepped by hand so `timeout` bounds each step: a backend that stops answering mid-scan
       // must not hang the caller.
       const keys = route.backend.scan(pattern)[Symbol.asyncIterator]();

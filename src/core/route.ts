@@ -166,7 +166,7 @@ export class Route {
       : withTimeout(pending, this.#timeoutMs, this.backend.name, command);
   }
 
-  /** Waits for the backend's one-time init; for commands that iterate the backend instead of using `call`. */
+  /** Resolves once the backend's one-time init has run, for callers that use the backend directly (scans). */
   ready(): Promise<void> {
     return this.#initialised ? Promise.resolve() : this.#ready();
   }

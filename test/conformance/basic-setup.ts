@@ -119,7 +119,7 @@ export function setupTests(h: Harness): void {
 
     t.it("the backend is initialised once, even when the first commands are concurrent", async () => {
       const store = await h.store();
-      // Only a single Backend object can be wrapped; for a URL or a list of tiers, wrap a memory one.
+      // A URL or a list of tiers is not one backend object to wrap: check the core with memory then.
       const single = typeof store === "object" && store !== null && !Array.isArray(store);
       const inner = single ? store : (h.lib.memoryBackend() as object);
       const innerInit = (inner as { init?: () => Promise<void> }).init?.bind(inner);
