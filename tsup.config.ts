@@ -10,6 +10,8 @@ export default defineConfig({
     "runtimes/workerd": "runtimes/workerd.ts",
     "runtimes/browser": "runtimes/browser.ts",
     "runtimes/default": "runtimes/default.ts",
+    "backends/cloudflare-kv": "src/backends/cloudflare-kv.ts",
+    "backends/idb": "src/backends/idb.ts",
   },
   format: ["esm"],
   target: "es2022",
