@@ -10,6 +10,8 @@ export function kvStorages(form: "url" | "object") {
   let bases: string[] = [];
   return {
     minTtlMs: 60_000,
+    // See StrategySuiteTarget.bulkTagKeys: KV rewrites the tag index once per tagged key.
+    bulkTagKeys: 300,
     create(): unknown {
       const base = `s${next++}:`;
       bases.push(base);
