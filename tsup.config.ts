@@ -12,6 +12,7 @@ export default defineConfig({
     "runtimes/default": "runtimes/default.ts",
     "backends/cloudflare-kv": "src/backends/cloudflare-kv.ts",
     "backends/idb": "src/backends/idb.ts",
+    "hono/index": "src/hono/index.ts",
   },
   format: ["esm"],
   target: "es2022",

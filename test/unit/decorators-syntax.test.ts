@@ -18,15 +18,25 @@ export function build(cache, calls) {
     async find(id) { calls.push(id); return { id, scaled: id * this.factor }; }
     @cache.rateLimit({ limit: 1, period: "1m", key: "limit:{id}" })
     async once(id) { return id; }
+    @cache.cached({ ttl: "1m" })
+    async auto(id) { calls.push(-id); return id; }
   }
+  class Special extends Repo {}
+  Repo.Special = Special;
   return Repo;
 }`;
 
 const dir = mkdtempSync(join(tmpdir(), "isocache-decorators-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Repo = { find(id: number): Promise<{ id: number; scaled: number }>; once(id: number): Promise<number> };
-type Build = (cache: Cache, calls: number[]) => new () => Repo;
+type Repo = {
+  find(id: number): Promise<{ id: number; scaled: number }>;
+  once(id: number): Promise<number>;
+  auto(id: number): Promise<number>;
+};
+type RepoClass = (new () => Repo) & { Special: new () => Repo };
+type Build = (cache: Cache, calls: number[]) => RepoClass;
+type Extras = { key(id: number): Promise<string>; invalidate(id: number): Promise<boolean> };
 
 async function compile(experimentalDecorators: boolean): Promise<Build> {
   const output = ts.transpileModule(SOURCE, {
@@ -70,6 +80,24 @@ describe.each([
     expect(await find.invalidate(3)).toBe(true);
     await new Repo().find(3);
     expect(calls).toEqual([3, 3]);
+    await cache.close();
+  });
+
+  it("an automatic key names the defining class, and key() and invalidate() agree with calls", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    const auto = Repo.prototype.auto as unknown as Extras;
+    await new Repo.Special().auto(5);
+    const keys: string[] = [];
+    for await (const key of cache.scan("*")) keys.push(key);
+    expect(keys).toEqual([await auto.key(5)]);
+    expect(keys[0]).toMatch(/^Repo\.auto/);
+    await new Repo().auto(5);
+    expect(calls).toEqual([-5]);
+    expect(await auto.invalidate(5)).toBe(true);
+    await new Repo().auto(5);
+    expect(calls).toEqual([-5, -5]);
     await cache.close();
   });
 });
