@@ -13,6 +13,8 @@ export default defineConfig({
     "backends/cloudflare-kv": "src/backends/cloudflare-kv.ts",
     "backends/idb": "src/backends/idb.ts",
     "hono/index": "src/hono/index.ts",
+    "backends/fs": "src/backends/fs.ts",
+    "backends/unstorage": "src/backends/unstorage.ts",
   },
   format: ["esm"],
   target: "es2022",
