@@ -10,6 +10,8 @@ export default defineConfig({
     "runtimes/workerd": "runtimes/workerd.ts",
     "runtimes/browser": "runtimes/browser.ts",
     "runtimes/default": "runtimes/default.ts",
+    "backends/cloudflare-kv": "src/backends/cloudflare-kv.ts",
+    "backends/idb": "src/backends/idb.ts",
     "hono/index": "src/hono/index.ts",
     "backends/fs": "src/backends/fs.ts",
     "backends/unstorage": "src/backends/unstorage.ts",
