@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { CacheOptions } from "../src/core/cache";
+import { redisUrlScheme } from "../src/backends/redis-options";
 import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 
@@ -8,7 +9,10 @@ export * from "../src/index";
 /** Which runtime entry the package resolved to: `"bun"` here. */
 export const runtime = "bun";
 
-const platform = definePlatform(runtime, () => new AsyncLocalStorage());
+const platform = definePlatform(runtime, () => new AsyncLocalStorage(), {
+  redis: redisUrlScheme,
+  rediss: redisUrlScheme,
+});
 
 /**
  * An async cache over one or more backends, wired for Bun.
