@@ -37,3 +37,30 @@ export async function dropPrefixes(redisUrl: string, prefixes: string[]): Promis
     client.destroy();
   }
 }
+
+/** The runtime-entry slice a Redis suite target needs. */
+interface EntryLike {
+  readonly runtime: string;
+}
+
+/**
+ * A conformance-suite target on Redis: a `redis://…?keyPrefix=…` URL per `create()` (wrapped as
+ * `["mem://", url]` when `tiered`), with the test's keys removed after each test.
+ */
+export function redisTarget<L extends EntryLike>(lib: L, redisUrl: string, tag: string, tiered: boolean) {
+  let made: string[] = [];
+  return {
+    name: tiered ? "memory+redis" : "redis",
+    lib,
+    create: () => {
+      const { url, prefix } = freshRedisUrl(redisUrl, `${tag}:${lib.runtime}`);
+      made.push(prefix);
+      return tiered ? ["mem://", url] : url;
+    },
+    cleanup: async () => {
+      const prefixes = made;
+      made = [];
+      await dropPrefixes(redisUrl, prefixes);
+    },
+  };
+}
