@@ -102,3 +102,45 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     },
   };
 }
+
+/** A loopback TCP proxy in front of a redis-server that counts what clients send through it. */
+export interface CountingProxy {
+  /** `redis://127.0.0.1:<proxy port>` */
+  readonly url: string;
+  /** Client-to-server writes so far: one per round trip of a client that waits for each reply. */
+  writes(): number;
+  close(): Promise<void>;
+}
+
+/** Starts a proxy to `port`, to count the round trips a client makes. */
+export async function startCountingProxy(port: number): Promise<CountingProxy> {
+  let writes = 0;
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: "127.0.0.1", port });
+    sockets.add(client).add(upstream);
+    client.on("data", (chunk) => {
+      writes++;
+      upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => client.write(chunk));
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("close", end).on("error", end);
+    upstream.on("close", end).on("error", end);
+  });
+  const proxyPort = await new Promise<number>((resolve) => {
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+  });
+  return {
+    url: `redis://127.0.0.1:${proxyPort}`,
+    writes: () => writes,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
