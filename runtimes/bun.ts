@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { CacheOptions } from "../src/core/cache";
 import { redisUrlScheme } from "../src/backends/redis-options";
+import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
 

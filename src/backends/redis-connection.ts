@@ -24,7 +24,9 @@ class TrackingHook extends BasicClientSideCache {
     this.#owner = owner;
   }
 
-  override async handleCache(...[, parser, fn, transformReply, typeMapping]: Parameters<HandleCache>): ReturnType<HandleCache> {
+  override async handleCache(
+    ...[, parser, fn, transformReply, typeMapping]: Parameters<HandleCache>
+  ): ReturnType<HandleCache> {
     const reply = await fn();
     return transformReply === undefined ? reply : transformReply(reply, parser.preserve, typeMapping);
   }
@@ -52,9 +54,11 @@ const scriptShas = new Map<string, Promise<string>>();
 function scriptSha(script: string): Promise<string> {
   let sha = scriptShas.get(script);
   if (sha === undefined) {
-    sha = crypto.subtle.digest("SHA-1", new TextEncoder().encode(script)).then((digest) =>
-      Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
-    );
+    sha = crypto.subtle
+      .digest("SHA-1", new TextEncoder().encode(script))
+      .then((digest) =>
+        Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
+      );
     scriptShas.set(script, sha);
   }
   return sha;
@@ -108,7 +112,11 @@ export class RedisConnection {
         reject(
           new CacheBackendError(
             "redis",
-            errorMessage("redis", `could not connect (${describe(cause)})`, "check that Redis is reachable; the backend keeps retrying"),
+            errorMessage(
+              "redis",
+              `could not connect (${describe(cause)})`,
+              "check that Redis is reachable; the backend keeps retrying",
+            ),
             { cause },
           ),
         );
@@ -135,7 +143,8 @@ export class RedisConnection {
         socket: {
           connectTimeout: options.connectTimeout,
           reconnectStrategy: (retries: number) =>
-            Math.min(options.maxReconnectDelay, 20 * 2 ** Math.min(retries, 16)) + Math.floor(Math.random() * 20),
+            Math.min(options.maxReconnectDelay, 20 * 2 ** Math.min(retries, 16)) +
+            Math.floor(Math.random() * 20),
         },
       }) as unknown as RedisClientLike);
     // Without an "error" listener an EventEmitter throws; failures reach callers through their commands.

@@ -52,7 +52,10 @@ export function resolveRedisOptions(options: RedisBackendOptions): ResolvedRedis
     throw configError("both `url` and `client` were given", "pass one of them");
   }
   if (options.client !== undefined && typeof options.client.sendCommand !== "function") {
-    throw configError("`client` is not a node-redis client", "pass the result of createClient() from the redis package");
+    throw configError(
+      "`client` is not a node-redis client",
+      "pass the result of createClient() from the redis package",
+    );
   }
   const url = options.client === undefined ? checkUrl(options.url ?? DEFAULT_URL) : undefined;
   if (options.keyPrefix !== undefined && typeof options.keyPrefix !== "string") {
@@ -109,7 +112,10 @@ function checkUrl(text: string): string {
     );
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw configError(`the url has scheme ${url.protocol} instead of redis: or rediss:`, "use redis:// or rediss:// (TLS)");
+    throw configError(
+      `the url has scheme ${url.protocol} instead of redis: or rediss:`,
+      "use redis:// or rediss:// (TLS)",
+    );
   }
   if (!/^\/?\d*$/.test(url.pathname)) {
     throw configError(
@@ -123,7 +129,10 @@ function checkUrl(text: string): string {
 function positive(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw configError(`\`${name}\` ${String(value)} is not a positive integer`, `pass milliseconds, such as ${fallback}`);
+    throw configError(
+      `\`${name}\` ${String(value)} is not a positive integer`,
+      `pass milliseconds, such as ${fallback}`,
+    );
   }
   return value;
 }

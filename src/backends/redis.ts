@@ -123,7 +123,14 @@ export class RedisBackend implements Backend {
     const seen = new Set<string>();
     let cursor = "0";
     do {
-      const reply = await this.#conn.send<[unknown, unknown[]]>(["SCAN", cursor, "MATCH", match, "COUNT", SCAN_COUNT]);
+      const reply = await this.#conn.send<[unknown, unknown[]]>([
+        "SCAN",
+        cursor,
+        "MATCH",
+        match,
+        "COUNT",
+        SCAN_COUNT,
+      ]);
       cursor = String(reply[0]);
       const fresh: string[] = [];
       for (const raw of reply[1]) {
@@ -143,7 +150,11 @@ export class RedisBackend implements Backend {
     } catch (error) {
       if (!isNotIntegerError(error)) throw error;
       throw new CacheValueError(
-        errorMessage("redis", `incr("${key}") found a value that is not an integer`, "delete the key or use another one for the counter"),
+        errorMessage(
+          "redis",
+          `incr("${key}") found a value that is not an integer`,
+          "delete the key or use another one for the counter",
+        ),
         { cause: error },
       );
     }

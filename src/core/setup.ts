@@ -5,8 +5,8 @@ import { createSigner } from "../serialization/sign";
 import type { Clock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
-import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { registeredScheme } from "./lazy";
+import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 

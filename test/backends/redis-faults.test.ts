@@ -68,7 +68,10 @@ describe.skipIf(skipWithoutRedis)("redis faults (node entry)", () => {
 
   it("suppress (default): every call settles within timeout + 100 ms as a miss or no-op, then it recovers", async () => {
     const errors: unknown[] = [];
-    const cache = new lib.Cache().setup(redis.url, { timeout: TIMEOUT_MS, onError: (error) => errors.push(error) });
+    const cache = new lib.Cache().setup(redis.url, {
+      timeout: TIMEOUT_MS,
+      onError: (error) => errors.push(error),
+    });
     caches.push(cache);
     expect(await cache.ping()).toBe("PONG");
     const pending = fire(cache, "s");

@@ -62,7 +62,9 @@ describe.skipIf(skipWithoutRedis)("redis across processes (node entry)", () => {
     const procs = await workers(4, url, url);
     try {
       const startAt = Date.now() + 300;
-      const results = await Promise.all(procs.map((worker) => worker.call<unknown[]>("flight", "cold", "runs", startAt, 250)));
+      const results = await Promise.all(
+        procs.map((worker) => worker.call<unknown[]>("flight", "cold", "runs", startAt, 250)),
+      );
       const flat = results.flat();
       expect(flat).toHaveLength(1000);
       expect(new Set(flat)).toEqual(new Set(["cold:1"]));

@@ -60,7 +60,9 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     expect(await clients()).toBe(idle);
     await cache.set("a", 1);
     expect(await clients()).toBe(idle + 1);
-    expect(await admin.sendCommand(["SELECT", "3"]).then(() => admin.sendCommand(["EXISTS", "lazy:a"]))).toBe(1);
+    expect(await admin.sendCommand(["SELECT", "3"]).then(() => admin.sendCommand(["EXISTS", "lazy:a"]))).toBe(
+      1,
+    );
     await admin.sendCommand(["SELECT", "0"]);
     await cache.close();
     expect(await clients()).toBe(idle);

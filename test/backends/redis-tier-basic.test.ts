@@ -9,5 +9,8 @@ import { redisTarget } from "./redis-targets";
 const redisUrl = inject("redisUrl") ?? "redis://127.0.0.1:1";
 
 describe.skipIf(skipWithoutRedis)("redis tier basic (node)", () => {
-  backendSuite({ describe, it, expect, beforeEach, afterEach }, redisTarget(lib, redisUrl, "redis-tier-basic", true));
+  backendSuite(
+    { describe, it, expect, beforeEach, afterEach },
+    redisTarget(lib, redisUrl, "redis-tier-basic", true),
+  );
 });

@@ -9,5 +9,8 @@ import { redisTarget } from "./redis-targets";
 const redisUrl = inject("redisUrl") ?? "redis://127.0.0.1:1";
 
 describe.skipIf(skipWithoutRedis)("redis tier strategies (node)", () => {
-  strategySuite({ describe, it, expect, beforeEach, afterEach }, redisTarget(lib, redisUrl, "redis-tier-strategies", true));
+  strategySuite(
+    { describe, it, expect, beforeEach, afterEach },
+    redisTarget(lib, redisUrl, "redis-tier-strategies", true),
+  );
 });
