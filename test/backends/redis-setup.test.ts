@@ -97,6 +97,28 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     });
   }
 
+  it("redisBackend({ client }) uses the given client, connects it on first use, and close() quits only what it opened", async () => {
+    const given = createClient({ url: `${redis.url}/4` });
+    const backend = redisBackend({ client: given, keyPrefix: "given:" });
+    expect(backend.capabilities.invalidations).toBe(false);
+    expect(() => new lib.Cache().setup(backend, { clientSide: true })).toThrow(lib.CacheConfigError);
+    const cache = new lib.Cache().setup(backend);
+    expect(given.isOpen).toBe(false);
+    await cache.set("a", [1, 2]);
+    expect(given.isOpen).toBe(true);
+    expect(await given.get("given:a")).toBe("[1,2]");
+    await cache.close();
+    expect(given.isOpen).toBe(false);
+
+    const open = createClient({ url: `${redis.url}/4` });
+    await open.connect();
+    const shared = new lib.Cache().setup(redisBackend({ client: open, keyPrefix: "given:" }));
+    expect(await shared.get("a")).toEqual([1, 2]);
+    await shared.close();
+    expect(open.isOpen).toBe(true); // the program opened it, the program closes it
+    open.destroy();
+  });
+
   it("clear() with a key prefix removes only that prefix; without one it empties the database", async () => {
     const mine = new lib.Cache().setup(`${redis.url}/5?keyPrefix=mine:`);
     const theirs = new lib.Cache().setup(`${redis.url}/5?keyPrefix=theirs:`);
