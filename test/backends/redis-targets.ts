@@ -1,7 +1,7 @@
 // Suite targets for the Redis backend: every `create()` gets its own key prefix on the shared
 // test server, so `clear()` in one test (or one test file running in parallel) never touches
 // another's keys; `cleanup` removes what the test left behind.
-import { createClient } from "redis";
+import { createClient, type RedisClientType } from "redis";
 
 let counter = 0;
 const run = Math.random().toString(36).slice(2, 8);
@@ -20,22 +20,37 @@ export function freshRedisUrl(redisUrl: string, tag: string, query = ""): { url:
   return { url: `${url.href}${query === "" ? "" : `&${query}`}`, prefix };
 }
 
-/** Deletes every key starting with one of `prefixes` (a test's leftovers), through a plain client. */
+/** Deletes the keys under ARGV[1..n] prefixes (patterns already escaped) in one call. */
+const DROP = `
+local n = 0
+for _, pattern in ipairs(ARGV) do
+  for _, key in ipairs(redis.call('KEYS', pattern)) do redis.call('UNLINK', key); n = n + 1 end
+end
+return n`;
+
+const admins = new Map<string, Promise<RedisClientType>>();
+
+/** One long-lived, unref'd connection per server for cleanups, so a test pays no connection setup. */
+function admin(redisUrl: string): Promise<RedisClientType> {
+  let client = admins.get(redisUrl);
+  if (client === undefined) {
+    const made = createClient({ url: redisUrl }) as RedisClientType;
+    made.on("error", () => undefined);
+    client = made.connect().then(() => {
+      made.unref();
+      return made;
+    });
+    admins.set(redisUrl, client);
+  }
+  return client;
+}
+
+/** Deletes every key starting with one of `prefixes` (a test's leftovers). */
 export async function dropPrefixes(redisUrl: string, prefixes: string[]): Promise<void> {
   if (prefixes.length === 0) return;
-  const client = createClient({ url: redisUrl });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    for (const prefix of prefixes) {
-      const escaped = prefix.replace(/[*?[\]\\]/g, "\\$&");
-      for await (const keys of client.scanIterator({ MATCH: `${escaped}*`, COUNT: 1000 })) {
-        if (keys.length > 0) await client.unlink(keys);
-      }
-    }
-  } finally {
-    client.destroy();
-  }
+  const patterns = prefixes.map((prefix) => `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`);
+  const client = await admin(redisUrl);
+  await client.sendCommand(["EVAL", DROP, "0", ...patterns]);
 }
 
 /** The runtime-entry slice a Redis suite target needs. */
