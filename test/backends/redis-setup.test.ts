@@ -119,6 +119,31 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     open.destroy();
   });
 
+  it("lock: true on a prefix routed to Redis locks in Redis: two caches with their own default backend load once", async () => {
+    let runs = 0;
+    const make = () => {
+      const cache = new lib.Cache().setup(`${redis.url}?keyPrefix=lockroute:`, { prefix: "user" });
+      const load = cache.cached({ ttl: "1m", key: "user:{0}", lock: true })(async (id: string) => {
+        runs++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return id;
+      });
+      return { cache, load };
+    };
+    const [a, b] = [make(), make()];
+    try {
+      expect(await Promise.all([a.load("1"), b.load("1"), a.load("1"), b.load("1")])).toEqual([
+        "1",
+        "1",
+        "1",
+        "1",
+      ]);
+      expect(runs).toBe(1);
+    } finally {
+      await Promise.all([a.cache.close(), b.cache.close()]);
+    }
+  });
+
   it("clear() with a key prefix removes only that prefix; without one it empties the database", async () => {
     const mine = new lib.Cache().setup(`${redis.url}/5?keyPrefix=mine:`);
     const theirs = new lib.Cache().setup(`${redis.url}/5?keyPrefix=theirs:`);
