@@ -237,3 +237,6 @@ export const redis: BackendScheme<ResolvedRedisOptions> = {
   capabilities: redisCapabilities,
   create: createRedisBackend,
 };
+
+/** The `rediss://` (TLS) scheme, for `registerScheme` like `redis`. */
+export const rediss: BackendScheme<ResolvedRedisOptions> = { ...redis, scheme: "rediss" };

@@ -7,6 +7,11 @@ import { dropPrefixes, freshRedisUrl } from "./redis-targets";
 
 const redisUrl = inject("redisUrl") ?? "redis://127.0.0.1:1";
 
+/** Prints a measured figure when ISOCACHE_FIGURES is set (for the README), silent otherwise. */
+function figure(text: string): void {
+  if (process.env.ISOCACHE_FIGURES) console.info(`[figure] ${text}`);
+}
+
 describe.skipIf(skipWithoutRedis)("redis across processes (node entry)", () => {
   let script = "";
   const prefixes: string[] = [];
@@ -50,6 +55,9 @@ describe.skipIf(skipWithoutRedis)("redis across processes (node entry)", () => {
         await b.call("delete", "k");
         delays.push(...(await Promise.all([a, c].map((r) => r.call<number>("waitFor", "k", null, 100)))));
         expect(Math.max(...delays)).toBeLessThan(100);
+        figure(
+          `${label} invalidation delay ms: max ${Math.max(...delays).toFixed(1)}, all ${delays.map((d) => d.toFixed(1)).join(" ")}`,
+        );
       } finally {
         await Promise.all(procs.map((worker) => worker.stop()));
       }
@@ -65,6 +73,7 @@ describe.skipIf(skipWithoutRedis)("redis across processes (node entry)", () => {
       const results = await Promise.all(
         procs.map((worker) => worker.call<unknown[]>("flight", "cold", "runs", startAt, 250)),
       );
+      figure(`single-flight: 4 x 250 calls settled ${Date.now() - startAt} ms after the start`);
       const flat = results.flat();
       expect(flat).toHaveLength(1000);
       expect(new Set(flat)).toEqual(new Set(["cold:1"]));
