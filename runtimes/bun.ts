@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { fileScheme } from "../src/backends/fs-scheme";
 import { redisUrlScheme } from "../src/backends/redis-options";
 import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
@@ -10,6 +11,7 @@ export * from "../src/index";
 export const runtime = "bun";
 
 const platform = definePlatform(runtime, () => new AsyncLocalStorage(), {
+  file: fileScheme,
   redis: redisUrlScheme,
   rediss: redisUrlScheme,
 });

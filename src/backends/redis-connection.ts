@@ -83,11 +83,6 @@ export class RedisConnection {
     return this.#client;
   }
 
-  /** True once `open()` made the client (it may be reconnecting). */
-  get created(): boolean {
-    return this.#client !== undefined;
-  }
-
   /** True when this connection can report invalidations (it owns its client). */
   get tracks(): boolean {
     return this.#options.client === undefined;

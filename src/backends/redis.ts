@@ -111,7 +111,6 @@ export class RedisBackend implements Backend {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    if (!this.#conn.created) await this.init(); // the core may scan before its route's init
     const cut = this.#prefix.length;
     for await (const batch of this.#scanRaw(escapeGlob(this.#prefix) + pattern)) {
       for (const key of batch) yield key.slice(cut);

@@ -117,8 +117,6 @@ class LazyBackend implements Backend {
     return this.#backend.exists(key);
   }
   async *scan(pattern: string): AsyncIterable<string> {
-    // The core starts scans without waiting for the route's init; load here rather than fail.
-    if (this.#real === undefined) await this.init();
     yield* this.#backend.scan(pattern);
   }
   incr(key: string, by: number, ttl?: number) {
