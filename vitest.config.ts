@@ -6,6 +6,7 @@
 //   deno     DENO_DIR=.deno node_modules/.bin/deno run -A node_modules/vitest/vitest.mjs run --project deno
 //   workers  node node_modules/vitest/vitest.mjs run --project workers   (tests run inside workerd)
 //   browser  node node_modules/vitest/vitest.mjs run --project browser   (tests run inside Chromium)
+//   types    node node_modules/vitest/vitest.mjs run --project types     (tsc over test/types)
 //   package  node node_modules/vitest/vitest.mjs run --project package   (needs `npm run build`)
 //   smoke    node node_modules/vitest/vitest.mjs run --project smoke     (needs `npm run build`)
 //
@@ -41,6 +42,18 @@ function nodeProjects(): TestProjectInlineConfiguration[] {
           "test/hono/**/*.test.ts",
           "test/runtimes/node/**/*.test.ts",
         ],
+      },
+    },
+    {
+      // Type tests: vitest hands test/types/*.test-d.ts to tsc and reports each expectation as a test.
+      test: {
+        name: "types",
+        typecheck: {
+          enabled: true,
+          only: true,
+          include: ["test/types/**/*.test-d.ts"],
+          tsconfig: "tsconfig.json",
+        },
       },
     },
     {

@@ -5,8 +5,8 @@ import { createSigner } from "../serialization/sign";
 import type { Clock } from "./clock";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
-import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { registeredScheme } from "./lazy";
+import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -169,6 +169,13 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
   const scheme = url.protocol.slice(0, -1);
   const factory = env.schemes[scheme] ?? registeredScheme(scheme);
   if (factory === undefined) {
+    const client = CLIENT_PACKAGES[scheme];
+    if (client !== undefined && (SCHEME_HOMES[scheme] === "every runtime" || env.runtime === "browser")) {
+      throw configError(
+        `${scheme}:// is not registered on ${env.runtime}, where backends load only when the program imports them`,
+        `add \`import { ${client.export} } from "isocache/backends/${client.subpath}"; registerScheme(${client.export});\` before setup, or pass ${client.factory}({ … }) to setup`,
+      );
+    }
     const home = SCHEME_HOMES[scheme];
     const available = Object.keys(env.schemes)
       .map((name) => `${name}://`)
