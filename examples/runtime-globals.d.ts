@@ -13,7 +13,11 @@ declare const Bun: {
 declare const Deno: {
   env: { get(name: string): string | undefined };
   serve(
-    options: { hostname?: string; port?: number; onListen?: (address: { hostname: string; port: number }) => void },
+    options: {
+      hostname?: string;
+      port?: number;
+      onListen?: (address: { hostname: string; port: number }) => void;
+    },
     handler: (request: Request) => Response | Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void> };
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;

@@ -1,8 +1,9 @@
 // `npm run example:browser`: bundles src/main.ts with esbuild (the `browser` export condition
 // picks isocache's browser entry), then serves the page and a slow JSON API on loopback and
 // prints the URL. GET /api/requests tells how many API requests reached the server.
-import { createServer } from "node:http";
+
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -39,7 +40,8 @@ const server = createServer(async (request, response) => {
     const body = { ...PLANETS[Number(planet[1]) - 1], servedAt: new Date().toISOString() };
     return send(response, 200, "application/json", JSON.stringify(body));
   }
-  if (path === "/api/requests") return send(response, 200, "application/json", JSON.stringify({ apiRequests }));
+  if (path === "/api/requests")
+    return send(response, 200, "application/json", JSON.stringify({ apiRequests }));
   const file = files[path];
   return file ? send(response, 200, ...file) : send(response, 404, "text/plain", "not found");
 });

@@ -15,7 +15,9 @@ const backend = redisUrl ? `redis at ${new URL(redisUrl).host}` : "memory";
 
 let renders = 0;
 const app = new Hono();
-app.get("/", (c) => c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"));
+app.get("/", (c) =>
+  c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"),
+);
 app.get(
   "/reports/:id",
   etag(),

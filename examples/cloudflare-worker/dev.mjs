@@ -36,7 +36,9 @@ const mf = new Miniflare(
   }),
 );
 const url = await mf.ready;
-console.log(`isocache example on workerd (${config.name}, KV: ${config.kv_namespaces.map((n) => n.binding).join(", ") || "none"}) listening on ${url.origin}`);
+console.log(
+  `isocache example on workerd (${config.name}, KV: ${config.kv_namespaces.map((n) => n.binding).join(", ") || "none"}) listening on ${url.origin}`,
+);
 
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, async () => {
@@ -51,7 +53,10 @@ function readWranglerToml(file) {
   let table = config;
   for (const raw of readFileSync(file, "utf8").split("\n")) {
     const line = raw.replace(/(^|\s)#.*$/, "").trim();
-    if (line === "[[kv_namespaces]]") config.kv_namespaces.push((table = {}));
+    if (line === "[[kv_namespaces]]") {
+      table = {};
+      config.kv_namespaces.push(table);
+    }
     const match = /^(\w+)\s*=\s*(.+)$/.exec(line);
     if (match) table[match[1]] = JSON.parse(match[2]);
   }

@@ -15,7 +15,9 @@ const backend = redisUrl ? `redis at ${new URL(redisUrl).host}` : "memory";
 
 let renders = 0;
 const app = new Hono();
-app.get("/", (c) => c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"));
+app.get("/", (c) =>
+  c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"),
+);
 app.get(
   "/reports/:id",
   etag(),
@@ -36,7 +38,9 @@ const server = Deno.serve(
     hostname,
     port: Number(Deno.env.get("PORT") ?? 3000),
     onListen: ({ port }) =>
-      console.log(`isocache example on ${runtime} (cache: ${backend}) listening on http://${hostname}:${port}`),
+      console.log(
+        `isocache example on ${runtime} (cache: ${backend}) listening on http://${hostname}:${port}`,
+      ),
   },
   app.fetch,
 );

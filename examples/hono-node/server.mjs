@@ -16,7 +16,9 @@ const backend = redisUrl ? `redis at ${new URL(redisUrl).host}` : "memory";
 
 let renders = 0;
 const app = new Hono();
-app.get("/", (c) => c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"));
+app.get("/", (c) =>
+  c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"),
+);
 app.get(
   "/reports/:id",
   etag(),
@@ -33,7 +35,9 @@ app.get("/stats", (c) => c.json({ runtime, backend, renders, ...cache.stats() })
 
 const hostname = process.env.HOST ?? "127.0.0.1";
 const server = serve({ fetch: app.fetch, hostname, port: Number(process.env.PORT ?? 3000) }, (info) => {
-  console.log(`isocache example on ${runtime} (cache: ${backend}) listening on http://${hostname}:${info.port}`);
+  console.log(
+    `isocache example on ${runtime} (cache: ${backend}) listening on http://${hostname}:${info.port}`,
+  );
 });
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

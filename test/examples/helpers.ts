@@ -113,9 +113,12 @@ export async function withExample<T>(
   try {
     return await fn(example);
   } catch (error) {
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- ${script} printed:\n${example.output()}`, {
-      cause: error,
-    });
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\n--- ${script} printed:\n${example.output()}`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     await example.stop();
   }
@@ -150,4 +153,25 @@ export async function expectMissHitNotModified(url: string): Promise<{ body: str
   expect(notModified.status).toBe(304);
   expect(await notModified.text()).toBe("");
   return { body, etag: etag as string };
+}
+
+/**
+ * `Cache-Control: no-cache` skips the cached copy but stores the fresh one: a MISS with a newly
+ * rendered body, which the next plain GET serves as a HIT.
+ */
+export async function expectNoCacheRefreshes(url: string, previousBody: string): Promise<string> {
+  const fresh = await get(url, { "Cache-Control": "no-cache" });
+  const body = await fresh.text();
+  expect(fresh.status, body).toBe(200);
+  expect(fresh.headers.get("x-cache")).toBe("MISS");
+  expect(body).not.toBe(previousBody);
+  const hit = await get(url);
+  expect(hit.headers.get("x-cache")).toBe("HIT");
+  expect(await hit.text()).toBe(body);
+  return body;
+}
+
+/** A path segment no earlier run used, so runs sharing one Redis never see each other's entries. */
+export function freshId(): string {
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }

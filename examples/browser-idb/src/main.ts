@@ -5,7 +5,8 @@ import { cache, registerScheme, runtime } from "isocache";
 import { idb } from "isocache/backends/idb";
 
 registerScheme(idb); // browsers load a backend's client only when the page asks for it
-cache.setup("idb://isocache-example/responses");
+const CACHE_URL = "idb://isocache-example/responses";
+cache.setup(CACHE_URL);
 
 const SOFT_TTL = "30s";
 const TTL = "1d";
@@ -55,10 +56,12 @@ async function main() {
     $("stats").append(item);
   }
   $("explain").textContent =
-    `Runtime entry: ${runtime}. Cache: idb://isocache-example/responses. Entries stay fresh for ${SOFT_TTL}, ` +
+    `Runtime entry: ${runtime}. Cache: ${CACHE_URL}. Entries stay fresh for ${SOFT_TTL}, ` +
     `are then refetched on use, and serve as a fallback while the network fails, for up to ${TTL}.`;
   $("status").textContent =
-    stats.misses === 0 ? "Served from IndexedDB: no network request." : "Fetched from the network and cached.";
+    stats.misses === 0
+      ? "Served from IndexedDB: no network request."
+      : "Fetched from the network and cached. Reload the page to read it back from IndexedDB.";
   $("status").dataset.state = "done";
 }
 

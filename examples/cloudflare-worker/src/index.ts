@@ -22,7 +22,9 @@ app.use(async (c, next) => {
   }
   await next();
 });
-app.get("/", (c) => c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"));
+app.get("/", (c) =>
+  c.text("GET /reports/:id is cached (X-Cache, ETag, Age); GET /stats shows the cache's counters\n"),
+);
 app.get(
   "/reports/:id",
   etag(),
