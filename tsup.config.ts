@@ -10,6 +10,7 @@ export default defineConfig({
     "runtimes/workerd": "runtimes/workerd.ts",
     "runtimes/browser": "runtimes/browser.ts",
     "runtimes/default": "runtimes/default.ts",
+    "hono/index": "src/hono/index.ts",
   },
   format: ["esm"],
   target: "es2022",
