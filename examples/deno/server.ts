@@ -22,7 +22,8 @@ app.get(
   "/reports/:id",
   etag(),
   cacheControl(),
-  cacheResponse({ cache, ttl: cacheControlTtl({ default: "5m" }) }),
+  // One entry per report id, whichever host or port the request came through.
+  cacheResponse({ cache, key: "report:{param.id}", ttl: cacheControlTtl({ default: "5m" }) }),
   async (c) => {
     await new Promise((resolve) => setTimeout(resolve, 100)); // stands in for a slow query
     renders++;
