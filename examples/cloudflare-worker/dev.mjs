@@ -24,6 +24,9 @@ const bundle = await build({
 });
 
 const host = process.env.HOST ?? "127.0.0.1";
+// Like `wrangler dev`: local KV data persists under .wrangler/state (or --persist-to <dir>).
+const flag = process.argv.indexOf("--persist-to");
+const persistTo = join(flag > 0 ? process.argv[flag + 1] : join(root, ".wrangler", "state"), "v3");
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     modules: true,
@@ -31,6 +34,7 @@ const mf = new Miniflare(
     compatibilityDate: config.compatibility_date,
     compatibilityFlags: config.compatibility_flags,
     kvNamespaces: config.kv_namespaces.map((namespace) => namespace.binding),
+    resourcePersistencePath: persistTo,
     host,
     port: Number(process.env.PORT ?? 8787),
   }),

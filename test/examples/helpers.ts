@@ -36,6 +36,12 @@ export interface RunningExample {
   stop(): Promise<void>;
 }
 
+/** Environment variables and command-line arguments for one example run. */
+export interface ExampleOptions {
+  env?: Record<string, string>;
+  args?: string[];
+}
+
 /** The command of `npm run <script>` without its leading build step, checked to have one. */
 export function scriptCommand(script: string): string {
   const scripts = JSON.parse(readFileSync(join(PKG_DIR, "package.json"), "utf8")).scripts ?? {};
@@ -49,8 +55,10 @@ export function scriptCommand(script: string): string {
  * Runs `npm run <script>`'s command through a shell, as npm does (node_modules/.bin on PATH),
  * with PORT=0 so the example picks a free loopback port, and resolves once it printed its URL.
  */
-export function startExample(script: string, env: Record<string, string> = {}): Promise<RunningExample> {
-  const child = spawn("sh", ["-c", scriptCommand(script)], {
+export function startExample(script: string, options: ExampleOptions = {}): Promise<RunningExample> {
+  // "$@" passes the arguments through the shell unparsed, as `npm run <script> -- args` would.
+  const command = `${scriptCommand(script)} "$@"`;
+  const child = spawn("sh", ["-c", command, script, ...(options.args ?? [])], {
     cwd: PKG_DIR,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
@@ -61,7 +69,7 @@ export function startExample(script: string, env: Record<string, string> = {}): 
       NO_COLOR: "1",
       HOST: "127.0.0.1",
       PORT: "0",
-      ...env,
+      ...options.env,
     },
   });
   running.add(child);
@@ -107,10 +115,10 @@ export function startExample(script: string, env: Record<string, string> = {}): 
 /** Starts an example, runs `fn` with it, and always stops it. */
 export async function withExample<T>(
   script: string,
-  env: Record<string, string>,
+  options: ExampleOptions,
   fn: (example: RunningExample) => Promise<T>,
 ): Promise<T> {
-  const example = await startExample(script, env);
+  const example = await startExample(script, options);
   try {
     return await fn(example);
   } catch (error) {

@@ -34,7 +34,7 @@ describe.each(EXAMPLES)("$script", ({ runtime, script }) => {
     "on Redis: MISS, HIT, 304; a second process serves the first one's entry as a HIT",
     async () => {
       const redisUrl = inject("redisUrl") as string;
-      const env = { REDIS_URL: redisUrl };
+      const env = { env: { REDIS_URL: redisUrl } };
       const report = `/reports/${freshId()}`;
       const body = await withExample(script, env, async ({ url, output }) => {
         expect(output()).toContain(`(cache: redis at ${new URL(redisUrl).host})`);
