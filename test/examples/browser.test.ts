@@ -67,10 +67,15 @@ describe.skipIf(skipWithout("chromium"))("example:browser", () => {
           "entries in IndexedDB": "4",
         });
         expect(await apiRequests(url)).toBe(4);
-        expect(errors).toEqual([]);
-
         mkdirSync(join(PKG_DIR, "test", ".output"), { recursive: true });
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+        // "Clear cache and reload" empties IndexedDB: every row goes back to the network.
+        await Promise.all([page.waitForEvent("load"), page.click("#clear")]);
+        const cleared = await readPage(page);
+        expect(cleared.rows).toEqual(Array(4).fill("MISS from network"));
+        expect(await apiRequests(url)).toBe(8);
+        expect(errors).toEqual([]);
       } finally {
         await browser.close();
       }

@@ -8,13 +8,11 @@ registerScheme(idb); // browsers load a backend's client only when the page asks
 const CACHE_URL = "idb://isocache-example/responses";
 cache.setup(CACHE_URL);
 
-const SOFT_TTL = "30s";
-const TTL = "1d";
 let networkFetches = 0;
 
-// Fresh for SOFT_TTL; after that the next call refetches, and if the network fails it still gets
-// the stored copy until TTL.
-const getJson = cache.soft({ ttl: TTL, softTtl: SOFT_TTL, key: "fetch:{url}" })(async function getJson(
+// Fresh for 30 s; after that the next call refetches, and if the network fails it still gets the
+// stored copy until the day is over.
+const getJson = cache.soft({ ttl: "1d", softTtl: "30s", key: "fetch:{url}" })(async function getJson(
   url: string,
 ): Promise<{ name: string; diameterKm: number; servedAt: string }> {
   networkFetches++;
@@ -56,8 +54,8 @@ async function main() {
     $("stats").append(item);
   }
   $("explain").textContent =
-    `Runtime entry: ${runtime}. Cache: ${CACHE_URL}. Entries stay fresh for ${SOFT_TTL}, ` +
-    `are then refetched on use, and serve as a fallback while the network fails, for up to ${TTL}.`;
+    `Runtime entry: ${runtime}. Cache: ${CACHE_URL}. An entry is fresh for 30 seconds (softTtl); ` +
+    "after that the next use refetches it, and while the network fails the stored copy is served, for up to a day (ttl).";
   $("status").textContent =
     stats.misses === 0
       ? "Served from IndexedDB: no network request."
