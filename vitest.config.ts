@@ -83,7 +83,7 @@ function nodeProjects(): TestProjectInlineConfiguration[] {
         environment: "node",
         globalSetup: [SERVICES],
         include: ["test/examples/**/*.test.ts"],
-        testTimeout: 90_000,
+        testTimeout: 120_000,
         hookTimeout: 60_000,
       },
     },

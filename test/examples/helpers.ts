@@ -10,7 +10,7 @@ import { expect } from "vitest";
 import { PKG_DIR } from "../package/helpers";
 
 /** How long an example may take to print its URL; generous because the machine is shared. */
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 45_000;
 const STOP_TIMEOUT_MS = 5_000;
 const BUILD_PREFIX = "npm run build --silent && ";
 
