@@ -94,7 +94,8 @@ async function workersProject(): Promise<TestProjectInlineConfiguration> {
   const { cloudflareTest } = await import("@cloudflare/vitest-plugin");
   return {
     // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
-    plugins: [cloudflareTest({ miniflare: WORKERD })],
+    // `main` serves the Hono suite through workerd's own fetch dispatch; loaded only when a test calls it.
+    plugins: [cloudflareTest({ main: "./test/runtimes/workerd/hono-worker.ts", miniflare: WORKERD })],
     test: { name: "workers", globalSetup: [SERVICES], include: ["test/runtimes/workerd/**/*.test.ts"] },
   };
 }

@@ -85,6 +85,8 @@ function configure(options: CacheResponseOptions<IsoCache>): Config {
       ? (c: Context) => toMilliseconds(ttlOption(c), "ttl")
       : () => fixed as number;
   const vary = (options.vary ?? []).map((name) => name.toLowerCase());
+  if (vary.includes("*"))
+    throw configError('`vary` cannot include "*"', "list the request headers to key by");
   const strategy = options.strategy ?? "cached";
   const window = windowOf(strategy, fixed);
   return {
@@ -171,6 +173,7 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     // Marked before any await, so a background refresh started by this call sees the request as served.
     handle.served = true;
     state.hit = outcome.value;
+    handle.failure?.body?.cancel().catch(() => {});
     answer(c, replay(outcome.value), "HIT", config);
     setTimeout(handle.release, 0);
     return;

@@ -32,6 +32,8 @@ export interface Handle {
   readonly released: Promise<void>;
   readonly release: () => void;
   called: boolean;
+  /** The failing answer of this request's run, when the strategy may fall back on the stored one. */
+  failure?: Response;
   readonly early: boolean;
   /** The cache's clock. */
   readonly now: () => number;
@@ -108,7 +110,13 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
   await h.next();
   const c = h.c;
   const response = c.res;
-  if (c.error !== undefined || response.status >= 500) throw new OriginFailure(h, response);
+  if (c.error !== undefined || response.status >= 500) {
+    // In a background refresh nobody will read this answer; in the foreground the middleware
+    // sends it, or cancels it when the strategy serves the stored response instead.
+    if (background) await response.body?.cancel();
+    else h.failure = response;
+    throw new OriginFailure(h, response);
+  }
   const reason = unstorableReason(response, h.statuses, h.vary);
   if (reason !== undefined) {
     if (background) await response.body?.cancel();

@@ -30,7 +30,7 @@ export function replayableHeaders(headers: Headers): [string, string][] {
 
 /**
  * Why `response` must not be stored, or `undefined` when it may: a status outside `statuses`,
- * `Set-Cookie`, `Cache-Control: private|no-store`, or a `Vary` naming a header the key does not
+ * `Set-Cookie`, `Cache-Control: private|no-store|no-cache`, or a `Vary` naming a header the key does not
  * include (`*` included), since the stored copy would then be served to requests it does not fit.
  */
 export function unstorableReason(
@@ -44,6 +44,8 @@ export function unstorableReason(
   const directives = parseDirectives(headers.get("cache-control"));
   if (directives.has("private")) return "Cache-Control: private";
   if (directives.has("no-store")) return "Cache-Control: no-store";
+  // no-cache forbids reuse without revalidation, which a response cache does not do.
+  if (directives.has("no-cache")) return "Cache-Control: no-cache";
   for (const name of parseList(headers.get("vary"))) {
     if (!vary.has(name)) return `Vary: ${name}`;
   }
