@@ -3,7 +3,6 @@
 // once per entry, and honour Cache-Control: no-cache. Once on memory, once on Redis, where a
 // second process must find the first one's entry.
 import { describe, expect, inject, it } from "vitest";
-import { packageJson } from "../package/helpers";
 import { skipWithoutRedis } from "../support/skip";
 import { expectMissHitNotModified, expectNoCacheRefreshes, freshId, get, withExample } from "./helpers";
 
@@ -12,9 +11,6 @@ const EXAMPLES = [
   { runtime: "bun", script: "example:bun" },
   { runtime: "deno", script: "example:deno" },
 ] as const;
-
-// The Redis backend lands on its own branch; until package.json exports it, the Redis runs skip.
-const redisBackend = "./backends/redis" in packageJson().exports;
 
 describe.each(EXAMPLES)("$script", ({ runtime, script }) => {
   it("on memory: MISS, HIT, 304; no-cache re-renders and stores", async () => {
@@ -30,7 +26,7 @@ describe.each(EXAMPLES)("$script", ({ runtime, script }) => {
     });
   });
 
-  it.skipIf(skipWithoutRedis || !redisBackend)(
+  it.skipIf(skipWithoutRedis)(
     "on Redis: MISS, HIT, 304; a second process serves the first one's entry as a HIT",
     async () => {
       const redisUrl = inject("redisUrl") as string;
