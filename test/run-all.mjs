@@ -20,8 +20,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUTPUT = join(ROOT, "test", ".output");
 const BIN = join(ROOT, "node_modules", ".bin");
 const VITEST = join(ROOT, "node_modules", "vitest", "vitest.mjs");
-// A runner past this is hung, not slow: the slowest (node, under load) takes about 2 minutes.
-const RUNNER_TIMEOUT_MS = 5 * 60_000;
+// A runner past this is hung, not slow: the slowest (node, under load) takes about 3 minutes.
+const RUNNER_TIMEOUT_MS = 10 * 60_000;
 
 /** Each runner: the command that starts vitest on the right runtime, and what it needs. */
 const RUNNERS = [
