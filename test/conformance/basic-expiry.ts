@@ -1,13 +1,12 @@
 import {
-  AFTER_SHORT_TTL_MS,
   expectCacheError,
   expectMsBetween,
   type Harness,
   inTime,
   MISS,
   rejection,
-  SHORT_TTL_MS,
   scenario,
+  shortTtl,
   sleep,
 } from "./basic-harness";
 
@@ -122,11 +121,12 @@ export function expiryTests(h: Harness): void {
   t.describe("expiry in real time", () => {
     t.it("values set with a TTL are present at once and gone after it", async () => {
       const c = await h.open();
+      const { ttlMs, afterMs } = shortTtl(h.target);
       await inTime("TTL values", async (n, deadline) => {
         const [text, number, kept] = [`text${n}`, `number${n}`, `kept${n}`];
-        const life = deadline(SHORT_TTL_MS);
-        await c.set(text, "v", { ttl: `${SHORT_TTL_MS}ms` });
-        await c.set(number, "v", { ttl: SHORT_TTL_MS });
+        const life = deadline(ttlMs);
+        await c.set(text, "v", { ttl: `${ttlMs}ms` });
+        await c.set(number, "v", { ttl: ttlMs });
         await c.set(kept, "v");
         const present = await c.getMany([text, number, kept], MISS);
         const exists = await c.exists(text);
@@ -134,8 +134,8 @@ export function expiryTests(h: Harness): void {
         life.check();
         t.expect(present).toEqual(["v", "v", "v"]);
         t.expect(exists).toBe(true);
-        expectMsBetween(t, left, 1, SHORT_TTL_MS);
-        await sleep(AFTER_SHORT_TTL_MS);
+        expectMsBetween(t, left, 1, ttlMs);
+        await sleep(afterMs);
         t.expect(await c.get(text, MISS)).toBe(MISS);
         t.expect(await c.get(number, MISS)).toBe(MISS);
         t.expect(await c.exists(text)).toBe(false);
@@ -146,12 +146,13 @@ export function expiryTests(h: Harness): void {
 
     t.it("setMany and getOrSet TTLs end; exist: false and getOrSet then store again", async () => {
       const c = await h.open();
-      const ttl = `${SHORT_TTL_MS}ms`;
+      const { ttlMs, afterMs } = shortTtl(h.target);
+      const ttl = `${ttlMs}ms`;
       await inTime("setMany and getOrSet TTLs", async (n, deadline) => {
         const [a, b, guarded, computed] = [`a${n}`, `b${n}`, `guarded${n}`, `computed${n}`];
         let calls = 0;
         const factory = () => ++calls;
-        const life = deadline(SHORT_TTL_MS);
+        const life = deadline(ttlMs);
         await c.setMany({ [a]: 1, [b]: 2 }, { ttl });
         await c.set(guarded, "first", { ttl });
         const first = await c.getOrSet(computed, factory, { ttl });
@@ -162,7 +163,7 @@ export function expiryTests(h: Harness): void {
         t.expect([first, again]).toEqual([1, 1]);
         t.expect(refused).toBe(false);
         t.expect(present).toEqual([1, 2]);
-        await sleep(AFTER_SHORT_TTL_MS);
+        await sleep(afterMs);
         t.expect(await c.getMany([a, b], MISS)).toEqual([MISS, MISS]);
         t.expect(await c.getOrSet(computed, factory)).toBe(2);
         t.expect(await c.set(guarded, "second", { exist: false })).toBe(true);
@@ -173,18 +174,19 @@ export function expiryTests(h: Harness): void {
 
     t.it("expire() ends a key; an incr TTL ends and incr then counts from 0", async () => {
       const c = await h.open();
+      const { ttlMs, afterMs } = shortTtl(h.target);
       await Promise.all([
         scenario("expire", () =>
           inTime("expire", async (n, deadline) => {
             const e = `e${n}`;
             await c.set(e, 1);
-            const life = deadline(SHORT_TTL_MS);
-            const set = await c.expire(e, `${SHORT_TTL_MS}ms`);
+            const life = deadline(ttlMs);
+            const set = await c.expire(e, `${ttlMs}ms`);
             const left = await c.getExpire(e);
             life.check();
             t.expect(set).toBe(true);
-            expectMsBetween(t, left, 1, SHORT_TTL_MS);
-            await sleep(AFTER_SHORT_TTL_MS);
+            expectMsBetween(t, left, 1, ttlMs);
+            await sleep(afterMs);
             t.expect(await c.get(e, MISS)).toBe(MISS);
             t.expect(await c.expire(e, "1s")).toBe(false);
           }),
@@ -192,12 +194,12 @@ export function expiryTests(h: Harness): void {
         scenario("incr", () =>
           inTime("incr", async (n, deadline) => {
             const key = `n${n}`;
-            const life = deadline(SHORT_TTL_MS);
-            const created = await c.incr(key, 1, { ttl: SHORT_TTL_MS });
+            const life = deadline(ttlMs);
+            const created = await c.incr(key, 1, { ttl: ttlMs });
             const counted = await c.incr(key, 1, { ttl: "1h" });
             life.check();
             t.expect([created, counted]).toEqual([1, 2]);
-            await sleep(AFTER_SHORT_TTL_MS);
+            await sleep(afterMs);
             t.expect(await c.exists(key)).toBe(false);
             t.expect(await c.incr(key)).toBe(1);
             t.expect(await c.getExpire(key)).toBe(-1);

@@ -50,6 +50,17 @@ export const MISS: unique symbol = Symbol("isocache-conformance-miss");
 export const SHORT_TTL_MS = 150;
 export const AFTER_SHORT_TTL_MS = 450;
 
+/** `ms` times the target's `timeScale`. */
+export function scaled(target: SuiteTarget, ms: number): number {
+  return ms * (target.timeScale ?? 1);
+}
+
+/** The short TTL for `target` and how long to wait for it to end: the TTL plus the same 300 ms margin. */
+export function shortTtl(target: SuiteTarget): { ttlMs: number; afterMs: number } {
+  const ttlMs = scaled(target, SHORT_TTL_MS);
+  return { ttlMs, afterMs: ttlMs + AFTER_SHORT_TTL_MS - SHORT_TTL_MS };
+}
+
 /** A real-time window that opened when it was made (a TTL, a rate-limit period, an open circuit). */
 export interface Deadline {
   /** Milliseconds since the window opened, on the clock it was made with. */

@@ -87,42 +87,43 @@ export function guardTests(h: StrategyHarness): void {
       "rateLimit: the period lifts the limit, a ttl bans longer, and action replaces the error",
       async () => {
         const cache = await h.open();
+        const x = h.target.timeScale ?? 1;
         await Promise.all([
           // The fixed window and the ban are storage TTLs running in real time: a check that needs
           // one still running counts only when its deadline says the steps were fast enough.
           scenario("period", () =>
             inTime("rateLimit period", async (n, deadline) => {
               const c = counted();
-              const limited = cache.rateLimit({ limit: 1, period: "150ms", name: `period${n}` })(c.fn);
-              const window = deadline(150);
+              const limited = cache.rateLimit({ limit: 1, period: 150 * x, name: `period${n}` })(c.fn);
+              const window = deadline(150 * x);
               const first = await limited("a");
               const refused = await outcome(limited("a"));
               window.check();
               t.expect(first).toBe("a:1");
               expectCacheError(h, refused, h.lib.RateLimitError);
-              await sleep(300);
+              await sleep(300 * x);
               t.expect(await limited("a")).toBe("a:2");
             }),
           ),
           scenario("ban", () =>
             inTime("rateLimit ban", async (n, deadline) => {
               const c = counted();
-              const banned = cache.rateLimit({ limit: 1, period: "100ms", ttl: "300ms", name: `ban${n}` })(
+              const banned = cache.rateLimit({ limit: 1, period: 100 * x, ttl: 300 * x, name: `ban${n}` })(
                 c.fn,
               );
-              const window = deadline(100);
+              const window = deadline(100 * x);
               const first = await banned("a");
-              const ban = deadline(300);
+              const ban = deadline(300 * x);
               const refused = await outcome(banned("a"));
               window.check();
               t.expect(first).toBe("a:1");
               expectCacheError(h, refused, h.lib.RateLimitError);
-              await sleep(150);
+              await sleep(150 * x);
               // The window has ended, the ban has not.
               const stillBanned = await outcome(banned("a"));
               ban.check();
               expectCacheError(h, stillBanned, h.lib.RateLimitError);
-              await sleep(400);
+              await sleep(400 * x);
               t.expect(await banned("a")).toBe("a:2");
             }),
           ),
@@ -163,6 +164,7 @@ export function guardTests(h: StrategyHarness): void {
       "circuitBreaker opens at the error rate, refuses until ttl, then half-open lets calls through",
       async () => {
         const cache = await h.open();
+        const x = h.target.timeScale ?? 1;
         // Open and half-open are storage TTLs running in real time: the refusals count only when
         // they came back before the open TTL could end.
         await inTime("circuit open", async (n, deadline) => {
@@ -171,7 +173,7 @@ export function guardTests(h: StrategyHarness): void {
           const remote = cache.circuitBreaker({
             errorsRate: 50,
             period: "5s",
-            ttl: "250ms",
+            ttl: 250 * x,
             halfOpenTtl: "2s",
             minCalls: 4,
             name: `remote${n}`,
@@ -188,13 +190,13 @@ export function guardTests(h: StrategyHarness): void {
           t.expect(await call(true)).toBeInstanceOf(Boom);
           // 1 error in 2 calls is 50%, but fewer than minCalls: still closed.
           t.expect(await call(false)).toBe(3);
-          const open = deadline(250);
+          const open = deadline(250 * x);
           t.expect(await call(true)).toBeInstanceOf(Boom);
           const refused = [await call(false), await call(false), await call(false)];
           open.check();
           for (const error of refused) expectCacheError(h, error, h.lib.CircuitBreakerOpen);
           t.expect(runs).toBe(4);
-          await sleep(350);
+          await sleep(350 * x);
           let passed = 0;
           for (let attempt = 0; attempt < 150 && passed === 0; attempt++) {
             const result = await call(false);

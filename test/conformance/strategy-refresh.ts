@@ -130,8 +130,8 @@ export function refreshTests(h: StrategyHarness): void {
       async () => {
         const cache = await h.open();
         const loader = perId();
-        const ttlMs = 400;
-        const softMs = 200;
+        const ttlMs = 400 * (h.target.timeScale ?? 1);
+        const softMs = ttlMs / 2;
         const price = cache.soft({ ttl: ttlMs, softTtl: softMs })(loader.fn);
         // softTtl is crossed by moving the cache's clock; ttl ends in real time (the storage's own
         // TTL). A check that needs softTtl or ttl still running counts only when a deadline on the
