@@ -17,6 +17,7 @@ export default defineConfig({
     "backends/unstorage": "src/backends/unstorage.ts",
     "backends/upstash": "src/backends/upstash.ts",
     "backends/upstash.workerd": "src/backends/upstash.workerd.ts",
+    "backends/redis": "src/backends/redis.ts",
   },
   format: ["esm"],
   target: "es2022",

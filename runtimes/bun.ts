@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { fileScheme } from "../src/backends/fs-scheme";
+import { redisUrlScheme } from "../src/backends/redis-options";
 import { lazyUpstashScheme } from "../src/backends/upstash-lazy";
 import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
@@ -13,6 +14,8 @@ export const runtime = "bun";
 const platform = definePlatform(runtime, () => new AsyncLocalStorage(), {
   file: fileScheme,
   upstash: lazyUpstashScheme,
+  redis: redisUrlScheme,
+  rediss: redisUrlScheme,
 });
 
 /**

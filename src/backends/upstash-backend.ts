@@ -5,7 +5,7 @@
 // tick into one request (reads and writes apart), which keeps a burst of cache reads cheap.
 import type { Redis } from "@upstash/redis";
 import { CacheBackendError, CacheValueError, errorMessage } from "../core/errors";
-import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
+import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "../core/types";
 import { INCR_WITH_TTL, isNotIntegerError, UNLOCK } from "./_shared/redis-lua";
 import { describeUpstashFailure } from "./upstash-errors";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
@@ -107,12 +107,12 @@ export class UpstashBackend implements Backend {
   }
 
   /** Value and milliseconds left in one pipelined request (tiers back-fill with it). */
-  async getWithExpire(key: string): Promise<[string | undefined, number]> {
+  async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
     const full = this.#ns + key;
     const [value, left] = await this.#run("getWithExpire", (redis) =>
       redis.pipeline().get<string>(full).pttl(full).exec<[string | null, number]>(),
     );
-    return value === null ? [undefined, -2] : [value, left];
+    return value === null || left === -2 ? undefined : { value, ttl: left };
   }
 
   async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
