@@ -50,6 +50,69 @@ export const MISS: unique symbol = Symbol("isocache-conformance-miss");
 export const SHORT_TTL_MS = 150;
 export const AFTER_SHORT_TTL_MS = 450;
 
+/** `ms` times the target's `timeScale`. */
+export function scaled(target: SuiteTarget, ms: number): number {
+  return ms * (target.timeScale ?? 1);
+}
+
+/** The short TTL for `target` and how long to wait for it to end: the TTL plus the same 300 ms margin. */
+export function shortTtl(target: SuiteTarget): { ttlMs: number; afterMs: number } {
+  const ttlMs = scaled(target, SHORT_TTL_MS);
+  return { ttlMs, afterMs: ttlMs + AFTER_SHORT_TTL_MS - SHORT_TTL_MS };
+}
+
+/** A real-time window that opened when it was made (a TTL, a rate-limit period, an open circuit). */
+export interface Deadline {
+  /** Milliseconds since the window opened, on the clock it was made with. */
+  elapsed(): number;
+  /** Throws `TooSlow` when the window has closed: call after a step whose result needs it still open, before asserting on it. */
+  check(): void;
+}
+
+/** Thrown by `Deadline.check`: a step outran the window it depended on, so the attempt proves nothing. */
+export class TooSlow extends Error {
+  constructor(what: string, ms: number, elapsed: number) {
+    super(`${what}: the steps took ${elapsed} ms of a ${ms} ms window`);
+    this.name = "TooSlow";
+  }
+}
+
+/**
+ * Runs a real-time scenario whose checks hold only while a window is still open, retrying it only
+ * when a `Deadline` measured that a step outran its window (a loaded machine can stall any step
+ * for a few hundred ms). An assertion failure is never retried, so a broken feature still fails;
+ * `body` gets the attempt number so each attempt uses fresh keys, and a clock (default `Date.now`)
+ * for its deadlines, so time a test moved on an injected clock counts against them too.
+ */
+export async function inTime(
+  what: string,
+  body: (attempt: number, deadline: (ms: number) => Deadline) => Promise<void>,
+  options: { attempts?: number; clock?: { now(): number } } = {},
+): Promise<void> {
+  const { attempts = 3, clock = { now: () => Date.now() } } = options;
+  const slow: string[] = [];
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const deadline = (ms: number): Deadline => {
+      const opened = clock.now();
+      const elapsed = () => clock.now() - opened;
+      return {
+        elapsed,
+        check() {
+          const took = elapsed();
+          if (took >= ms) throw new TooSlow(what, ms, took);
+        },
+      };
+    };
+    try {
+      return await body(attempt, deadline);
+    } catch (error) {
+      if (!(error instanceof TooSlow)) throw error;
+      slow.push(error.message);
+    }
+  }
+  throw new Error(`every attempt was too slow for its real-time window: ${slow.join("; ")}`);
+}
+
 /** Waits `ms` milliseconds; `setTimeout` exists on every runtime the suite runs on. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

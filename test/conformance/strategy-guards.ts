@@ -1,11 +1,13 @@
 // Strategies that guard a call rather than cache it (SPEC 5): `locked`, `rateLimit`,
-// `sliceRateLimit`, `circuitBreaker`, `bloom`. Windows are a few hundred milliseconds, with each
-// check placed at least 50 ms away from the boundary it tests.
+// `sliceRateLimit`, `circuitBreaker`, `bloom`. Windows on the cache's clock are crossed by moving
+// it; windows that are storage TTLs are a few hundred real milliseconds, and a check that needs
+// one still open counts only when a deadline measured that the steps before it were fast enough.
 import {
   Boom,
   concurrently,
   counted,
   expectCacheError,
+  inTime,
   rejection,
   type StrategyHarness,
   scenario,
@@ -13,6 +15,14 @@ import {
   split,
   thrown,
 } from "./strategy-harness";
+
+/** The value `promise` resolves to, or the reason it rejects with. */
+function outcome(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => value,
+    (error: unknown) => error,
+  );
+}
 
 export function guardTests(h: StrategyHarness): void {
   const { t } = h;
@@ -77,25 +87,46 @@ export function guardTests(h: StrategyHarness): void {
       "rateLimit: the period lifts the limit, a ttl bans longer, and action replaces the error",
       async () => {
         const cache = await h.open();
+        const x = h.target.timeScale ?? 1;
         await Promise.all([
-          scenario("period", async () => {
-            const c = counted();
-            const limited = cache.rateLimit({ limit: 1, period: "150ms", name: "period" })(c.fn);
-            t.expect(await limited("a")).toBe("a:1");
-            expectCacheError(h, await rejection(() => limited("a")), h.lib.RateLimitError);
-            await sleep(300);
-            t.expect(await limited("a")).toBe("a:2");
-          }),
-          scenario("ban", async () => {
-            const c = counted();
-            const banned = cache.rateLimit({ limit: 1, period: "100ms", ttl: "300ms", name: "ban" })(c.fn);
-            t.expect(await banned("a")).toBe("a:1");
-            expectCacheError(h, await rejection(() => banned("a")), h.lib.RateLimitError);
-            await sleep(150);
-            expectCacheError(h, await rejection(() => banned("a")), h.lib.RateLimitError);
-            await sleep(400);
-            t.expect(await banned("a")).toBe("a:2");
-          }),
+          // The fixed window and the ban are storage TTLs running in real time: a check that needs
+          // one still running counts only when its deadline says the steps were fast enough.
+          scenario("period", () =>
+            inTime("rateLimit period", async (n, deadline) => {
+              const c = counted();
+              const limited = cache.rateLimit({ limit: 1, period: 150 * x, name: `period${n}` })(c.fn);
+              const window = deadline(150 * x);
+              const first = await limited("a");
+              const refused = await outcome(limited("a"));
+              window.check();
+              t.expect(first).toBe("a:1");
+              expectCacheError(h, refused, h.lib.RateLimitError);
+              await sleep(300 * x);
+              t.expect(await limited("a")).toBe("a:2");
+            }),
+          ),
+          scenario("ban", () =>
+            inTime("rateLimit ban", async (n, deadline) => {
+              const c = counted();
+              const banned = cache.rateLimit({ limit: 1, period: 100 * x, ttl: 300 * x, name: `ban${n}` })(
+                c.fn,
+              );
+              const window = deadline(100 * x);
+              const first = await banned("a");
+              const ban = deadline(300 * x);
+              const refused = await outcome(banned("a"));
+              window.check();
+              t.expect(first).toBe("a:1");
+              expectCacheError(h, refused, h.lib.RateLimitError);
+              await sleep(150 * x);
+              // The window has ended, the ban has not.
+              const stillBanned = await outcome(banned("a"));
+              ban.check();
+              expectCacheError(h, stillBanned, h.lib.RateLimitError);
+              await sleep(400 * x);
+              t.expect(await banned("a")).toBe("a:2");
+            }),
+          ),
           scenario("action", async () => {
             const c = counted();
             const polite = cache.rateLimit({
@@ -115,12 +146,14 @@ export function guardTests(h: StrategyHarness): void {
     t.it("sliceRateLimit lifts the limit as each call leaves the sliding window", async () => {
       const cache = await h.open();
       const c = counted();
-      const send = cache.sliceRateLimit({ limit: 2, period: "400ms" })(c.fn);
+      // The call times are on the cache's clock, which the test moves; a 10 s window cannot be
+      // crossed by real time alone during the test.
+      const send = cache.sliceRateLimit({ limit: 2, period: "10s" })(c.fn);
       t.expect(await send("a")).toBe("a:1");
-      await sleep(200);
+      h.clock.advance(4_000);
       t.expect(await send("a")).toBe("a:2");
       expectCacheError(h, await rejection(() => send("a")), h.lib.RateLimitError);
-      await sleep(250);
+      h.clock.advance(6_100);
       // The first call has left the window, the second has not: one slot, not a fresh window of two.
       t.expect(await send("a")).toBe("a:3");
       expectCacheError(h, await rejection(() => send("a")), h.lib.RateLimitError);
@@ -131,42 +164,48 @@ export function guardTests(h: StrategyHarness): void {
       "circuitBreaker opens at the error rate, refuses until ttl, then half-open lets calls through",
       async () => {
         const cache = await h.open();
-        let failing = false;
-        let runs = 0;
-        const remote = cache.circuitBreaker({
-          errorsRate: 50,
-          period: "5s",
-          ttl: "250ms",
-          halfOpenTtl: "2s",
-          minCalls: 4,
-        })(async function remote() {
-          runs++;
-          if (failing) throw new Boom(`run ${runs}`);
-          return runs;
+        const x = h.target.timeScale ?? 1;
+        // Open and half-open are storage TTLs running in real time: the refusals count only when
+        // they came back before the open TTL could end.
+        await inTime("circuit open", async (n, deadline) => {
+          let failing = false;
+          let runs = 0;
+          const remote = cache.circuitBreaker({
+            errorsRate: 50,
+            period: "5s",
+            ttl: 250 * x,
+            halfOpenTtl: "2s",
+            minCalls: 4,
+            name: `remote${n}`,
+          })(async function remote() {
+            runs++;
+            if (failing) throw new Boom(`run ${runs}`);
+            return runs;
+          });
+          const call = async (fail: boolean) => {
+            failing = fail;
+            return outcome(remote());
+          };
+          t.expect(await call(false)).toBe(1);
+          t.expect(await call(true)).toBeInstanceOf(Boom);
+          // 1 error in 2 calls is 50%, but fewer than minCalls: still closed.
+          t.expect(await call(false)).toBe(3);
+          const open = deadline(250 * x);
+          t.expect(await call(true)).toBeInstanceOf(Boom);
+          const refused = [await call(false), await call(false), await call(false)];
+          open.check();
+          for (const error of refused) expectCacheError(h, error, h.lib.CircuitBreakerOpen);
+          t.expect(runs).toBe(4);
+          await sleep(350 * x);
+          let passed = 0;
+          for (let attempt = 0; attempt < 150 && passed === 0; attempt++) {
+            const result = await call(false);
+            if (typeof result === "number") passed++;
+            else expectCacheError(h, result, h.lib.CircuitBreakerOpen);
+            await sleep(2);
+          }
+          t.expect(passed).toBeGreaterThan(0);
         });
-        const call = async (fail: boolean) => {
-          failing = fail;
-          return remote().then(
-            (value) => value,
-            (error: unknown) => error,
-          );
-        };
-        t.expect(await call(false)).toBe(1);
-        t.expect(await call(true)).toBeInstanceOf(Boom);
-        // 1 error in 2 calls is 50%, but fewer than minCalls: still closed.
-        t.expect(await call(false)).toBe(3);
-        t.expect(await call(true)).toBeInstanceOf(Boom);
-        for (let i = 0; i < 3; i++) expectCacheError(h, await call(false), h.lib.CircuitBreakerOpen);
-        t.expect(runs).toBe(4);
-        await sleep(350);
-        let passed = 0;
-        for (let attempt = 0; attempt < 150 && passed === 0; attempt++) {
-          const outcome = await call(false);
-          if (typeof outcome === "number") passed++;
-          else expectCacheError(h, outcome, h.lib.CircuitBreakerOpen);
-          await sleep(2);
-        }
-        t.expect(passed).toBeGreaterThan(0);
       },
     );
 

@@ -12,7 +12,30 @@ import type {
 } from "./strategy-types";
 import type { AnyClass, TestApi } from "./types";
 
-export { collect, MISS, rejection, scenario, sleep, thrown } from "./basic-harness";
+export { collect, inTime, MISS, rejection, scenario, sleep, thrown } from "./basic-harness";
+
+/**
+ * The clock of every cache a test opens: real time plus whatever the test `advance`d, so strategy
+ * windows that run on the cache's clock (earlyTtl, softTtl, sliding rate-limit windows) are
+ * crossed without waiting, while storage TTLs keep running in real time. Tests that advance it
+ * use windows and TTLs of seconds, so real time alone cannot cross them on a loaded machine.
+ */
+export interface SteppedClock {
+  now(): number;
+  /** Moves this clock `ms` milliseconds ahead of real time (cumulative). */
+  advance(ms: number): void;
+}
+
+/** A `SteppedClock` at real time. */
+export function steppedClock(): SteppedClock {
+  let ahead = 0;
+  return {
+    now: () => Date.now() + ahead,
+    advance(ms) {
+      ahead += ms;
+    },
+  };
+}
 
 /** Per-suite helpers for the strategy tests. */
 export interface StrategyHarness {
@@ -25,6 +48,8 @@ export interface StrategyHarness {
    * scope isolation check that fallback there instead.
    */
   readonly hasAls: boolean;
+  /** The current test's clock, shared by every cache it opens; fresh for each test. */
+  readonly clock: SteppedClock;
   /** A fresh, empty storage from the target. */
   store(): Promise<unknown>;
   /** A new cache set up on `store` (caches given the same store share it); closed after the test. */
@@ -36,9 +61,11 @@ export interface StrategyHarness {
 /** Builds the harness and registers its `afterEach`; call inside the suite's `describe`. */
 export function createStrategyHarness(t: TestApi, target: StrategySuiteTarget): StrategyHarness {
   let opened: StrategyCacheLike[] = [];
+  let clock = steppedClock();
   t.afterEach(async () => {
     const caches = opened;
     opened = [];
+    clock = steppedClock();
     const results = await Promise.allSettled(caches.map((cache) => cache.close()));
     await target.cleanup?.();
     const failed = results.find((result) => result.status === "rejected");
@@ -49,9 +76,12 @@ export function createStrategyHarness(t: TestApi, target: StrategySuiteTarget): 
     lib: target.lib,
     target,
     hasAls: target.lib.runtime !== "browser",
+    get clock() {
+      return clock;
+    },
     store: async () => target.create(),
     attach(store, options) {
-      const cache = new target.lib.Cache();
+      const cache = new target.lib.Cache({ clock });
       opened.push(cache);
       return cache.setup(store, options);
     },

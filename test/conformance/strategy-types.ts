@@ -144,7 +144,10 @@ export interface StrategyCacheLike extends CacheLike {
 
 /** The exports of a runtime entry the strategy suite uses. */
 export interface StrategyModule extends IsocacheModule {
-  readonly Cache: new () => StrategyCacheLike;
+  /** `clock` is the core's injectable time source (the suite's `SteppedClock`). */
+  readonly Cache: new (options?: {
+    clock?: { now(): number };
+  }) => StrategyCacheLike;
   readonly RateLimitError: ErrorClass;
   readonly CircuitBreakerOpen: ErrorClass;
   readonly TransactionError: ErrorClass;

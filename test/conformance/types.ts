@@ -156,4 +156,11 @@ export interface SuiteTarget {
   cleanup?(): Promise<void>;
   /** Smallest TTL the storage honours natively, in milliseconds; informational only. */
   minTtlMs?: number;
+  /**
+   * Factor on the real-time TTLs and windows of the suites' timing tests; default 1. Each command
+   * to an HTTP backend (Upstash through the gateway) or to IndexedDB/miniflare KV is a round trip
+   * of tens of ms, over 100 ms on a loaded machine, so a 150 ms TTL can end before the few steps
+   * that must see it running are done. Only those targets raise it; what is asserted is the same.
+   */
+  timeScale?: number;
 }

@@ -3,6 +3,20 @@ import { Cache, CacheConfigError } from "../../runtimes/node";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A clock that moves only when the test says: the cache reads it for earlyTtl/softTtl windows and
+ * the default memory storage for TTLs, so no slow step on a loaded machine can cross a window.
+ */
+function manualClock() {
+  let now = Date.now();
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}
+
 /** Runs calls inside a request whose `waitUntil` collects the background work. */
 function request(cache: Cache) {
   const pending: Promise<unknown>[] = [];
@@ -31,11 +45,14 @@ describe("early", () => {
   }
 
   it("after earlyTtl serves the old value to every caller and refreshes exactly once in the background", async () => {
-    const cache = new Cache();
+    const clock = manualClock();
+    const cache = new Cache({ clock });
     const { state, feed } = versioned(cache, { ttl: "300ms", earlyTtl: "100ms" });
     expect(await feed("ada")).toBe("ada:v1");
+    clock.advance(99);
     expect(await feed("ada")).toBe("ada:v1");
-    await sleep(150);
+    expect(state.calls).toBe(1);
+    clock.advance(51);
     const scope = request(cache);
     const results = await scope.run(() => Promise.all(Array.from({ length: 10 }, () => feed("ada"))));
     expect(results).toEqual(Array(10).fill("ada:v1"));
@@ -62,10 +79,11 @@ describe("early", () => {
 
   it("keeps the value when the background refresh fails, and retries on the next call", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
-    const cache = new Cache();
+    const clock = manualClock();
+    const cache = new Cache({ clock });
     const { state, feed } = versioned(cache, { ttl: "400ms", earlyTtl: "50ms" });
     await feed("cy");
-    await sleep(70);
+    clock.advance(70);
     state.fail = true;
     const first = request(cache);
     expect(await first.run(() => feed("cy"))).toBe("cy:v1");
@@ -79,13 +97,15 @@ describe("early", () => {
   });
 
   it("refreshes in the background without a waitUntil too, and recomputes inside invalidateFurther", async () => {
-    const cache = new Cache();
+    const clock = manualClock();
+    const cache = new Cache({ clock });
     const { state, feed } = versioned(cache, { ttl: "1s", earlyTtl: "40ms" });
     await feed("dee");
-    await sleep(60);
+    clock.advance(60);
     expect(await feed("dee")).toBe("dee:v1");
-    await sleep(40);
-    expect(await feed("dee")).toBe("dee:v2");
+    // Nothing awaits this refresh: poll until it lands (each poll shares the one in flight).
+    await vi.waitFor(async () => expect(await feed("dee")).toBe("dee:v2"), { timeout: 5_000 });
+    expect(state.calls).toBe(2);
     expect(await cache.invalidateFurther(() => feed("dee"))).toBe("dee:v3");
     expect(state.calls).toBe(3);
   });
@@ -116,12 +136,13 @@ describe("soft", () => {
   }
 
   it("recomputes after softTtl, serves the stale value when that throws, and propagates after ttl", async () => {
-    const cache = new Cache();
+    const clock = manualClock();
+    const cache = new Cache({ clock });
     const { state, prices } = controlled(cache);
     expect(await prices("nyse")).toBe("nyse:v1");
     expect(await prices("nyse")).toBe("nyse:v1");
     expect(state.calls).toBe(1);
-    await sleep(100); // stale, not expired
+    clock.advance(100); // stale, not expired
     state.fail = true;
     expect(await prices("nyse")).toBe("nyse:v1");
     expect(state.calls).toBe(2);
@@ -129,18 +150,19 @@ describe("soft", () => {
     expect(await prices("nyse")).toBe("nyse:v3");
     expect(await prices("nyse")).toBe("nyse:v3");
     expect(state.calls).toBe(3);
-    await sleep(100); // v3 stale
+    clock.advance(100); // v3 stale
     state.fail = true;
     expect(await prices("nyse")).toBe("nyse:v3");
-    await sleep(190); // v3 expired
+    clock.advance(151); // v3 expired: 251 ms after it was stored
     await expect(prices("nyse")).rejects.toThrow("call 5 failed");
   });
 
   it("shares one recompute among concurrent stale callers", async () => {
-    const cache = new Cache();
+    const clock = manualClock();
+    const cache = new Cache({ clock });
     const { state, prices } = controlled(cache);
     await prices("lse");
-    await sleep(100);
+    clock.advance(100);
     const results = await Promise.all(Array.from({ length: 8 }, () => prices("lse")));
     expect(results).toEqual(Array(8).fill("lse:v2"));
     expect(state.calls).toBe(2);

@@ -17,6 +17,8 @@ export function idbStorages(form: "url" | "object") {
   let next = 0;
   let names: string[] = [];
   return {
+    // See SuiteTarget.timeScale: every command is an IndexedDB transaction.
+    timeScale: 2,
     create(): unknown {
       const db = `isocache-${run}-${next++}`;
       names.push(db);

@@ -12,6 +12,8 @@ export function kvStorages(form: "url" | "object") {
     minTtlMs: 60_000,
     // See StrategySuiteTarget.bulkTagKeys: KV rewrites the tag index once per tagged key.
     bulkTagKeys: 300,
+    // See SuiteTarget.timeScale: every command is a round trip to miniflare's KV storage.
+    timeScale: 2,
     create(): unknown {
       const base = `s${next++}:`;
       bases.push(base);
