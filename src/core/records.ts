@@ -1,5 +1,7 @@
+import { clonePlain, defaultSerializer, isPlainEncoding } from "../serialization/codec";
 import type { Clock } from "./clock";
-import { decodeRecord, encodeRecord, peekHeader } from "./envelope";
+import type { RecordHeader } from "./envelope";
+import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
 import type { Route } from "./route";
 
@@ -7,7 +9,60 @@ import type { Route } from "./route";
 export const MISS: unique symbol = Symbol("isocache.miss");
 export type Miss = typeof MISS;
 
+/** Marks a read the synchronous path cannot answer; the caller takes the async one. */
+export const NOT_SYNC: unique symbol = Symbol("isocache.not-sync");
+
 const MARK = 64; // "@": a record with a header
+
+/**
+ * Reads `key` without a promise when the route's backend reads synchronously and the record
+ * needs no async work (no signature, no compression): the value, `MISS`, or `NOT_SYNC`.
+ * With `copy: false` the decoded value is kept on the entry and shared by later hits.
+ */
+export function readSync(route: Route, clock: Clock, key: string): unknown {
+  const slots = route.slots;
+  if (slots === undefined || !route.ready || route.codec.signer !== undefined) return NOT_SYNC;
+  const slot = slots.readSlot(key);
+  if (slot === undefined) return MISS;
+  const kept = slot.decoded;
+  if (kept !== undefined) return route.copy ? copyKept(route, kept, slot.value) : kept;
+  const text = slot.value;
+  let payload = text;
+  if (text.charCodeAt(0) === MARK) {
+    let header: RecordHeader | undefined;
+    try {
+      [header, payload] = splitRecord(text);
+    } catch {
+      return NOT_SYNC; // the async path reports it
+    }
+    if (header?.c !== undefined) return NOT_SYNC;
+    if (header?.e !== undefined && header.e <= clock.now()) return MISS;
+  }
+  let value: unknown;
+  try {
+    value = route.codec.serializer.decode(payload);
+  } catch (cause) {
+    return unreadable(route, key, "it is not in this cache's format", cause);
+  }
+  if (!route.copy) slot.decoded = value;
+  else if (route.codec.serializer === defaultSerializer && isPlainEncoding(payload)) {
+    // Keep the decoded tree private and hand out copies: cloning beats parsing the text again.
+    slot.decoded = value;
+    return copyKept(route, value, text);
+  }
+  return value;
+}
+
+function copyKept(route: Route, kept: unknown, text: string): unknown {
+  try {
+    return clonePlain(kept);
+  } catch {
+    // Deeper than the stack allows: decode the text, which the codec does without recursion limits of ours.
+    return route.codec.serializer.decode(
+      text.charCodeAt(0) === MARK ? (splitRecord(text)[1] as string) : text,
+    );
+  }
+}
 
 /** Reads and decodes `key` through `route`; a missing, expired, unsigned or unreadable record is `MISS`. */
 export async function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {

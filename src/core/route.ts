@@ -23,6 +23,14 @@ export type ErrorHandler = (
   call: { command: string; key: string | undefined; backend: string },
 ) => void;
 
+/**
+ * A backend that can answer a read synchronously (the memory backend): the live entry's text
+ * plus a slot for the value decoded from it. Lets a cache hit skip every promise but the last.
+ */
+export interface SlotReader {
+  readSlot(key: string): { readonly value: string; decoded: unknown } | undefined;
+}
+
 /** Everything one `setup` call fixed for its backend, computed once. */
 export interface RouteConfig {
   prefix: string;
@@ -33,6 +41,8 @@ export interface RouteConfig {
   timeoutMs: number | undefined;
   middlewares: readonly Middleware[];
   onError: ErrorHandler | undefined;
+  /** `false`: hits share one decoded object per stored value instead of a fresh copy each. */
+  copy: boolean;
 }
 
 const WARN_EVERY_MS = 60_000;
@@ -47,6 +57,10 @@ export class Route {
   /** True when some TTL must live in the record because the backend cannot expire it natively. */
   readonly envelopeExpiry: boolean;
   readonly minTtlMs: number;
+  /** See `RouteConfig.copy`. */
+  readonly copy: boolean;
+  /** The backend's synchronous reader when nothing (middleware, `enable: false`) stands in between. */
+  readonly slots: SlotReader | undefined;
   readonly #timeoutMs: number | undefined;
   readonly #middlewares: readonly Middleware[];
   readonly #onError: ErrorHandler | undefined;
@@ -67,6 +81,17 @@ export class Route {
     this.envelopeExpiry = !caps.nativeTtl || caps.minTtlMs > 0;
     this.minTtlMs = caps.minTtlMs;
     this.#initialised = config.backend.init === undefined;
+    this.copy = config.copy;
+    const reader = config.backend as Partial<SlotReader>;
+    this.slots =
+      typeof reader.readSlot === "function" && config.middlewares.length === 0 && config.enabled
+        ? (config.backend as unknown as SlotReader)
+        : undefined;
+  }
+
+  /** True once the backend's one-time init has finished (always for backends without one). */
+  get ready(): boolean {
+    return this.#initialised;
   }
 
   /** True when a TTL of `ttlMs` has to be enforced through the record's header. */
