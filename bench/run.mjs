@@ -22,13 +22,19 @@ const WORKLOADS = [
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice(7)
+  .split(",");
 const selected = WORKLOADS.filter((w) => only === undefined || only.includes(w.name));
 const started = Date.now();
 
 if (!args.includes("--no-build")) {
   console.log("bench: building the package (tsup)");
-  const build = spawnSync(join(root, "node_modules", ".bin", "tsup"), { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  const build = spawnSync(join(root, "node_modules", ".bin", "tsup"), {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (build.status !== 0) throw new Error("the build failed; run `npm run build` to see why");
 }
 
@@ -41,7 +47,9 @@ let gateway;
 const context = { quick, root };
 if (selected.some((w) => w.redis)) {
   if (redisVersion() === undefined) {
-    console.log("bench: redis-server not found (apt-get install -y redis-server); Redis workloads are skipped");
+    console.log(
+      "bench: redis-server not found (apt-get install -y redis-server); Redis workloads are skipped",
+    );
   } else {
     redis = await startRedis();
     gateway = await startGateway(root, redis.url);
@@ -57,13 +65,19 @@ try {
     const t0 = Date.now();
     console.log(`bench: ${workload.name} ...`);
     if (workload.redis && redis === undefined) {
-      results.push({ id: workload.name, title: workload.name, error: "redis-server is not installed: skipped" });
+      results.push({
+        id: workload.name,
+        title: workload.name,
+        error: "redis-server is not installed: skipped",
+      });
       continue;
     }
     const result = await runChild(workload, context);
     result.seconds = (Date.now() - t0) / 1000;
     results.push(result);
-    console.log(`bench: ${workload.name} done in ${result.seconds.toFixed(1)} s${result.error ? ` (error: ${result.error})` : ""}`);
+    console.log(
+      `bench: ${workload.name} done in ${result.seconds.toFixed(1)} s${result.error ? ` (error: ${result.error})` : ""}`,
+    );
   }
 } finally {
   await gateway?.close().catch(() => undefined);
@@ -83,11 +97,15 @@ console.log(`bench: wrote ${file} in ${((Date.now() - started) / 1000).toFixed(0
 function runChild(workload, ctx) {
   const out = join(tmp, `${workload.name}.json`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...(workload.flags ?? []), join(root, "bench", "lib", "child.mjs"), workload.name, out], {
-      cwd: root,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, ISOCACHE_BENCH_CONTEXT: JSON.stringify(ctx) },
-    });
+    const child = spawn(
+      process.execPath,
+      [...(workload.flags ?? []), join(root, "bench", "lib", "child.mjs"), workload.name, out],
+      {
+        cwd: root,
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, ISOCACHE_BENCH_CONTEXT: JSON.stringify(ctx) },
+      },
+    );
     const timer = setTimeout(() => child.kill("SIGKILL"), workload.timeoutS * 1000);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
@@ -95,10 +113,15 @@ function runChild(workload, ctx) {
         try {
           return resolve(JSON.parse(readFileSync(out, "utf8")));
         } catch (error) {
-          return resolve({ id: workload.name, title: workload.name, error: `unreadable result (${error.message})` });
+          return resolve({
+            id: workload.name,
+            title: workload.name,
+            error: `unreadable result (${error.message})`,
+          });
         }
       }
-      const why = signal === "SIGKILL" ? `stopped after ${workload.timeoutS} s` : `exited with ${code ?? signal}`;
+      const why =
+        signal === "SIGKILL" ? `stopped after ${workload.timeoutS} s` : `exited with ${code ?? signal}`;
       resolve({ id: workload.name, title: workload.name, error: why });
     });
   });

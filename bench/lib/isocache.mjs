@@ -67,5 +67,8 @@ function wrap(cache, { lock = false }) {
 /** The first line of an error's message, without secrets. */
 export function firstLine(error) {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].replace(/token=[^&\s]*/g, "token=***").slice(0, 160);
+  return text
+    .split("\n")[0]
+    .replace(/token=[^&\s]*/g, "token=***")
+    .slice(0, 160);
 }

@@ -34,7 +34,8 @@ async function bento({ serialize, redisUrl, tiered = true }) {
   const { BentoCache, bentostore } = await import("bentocache");
   const { memoryDriver } = await import("bentocache/drivers/memory");
   let store = bentostore();
-  if (redisUrl === undefined || tiered) store = store.useL1Layer(memoryDriver({ maxItems: 200_000, serialize }));
+  if (redisUrl === undefined || tiered)
+    store = store.useL1Layer(memoryDriver({ maxItems: 200_000, serialize }));
   let connection;
   if (redisUrl !== undefined) {
     const { redisDriver } = await import("bentocache/drivers/redis");
@@ -139,7 +140,9 @@ async function unkey() {
   const { MemoryStore } = await import("@unkey/cache/stores");
   const ctx = new DefaultStatefulContext();
   const memory = new MemoryStore({ persistentMap: new Map() });
-  const cache = createCache({ item: new Namespace(ctx, { stores: [memory], fresh: HOUR_MS, stale: 2 * HOUR_MS }) });
+  const cache = createCache({
+    item: new Namespace(ctx, { stores: [memory], fresh: HOUR_MS, stale: 2 * HOUR_MS }),
+  });
   return {
     getOrLoad: async (key, loader) => {
       const result = await cache.item.swr(key, () => loader(key));

@@ -37,7 +37,8 @@ function table({ title, columns, rows }) {
   const lines = [];
   if (title) lines.push(`**${title}**`, "");
   lines.push(`| ${columns.join(" | ")} |`, `| ${columns.map(() => "---").join(" | ")} |`);
-  for (const row of rows) lines.push(`| ${row.map((cell) => String(cell).replace(/\|/g, "\\|")).join(" | ")} |`);
+  for (const row of rows)
+    lines.push(`| ${row.map((cell) => String(cell).replace(/\|/g, "\\|")).join(" | ")} |`);
   return lines.join("\n");
 }
 
@@ -47,7 +48,10 @@ const mark = (met) => (met === true ? "met" : met === false ? "**missed**" : "no
 export function writeReport(root, results, run) {
   const charts = join(root, "bench", "charts");
   mkdirSync(charts, { recursive: true });
-  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).stdout.trim();
+  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], {
+    cwd: root,
+    encoding: "utf8",
+  }).stdout.trim();
   const iso = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
   const cpus = os.cpus();
   const out = [
@@ -69,7 +73,8 @@ export function writeReport(root, results, run) {
   ];
   const targetRows = [];
   for (const result of results) {
-    for (const target of result.targets ?? []) targetRows.push([result.title, target.text, mark(target.met), target.detail ?? ""]);
+    for (const target of result.targets ?? [])
+      targetRows.push([result.title, target.text, mark(target.met), target.detail ?? ""]);
     if (result.error) targetRows.push([result.title, "(workload)", "not measured", result.error]);
   }
   out.push(table({ columns: ["workload", "target", "result", "measured"], rows: targetRows }), "");

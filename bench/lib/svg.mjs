@@ -1,7 +1,7 @@
 // Hand-written SVG bar charts: one horizontal bar per row, the value printed beside it, the
 // isocache bars in another colour. No chart library.
 
-const escape = (text) =>
+const escapeXml = (text) =>
   String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 /**
@@ -32,16 +32,19 @@ export function barChart({ title, subtitle = "", bars, log = false }) {
     const fill = bar.missing ? "#bbbbbb" : bar.highlight ? "#d9480f" : "#4c6ef5";
     const text = bar.text ?? String(bar.value);
     return [
-      `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escape(bar.label)}</text>`,
+      `<text x="${labelWidth - 8}" y="${y + 16}" text-anchor="end">${escapeXml(bar.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${fill}" rx="2"/>`,
-      `<text x="${labelWidth + w + 6}" y="${y + 16}">${escape(text)}</text>`,
+      `<text x="${labelWidth + w + 6}" y="${y + 16}">${escapeXml(text)}</text>`,
     ].join("");
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="12" y="24" font-size="16" font-weight="bold">${escape(title)}</text>`,
-    subtitle ? `<text x="12" y="44" fill="#555555">${escape(subtitle)}${log ? " (log scale)" : ""}</text>` : "",
+    `<text x="12" y="24" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
+    subtitle
+      ? `<text x="12" y="44" fill="#555555">${escapeXml(subtitle)}${log ? " (log scale)" : ""}</text>`
+      : "",
     ...rows,
     "</svg>",
     "",

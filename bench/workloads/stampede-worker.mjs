@@ -7,7 +7,9 @@ import { storm } from "./stampede.mjs";
 process.once("message", async ({ contender, redisUrl, calls }) => {
   const instance = contender.iso
     ? await isoRedis(redisUrl, { lock: contender.lock })
-    : await redisPeers().find((p) => p.name === contender.name).make(redisUrl, false);
+    : await redisPeers()
+        .find((p) => p.name === contender.name)
+        .make(redisUrl, false);
   // One warm-up command so the connection is open before the signal.
   await instance.getOrLoad("stampede:warm", async () => 1);
   process.send({ ready: true });

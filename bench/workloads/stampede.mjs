@@ -23,7 +23,9 @@ export async function storm(instance, key, calls) {
     return value(k);
   };
   const t0 = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: calls }, () => instance.getOrLoad(key, loader)));
+  const results = await Promise.allSettled(
+    Array.from({ length: calls }, () => instance.getOrLoad(key, loader)),
+  );
   const wall = performance.now() - t0;
   const wrong = results.filter((r) => r.status !== "fulfilled" || !sameData(r.value, value(key))).length;
   return { loads, wrong, wall };
@@ -48,11 +50,21 @@ export default async function run({ redisUrl }) {
   ];
   for (const c of redisContenders) distributed.push(await acrossProcesses(c, redisUrl));
 
-  const rows = inProcess.map((r) => [r.iso ? `**${r.name}**` : r.name, `${r.loads}`, r.wrong === 0 ? "all right" : `**${r.wrong} wrong**`, formatMs(r.wall)]);
+  const rows = inProcess.map((r) => [
+    r.iso ? `**${r.name}**` : r.name,
+    `${r.loads}`,
+    r.wrong === 0 ? "all right" : `**${r.wrong} wrong**`,
+    formatMs(r.wall),
+  ]);
   const rowsR = distributed.map((r) =>
     r.missing
       ? [r.label, r.missing, "—", "—"]
-      : [r.iso ? `**${r.label}**` : r.label, `${r.loads} (${r.perProcess.join(" + ")})`, r.wrong === 0 ? "all right" : `**${r.wrong} wrong**`, formatMs(r.wall)],
+      : [
+          r.iso ? `**${r.label}**` : r.label,
+          `${r.loads} (${r.perProcess.join(" + ")})`,
+          r.wrong === 0 ? "all right" : `**${r.wrong} wrong**`,
+          formatMs(r.wall),
+        ],
   );
   const iso = inProcess.find((r) => r.iso);
   const isoLocked = distributed.find((r) => r.iso && r.lock);
@@ -62,7 +74,11 @@ export default async function run({ redisUrl }) {
     description: `One cold key, a ${LOADER_MS} ms loader. In-process: ${CALLS} concurrent calls on one cache. Over Redis: ${PROCESSES} processes × ${CALLS / PROCESSES} concurrent calls, each process with its own client, released together on one signal; Redis alone (no memory tier), flushed before each library. "loader runs" counts executions of the loader across all processes; "answers" checks every caller got the loader's value.`,
     tables: [
       { title: "In one process", columns: ["library", "loader runs", "answers", "wall"], rows },
-      { title: `${PROCESSES} processes over one Redis`, columns: ["library", "loader runs", "answers", "wall (slowest process)"], rows: rowsR },
+      {
+        title: `${PROCESSES} processes over one Redis`,
+        columns: ["library", "loader runs", "answers", "wall (slowest process)"],
+        rows: rowsR,
+      },
     ],
     charts: [
       {
@@ -70,12 +86,22 @@ export default async function run({ redisUrl }) {
         svg: barChart({
           title: `Stampede over Redis: loader runs for ${CALLS} calls in ${PROCESSES} processes`,
           subtitle: "lower is better; 1 is the ideal",
-          bars: distributed.map((r) => ({ label: r.label, value: r.missing ? 0 : r.loads, text: r.missing ? "not available" : String(r.loads), highlight: r.iso, missing: Boolean(r.missing) })),
+          bars: distributed.map((r) => ({
+            label: r.label,
+            value: r.missing ? 0 : r.loads,
+            text: r.missing ? "not available" : String(r.loads),
+            highlight: r.iso,
+            missing: Boolean(r.missing),
+          })),
         }),
       },
     ],
     targets: [
-      { text: "1 loader call in-process", met: iso.loads === 1 && iso.wrong === 0, detail: `${iso.loads} loader run(s), ${iso.wrong} wrong answers` },
+      {
+        text: "1 loader call in-process",
+        met: iso.loads === 1 && iso.wrong === 0,
+        detail: `${iso.loads} loader run(s), ${iso.wrong} wrong answers`,
+      },
       {
         text: `1 loader call in total across ${PROCESSES} processes with lock: true`,
         met: isoLocked.missing ? null : isoLocked.loads === 1 && isoLocked.wrong === 0,
@@ -97,18 +123,25 @@ async function acrossProcesses(contender, redisUrl) {
   await admin.flushall();
   admin.disconnect();
   const workers = Array.from({ length: PROCESSES }, () =>
-    fork(fileURLToPath(new URL("./stampede-worker.mjs", import.meta.url)), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(fileURLToPath(new URL("./stampede-worker.mjs", import.meta.url)), [], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    }),
   );
-  const ready = workers.map((w) => new Promise((resolve, reject) => {
-    w.once("message", resolve);
-    w.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
-  }));
+  const ready = workers.map(
+    (w) =>
+      new Promise((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+      }),
+  );
   for (const w of workers) w.send({ contender, redisUrl, calls: CALLS / PROCESSES });
   await Promise.all(ready);
   const done = workers.map((w) => new Promise((resolve) => w.once("message", resolve)));
   for (const w of workers) w.send({ go: true });
   const results = await Promise.all(done);
-  await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve() : w.once("exit", resolve)))));
+  await Promise.all(
+    workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve() : w.once("exit", resolve)))),
+  );
   return {
     label,
     iso: contender.iso,

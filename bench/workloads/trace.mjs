@@ -1,0 +1,264 @@
+// Trace (the cacheme method): 20,000 zipf-distributed requests over 10,000 keys, a 20 ms loader,
+// closed-loop at concurrency 100 and 1,000, over Redis alone and memory + Redis tiers. Redis
+// commands come from INFO commandstats after CONFIG RESETSTAT (flushed before each run).
+import { Redis } from "ioredis";
+import { isoRedis } from "../lib/isocache.mjs";
+import { redisPeers } from "../lib/peers.mjs";
+import { formatMs, formatRatio, sameData, seededRandom } from "../lib/stats.mjs";
+import { barChart } from "../lib/svg.mjs";
+
+const REQUESTS = 20_000;
+const KEYS = 10_000;
+const LOADER_MS = 20;
+const READS = new Set([
+  "get",
+  "mget",
+  "getex",
+  "hget",
+  "hmget",
+  "hgetall",
+  "exists",
+  "pttl",
+  "ttl",
+  "strlen",
+  "type",
+]);
+// Commands the bench or a client's handshake sends, not the workload.
+const IGNORED = new Set([
+  "info",
+  "config",
+  "flushall",
+  "flushdb",
+  "client",
+  "hello",
+  "select",
+  "ping",
+  "auth",
+  "command",
+  "quit",
+  "script",
+  "function",
+]);
+const value = (key) => ({ id: key, name: `name of ${key}`, tags: ["alpha", "beta", "gamma"] });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Zipf(s = 1) samples over `n` ranks, seeded. */
+function zipfTrace(n, count, seed = 11) {
+  const weights = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weights[i] = 1 / (i + 1);
+  const cumulative = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) cumulative[i] = acc += weights[i] / total;
+  const random = seededRandom(seed);
+  const out = new Array(count);
+  for (let j = 0; j < count; j++) {
+    const u = random();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[j] = `trace:${lo}`;
+  }
+  return out;
+}
+
+async function commandStats(admin) {
+  const text = await admin.info("commandstats");
+  const counts = {};
+  for (const match of text.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) {
+    const name = match[1].split("|")[0];
+    if (!IGNORED.has(name)) counts[name] = (counts[name] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
+async function replay(instance, trace, concurrency) {
+  let loads = 0;
+  let wrong = 0;
+  const loader = async (key) => {
+    loads++;
+    await sleep(LOADER_MS);
+    return value(key);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < trace.length) {
+      const key = trace[next++];
+      try {
+        if (!sameData(await instance.getOrLoad(key, loader), value(key))) wrong++;
+      } catch {
+        wrong++;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { loads, wrong, wall: performance.now() - t0 };
+}
+
+export default async function run({ redisUrl, quick }) {
+  const trace = zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
+  const distinct = new Set(trace).size;
+  const admin = new Redis(redisUrl);
+  const contenders = [
+    { name: "isocache", iso: true, make: (tiered) => isoRedis(redisUrl, { tiered }) },
+    {
+      name: "isocache, lock: true",
+      iso: true,
+      lock: true,
+      make: (tiered) => isoRedis(redisUrl, { tiered, lock: true }),
+    },
+    ...redisPeers().map((p) => ({ name: p.name, make: (tiered) => p.make(redisUrl, tiered) })),
+  ];
+  const runs = [];
+  for (const tiered of [false, true]) {
+    for (const concurrency of [100, 1000]) {
+      for (const c of contenders) {
+        const instance = await c.make(tiered);
+        const label = `${c.name}`;
+        if (instance === undefined) {
+          runs.push({ label, iso: c.iso, tiered, concurrency, na: "no memory + Redis mode" });
+          continue;
+        }
+        if (instance.missing) {
+          runs.push({ label, iso: c.iso, lock: c.lock, tiered, concurrency, missing: instance.missing });
+          continue;
+        }
+        await admin.flushall();
+        await admin.config("RESETSTAT");
+        const r = await replay(instance, trace, concurrency);
+        await sleep(50); // let fire-and-forget writes land before counting
+        const commands = await commandStats(admin);
+        await instance.close();
+        const reads = Object.entries(commands)
+          .filter(([k]) => READS.has(k))
+          .reduce((s, [, v]) => s + v, 0);
+        const total = Object.values(commands).reduce((s, v) => s + v, 0);
+        runs.push({ label, iso: c.iso, lock: c.lock, tiered, concurrency, ...r, reads, total, commands });
+      }
+    }
+  }
+  admin.disconnect();
+  return report(runs, distinct, trace.length);
+}
+
+function report(runs, distinct, requests) {
+  const floor = (c) => (distinct * LOADER_MS) / c;
+  const tables = [];
+  for (const tiered of [false, true]) {
+    for (const concurrency of [100, 1000]) {
+      const group = runs.filter((r) => r.tiered === tiered && r.concurrency === concurrency);
+      const iso = group.find((r) => r.iso && !r.lock);
+      const rows = group.map((r) => {
+        if (r.missing || r.na) return [r.label, r.missing ?? r.na, "—", "—", "—", "—", "—"];
+        const detail = Object.entries(r.commands)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ");
+        return [
+          r.iso ? `**${r.label}**` : r.label,
+          `${r.loads}${r.wrong ? ` (**${r.wrong} wrong answers**)` : ""}`,
+          String(r.reads),
+          `${r.total} (${detail})`,
+          formatMs(r.wall),
+          formatRatio(r.wall / floor(concurrency)),
+          iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—",
+        ];
+      });
+      tables.push({
+        title: `${tiered ? "memory + Redis tiers" : "Redis alone"}, concurrency ${concurrency} (floor ${formatMs(floor(concurrency))})`,
+        columns: [
+          "library",
+          "loader calls",
+          "Redis reads",
+          "Redis commands",
+          "wall",
+          "vs floor",
+          "vs isocache",
+        ],
+        rows,
+      });
+    }
+  }
+  const isoRuns = runs.filter((r) => r.iso && !r.lock);
+  const available = isoRuns.every((r) => !r.missing);
+  const isoTiered = runs.filter((r) => r.iso && r.tiered);
+  const peersFaster = runs
+    .filter((r) => !r.iso && !r.missing && !r.na && r.wrong === 0)
+    .filter((p) => {
+      const iso = isoRuns.find((r) => r.tiered === p.tiered && r.concurrency === p.concurrency);
+      return iso !== undefined && !iso.missing && p.wall < iso.wall;
+    });
+  const c100 = isoRuns.filter((r) => r.concurrency === 100 && !r.missing);
+  const worstFloor = Math.max(...c100.map((r) => r.wall / floor(100)));
+  const targets = [
+    {
+      text: "loader calls = distinct keys",
+      met: available
+        ? runs.filter((r) => r.iso && !r.missing).every((r) => r.loads === distinct && r.wrong === 0)
+        : null,
+      detail: available
+        ? `${distinct} distinct; isocache ${[...new Set(runs.filter((r) => r.iso).map((r) => r.loads))].join(", ")}`
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "with a memory tier, Redis reads = distinct keys, all Redis commands at most 2 per distinct key (+ lock commands with lock: true)",
+      met: available
+        ? isoTiered.filter((r) => !r.lock).every((r) => r.reads === distinct && r.total <= 2 * distinct)
+        : null,
+      detail: available
+        ? isoTiered
+            .map((r) => `${r.label} c=${r.concurrency}: ${r.reads} reads, ${r.total} commands`)
+            .join("; ")
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "wall time within 1.2x of the floor at concurrency 100",
+      met: available ? worstFloor <= 1.2 : null,
+      detail: available
+        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}`
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "ahead of every peer at both concurrencies",
+      met: available ? peersFaster.length === 0 : null,
+      detail: available
+        ? peersFaster.length === 0
+          ? "no peer faster"
+          : peersFaster
+              .map((p) => `${p.label} (${p.tiered ? "tiers" : "Redis"}, c=${p.concurrency})`)
+              .join(", ")
+        : "isocache: backend not available in this build",
+    },
+  ];
+  const bars = runs
+    .filter((r) => r.concurrency === 100)
+    .map((r) => ({
+      label: `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
+      value: r.missing || r.na ? 0 : r.wall,
+      text: r.missing ? "not available" : r.na ? "n/a" : formatMs(r.wall),
+      highlight: r.iso,
+      missing: Boolean(r.missing || r.na),
+    }));
+  return {
+    id: "trace",
+    title: "Trace (cacheme method)",
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Redis is flushed and its command counters reset before each run; "Redis reads" adds up GET-like commands (${[...READS].join(", ")}) from INFO commandstats, "Redis commands" every command but the bench's own and the clients' handshakes. The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
+    tables,
+    charts: [
+      {
+        file: "trace-c100.svg",
+        svg: barChart({
+          title: "Trace at concurrency 100: wall time",
+          subtitle: `floor ${formatMs(floor(100))}; lower is better`,
+          bars,
+        }),
+      },
+    ],
+    targets,
+  };
+}
