@@ -195,6 +195,18 @@ export class CacheCore {
     return this.#flight.run(key, load);
   }
 
+  /**
+   * The load in flight for `key` in this cache, counted as a miss, for a caller that can share
+   * it instead of reading first; `undefined` when none runs or a transaction is in scope (its
+   * own writes must be read).
+   */
+  joinFlight(key: string): Promise<unknown> | undefined {
+    const flying = this.#flight.peek(key);
+    if (flying === undefined || this.scope().tx !== undefined) return undefined;
+    this.#stats.misses++;
+    return flying;
+  }
+
   /** Notes a cache hit for `detect` when a detect scope is active. */
   recordHit(key: string, name: string, ttl: number | undefined, backend: string): void {
     const log = this.scope().detect;

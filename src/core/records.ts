@@ -66,7 +66,7 @@ function copyKept(route: Route, kept: unknown, text: string): unknown {
 
 /** Reads and decodes `key` through `route`; a missing, expired, unsigned or unreadable record is `MISS`. */
 export async function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {
-  const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+  const text = await route.readShared(key);
   if (text === undefined) return MISS;
   return decodeValue(route, clock, key, text);
 }

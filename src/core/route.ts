@@ -46,6 +46,17 @@ export interface RouteConfig {
 }
 
 const WARN_EVERY_MS = 60_000;
+/** Commands that change nothing, so reads in flight stay valid across them. */
+const READ_ONLY = new Set([
+  "get",
+  "getRaw",
+  "getMany",
+  "exists",
+  "getExpire",
+  "getKeysCount",
+  "ping",
+  "isLocked",
+]);
 
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
@@ -67,6 +78,8 @@ export class Route {
   #init: Promise<void> | undefined;
   #initialised: boolean;
   #lastWarning = 0;
+  /** Backend reads in flight by key, shared by concurrent readers of the same key. */
+  readonly #reads = new Map<string, Promise<string | undefined>>();
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -124,6 +137,23 @@ export class Route {
   }
 
   /**
+   * The stored text of `key`, sharing one backend read among concurrent callers (each decodes
+   * its own copy). Any writing command on this route drops the shared reads, so a read started
+   * after a write never gets an answer from before it.
+   */
+  readShared(key: string): Promise<string | undefined> {
+    const flying = this.#reads.get(key);
+    if (flying !== undefined) return flying;
+    const pending = this.call("get", key, undefined, (backend) => backend.get(key));
+    this.#reads.set(key, pending);
+    const done = () => {
+      if (this.#reads.get(key) === pending) this.#reads.delete(key);
+    };
+    pending.then(done, done);
+    return pending;
+  }
+
+  /**
    * One backend call: waits for the backend's one-time init, applies `timeout`, and with
    * `suppress` turns a failure into `fallback` after reporting it.
    */
@@ -134,6 +164,7 @@ export class Route {
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     if (!this.enabled) return fallback;
+    if (this.#reads.size > 0 && !READ_ONLY.has(command)) this.#reads.clear();
     try {
       if (!this.#initialised) await this.#ready();
       const pending = fn(this.backend);

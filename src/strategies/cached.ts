@@ -15,6 +15,12 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
   return adapt((fn, site) => {
     const plan = new Plan(cache, fn, site, options, "cached");
     const slow = async (key: string, thisArg: unknown, args: unknown[]) => {
+      // A load already running for this key answers this call too, without another read.
+      const flying = plan.cache.joinFlight(key);
+      if (flying !== undefined) {
+        plan.stats.misses++;
+        return flying;
+      }
       const hit = await plan.read(key, args);
       return hit !== MISS ? hit : plan.load(thisArg, args, key);
     };
