@@ -1,7 +1,7 @@
 // Writes bench/RESULTS.md (machine, versions, targets, one section per workload) and the SVG
 // charts the workloads drew into bench/charts/.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 
@@ -94,7 +94,8 @@ export function writeReport(root, results, run) {
     if (result.notes?.length) out.push("");
     if (result.seconds !== undefined) out.push(`<sub>${result.seconds.toFixed(0)} s</sub>`, "");
   }
-  if (run.extra) out.push(run.extra);
+  const history = join(root, "bench", "before-after.md");
+  if (existsSync(history)) out.push(readFileSync(history, "utf8"));
   const file = join(root, "bench", "RESULTS.md");
   writeFileSync(file, `${out.join("\n").replace(/\n{3,}/g, "\n\n")}\n`);
   return file;
