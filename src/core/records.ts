@@ -1,4 +1,4 @@
-import { clonePlain, defaultSerializer, isPlainEncoding } from "../serialization/codec";
+import { cloneDecoded, defaultSerializer, isTreeEncoding, UNCLONEABLE } from "../serialization/codec";
 import type { Clock } from "./clock";
 import type { RecordHeader } from "./envelope";
 import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
@@ -14,10 +14,15 @@ export const NOT_SYNC: unique symbol = Symbol("isocache.not-sync");
 
 const MARK = 64; // "@": a record with a header
 
+/** Kept on an entry whose value cannot be copied exactly: each read decodes the text. */
+const DECODE_EACH: unique symbol = Symbol("isocache.decode-each");
+
 /**
  * Reads `key` without a promise when the route's backend reads synchronously and the record
  * needs no async work (no signature, no compression): the value, `MISS`, or `NOT_SYNC`.
- * With `copy: false` the decoded value is kept on the entry and shared by later hits.
+ * The decoded value is kept on the entry: with `copy: false` later hits share it; by default
+ * they get a copy of it (cheaper than decoding again), or decode afresh where no exact copy
+ * can be made.
  */
 export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slots = route.slots;
@@ -25,7 +30,11 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slot = slots.readSlot(key);
   if (slot === undefined) return MISS;
   const kept = slot.decoded;
-  if (kept !== undefined) return route.copy ? copyKept(route, kept, slot.value) : kept;
+  if (kept !== undefined && kept !== DECODE_EACH) {
+    if (!route.copy) return kept;
+    const copy = copyOf(kept);
+    if (copy !== UNCLONEABLE) return copy;
+  }
   const text = slot.value;
   let payload = text;
   if (text.charCodeAt(0) === MARK) {
@@ -44,23 +53,24 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   } catch (cause) {
     return unreadable(route, key, "it is not in this cache's format", cause);
   }
-  if (!route.copy) slot.decoded = value;
-  else if (route.codec.serializer === defaultSerializer && isPlainEncoding(payload)) {
-    // Keep the decoded tree private and hand out copies: cloning beats parsing the text again.
+  if (!route.copy) {
     slot.decoded = value;
-    return copyKept(route, value, text);
+    return value;
+  }
+  if (kept === undefined && route.codec.serializer === defaultSerializer && isTreeEncoding(payload)) {
+    // Keep the decoded value private and hand out copies of it.
+    const copy = copyOf(value);
+    slot.decoded = copy === UNCLONEABLE ? DECODE_EACH : value;
+    if (copy !== UNCLONEABLE) return copy;
   }
   return value;
 }
 
-function copyKept(route: Route, kept: unknown, text: string): unknown {
+function copyOf(kept: unknown): unknown {
   try {
-    return clonePlain(kept);
+    return cloneDecoded(kept);
   } catch {
-    // Deeper than the stack allows: decode the text, which the codec does without recursion limits of ours.
-    return route.codec.serializer.decode(
-      text.charCodeAt(0) === MARK ? (splitRecord(text)[1] as string) : text,
-    );
+    return UNCLONEABLE; // deeper than the stack allows: decode the text instead
   }
 }
 

@@ -42,15 +42,60 @@ describe("isolated mode (default)", () => {
     expect(load.stats()).toMatchObject({ hits: 4, misses: 1 });
   });
 
-  it("keeps typed values exact (they are decoded, not cloned)", async () => {
+  it("copies typed values exactly: Date, Map, Set, BigInt, typed arrays, null-prototype objects", async () => {
     const { cache } = makeCache();
-    const value = { when: new Date(5), tags: new Set(["x"]), n: 10n };
+    const bag = Object.assign(Object.create(null), { k: 1 });
+    const value = {
+      when: new Date(5),
+      tags: new Set(["x"]),
+      index: new Map([["a", [1, 2]]]),
+      n: 10n,
+      bytes: new Uint8Array([1, 2, 3]),
+      floats: new Float64Array([0.5, -0]),
+      re: /a+b/gi,
+      bag,
+      // biome-ignore lint/suspicious/noSparseArray: a hole must survive the copy.
+      sparse: [1, , 3],
+    };
     await cache.set("t", value);
     const a = (await cache.get("t")) as typeof value;
     const b = (await cache.get("t")) as typeof value;
-    expect(a).toEqual(value);
-    expect(a.when).toBeInstanceOf(Date);
-    expect(a.tags).not.toBe(b.tags);
+    for (const copy of [a, b]) {
+      expect(copy).toEqual(value);
+      expect(copy.when).toBeInstanceOf(Date);
+      expect(Object.getPrototypeOf(copy.bag)).toBeNull();
+      expect(1 in copy.sparse).toBe(false);
+      expect(Object.is(copy.floats[1], -0)).toBe(true);
+      expect(copy.re.flags).toBe("gi");
+    }
+    a.bytes[0] = 99;
+    a.index.get("a")?.push(3);
+    a.tags.add("y");
+    a.when.setTime(0);
+    const c = (await cache.get("t")) as typeof value;
+    expect(c).toEqual(value);
+    expect(a.bytes).not.toBe(b.bytes);
+  });
+
+  it("keeps shared references shared inside each copy, and copies apart across hits", async () => {
+    const { cache } = makeCache();
+    const shared = { n: 1 };
+    await cache.set("s", { x: shared, y: shared });
+    const a = (await cache.get("s")) as { x: { n: number }; y: { n: number } };
+    const b = (await cache.get("s")) as typeof a;
+    expect(a.x).toBe(a.y);
+    expect(b.x).toBe(b.y);
+    expect(a.x).not.toBe(b.x);
+  });
+
+  it("decodes errors afresh on every hit", async () => {
+    const { cache } = makeCache();
+    await cache.set("e", { failure: new RangeError("nope") });
+    const a = (await cache.get("e")) as { failure: RangeError };
+    const b = (await cache.get("e")) as { failure: RangeError };
+    expect(a.failure).toBeInstanceOf(RangeError);
+    expect(a.failure).not.toBe(b.failure);
+    expect(b.failure.message).toBe("nope");
   });
 
   it("copies registered classes through their decoder on every hit", async () => {
