@@ -28,7 +28,7 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slots = route.slots;
   if (slots === undefined || !route.ready || route.codec.signer !== undefined) return NOT_SYNC;
   const slot = slots.readSlot(key);
-  if (slot === undefined) return MISS;
+  if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
   if (kept !== undefined && kept !== DECODE_EACH) {
     if (!route.copy) return kept;

@@ -1,5 +1,6 @@
 import type { RecordCodec } from "./envelope";
 import { CacheBackendError, CacheConfigError, CacheError, CacheValueError, errorMessage } from "./errors";
+import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
 /** What a middleware sees of one command. */
@@ -72,6 +73,8 @@ export class Route {
   readonly copy: boolean;
   /** The backend's synchronous reader when nothing (middleware, `enable: false`) stands in between. */
   readonly slots: SlotReader | undefined;
+  /** True when `slots` is the whole backend, so a slot miss is a miss (not so for a first tier). */
+  readonly slotsComplete: boolean;
   readonly #timeoutMs: number | undefined;
   readonly #middlewares: readonly Middleware[];
   readonly #onError: ErrorHandler | undefined;
@@ -95,11 +98,15 @@ export class Route {
     this.minTtlMs = caps.minTtlMs;
     this.#initialised = config.backend.init === undefined;
     this.copy = config.copy;
-    const reader = config.backend as Partial<SlotReader>;
+    // Tiers whose first tier reads synchronously answer hits from it; a miss there still has to
+    // ask the tiers below, so only a backend that is itself the reader may report a miss.
+    const first = config.backend instanceof TieredBackend ? config.backend.tiers[0] : config.backend;
+    const reader = first as Partial<SlotReader> | undefined;
     this.slots =
-      typeof reader.readSlot === "function" && config.middlewares.length === 0 && config.enabled
-        ? (config.backend as unknown as SlotReader)
+      typeof reader?.readSlot === "function" && config.middlewares.length === 0 && config.enabled
+        ? (reader as SlotReader)
         : undefined;
+    this.slotsComplete = first === config.backend;
   }
 
   /** True once the backend's one-time init has finished (always for backends without one). */

@@ -100,4 +100,23 @@ describe("read sharing", () => {
     expect(inside).toBe("written in tx");
     expect(await outside).toBe("loaded t");
   });
+
+  it("answers hits from a memory first tier without asking the tier below, and misses there from below", async () => {
+    const { backend, counts } = slowBackend(2);
+    const cache = new Cache().setup(["mem://", backend]);
+    let loads = 0;
+    const load = cache.cached({ ttl: "1h", key: "{0}" })(async function load(id: string) {
+      loads++;
+      return { id };
+    });
+    await load("a");
+    const readsAfterLoad = counts.get ?? 0;
+    for (let i = 0; i < 5; i++) expect(await load("a")).toEqual({ id: "a" });
+    expect(counts.get ?? 0).toBe(readsAfterLoad);
+    // Stored below only (another process wrote it): found there, not loaded.
+    await backend.set("b", JSON.stringify({ id: "from below" }));
+    expect(await load("b")).toEqual({ id: "from below" });
+    expect(loads).toBe(1);
+    expect(counts.get ?? 0).toBe(readsAfterLoad + 1);
+  });
 });
