@@ -6,6 +6,7 @@
 //   deno     DENO_DIR=.deno node_modules/.bin/deno run -A node_modules/vitest/vitest.mjs run --project deno
 //   workers  node node_modules/vitest/vitest.mjs run --project workers   (tests run inside workerd)
 //   browser  node node_modules/vitest/vitest.mjs run --project browser   (tests run inside Chromium)
+//   types    node node_modules/vitest/vitest.mjs run --project types     (tsc over test/types)
 //   package  node node_modules/vitest/vitest.mjs run --project package   (needs `npm run build`)
 //   smoke    node node_modules/vitest/vitest.mjs run --project smoke     (needs `npm run build`)
 //
@@ -44,6 +45,18 @@ function nodeProjects(): TestProjectInlineConfiguration[] {
       },
     },
     {
+      // Type tests: vitest hands test/types/*.test-d.ts to tsc and reports each expectation as a test.
+      test: {
+        name: "types",
+        typecheck: {
+          enabled: true,
+          only: true,
+          include: ["test/types/**/*.test-d.ts"],
+          tsconfig: "tsconfig.json",
+        },
+      },
+    },
+    {
       test: {
         name: "package",
         environment: "node",
@@ -68,7 +81,8 @@ async function workersProject(): Promise<TestProjectInlineConfiguration> {
   const { cloudflareTest } = await import("@cloudflare/vitest-plugin");
   return {
     // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
-    plugins: [cloudflareTest({ miniflare: WORKERD })],
+    // `main` serves the Hono suite through workerd's own fetch dispatch; loaded only when a test calls it.
+    plugins: [cloudflareTest({ main: "./test/runtimes/workerd/hono-worker.ts", miniflare: WORKERD })],
     test: { name: "workers", globalSetup: [SERVICES], include: ["test/runtimes/workerd/**/*.test.ts"] },
   };
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { fileScheme } from "../src/backends/fs-scheme";
 import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
 import { definePlatform } from "./_entry";
@@ -8,7 +9,7 @@ export * from "../src/index";
 /** Which runtime entry the package resolved to: `"deno"` here. */
 export const runtime = "deno";
 
-const platform = definePlatform(runtime, () => new AsyncLocalStorage());
+const platform = definePlatform(runtime, () => new AsyncLocalStorage(), { file: fileScheme });
 
 /**
  * An async cache over one or more backends, wired for Deno.

@@ -17,6 +17,8 @@ export {
   RateLimitError,
   TransactionError,
 } from "./core/errors";
+export type { BackendScheme } from "./core/lazy";
+export { registerScheme } from "./core/lazy";
 export type { IsLockedOptions, LockOptions } from "./core/locks";
 export type { CommandCall, ErrorHandler, Middleware } from "./core/route";
 export type { DetectedCall, WaitUntil } from "./core/scope";
@@ -33,5 +35,3 @@ export type { Condition, ErrorClass } from "./strategies/conditions";
 export { NOT_NULLISH, onlyExceptions, withExceptions } from "./strategies/conditions";
 export type { StrategyOptions, WrappedExtras } from "./strategies/plan";
 export type { CachedFunction, StrategyDecorator } from "./strategies/types";
-export { registerScheme } from "./core/lazy";
-export type { BackendScheme } from "./core/lazy";

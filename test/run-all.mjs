@@ -5,7 +5,7 @@
 // or a report is missing.
 //
 //   npm test                          everything
-//   npm test -- --only node,bun       only these runners (node bun deno workers browser package smoke)
+//   npm test -- --only node,bun       only these runners (node bun deno workers browser types package smoke)
 //   npm test -- --skip-build          reuse dist/ (package and smoke tests read it)
 //
 // Outside CI a runner whose Debian package is missing (chromium) is skipped with one line saying
@@ -32,6 +32,7 @@ const RUNNERS = [
   { name: "deno", command: [join(BIN, "deno"), "run", "-A", VITEST], env: { DENO_DIR: join(ROOT, ".deno") } },
   { name: "workers", command: [process.execPath, VITEST] },
   { name: "browser", command: [process.execPath, VITEST], requires: "chromium" },
+  { name: "types", command: [process.execPath, VITEST] },
   { name: "package", command: [process.execPath, VITEST], needsBuild: true },
   { name: "smoke", command: [process.execPath, VITEST], needsBuild: true },
 ];

@@ -130,6 +130,8 @@ export class CacheBatches {
     let batch: string[] = [];
     const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
     try {
+      // Scans iterate the backend directly, outside `route.call`, so they wait for its init here.
+      await route.ready();
       for await (const key of route.backend.scan(pattern)) {
         if (hideInternal && key.startsWith(INTERNAL_PREFIX)) continue;
         if (this.#router.route(key).backend !== route.backend) continue;

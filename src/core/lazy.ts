@@ -1,7 +1,7 @@
 import type { Clock } from "./clock";
+import { CacheConfigError, errorMessage } from "./errors";
 import type { SchemeFactory } from "./setup";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "./types";
-import { CacheConfigError, errorMessage } from "./errors";
 
 /**
  * How a URL scheme becomes a backend, split so the URL is checked at `setup` time without loading
@@ -74,7 +74,11 @@ class LazyBackend implements Backend {
         this.#real = await this.#load();
       } catch (cause) {
         throw new CacheConfigError(
-          errorMessage(this.name, `the ${this.name} backend could not be loaded (${cause instanceof Error ? cause.message : String(cause)})`, "install its client package (see the README's backend table)"),
+          errorMessage(
+            this.name,
+            `the ${this.name} backend could not be loaded (${cause instanceof Error ? cause.message : String(cause)})`,
+            "install its client package (see the README's backend table)",
+          ),
           { cause },
         );
       }
@@ -140,7 +144,9 @@ class LazyBackend implements Backend {
   }
   setLock(key: string, token: string, ttl: number) {
     const real = this.#backend;
-    return real.setLock !== undefined ? real.setLock(key, token, ttl) : real.set(key, token, { ttl, exist: false });
+    return real.setLock !== undefined
+      ? real.setLock(key, token, ttl)
+      : real.set(key, token, { ttl, exist: false });
   }
   async unlock(key: string, token: string) {
     const real = this.#backend;

@@ -222,6 +222,11 @@ export class Route {
     );
   }
 
+  /** Resolves once the backend's one-time init has run, for callers that use the backend directly (scans). */
+  ready(): Promise<void> {
+    return this.#initialised ? Promise.resolve() : this.#ready();
+  }
+
   #ready(): Promise<void> {
     if (this.#init === undefined) {
       const init = this.backend.init?.() ?? Promise.resolve();

@@ -191,6 +191,13 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
   const scheme = url.protocol.slice(0, -1);
   const factory = env.schemes[scheme] ?? registeredScheme(scheme);
   if (factory === undefined) {
+    const client = CLIENT_PACKAGES[scheme];
+    if (client !== undefined && (SCHEME_HOMES[scheme] === "every runtime" || env.runtime === "browser")) {
+      throw configError(
+        `${scheme}:// is not registered on ${env.runtime}, where backends load only when the program imports them`,
+        `add \`import { ${client.export} } from "isocache/backends/${client.subpath}"; registerScheme(${client.export});\` before setup, or pass ${client.factory}({ … }) to setup`,
+      );
+    }
     const home = SCHEME_HOMES[scheme];
     const available = Object.keys(env.schemes)
       .map((name) => `${name}://`)

@@ -37,7 +37,12 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
           ),
         );
       }
-      return wrap(target as AnyFn, { kind: "method", name: String(context.name) }, build);
+      const site: { kind: "method"; name: string; className?: string } = {
+        kind: "method",
+        name: String(context.name),
+      };
+      learnClassName(context, site);
+      return wrap(target as AnyFn, site, build);
     }
     if (isMethodDescriptor(descriptor) && (typeof context === "string" || typeof context === "symbol")) {
       const owner =
@@ -80,7 +85,30 @@ function wrap(fn: AnyFn, site: Site, build: (fn: AnyFn, site: Site) => Built): A
   return wrapped;
 }
 
-function isDecoratorContext(value: unknown): value is { kind: string; name: string | symbol } {
+type DecoratorContext = {
+  kind: string;
+  name: string | symbol;
+  static?: boolean;
+  addInitializer?(initializer: (this: unknown) => void): void;
+};
+
+// A TC39 method decorator is not told its class; the first instance (or the class itself, for a
+// static method) tells it, so `fn.key()` and `fn.invalidate()` give the keys calls use. The
+// defining class is the one whose prototype owns the method, not a subclass of it.
+function learnClassName(context: DecoratorContext, site: { className?: string }): void {
+  context.addInitializer?.(function (this: unknown) {
+    if (site.className !== undefined) return;
+    if (context.static === true) {
+      site.className = (this as { name?: string }).name || undefined;
+      return;
+    }
+    let owner = this === null || this === undefined ? null : Object.getPrototypeOf(this);
+    while (owner !== null && !Object.hasOwn(owner, context.name)) owner = Object.getPrototypeOf(owner);
+    site.className = (owner?.constructor as { name?: string } | undefined)?.name || undefined;
+  });
+}
+
+function isDecoratorContext(value: unknown): value is DecoratorContext {
   return typeof value === "object" && value !== null && "kind" in value && "name" in value;
 }
 

@@ -1,0 +1,220 @@
+// The Backend commands of storage that keeps one text record per encoded key name (the fs
+// backend, unstorage). Subclasses supply five storage primitives and their error mapping; this
+// class supplies names (./key-names), records with the backend's own expiry (./stored-record),
+// per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
+import type { Clock } from "../../core/clock";
+import { CacheValueError, errorMessage } from "../../core/errors";
+import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core/types";
+import { globPrefix, globToRegExp, isLiteralGlob } from "./glob";
+import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
+import { KeyQueue } from "./key-queue";
+import { addToInteger, expiresAtOf, formatRecord, parseRecord, type StoredRecord } from "./stored-record";
+
+/** Where a key lives: its storage name, and for a hashed name the full encoded key stored inside. */
+interface Slot {
+  readonly name: string;
+  readonly encoded: string | undefined;
+}
+
+/**
+ * Base of backends that store `formatRecord` text under `keyName(key)`. Expired records read as
+ * missing and are replaced or removed by the next write of their key; `count` includes them
+ * until then. Writes of one key never interleave within a process; across processes they are as
+ * safe as the subclass's `exclusive`.
+ */
+export abstract class RecordBackend implements Backend {
+  abstract readonly name: string;
+  abstract readonly capabilities: BackendCapabilities;
+  readonly #clock: Clock;
+  readonly #queue = new KeyQueue();
+
+  protected constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** The stored text under `name`, or `undefined`; with `head`, at least the first line. */
+  protected abstract readText(name: string, head: boolean): Promise<string | undefined>;
+  /** Stores `text` under `name`, replacing what was there. */
+  protected abstract writeText(name: string, text: string): Promise<void>;
+  /** Removes `name`; `true` when it was there. */
+  protected abstract removeText(name: string): Promise<boolean>;
+  /** Every storage name that may be a record (decoding filters the rest). */
+  protected abstract listNames(): Promise<string[]>;
+  /** Runs a read-modify-write of `name`; subclasses that can lock across processes do it here. */
+  protected abstract exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Turns a storage failure of `action` into the error the caller sees. */
+  protected abstract failure(error: unknown, action: string): Error;
+  /** Checks the storage answers; resolves to `message` or `"PONG"`. */
+  abstract ping(message?: string): Promise<string>;
+
+  async get(key: string): Promise<string | undefined> {
+    const slot = await this.#slot(key);
+    return (await this.#io("get", () => this.#read(slot, false)))?.value;
+  }
+
+  async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+    const expiresAt = expiresAtOf(options?.ttl, this.#clock.now(), this.name);
+    const exist = options?.exist;
+    return this.#mutate(
+      "set",
+      key,
+      async (slot, current) => {
+        if (exist !== undefined && (current !== undefined) !== exist) return false;
+        await this.#write(slot, value, expiresAt);
+        return true;
+      },
+      exist !== undefined,
+    );
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#mutate("delete", key, async (slot, current) => {
+      await this.removeText(slot.name);
+      return current !== undefined;
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    const slot = await this.#slot(key);
+    return (await this.#io("exists", () => this.#read(slot, true))) !== undefined;
+  }
+
+  async *scan(pattern: string): AsyncIterable<string> {
+    if (isLiteralGlob(pattern)) {
+      const key = globPrefix(pattern);
+      if (await this.exists(key)) yield key;
+      return;
+    }
+    const prefix = globPrefix(pattern);
+    const regexp = globToRegExp(pattern);
+    for (const name of await this.#io("scan", () => this.listNames())) {
+      const key = await this.#io("scan", () => this.#liveKey(name, prefix, regexp));
+      if (key !== undefined) yield key;
+    }
+  }
+
+  async incr(key: string, by: number, ttl?: number): Promise<number> {
+    if (!Number.isSafeInteger(by)) {
+      const problem = `incr by ${String(by)} failed`;
+      throw new TypeError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
+    }
+    const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
+    return this.#mutate("incr", key, async (slot, current) => {
+      if (current === undefined) {
+        await this.#write(slot, String(by), expiresAt);
+        return by;
+      }
+      const next = addToInteger(current.value, by);
+      if (next === undefined) {
+        const problem = `incr of "${key}" failed because its value is not a decimal integer or the sum leaves the safe range`;
+        throw new CacheValueError(
+          errorMessage(
+            this.name,
+            problem,
+            "keep counters apart from other values (the value was left unchanged)",
+          ),
+        );
+      }
+      await this.#write(slot, String(next), current.expiresAt);
+      return next;
+    });
+  }
+
+  async expire(key: string, ttl: number): Promise<boolean> {
+    const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
+    return this.#mutate("expire", key, async (slot, current) => {
+      if (current === undefined) return false;
+      await this.#write(slot, current.value, expiresAt);
+      return true;
+    });
+  }
+
+  async getExpire(key: string): Promise<number> {
+    const slot = await this.#slot(key);
+    const record = await this.#io("getExpire", () => this.#read(slot, true));
+    if (record === undefined) return -2;
+    if (record.expiresAt === Number.POSITIVE_INFINITY) return -1;
+    return Math.ceil(record.expiresAt - this.#clock.now());
+  }
+
+  setLock(key: string, token: string, ttl: number): Promise<boolean> {
+    return this.set(key, token, { ttl, exist: false });
+  }
+
+  unlock(key: string, token: string): Promise<boolean> {
+    return this.#mutate("unlock", key, async (slot, current) => {
+      if (current?.value !== token) return false;
+      return this.removeText(slot.name);
+    });
+  }
+
+  /** Removes every record of this backend. */
+  async clear(): Promise<void> {
+    await this.#io("clear", async () => {
+      for (const name of await this.listNames()) {
+        if (decodeKey(name) !== undefined || isHashedName(name)) await this.removeText(name);
+      }
+    });
+  }
+
+  /** Records held, expired ones included until a write of their key removes them. */
+  async count(): Promise<number> {
+    const names = await this.#io("count", () => this.listNames());
+    return names.filter((name) => decodeKey(name) !== undefined || isHashedName(name)).length;
+  }
+
+  async #slot(key: string): Promise<Slot> {
+    const name = await keyName(key);
+    return { name, encoded: isHashedName(name) ? encodeKey(key) : undefined };
+  }
+
+  /** The live record of a slot; with `head` its value may be cut short. */
+  async #read(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
+    const text = await this.readText(slot.name, head);
+    if (text === undefined) return undefined;
+    const record = parseRecord(text);
+    // Text that is no record (foreign, or truncated by a crash) or that belongs to another key reads as a miss.
+    if (record === undefined || record.key !== slot.encoded) return undefined;
+    return record.expiresAt > this.#clock.now() ? record : undefined;
+  }
+
+  async #write(slot: Slot, value: string, expiresAt: number): Promise<void> {
+    if (expiresAt <= this.#clock.now()) await this.removeText(slot.name);
+    else await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
+  }
+
+  /** Runs `fn` on the key's live record, one caller per key in this process, under `exclusive` across processes. */
+  async #mutate<T>(
+    action: string,
+    key: string,
+    fn: (slot: Slot, current: StoredRecord | undefined) => Promise<T>,
+    readCurrent = true,
+  ): Promise<T> {
+    const slot = await this.#slot(key);
+    return this.#queue.run(slot.name, () =>
+      this.#io(action, () =>
+        this.exclusive(slot.name, async () =>
+          fn(slot, readCurrent ? await this.#read(slot, false) : undefined),
+        ),
+      ),
+    );
+  }
+
+  async #liveKey(name: string, prefix: string, regexp: RegExp): Promise<string | undefined> {
+    let key = decodeKey(name);
+    if (key === undefined) {
+      if (!isHashedName(name)) return undefined;
+      const encoded = parseRecord((await this.readText(name, true)) ?? "")?.key;
+      key = encoded === undefined ? undefined : decodeKey(encoded);
+      if (key === undefined) return undefined;
+    }
+    if (!key.startsWith(prefix) || !regexp.test(key)) return undefined;
+    return (await this.#read(await this.#slot(key), true)) === undefined ? undefined : key;
+  }
+
+  #io<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    return fn().catch((error: unknown) => {
+      throw this.failure(error, action);
+    });
+  }
+}

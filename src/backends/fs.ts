@@ -1,0 +1,191 @@
+import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
+import type { Clock } from "../core/clock";
+import { systemClock } from "../core/clock";
+import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
+import type { BackendCapabilities } from "../core/types";
+import { RecordBackend } from "./_shared/record-backend";
+import {
+  acquireLock,
+  errorCode,
+  fsFailure,
+  KEY_SUFFIX,
+  LOCK_SUFFIX,
+  readHead,
+  readText,
+  removeFile,
+  replaceFile,
+  TEMP_PREFIX,
+} from "./fs-files";
+import { FS_CAPABILITIES } from "./fs-scheme";
+
+/** Options of `fsBackend`. */
+export interface FsBackendOptions {
+  /** Directory holding one file per key; created (with its parents) on the first command. */
+  dir: string;
+  /** Time source for TTLs (milliseconds since the epoch); default `systemClock`. Lock staleness always uses real time. */
+  clock?: Clock;
+  /** A lock file older than this many milliseconds is taken as left by a crashed process and broken; default 5000. */
+  staleLockMs?: number;
+}
+
+const DEFAULT_STALE_MS = 5_000;
+/** Temporary files older than this are leftovers of a crashed writer; `clear` removes them. */
+const LEFTOVER_AGE_MS = 60_000;
+const ALL_ACCESS = constants.R_OK | constants.W_OK | constants.X_OK;
+
+/**
+ * A directory as a cache, on Node, Bun and Deno: one file per key (`<encoded key>.isc`) holding a
+ * one-line header (expiry; the full key for hashed names) and the value. Writes go to a
+ * temporary file renamed over the key's file, so readers in any process see a whole old or a
+ * whole new value. Every write of a key (set, delete, incr, expire, locks) runs under the key's
+ * lock file, created with `O_EXCL`, which makes `incr`, `set` with `exist` and the locks atomic
+ * across processes on one host; a lock file older than `staleLockMs` is taken as a crashed
+ * holder's and broken, so an operation stalled that long loses that guarantee. Reads take no
+ * lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
+ */
+export class FsBackend extends RecordBackend {
+  /** Always `"fs"`. */
+  readonly name = "fs";
+  /** Native TTL (kept in each file), atomic across processes through lock files, strong consistency. */
+  readonly capabilities: BackendCapabilities = FS_CAPABILITIES;
+  readonly #dir: string;
+  readonly #staleMs: number;
+
+  constructor(options: FsBackendOptions) {
+    super(options?.clock ?? systemClock);
+    const dir = options?.dir;
+    if (typeof dir !== "string" || dir.length === 0 || dir.includes("\0")) {
+      throw new CacheConfigError(
+        errorMessage("fs", "`dir` is not a directory path", 'pass { dir: "/var/tmp/app-cache" }'),
+      );
+    }
+    const staleMs = options.staleLockMs ?? DEFAULT_STALE_MS;
+    if (!Number.isSafeInteger(staleMs) || staleMs <= 0) {
+      const problem = `staleLockMs ${String(staleMs)} is not a positive integer`;
+      throw new CacheConfigError(errorMessage("fs", problem, "pass milliseconds such as 5000"));
+    }
+    this.#dir = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+    this.#staleMs = staleMs;
+  }
+
+  /** Creates the directory (and its parents); the core calls it before the first command. */
+  async init(): Promise<void> {
+    const dir = this.#dir;
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw fsFailure(error, dir, "creating the cache directory");
+    }
+    const info = await stat(dir).catch((error: unknown) => {
+      throw fsFailure(error, dir, "opening the cache directory");
+    });
+    if (!info.isDirectory()) {
+      throw new CacheBackendError(
+        "fs",
+        errorMessage(
+          "fs",
+          `${dir} is a file, not a directory`,
+          "remove the file or point the cache at a directory",
+        ),
+      );
+    }
+    await access(dir, ALL_ACCESS).catch((error: unknown) => {
+      throw fsFailure(error, dir, "opening the cache directory");
+    });
+  }
+
+  /** Removes every key file, and temporary files left by crashed writers; held lock files stay. */
+  override async clear(): Promise<void> {
+    await super.clear();
+    const now = Date.now();
+    try {
+      for (const name of await this.#entries()) {
+        if (!name.startsWith(TEMP_PREFIX) && !name.endsWith(".stale")) continue;
+        const path = `${this.#dir}/${name}`;
+        const info = await stat(path).catch(() => undefined);
+        if (info !== undefined && now - info.mtimeMs > LEFTOVER_AGE_MS) await removeFile(path);
+      }
+    } catch (error) {
+      throw fsFailure(error, this.#dir, "clear");
+    }
+  }
+
+  async ping(message?: string): Promise<string> {
+    await access(this.#dir, ALL_ACCESS).catch((error: unknown) => {
+      throw fsFailure(error, this.#dir, "ping");
+    });
+    return message ?? "PONG";
+  }
+
+  /** Holds no handle between commands, so there is nothing to release. */
+  async close(): Promise<void> {}
+
+  protected readText(name: string, head: boolean): Promise<string | undefined> {
+    const path = this.#path(name);
+    return head ? readHead(path) : readText(path);
+  }
+
+  protected writeText(name: string, text: string): Promise<void> {
+    return replaceFile(this.#dir, this.#path(name), text);
+  }
+
+  protected removeText(name: string): Promise<boolean> {
+    return removeFile(this.#path(name));
+  }
+
+  protected async listNames(): Promise<string[]> {
+    const names: string[] = [];
+    for (const entry of await this.#entries()) {
+      if (entry.endsWith(KEY_SUFFIX) && !entry.startsWith("."))
+        names.push(entry.slice(0, -KEY_SUFFIX.length));
+    }
+    return names;
+  }
+
+  protected async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.#lock(`${this.#path(name)}${LOCK_SUFFIX}`);
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  protected failure(error: unknown, action: string): Error {
+    return fsFailure(error, this.#dir, action);
+  }
+
+  #path(name: string): string {
+    return `${this.#dir}/${name}${KEY_SUFFIX}`;
+  }
+
+  // The directory may have been removed since init (a cleanup job, `rm -rf`): recreate it once.
+  async #lock(path: string): Promise<() => Promise<void>> {
+    try {
+      return await acquireLock(path, this.#staleMs);
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+      await this.init();
+      return acquireLock(path, this.#staleMs);
+    }
+  }
+
+  async #entries(): Promise<string[]> {
+    try {
+      return await readdir(this.#dir);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return [];
+      throw error;
+    }
+  }
+}
+
+/**
+ * Creates a filesystem backend over `dir` (Node, Bun and Deno); `file:///path` in `cache.setup` builds the same.
+ * @example
+ * import { fsBackend } from "isocache/backends/fs";
+ * cache.setup(fsBackend({ dir: "/var/tmp/app-cache" }));
+ */
+export function fsBackend(options: FsBackendOptions): FsBackend {
+  return new FsBackend(options);
+}

@@ -1,0 +1,142 @@
+import type { Storage } from "unstorage";
+import type { Clock } from "../core/clock";
+import { systemClock } from "../core/clock";
+import { CacheBackendError, CacheConfigError, CacheError, errorMessage } from "../core/errors";
+import type { BackendCapabilities } from "../core/types";
+import { RecordBackend } from "./_shared/record-backend";
+
+/** Options of `unstorageBackend`. */
+export interface UnstorageBackendOptions {
+  /**
+   * Key base inside the storage, `:`-separated (`"isocache"` by default): every record lives
+   * under it, so `clear` and `count` touch only this cache's records and never the rest of the storage.
+   */
+  base?: string;
+  /** Time source for the TTLs the backend is handed (lock TTLs); default `systemClock`. */
+  clock?: Clock;
+}
+
+const CAPABILITIES: BackendCapabilities = Object.freeze({
+  nativeTtl: false,
+  minTtlMs: 0,
+  maxKeyBytes: 0,
+  atomic: false,
+  consistency: "strong",
+});
+const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
+
+/**
+ * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so the
+ * core keeps value TTLs in its envelope (`nativeTtl: false`); a TTL handed to the backend itself
+ * (locks) lives in the record's header. unstorage has no compare-and-set, so `incr`, `set` with
+ * `exist` and locks are atomic within one backend object (per-key queue) but not across
+ * processes sharing the storage (`atomic: false`).
+ *
+ * Keys: unstorage turns `/` and `\` into its `:` separator, drops what follows `?`, rejects `..`
+ * segments and, on the fs driver, maps keys to file names; every isocache key is therefore
+ * percent-encoded into `[a-z0-9_%-]` (long ones hashed, see `_shared/key-names.ts`), which
+ * unstorage stores unchanged, so `scan` gives every key back exactly. Values are stored as JSON
+ * string literals, because `getItem` runs stored text through `destr` and would turn `"42"` or
+ * `"true"` into a number or a boolean.
+ */
+export class UnstorageBackend extends RecordBackend {
+  /** Always `"unstorage"`. */
+  readonly name = "unstorage";
+  /** No native TTL, not atomic across processes; as consistent as the driver (strong for memory and fs). */
+  readonly capabilities = CAPABILITIES;
+  readonly #storage: Storage;
+  readonly #base: string;
+
+  constructor(storage: Storage, options: UnstorageBackendOptions = {}) {
+    super(options.clock ?? systemClock);
+    if (typeof storage?.getItem !== "function" || typeof storage.getKeys !== "function") {
+      throw new CacheConfigError(
+        errorMessage(
+          "unstorage",
+          "the argument is not an unstorage Storage",
+          "pass createStorage({ driver }) from unstorage",
+        ),
+      );
+    }
+    const base = options.base ?? "isocache";
+    if (!BASE.test(base)) {
+      throw new CacheConfigError(
+        errorMessage(
+          "unstorage",
+          `base "${base}" is not a :-separated list of names`,
+          'use letters, digits, "-" and "_", such as "isocache" or "app:cache"',
+        ),
+      );
+    }
+    this.#storage = storage;
+    this.#base = `${base}:`;
+  }
+
+  async ping(message?: string): Promise<string> {
+    try {
+      await this.#storage.hasItem(`${this.#base}ping`);
+    } catch (error) {
+      throw this.failure(error, "ping");
+    }
+    return message ?? "PONG";
+  }
+
+  /** The storage belongs to the caller, who disposes it; nothing of the backend's stays open. */
+  async close(): Promise<void> {}
+
+  protected async readText(name: string): Promise<string | undefined> {
+    const stored = await this.#storage.getItem(this.#base + name);
+    return typeof stored === "string" ? stored : undefined;
+  }
+
+  protected async writeText(name: string, text: string): Promise<void> {
+    await this.#storage.setItem(this.#base + name, JSON.stringify(text));
+  }
+
+  protected async removeText(name: string): Promise<boolean> {
+    const key = this.#base + name;
+    if (!(await this.#storage.hasItem(key))) return false;
+    await this.#storage.removeItem(key);
+    return true;
+  }
+
+  protected async listNames(): Promise<string[]> {
+    const base = this.#base;
+    const names: string[] = [];
+    for (const key of await this.#storage.getKeys(base)) {
+      if (key.startsWith(base)) names.push(key.slice(base.length));
+    }
+    return names;
+  }
+
+  // unstorage has no conditional write, so there is nothing to lock across processes with.
+  protected exclusive<T>(_name: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  protected failure(error: unknown, action: string): Error {
+    if (CacheError.is(error)) return error as Error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return new CacheBackendError(
+      "unstorage",
+      errorMessage(
+        "unstorage",
+        `${action} failed (${detail})`,
+        "check the unstorage driver and what it is connected to",
+      ),
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Wraps an unstorage `Storage` (any driver) as a backend for `cache.setup`.
+ * @example
+ * import { createStorage } from "unstorage";
+ * import fsDriver from "unstorage/drivers/fs";
+ * import { unstorageBackend } from "isocache/backends/unstorage";
+ * cache.setup(unstorageBackend(createStorage({ driver: fsDriver({ base: "./.cache" }) })));
+ */
+export function unstorageBackend(storage: Storage, options?: UnstorageBackendOptions): UnstorageBackend {
+  return new UnstorageBackend(storage, options);
+}

@@ -1,0 +1,85 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { type Duration, toMilliseconds } from "../core/durations";
+import { CacheConfigError, errorMessage } from "../core/errors";
+import { type Directives, deltaSeconds, parseDirectives, parseList } from "./headers";
+import { type IsoCache, stateOf } from "./state";
+
+/** The request's `Cache-Control` directives (`Pragma: no-cache` when it has none, as RFC 9111 allows). */
+function requestDirectives(c: Context): Directives {
+  const state = stateOf(c);
+  if (state.parsed !== undefined) return state.parsed;
+  const header = c.req.header("cache-control");
+  const pragma = header === undefined && parseList(c.req.header("pragma")).includes("no-cache");
+  state.parsed = pragma ? new Map([["no-cache", true]]) : parseDirectives(header);
+  return state.parsed;
+}
+
+/**
+ * Lets requests steer `cacheResponse`: `Cache-Control: no-cache` (or `max-age=0`) skips the read
+ * and stores the fresh answer, `no-store` bypasses the cache both ways. Responses served from
+ * the cache get `Age` (whole seconds since stored) and `Cache-Control: max-age=<seconds left>`.
+ * Mount it before `cacheResponse`; to let `max-age=N` cap the TTL use `cacheControlTtl`.
+ * @example
+ * app.use(cacheControl());
+ * app.get("/news", cacheResponse({ cache, ttl: cacheControlTtl({ default: "10m" }) }), listNews);
+ */
+export function cacheControl(): MiddlewareHandler {
+  return async function cacheControlMiddleware(c, next) {
+    stateOf(c).directives = requestDirectives(c);
+    await next();
+    const hit = stateOf(c).hit;
+    if (hit === undefined) return;
+    const cache = c.get("cache") as IsoCache | undefined;
+    const now = cache?.clock.now() ?? Date.now();
+    const age = Math.max(0, Math.floor((now - hit.storedAt) / 1000));
+    const left = Math.max(0, Math.floor((hit.expiresAt - now) / 1000));
+    c.header("Age", String(age));
+    c.header("Cache-Control", withMaxAge(c.res.headers.get("cache-control"), left));
+  };
+}
+
+/** `current` with its `max-age` and `s-maxage` replaced by `max-age=<seconds>`. */
+function withMaxAge(current: string | null, seconds: number): string {
+  const kept: string[] = [];
+  for (const [name, value] of parseDirectives(current)) {
+    if (name === "max-age" || name === "s-maxage") continue;
+    if (value === true) kept.push(name);
+    else
+      kept.push(
+        /^[!#$%&'*+.^_`|~\w-]+$/.test(value)
+          ? `${name}=${value}`
+          : `${name}="${value.replace(/["\\]/g, "\\$&")}"`,
+      );
+  }
+  kept.push(`max-age=${seconds}`);
+  return kept.join(", ");
+}
+
+/** Options of `cacheControlTtl`. */
+export interface CacheControlTtlOptions {
+  /** The TTL when the request sets no smaller `max-age`. */
+  default: Duration;
+}
+
+/**
+ * A `cacheResponse` TTL that a request's `Cache-Control: max-age=N` caps at N seconds (parsed
+ * properly: case, spaces, quotes, combined directives); `max-age=0` means nothing is stored.
+ * @example
+ * app.get("/feed", cacheResponse({ cache, ttl: cacheControlTtl({ default: "5m" }) }), feed);
+ */
+export function cacheControlTtl(options: CacheControlTtlOptions): (c: Context) => number {
+  const base = toMilliseconds(options?.default, "default");
+  if (base <= 0) {
+    throw new CacheConfigError(
+      errorMessage(
+        "hono",
+        "cacheControlTtl needs a positive `default`",
+        'pass for example { default: "5m" }',
+      ),
+    );
+  }
+  return (c) => {
+    const maxAge = deltaSeconds(requestDirectives(c), "max-age");
+    return maxAge === undefined ? base : Math.min(base, maxAge * 1000);
+  };
+}

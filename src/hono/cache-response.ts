@@ -1,0 +1,245 @@
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { type Duration, toMilliseconds } from "../core/durations";
+import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
+import { deltaSeconds } from "./headers";
+import { type KeyRenderer, keyRenderer, type ResponseKey } from "./key";
+import { type Handle, OriginFailure, type ResponseStrategy, type WrappedOrigin, wrapOrigin } from "./origin";
+import { isCachedResponse, replay, withVary } from "./record";
+import { inRequestScope, resolveCache } from "./scope";
+import { type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
+
+/** A TTL for `cacheResponse`: a duration, or a function of the request (see `cacheControlTtl`). */
+export type ResponseTtl = Duration | ((c: Context) => Duration);
+
+/** Options of `cacheResponse`. */
+export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
+  /** The cache to store responses in; default the one in `c.var.cache` (see `cacheContext`). */
+  cache?: C;
+  /** How long a response is kept: `"5m"`, milliseconds, or a function of the request. */
+  ttl: ResponseTtl;
+  /**
+   * The key of a route's entry: a template over `{method}`, `{url}`, `{path}`, `{query.name}`,
+   * `{param.name}` (default `"hono:{method}:{url}"`) or a function of the context. The `vary`
+   * headers are always added to it as a SHA-256.
+   */
+  key?: ResponseKey;
+  /** Request headers whose values select distinct entries (`["accept-language"]`); needed to cache requests with `Authorization` or `Cookie`. */
+  vary?: readonly string[];
+  /** Request methods served from and stored into the cache; default `["GET"]`. */
+  methods?: readonly string[];
+  /** Response statuses stored; default `[200]`. */
+  statuses?: readonly number[];
+  /** How the route goes through the cache: `"cached"` (default), `"failover"`, `{ name: "early", earlyTtl }`, `{ name: "soft", softTtl }`. */
+  strategy?: ResponseStrategy;
+}
+
+interface Config {
+  readonly cache: IsoCache | undefined;
+  readonly ttl: (c: Context) => number;
+  readonly keys: KeyRenderer;
+  readonly vary: readonly string[];
+  readonly varySet: ReadonlySet<string>;
+  readonly methods: ReadonlySet<string>;
+  readonly statuses: ReadonlySet<number>;
+  readonly strategy: ResponseStrategy;
+  /** The `earlyTtl`/`softTtl` in ms, for `early` and `soft`. */
+  readonly window: number | undefined;
+}
+
+// Credentials identify a user: a response to them is stored and served only when keyed by them.
+const CREDENTIALS = ["authorization", "cookie"];
+
+/**
+ * Caches whole responses of a route (status, replay-safe headers, body; a streamed body is
+ * recorded while it streams to the first client) and answers `X-Cache: HIT` or `MISS`. Never
+ * stores a response with `Set-Cookie` or `Cache-Control: private|no-store`, and never serves or
+ * stores for a request with `Authorization` or `Cookie` unless that header is in `vary`.
+ * @example
+ * app.get("/products", cacheResponse({ cache, ttl: "5m", strategy: { name: "early", earlyTtl: "4m" } }), listProducts);
+ */
+export function cacheResponse<C extends IsoCache = IsoCache>(
+  options: CacheResponseOptions<C>,
+): MiddlewareHandler<{ Variables: CacheVariables<C> }> {
+  const config = configure(options);
+  const wrapped = new WeakMap<IsoCache, WrappedOrigin>();
+  return async function cacheResponseMiddleware(c, next) {
+    const cache = resolveCache(c, options.cache, "cacheResponse");
+    let route = wrapped.get(cache);
+    if (route === undefined) {
+      route = wrapOrigin(cache, config.strategy);
+      wrapped.set(cache, route);
+    }
+    const origin = route;
+    await inRequestScope(c, cache, () => serve(c, next, cache, config, origin));
+  };
+}
+
+function configure(options: CacheResponseOptions<IsoCache>): Config {
+  if (typeof options !== "object" || options === null || options.ttl === undefined) {
+    throw configError("cacheResponse needs a `ttl`", 'pass for example { ttl: "5m" }');
+  }
+  const fixed = typeof options.ttl === "function" ? undefined : toMilliseconds(options.ttl, "ttl");
+  const ttlOption = options.ttl;
+  const ttl =
+    typeof ttlOption === "function"
+      ? (c: Context) => toMilliseconds(ttlOption(c), "ttl")
+      : () => fixed as number;
+  const vary = (options.vary ?? []).map((name) => name.toLowerCase());
+  if (vary.includes("*"))
+    throw configError('`vary` cannot include "*"', "list the request headers to key by");
+  const strategy = options.strategy ?? "cached";
+  const window = windowOf(strategy, fixed);
+  return {
+    cache: options.cache,
+    ttl,
+    keys: keyRenderer(options.key, vary),
+    vary,
+    varySet: new Set(vary),
+    methods: new Set((options.methods ?? ["GET"]).map((method) => method.toUpperCase())),
+    statuses: new Set(options.statuses ?? [200]),
+    strategy,
+    window,
+  };
+}
+
+function windowOf(strategy: ResponseStrategy, ttl: number | undefined): number | undefined {
+  const name = typeof strategy === "string" ? strategy : (strategy as { name?: unknown } | null)?.name;
+  if (name === "cached" || name === "failover") return undefined;
+  if (name !== "early" && name !== "soft") {
+    throw configError(
+      `unknown strategy ${JSON.stringify(name ?? strategy)}`,
+      'use "cached", "failover", { name: "early", earlyTtl } or { name: "soft", softTtl }',
+    );
+  }
+  const what = name === "early" ? "earlyTtl" : "softTtl";
+  const option = (strategy as { earlyTtl?: Duration; softTtl?: Duration })[what];
+  const window = option === undefined ? 0 : toMilliseconds(option, what);
+  if (window <= 0) throw configError(`${what} must be positive`, `pass for example ${what}: "1m"`);
+  if (ttl !== undefined && window >= ttl) {
+    throw configError(
+      `${what} (${window} ms) must be shorter than ttl (${ttl} ms)`,
+      `lower ${what} or raise ttl`,
+    );
+  }
+  return window;
+}
+
+function configError(problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage("hono", problem, remedy));
+}
+
+/** Why this request must not use the cache at all, or `undefined`. */
+function bypassReason(c: Context, state: RequestState, config: Config): string | undefined {
+  for (const name of CREDENTIALS) {
+    if (c.req.header(name) !== undefined && !config.varySet.has(name)) return name;
+  }
+  if (state.directives?.has("no-store")) return "no-store";
+  return undefined;
+}
+
+/** The request asks for a fresh answer: `no-cache`, `max-age=0`, or `Clear-Site-Data: "cache"`. */
+function wantsFresh(state: RequestState): boolean {
+  const directives = state.directives;
+  if (state.replace === true) return true;
+  return (
+    directives !== undefined && (directives.has("no-cache") || deltaSeconds(directives, "max-age") === 0)
+  );
+}
+
+async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
+  if (!config.methods.has(c.req.method)) return next();
+  const state = stateOf(c);
+  const ttl = config.ttl(c);
+  // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
+  if (bypassReason(c, state, config) !== undefined || ttl <= 1) return passThrough(c, next, config);
+  const { base, key } = await config.keys(c);
+  const handle = newHandle(c, next, cache, config, ttl);
+  let call: Promise<unknown>;
+  if (wantsFresh(state)) {
+    if (state.replace === true) await cache.deleteTags(base);
+    call = origin.refresh(key, base, handle);
+  } else call = origin(key, base, handle);
+  const settled = call.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const outcome = await Promise.race([handle.delivered.then(() => undefined), settled]);
+  if (handle.live !== undefined) {
+    cache.background(call, `store of the response for "${key}"`);
+    return answer(c, handle.live, "MISS", config);
+  }
+  if (outcome === undefined) throw new Error("unreachable: delivered without a live response");
+  if (outcome.ok && isCachedResponse(outcome.value)) {
+    // Marked before any await, so a background refresh started by this call sees the request as served.
+    handle.served = true;
+    state.hit = outcome.value;
+    handle.failure?.body?.cancel().catch(() => {});
+    answer(c, replay(outcome.value), "HIT", config);
+    setTimeout(handle.release, 0);
+    return;
+  }
+  if (!outcome.ok) {
+    const error = outcome.error;
+    if (error instanceof OriginFailure && error.handle === handle)
+      return answer(c, error.response, "MISS", config);
+    // Another request's failed run, or a cache failure before the route ran: answer from the route, uncached.
+    if (!(error instanceof OriginFailure || error instanceof CacheBackendError) || handle.called) throw error;
+  }
+  return passThrough(c, next, config);
+}
+
+function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl: number): Handle {
+  let deliver: (response: Response) => void = () => {};
+  let release: () => void = () => {};
+  const delivered = new Promise<void>((resolve) => {
+    deliver = (response) => {
+      handle.live = response;
+      resolve();
+    };
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const handle: Handle = {
+    c,
+    next,
+    ttl,
+    window: scaledWindow(config, ttl),
+    statuses: config.statuses,
+    vary: config.varySet,
+    live: undefined,
+    delivered,
+    deliver,
+    served: false,
+    released,
+    release,
+    called: false,
+    early: typeof config.strategy === "object" && config.strategy.name === "early",
+    now: () => cache.clock.now(),
+  };
+  return handle;
+}
+
+/** A window shorter than a TTL that a request's `max-age` cut below it (keeps the strategy's check). */
+function scaledWindow(config: Config, ttl: number): number | undefined {
+  const window = config.window;
+  if (window === undefined || window < ttl) return window;
+  return Math.max(1, Math.floor(ttl / 2));
+}
+
+async function passThrough(c: Context, next: Next, config: Config): Promise<void> {
+  await next();
+  c.header("X-Cache", "MISS");
+  addVaryHeader(c, config);
+}
+
+function answer(c: Context, response: Response, label: "HIT" | "MISS", config: Config): void {
+  c.res = response;
+  c.header("X-Cache", label);
+  addVaryHeader(c, config);
+}
+
+function addVaryHeader(c: Context, config: Config): void {
+  const vary = withVary(c.res.headers.get("vary"), config.vary);
+  if (vary !== undefined) c.header("Vary", vary);
+}

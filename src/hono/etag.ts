@@ -1,0 +1,73 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { ifNoneMatchHits } from "./headers";
+import { readAll, sha256Hex } from "./record";
+import { stateOf } from "./state";
+
+/** Options of `etag`. */
+export interface EtagOptions {
+  /** Send `W/"…"` (a weak validator) instead of a strong one; default `false`. */
+  weak?: boolean;
+}
+
+// RFC 9110 §15.4.5: a 304 carries the fields a 200 would have had that guide caches, nothing else.
+const KEPT_ON_304 = new Set([
+  "cache-control",
+  "content-location",
+  "date",
+  "etag",
+  "expires",
+  "vary",
+  "last-modified",
+  "age",
+  "x-cache",
+]);
+
+/**
+ * Gives 2xx answers to GET and HEAD an ETag from the SHA-256 of the body (Web Crypto), taken
+ * from the cached entry without rehashing when `cacheResponse` served or recorded it, and answers
+ * `304 Not Modified` with no body when `If-None-Match` matches (lists, `*` and `W/` forms, weak
+ * comparison). A streamed body is read whole first, since the header precedes it. A response that
+ * already has an ETag keeps it. Mount it outside `cacheResponse` and inside any middleware that
+ * rewrites bodies (compression).
+ * @example
+ * app.get("/report", etag(), cacheResponse({ cache, ttl: "1h" }), renderReport);
+ */
+export function etag(options: EtagOptions = {}): MiddlewareHandler {
+  const weak = options.weak === true;
+  return async function etagMiddleware(c, next) {
+    await next();
+    const method = c.req.method;
+    const status = c.res.status;
+    if (method !== "GET" && method !== "HEAD") return;
+    if (status < 200 || status >= 300 || status === 204 || status === 206) return;
+    let tag = c.res.headers.get("etag");
+    if (tag === null) {
+      tag = `${weak ? "W/" : ""}"${await digestOf(c)}"`;
+      c.header("ETag", tag);
+    }
+    if (ifNoneMatchHits(c.req.header("if-none-match"), tag)) await notModified(c);
+  };
+}
+
+/** The body's digest: from the cache entry or the recording when there is one, else hashed here. */
+async function digestOf(c: Context): Promise<string> {
+  const state = stateOf(c);
+  const known = state.hit?.digest ?? (await state.digest?.catch(() => undefined));
+  if (known !== undefined) return known;
+  const response = c.res;
+  const bytes = await readAll(response.body);
+  c.res = new Response(bytes as BodyInit, response);
+  return sha256Hex(bytes);
+}
+
+async function notModified(c: Context): Promise<void> {
+  const response = c.res;
+  const headers = new Headers();
+  response.headers.forEach((value, name) => {
+    if (KEPT_ON_304.has(name.toLowerCase())) headers.set(name, value);
+  });
+  await response.body?.cancel();
+  // Cleared first: Hono merges the previous response's headers into the next one it is given.
+  c.res = undefined;
+  c.res = new Response(null, { status: 304, headers });
+}

@@ -1,0 +1,171 @@
+import type { Context, Next } from "hono";
+import type { Duration } from "../core/durations";
+import { CacheError, errorMessage } from "../core/errors";
+import type { CachedFunction } from "../strategies/types";
+import { isCachedResponse, readAll, replayableHeaders, sha256Hex, unstorableReason } from "./record";
+import { type CachedResponse, type IsoCache, stateOf } from "./state";
+
+/** The strategy `cacheResponse` runs the route through, with its window for `early` and `soft`. */
+export type ResponseStrategy =
+  | "cached"
+  | "failover"
+  | { name: "cached" | "failover" }
+  | { name: "early"; earlyTtl: Duration }
+  | { name: "soft"; softTtl: Duration };
+
+/** What one request hands the strategy: its context, its TTL, and where a live response goes. */
+export interface Handle {
+  readonly c: Context;
+  readonly next: Next;
+  readonly ttl: number;
+  readonly window: number | undefined;
+  readonly statuses: ReadonlySet<number>;
+  readonly vary: ReadonlySet<string>;
+  /** Set when this request ran the route and got a response to send now. */
+  live: Response | undefined;
+  /** Resolves when `live` is set. */
+  readonly delivered: Promise<void>;
+  readonly deliver: (response: Response) => void;
+  /** The request was answered from the cache: a later origin run is a background refresh. */
+  served: boolean;
+  /** Resolves once the served response has been handed over (see `runOrigin`). */
+  readonly released: Promise<void>;
+  readonly release: () => void;
+  called: boolean;
+  /** The failing answer of this request's run, when the strategy may fall back on the stored one. */
+  failure?: Response;
+  readonly early: boolean;
+  /** The cache's clock. */
+  readonly now: () => number;
+}
+
+/** Not stored: the route's answer was not cacheable (the reason is for `detect` and debugging). */
+export interface NotStored {
+  readonly notStored: string;
+}
+
+/** The route failed (threw, or answered 5xx): strategies fall back on the stored response, if any. */
+export class OriginFailure extends CacheError {
+  readonly handle: Handle;
+  readonly response: Response;
+
+  constructor(handle: Handle, response: Response) {
+    super(
+      errorMessage(
+        "hono",
+        `the route answered ${response.status}`,
+        "the stored response is served while there is one",
+      ),
+    );
+    this.handle = handle;
+    this.response = response;
+  }
+}
+
+/** The wrapped route: a cache strategy around `runOrigin`. */
+export type WrappedOrigin = CachedFunction<(key: string, tag: string, handle: Handle) => Promise<unknown>>;
+
+/** Wraps `runOrigin` in the chosen strategy of `cache`: key, TTL, window and tag come from each call's handle. */
+export function wrapOrigin(cache: IsoCache, strategy: ResponseStrategy): WrappedOrigin {
+  // Three declared parameters: the tag template "{1}" reads the second by position, which survives minifiers.
+  const origin = async function cacheResponse(_key: string, _tag: string, handle: Handle) {
+    return runOrigin(handle);
+  };
+  const common = {
+    key: (key: string) => key,
+    ttl: (_key: string, _tag: string, handle: Handle) => handle.ttl,
+    tags: ["{1}"],
+    condition: (result: unknown) => isCachedResponse(result),
+    name: "cacheResponse",
+  };
+  const name = typeof strategy === "string" ? strategy : strategy.name;
+  const window = (_key: string, _tag: string, handle: Handle) => handle.window as number;
+  // biome-ignore lint/suspicious/noExplicitAny: the strategy options are typed for arbitrary wrapped functions.
+  const options = common as any;
+  if (name === "early") return cache.early({ ...options, earlyTtl: window })(origin) as WrappedOrigin;
+  if (name === "soft") return cache.soft({ ...options, softTtl: window })(origin) as WrappedOrigin;
+  if (name === "failover") {
+    return cache.failover({ ...options, exceptions: [OriginFailure] })(origin) as WrappedOrigin;
+  }
+  return cache.cached(options)(origin) as WrappedOrigin;
+}
+
+const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Runs the rest of the route once and records its response. In the foreground the response goes
+ * to the client at once (a streamed body through one branch of a tee while the other is
+ * recorded); in a background refresh (`early`, after the request was answered from the cache)
+ * it is only recorded.
+ */
+async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
+  // `early` may call this as a background refresh while the request is still settling its hit;
+  // one macrotask lets the middleware mark the request served first, so the two never race on c.res.
+  if (h.early) await macrotask();
+  if (h.called)
+    throw new CacheError(errorMessage("hono", "the route ran twice for one request", "report this"));
+  h.called = true;
+  const background = h.served;
+  if (background) await prepareRerun(h);
+  await h.next();
+  const c = h.c;
+  const response = c.res;
+  if (c.error !== undefined || response.status >= 500) {
+    // In a background refresh nobody will read this answer; in the foreground the middleware
+    // sends it, or cancels it when the strategy serves the stored response instead.
+    if (background) await response.body?.cancel();
+    else h.failure = response;
+    throw new OriginFailure(h, response);
+  }
+  const reason = unstorableReason(response, h.statuses, h.vary);
+  if (reason !== undefined) {
+    if (background) await response.body?.cancel();
+    else h.deliver(response);
+    return { notStored: reason };
+  }
+  return record(h, response, background);
+}
+
+/**
+ * A background refresh reuses the request's context after its cached response was sent: wait
+ * until that response has been handed over, then clear the context's response so the route
+ * starts from a blank one (Hono merges a previous `c.res`'s headers into the next).
+ */
+async function prepareRerun(h: Handle): Promise<void> {
+  await h.released;
+  h.c.res = undefined;
+  h.c.finalized = false;
+}
+
+async function record(h: Handle, response: Response, background: boolean): Promise<CachedResponse> {
+  let finish: (digest: string | undefined) => void = () => {};
+  if (!background) {
+    stateOf(h.c).digest = new Promise((resolve) => {
+      finish = resolve;
+    });
+  }
+  try {
+    let body = response.body;
+    if (!background) {
+      if (body !== null) {
+        const [toClient, toRecord] = body.tee();
+        h.deliver(new Response(toClient, response));
+        body = toRecord;
+      } else h.deliver(response);
+    }
+    const bytes = await readAll(body);
+    const digest = await sha256Hex(bytes);
+    finish(digest);
+    const now = h.now();
+    return {
+      status: response.status,
+      headers: replayableHeaders(response.headers),
+      body: bytes,
+      digest,
+      storedAt: now,
+      expiresAt: now + h.ttl,
+    };
+  } finally {
+    finish(undefined);
+  }
+}

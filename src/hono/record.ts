@@ -1,0 +1,114 @@
+import { parseDirectives, parseList } from "./headers";
+import type { CachedResponse } from "./state";
+
+// RFC 9110 §7.6.1: these describe one connection, not the response, so a replay must not carry them.
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+// Recomputed on replay (length from the stored body, age and x-cache by the middleware), or never stored.
+const NOT_REPLAYED = new Set(["content-length", "age", "x-cache", "set-cookie", "set-cookie2"]);
+
+/** The headers of `headers` that are safe to replay to another client. */
+export function replayableHeaders(headers: Headers): [string, string][] {
+  const perConnection = new Set(parseList(headers.get("connection")));
+  const kept: [string, string][] = [];
+  headers.forEach((value, name) => {
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || NOT_REPLAYED.has(lower) || perConnection.has(lower)) return;
+    kept.push([lower, value]);
+  });
+  return kept;
+}
+
+/**
+ * Why `response` must not be stored, or `undefined` when it may: a status outside `statuses`,
+ * `Set-Cookie`, `Cache-Control: private|no-store|no-cache`, or a `Vary` naming a header the key does not
+ * include (`*` included), since the stored copy would then be served to requests it does not fit.
+ */
+export function unstorableReason(
+  response: Response,
+  statuses: ReadonlySet<number>,
+  vary: ReadonlySet<string>,
+): string | undefined {
+  if (!statuses.has(response.status)) return `status ${response.status}`;
+  const headers = response.headers;
+  if (headers.has("set-cookie") || headers.getSetCookie?.().length) return "Set-Cookie";
+  const directives = parseDirectives(headers.get("cache-control"));
+  if (directives.has("private")) return "Cache-Control: private";
+  if (directives.has("no-store")) return "Cache-Control: no-store";
+  // no-cache forbids reuse without revalidation, which a response cache does not do.
+  if (directives.has("no-cache")) return "Cache-Control: no-cache";
+  for (const name of parseList(headers.get("vary"))) {
+    if (!vary.has(name)) return `Vary: ${name}`;
+  }
+  return undefined;
+}
+
+/** Reads a whole body stream into one byte array. */
+export async function readAll(body: ReadableStream<Uint8Array> | null): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return all;
+}
+
+/** Lower-case hex SHA-256 of `bytes` (Web Crypto). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
+  let hex = "";
+  for (const byte of digest) hex += (byte < 16 ? "0" : "") + byte.toString(16);
+  return hex;
+}
+
+/** True for a `CachedResponse` as `cacheResponse` stores it (anything else in the key reads as a miss). */
+export function isCachedResponse(value: unknown): value is CachedResponse {
+  if (typeof value !== "object" || value === null) return false;
+  const entry = value as Partial<CachedResponse>;
+  return (
+    typeof entry.status === "number" &&
+    Array.isArray(entry.headers) &&
+    entry.body instanceof Uint8Array &&
+    typeof entry.digest === "string" &&
+    typeof entry.storedAt === "number"
+  );
+}
+
+// Statuses whose responses cannot carry a body (the Response constructor rejects one).
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** A fresh Response replaying `entry`. */
+export function replay(entry: CachedResponse): Response {
+  const body = NULL_BODY.has(entry.status) ? null : (entry.body as BodyInit);
+  return new Response(body, { status: entry.status, headers: entry.headers });
+}
+
+/** The `Vary` value listing `names` on top of `current`, or `undefined` when nothing is missing. */
+export function withVary(current: string | null, names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  const present = new Set(parseList(current));
+  const missing = names.filter((name) => !present.has(name));
+  if (missing.length === 0) return undefined;
+  return current ? `${current}, ${missing.join(", ")}` : missing.join(", ");
+}

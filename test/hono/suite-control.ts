@@ -1,0 +1,129 @@
+// cacheControl(), cacheControlTtl() and cacheDelete(): requests steering the response cache.
+import { cacheControl, cacheControlTtl, cacheDelete, cacheResponse } from "../../src/hono/index";
+import { counter, type HonoHarness } from "./harness";
+
+export function controlTests(h: HonoHarness): void {
+  const { t } = h;
+  const { it, expect } = t;
+
+  t.describe("cacheControl", () => {
+    it("no-cache skips the read but stores; no-store skips both", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      app.use(cacheControl());
+      app.get("/n", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+      const http = await serve();
+      const none = await http.fetch("/n", { headers: { "Cache-Control": "no-store" } });
+      expect(await none.text()).toBe("body #1");
+      expect(await stored()).toEqual([]);
+      expect(await (await http.fetch("/n")).text()).toBe("body #2");
+      expect(await (await http.fetch("/n")).text()).toBe("body #2");
+      const fresh = await http.fetch("/n", { headers: { "Cache-Control": "max-stale=5, No-Cache" } });
+      expect(fresh.headers.get("x-cache")).toBe("MISS");
+      expect(await fresh.text()).toBe("body #3");
+      expect(await (await http.fetch("/n")).text()).toBe("body #3");
+      expect(await (await http.fetch("/n", { headers: { Pragma: "no-cache" } })).text()).toBe("body #4");
+      await (await http.fetch("/n", { headers: { "Cache-Control": "NO-STORE" } })).text();
+      expect(await (await http.fetch("/n")).text()).toBe("body #4");
+    });
+
+    it("without cacheControl(), request directives are ignored", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.get("/i", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+      const http = await serve();
+      await http.fetch("/i");
+      const res = await http.fetch("/i", { headers: { "Cache-Control": "no-cache" } });
+      expect(res.headers.get("x-cache")).toBe("HIT");
+      expect(res.headers.get("age")).toBeNull();
+    });
+
+    it("responses from the cache carry Age and Cache-Control: max-age=<seconds left>", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      app.use(cacheControl());
+      app.get("/age", cacheResponse({ cache, ttl: "1m" }), (c) =>
+        c.text("aged", 200, { "Cache-Control": "public, max-age=600" }),
+      );
+      const http = await serve();
+      const miss = await http.fetch("/age");
+      expect(miss.headers.get("age")).toBeNull();
+      expect(miss.headers.get("cache-control")).toBe("public, max-age=600");
+      // Stored (and stamped) before the clock moves.
+      await settle();
+      clock.advance(3_400);
+      const hit = await http.fetch("/age");
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("age")).toBe("3");
+      expect(hit.headers.get("cache-control")).toBe("public, max-age=56");
+    });
+
+    it("cacheControlTtl: max-age=N caps the stored TTL at N seconds, however it is written", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      app.use(cacheControl());
+      app.get("/t", cacheResponse({ cache, ttl: cacheControlTtl({ default: "1h" }) }), (c) =>
+        c.text(body.next()),
+      );
+      const http = await serve();
+      const cases: [string | undefined, number][] = [
+        [undefined, 3_600_000],
+        ["max-age=30", 30_000],
+        ['no-transform, MAX-AGE="20"', 20_000],
+        ["max-age = 10 , no-transform", 10_000],
+        ["max-age=99999", 3_600_000],
+        ["max-age=abc", 3_600_000],
+      ];
+      for (const [header, expected] of cases) {
+        await cache.clear();
+        // no-cache alongside, so each request stores afresh with its own TTL.
+        const headers: Record<string, string> = {
+          "Cache-Control": header ? `${header}, no-cache` : "no-cache",
+        };
+        await (await http.fetch("/t", { headers })).text();
+        const [key] = await stored();
+        const left = await cache.getExpire(key as string);
+        expect(left).toBeLessThanOrEqual(expected);
+        expect(left).toBeGreaterThan(expected - 5_000);
+      }
+      await cache.clear();
+      await (await http.fetch("/t", { headers: { "Cache-Control": "max-age=0" } })).text();
+      expect(await stored()).toEqual([]);
+    });
+  });
+
+  t.describe("cacheDelete", () => {
+    for (const header of ['"cache"', "cache", '"cookies", "cache"', '"storage" , cache', '"*"']) {
+      it(`Clear-Site-Data: ${header} recomputes and replaces the route's entries`, async () => {
+        const { app, cache, serve } = await h.open();
+        const body = counter();
+        app.get("/d", cacheDelete(), cacheResponse({ cache, ttl: "1m", vary: ["accept-language"] }), (c) =>
+          c.text(`${c.req.header("accept-language")} ${body.next()}`),
+        );
+        app.get("/other", cacheResponse({ cache, ttl: "1m" }), (c) => c.text("other"));
+        const http = await serve();
+        const fr = { "accept-language": "fr" };
+        const de = { "accept-language": "de" };
+        await http.fetch("/d", { headers: fr });
+        await http.fetch("/d", { headers: de });
+        await http.fetch("/other");
+        const cleared = await http.fetch("/d", { headers: { ...fr, "Clear-Site-Data": header } });
+        expect(cleared.headers.get("x-cache")).toBe("MISS");
+        expect(await cleared.text()).toBe("fr body #3");
+        expect(await (await http.fetch("/d", { headers: fr })).text()).toBe("fr body #3");
+        // The other variant of the route went too; another route did not.
+        expect(await (await http.fetch("/d", { headers: de })).text()).toBe("de body #4");
+        expect((await http.fetch("/other")).headers.get("x-cache")).toBe("HIT");
+      });
+    }
+
+    it('ignores Clear-Site-Data without "cache"', async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.get("/k", cacheDelete(), cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+      const http = await serve();
+      await http.fetch("/k");
+      const res = await http.fetch("/k", { headers: { "Clear-Site-Data": '"cookies", "cachex"' } });
+      expect(res.headers.get("x-cache")).toBe("HIT");
+    });
+  });
+}

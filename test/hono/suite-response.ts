@@ -1,0 +1,213 @@
+// cacheResponse: what is stored, what is replayed, keys, statuses, methods, streaming, c.var.cache.
+import { cacheContext, cacheResponse } from "../../src/hono/index";
+import { counter, gate, type HonoHarness } from "./harness";
+
+export function responseTests(h: HonoHarness): void {
+  const { t } = h;
+  const { it, expect } = t;
+
+  t.describe("cacheResponse", () => {
+    it("answers MISS, then HIT with the same status, headers and body without running the route", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.get("/a", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        c.header("X-Custom", "kept");
+        return c.json({ body: body.next() }, 200);
+      });
+      const http = await serve();
+      const first = await http.fetch("/a");
+      expect(first.headers.get("x-cache")).toBe("MISS");
+      expect(await first.json()).toEqual({ body: "body #1" });
+      const second = await http.fetch("/a");
+      expect(second.status).toBe(200);
+      expect(second.headers.get("x-cache")).toBe("HIT");
+      expect(second.headers.get("x-custom")).toBe("kept");
+      expect(second.headers.get("content-type")).toMatch(/application\/json/);
+      expect(await second.json()).toEqual({ body: "body #1" });
+      expect(body.count()).toBe(1);
+    });
+
+    it("keys by method and full URL: another query string is another entry", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      app.get("/q", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+      const http = await serve();
+      expect(await (await http.fetch("/q?page=1")).text()).toBe("body #1");
+      expect(await (await http.fetch("/q?page=2")).text()).toBe("body #2");
+      expect(await (await http.fetch("/q?page=1")).text()).toBe("body #1");
+      const keys = await stored();
+      expect(keys).toHaveLength(2);
+      expect(keys.every((key) => key.startsWith("hono:GET:http"))).toBe(true);
+    });
+
+    it("renders a key template over method, path, query and params through the core's keys", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      const mw = cacheResponse({ cache, ttl: "1m", key: "item:{param.id}:{query.lang:lower}" });
+      app.get("/items/:id", mw, (c) => c.text(`${c.req.param("id")} ${body.next()}`));
+      const http = await serve();
+      await http.fetch("/items/7?lang=EN");
+      const again = await http.fetch("/items/7?lang=en&x=1");
+      expect(again.headers.get("x-cache")).toBe("HIT");
+      expect(await stored()).toEqual(["item:7:en"]);
+      expect(() => cacheResponse({ cache, ttl: "1m", key: "item:{nope}" })).toThrow(/nope/);
+    });
+
+    it("stores only the listed statuses (default 200) and methods (default GET)", async () => {
+      const { app, cache, serve } = await h.open();
+      const missing = counter();
+      const posted = counter();
+      app.get("/missing", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(missing.next(), 404));
+      app.post("/post", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(posted.next()));
+      app.get("/gone", cacheResponse({ cache, ttl: "1m", statuses: [200, 410] }), (c) => c.text("gone", 410));
+      const http = await serve();
+      for (let i = 0; i < 2; i++) {
+        expect((await http.fetch("/missing")).status).toBe(404);
+        await http.fetch("/post", { method: "POST" });
+        await http.fetch("/gone");
+      }
+      expect(missing.count()).toBe(2);
+      expect(posted.count()).toBe(2);
+      const gone = await http.fetch("/gone");
+      expect(gone.status).toBe(410);
+      expect(gone.headers.get("x-cache")).toBe("HIT");
+    });
+
+    it("replays no hop-by-hop header, no Set-Cookie and no header named in Connection", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      app.get("/h", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        c.header("X-Per-Hop", "secret-hop");
+        c.header("X-Kept", "yes");
+        c.header("Connection", "x-per-hop");
+        c.header("Keep-Alive", "timeout=5");
+        return c.text("ok");
+      });
+      const http = await serve();
+      await http.fetch("/h");
+      const [key] = await stored();
+      const entry = (await cache.get(key as string)) as { headers: [string, string][] };
+      const names = entry.headers.map(([name]) => name);
+      expect(names).toContain("x-kept");
+      for (const name of ["x-per-hop", "connection", "keep-alive", "content-length", "x-cache"]) {
+        expect(names).not.toContain(name);
+      }
+      const hit = await http.fetch("/h");
+      expect(hit.headers.get("x-kept")).toBe("yes");
+      expect(hit.headers.get("x-per-hop")).toBeNull();
+    });
+
+    it("streams the first response to its client while recording it, and replays it whole", async () => {
+      const { app, cache, serve } = await h.open();
+      const rest = gate();
+      let runs = 0;
+      app.get("/stream", cacheResponse({ cache, ttl: "1m" }), () => {
+        runs++;
+        const encoder = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode("first;"));
+            await rest.wait;
+            controller.enqueue(encoder.encode(""));
+            controller.enqueue(encoder.encode("second;"));
+            controller.enqueue(encoder.encode("third"));
+            controller.close();
+          },
+        });
+        return new Response(body, { headers: { "content-type": "text/plain" } });
+      });
+      const http = await serve();
+      const first = await http.fetch("/stream");
+      expect(first.headers.get("x-cache")).toBe("MISS");
+      const reader = (first.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      // The route is still holding the rest back: this chunk can only have come while it streams.
+      const chunk = await reader.read();
+      expect(decoder.decode(chunk.value)).toBe("first;");
+      rest.open();
+      let text = decoder.decode(chunk.value, { stream: true });
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      expect(text).toBe("first;second;third");
+      let hit: Response | undefined;
+      for (let i = 0; i < 100 && hit?.headers.get("x-cache") !== "HIT"; i++) {
+        await hit?.text();
+        hit = await http.fetch("/stream");
+      }
+      expect(hit?.headers.get("x-cache")).toBe("HIT");
+      expect(await hit?.text()).toBe("first;second;third");
+      expect(runs).toBe(1);
+    });
+
+    it("concurrent misses of one key run the route once", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      const slow = gate();
+      app.get("/c", cacheResponse({ cache, ttl: "1m" }), async (c) => {
+        const text = body.next();
+        await slow.wait;
+        return c.text(text);
+      });
+      const http = await serve();
+      const pending = [http.fetch("/c"), http.fetch("/c"), http.fetch("/c")];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      slow.open();
+      const texts = await Promise.all(pending.map(async (res) => (await res).text()));
+      expect(texts).toEqual(["body #1", "body #1", "body #1"]);
+      expect(body.count()).toBe(1);
+    });
+
+    it("makes the cache reachable as c.var.cache in the route", async () => {
+      const { app, cache, serve } = await h.open();
+      app.get("/var", cacheResponse({ cache, ttl: "1m" }), async (c) => {
+        await c.var.cache.set("seen", c.var.cache === cache);
+        return c.text("ok");
+      });
+      const http = await serve();
+      await http.fetch("/var");
+      expect(await cache.get("seen")).toBe(true);
+    });
+
+    it("cacheContext gives routes c.var.cache and cacheResponse a cache of its own", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.use(cacheContext({ cache }));
+      app.get("/ctx", cacheResponse({ ttl: "1m" }), async (c) => {
+        await c.var.cache.set("from-route", true);
+        return c.text(body.next());
+      });
+      const http = await serve();
+      await (await http.fetch("/ctx")).text();
+      const hit = await http.fetch("/ctx");
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(await hit.text()).toBe("body #1");
+      expect(await cache.get("from-route")).toBe(true);
+    });
+
+    it("without a cache anywhere, a request fails with a CacheConfigError saying what to pass", async () => {
+      const { app, serve } = await h.open();
+      app.onError((error, c) => c.text(`${error.name}: ${error.message}`, 500));
+      app.get("/none", cacheResponse({ ttl: "1m" }), (c) => c.text("never"));
+      const http = await serve();
+      const res = await http.fetch("/none");
+      expect(res.status).toBe(500);
+      expect(await res.text()).toMatch(
+        /^CacheConfigError: \[isocache\] \[hono\] cacheResponse has no cache: pass \{ cache \}/,
+      );
+    });
+
+    it("rejects bad options when created, naming the problem", async () => {
+      const { cache } = await h.open();
+      expect(() => cacheResponse({ cache, ttl: "5 parsecs" })).toThrow(/ttl/);
+      expect(() => cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "2m" } })).toThrow(
+        /earlyTtl/,
+      );
+      expect(() => cacheResponse({ cache, ttl: "1m", strategy: "sometimes" as "cached" })).toThrow(
+        /strategy/,
+      );
+      expect(() => cacheResponse({ cache, ttl: "1m", vary: ["*"] })).toThrow(/vary/);
+    });
+  });
+}

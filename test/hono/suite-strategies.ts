@@ -1,0 +1,132 @@
+// cacheResponse with each strategy: early (stale while revalidating, in the background through
+// waitUntil), soft (stale when the route fails after softTtl), failover (stale while it fails).
+import { cacheResponse } from "../../src/hono/index";
+import { counter, eventually, type HonoHarness } from "./harness";
+
+export function strategyTests(h: HonoHarness): void {
+  const { t } = h;
+  const { it, expect } = t;
+
+  t.describe("cacheResponse strategies", () => {
+    it("early: after earlyTtl serves the stored response and refreshes it once in the background", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      const handed: Promise<unknown>[] = [];
+      // Where the runtime has no ExecutionContext, background work goes to the cache's context waitUntil.
+      app.use((_c, next) => cache.withRequest({ waitUntil: (promise) => handed.push(promise) }, next));
+      app.get(
+        "/feed",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        (c) => c.text(body.next()),
+      );
+      const http = await serve();
+      expect(await (await http.fetch("/feed")).text()).toBe("body #1");
+      // Stored (and stamped) before the clock moves.
+      await settle();
+      clock.advance(15_000);
+      const stale = await http.fetch("/feed");
+      expect(stale.headers.get("x-cache")).toBe("HIT");
+      expect(await stale.text()).toBe("body #1");
+      const platform = http.waitUntils;
+      expect(await eventually(() => body.count() === 2)).toBe(true);
+      await Promise.all(platform ?? handed);
+      expect((platform ?? handed).length).toBeGreaterThan(0);
+      const fresh = await http.fetch("/feed");
+      expect(fresh.headers.get("x-cache")).toBe("HIT");
+      expect(await fresh.text()).toBe("body #2");
+      expect(body.count()).toBe(2);
+    });
+
+    it("early: the refreshed response carries none of the stale one's headers", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      app.get(
+        "/e",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        (c) => {
+          const text = body.next();
+          c.header("X-Version", text);
+          return c.text(text);
+        },
+      );
+      const http = await serve();
+      await (await http.fetch("/e")).text();
+      // Stored (and stamped) before the clock moves.
+      await settle();
+      clock.advance(15_000);
+      await (await http.fetch("/e")).text();
+      expect(await eventually(() => body.count() === 2)).toBe(true);
+      let fresh: Response | undefined;
+      expect(
+        await eventually(async () => {
+          fresh = await http.fetch("/e");
+          return (await fresh.clone().text()) === "body #2";
+        }),
+      ).toBe(true);
+      expect(fresh?.headers.get("x-version")).toBe("body #2");
+      expect(fresh?.headers.get("x-cache")).toBe("HIT");
+    });
+
+    it("soft: after softTtl a failing route gets the stale response, a working one replaces it", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      let failing = false;
+      app.get("/s", cacheResponse({ cache, ttl: "1m", strategy: { name: "soft", softTtl: "10s" } }), (c) =>
+        failing ? c.text("down", 503) : c.text(body.next()),
+      );
+      const http = await serve();
+      expect(await (await http.fetch("/s")).text()).toBe("body #1");
+      expect((await http.fetch("/s")).headers.get("x-cache")).toBe("HIT");
+      // Stored (and stamped) before the clock moves.
+      await settle();
+      clock.advance(15_000);
+      failing = true;
+      const stale = await http.fetch("/s");
+      expect(stale.status).toBe(200);
+      expect(stale.headers.get("x-cache")).toBe("HIT");
+      expect(await stale.text()).toBe("body #1");
+      failing = false;
+      const fresh = await http.fetch("/s");
+      expect(fresh.headers.get("x-cache")).toBe("MISS");
+      expect(await fresh.text()).toBe("body #2");
+      expect(await (await http.fetch("/s")).text()).toBe("body #2");
+    });
+
+    it("failover: calls the route each time and answers from the cache while it fails", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      let failing = false;
+      app.onError((error, c) => c.text(error.message, 500));
+      app.get("/f", cacheResponse({ cache, ttl: "1m", strategy: "failover" }), (c) => {
+        if (failing) throw new Error("origin down");
+        return c.text(body.next());
+      });
+      app.get("/never", cacheResponse({ cache, ttl: "1m", strategy: "failover" }), (c) => c.text("no", 502));
+      const http = await serve();
+      expect(await (await http.fetch("/f")).text()).toBe("body #1");
+      const second = await http.fetch("/f");
+      expect(second.headers.get("x-cache")).toBe("MISS");
+      expect(await second.text()).toBe("body #2");
+      failing = true;
+      const fallback = await http.fetch("/f");
+      expect(fallback.status).toBe(200);
+      expect(fallback.headers.get("x-cache")).toBe("HIT");
+      expect(await fallback.text()).toBe("body #2");
+      const never = await http.fetch("/never");
+      expect(never.status).toBe(502);
+      expect(never.headers.get("x-cache")).toBe("MISS");
+      expect(await never.text()).toBe("no");
+    });
+
+    it("cached: a failing route is answered as it failed and nothing is stored", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      app.get("/x", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next(), 500));
+      const http = await serve();
+      const first = await http.fetch("/x");
+      expect(first.status).toBe(500);
+      expect(await first.text()).toBe("body #1");
+      expect(await (await http.fetch("/x")).text()).toBe("body #2");
+    });
+  });
+}

@@ -1,0 +1,103 @@
+// Real decorator syntax, both proposals: TypeScript compiles a class that uses `@cache.cached(...)`
+// once as TC39 standard decorators and once with `experimentalDecorators`, and the emitted
+// JavaScript runs against the node entry. (vitest's own transform cannot lower TC39 decorators,
+// so the class is compiled here by the compiler users build with.)
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import ts from "typescript";
+import { afterAll, describe, expect, it } from "vitest";
+import { Cache } from "../../runtimes/node";
+
+const SOURCE = `
+export function build(cache, calls) {
+  class Repo {
+    factor = 10;
+    @cache.cached({ ttl: "1m", key: "repo:{id}" })
+    async find(id) { calls.push(id); return { id, scaled: id * this.factor }; }
+    @cache.rateLimit({ limit: 1, period: "1m", key: "limit:{id}" })
+    async once(id) { return id; }
+    @cache.cached({ ttl: "1m" })
+    async auto(id) { calls.push(-id); return id; }
+  }
+  class Special extends Repo {}
+  Repo.Special = Special;
+  return Repo;
+}`;
+
+const dir = mkdtempSync(join(tmpdir(), "isocache-decorators-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Repo = {
+  find(id: number): Promise<{ id: number; scaled: number }>;
+  once(id: number): Promise<number>;
+  auto(id: number): Promise<number>;
+};
+type RepoClass = (new () => Repo) & { Special: new () => Repo };
+type Build = (cache: Cache, calls: number[]) => RepoClass;
+type Extras = { key(id: number): Promise<string>; invalidate(id: number): Promise<boolean> };
+
+async function compile(experimentalDecorators: boolean): Promise<Build> {
+  const output = ts.transpileModule(SOURCE, {
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      experimentalDecorators,
+    },
+  }).outputText;
+  const file = join(dir, `repo-${experimentalDecorators ? "legacy" : "tc39"}.mjs`);
+  writeFileSync(file, output);
+  const mod = (await import(pathToFileURL(file).href)) as { build: Build };
+  return mod.build;
+}
+
+describe.each([
+  ["TC39 standard decorators", false],
+  ["legacy experimentalDecorators", true],
+])("decorator syntax: %s", (_name, legacy) => {
+  it("caches a method per key, keeps `this`, and other strategies decorate too", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    const repo = new Repo();
+    expect(await repo.find(1)).toEqual({ id: 1, scaled: 10 });
+    expect(await new Repo().find(1)).toEqual({ id: 1, scaled: 10 });
+    expect(await repo.find(2)).toEqual({ id: 2, scaled: 20 });
+    expect(calls).toEqual([1, 2]);
+    expect(await cache.get("repo:1")).toEqual({ id: 1, scaled: 10 });
+    expect(await repo.once(7)).toBe(7);
+    await expect(repo.once(7)).rejects.toThrow(/rate/i);
+    await cache.close();
+  });
+
+  it("the decorated method gains invalidate and refresh", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    const find = Repo.prototype.find as unknown as { invalidate(id: number): Promise<boolean> };
+    await new Repo().find(3);
+    expect(await find.invalidate(3)).toBe(true);
+    await new Repo().find(3);
+    expect(calls).toEqual([3, 3]);
+    await cache.close();
+  });
+
+  it("an automatic key names the defining class, and key() and invalidate() agree with calls", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    const auto = Repo.prototype.auto as unknown as Extras;
+    await new Repo.Special().auto(5);
+    const keys: string[] = [];
+    for await (const key of cache.scan("*")) keys.push(key);
+    expect(keys).toEqual([await auto.key(5)]);
+    expect(keys[0]).toMatch(/^Repo\.auto/);
+    await new Repo().auto(5);
+    expect(calls).toEqual([-5]);
+    expect(await auto.invalidate(5)).toBe(true);
+    await new Repo().auto(5);
+    expect(calls).toEqual([-5, -5]);
+    await cache.close();
+  });
+});
