@@ -9,8 +9,8 @@ import { formatMs, formatRatio, quantile } from "../lib/stats.mjs";
 import { barChart } from "../lib/svg.mjs";
 import { PAGE_BYTES } from "./hono-server.mjs";
 
-const RATES = [500, 1000, 2000, 3000, 4000, 6000, 8000, 11000];
-const P99_LIMIT_MS = 50;
+const RATES = [250, 500, 750, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 11000];
+const P99_LIMIT_MS = 100;
 
 function startServer(variant) {
   return new Promise((resolve, reject) => {

@@ -26,7 +26,7 @@ const DECODE_EACH: unique symbol = Symbol("isocache.decode-each");
  */
 export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slots = route.slots;
-  if (slots === undefined || !route.ready || route.codec.signer !== undefined) return NOT_SYNC;
+  if (slots === undefined || !route.initialised || route.codec.signer !== undefined) return NOT_SYNC;
   const slot = slots.readSlot(key);
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
@@ -37,8 +37,8 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   }
   const text = slot.value;
   let payload = text;
+  let header: RecordHeader | undefined;
   if (text.charCodeAt(0) === MARK) {
-    let header: RecordHeader | undefined;
     try {
       [header, payload] = splitRecord(text);
     } catch {
@@ -53,6 +53,8 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   } catch (cause) {
     return unreadable(route, key, "it is not in this cache's format", cause);
   }
+  // A record whose expiry lives in its header must be checked on every read: keep nothing.
+  if (header?.e !== undefined) return value;
   if (!route.copy) {
     slot.decoded = value;
     return value;

@@ -110,7 +110,7 @@ export class Route {
   }
 
   /** True once the backend's one-time init has finished (always for backends without one). */
-  get ready(): boolean {
+  get initialised(): boolean {
     return this.#initialised;
   }
 

@@ -144,6 +144,30 @@ describe("reference mode (copy: false)", () => {
     expect(next.name).toBe("Grace");
   });
 
+  it("checks an expiry kept in the record header on every hit", async () => {
+    const clock = { t: 1_000_000, now: () => clock.t };
+    // A backend without native TTL puts the expiry in the record; memory in front serves the hits.
+    const { memoryBackend } = await import("../../runtimes/node");
+    const inner = memoryBackend({ clock });
+    const capabilities = { ...inner.capabilities, nativeTtl: false };
+    const noTtl = new Proxy(inner, {
+      get(target, property) {
+        if (property === "capabilities") return capabilities;
+        if (property === "name") return "no-ttl";
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    for (const copy of [true, false]) {
+      const cache = new Cache({ clock }).setup(["mem://", noTtl], { copy });
+      await cache.set("u", user(), { ttl: 1000 });
+      expect(await cache.get("u")).toEqual(user());
+      expect(await cache.get("u")).toEqual(user());
+      clock.t += 1001;
+      expect(await cache.get("u")).toBeUndefined();
+    }
+  });
+
   it("lets a kept value expire and be deleted like any entry", async () => {
     const { cache, clock } = makeCache(false);
     await cache.set("u", user(), { ttl: 1000 });
