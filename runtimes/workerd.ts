@@ -1,3 +1,4 @@
+import { cloudflareKv, cloudflareKvAdapter } from "../src/backends/cloudflare-kv-setup";
 import type { CacheOptions } from "../src/core/cache";
 import type { ContextStore } from "../src/core/context";
 import { fallbackContext } from "../src/core/context";
@@ -21,7 +22,15 @@ function workerdContext<T>(): ContextStore<T> {
   return hooks === undefined ? fallbackContext<T>() : new hooks.AsyncLocalStorage<T>();
 }
 
-const platform = definePlatform(runtime, workerdContext);
+// KV needs no client package, so the entry serves kv://BINDING and setup({ kv: env.CACHE }) itself.
+const platform = definePlatform(
+  runtime,
+  workerdContext,
+  {
+    kv: (url, params, env) => cloudflareKv.create(cloudflareKv.fromUrl(url, params), env),
+  },
+  [cloudflareKvAdapter],
+);
 
 /**
  * An async cache over one or more backends, wired for Cloudflare Workers. Request-scoped features

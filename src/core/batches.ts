@@ -131,15 +131,28 @@ export class CacheBatches {
     const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
     try {
       // Scans iterate the backend directly, outside `route.call`, so they wait for its init here.
-      await route.ready();
-      for await (const key of route.backend.scan(pattern)) {
-        if (hideInternal && key.startsWith(INTERNAL_PREFIX)) continue;
-        if (this.#router.route(key).backend !== route.backend) continue;
-        batch.push(key);
-        if (batch.length >= SCAN_BATCH) {
-          yield batch;
-          batch = [];
+      await route.bounded(route.ready(), "scan");
+      // Stepped by hand so `timeout` bounds each step: a backend that stops answering mid-scan
+      // must not hang the caller.
+      const keys = route.backend.scan(pattern)[Symbol.asyncIterator]();
+      let finished = false;
+      try {
+        for (;;) {
+          const step = await route.bounded(keys.next(), "scan");
+          if (step.done === true) break;
+          const key = step.value;
+          if (hideInternal && key.startsWith(INTERNAL_PREFIX)) continue;
+          if (this.#router.route(key).backend !== route.backend) continue;
+          batch.push(key);
+          if (batch.length >= SCAN_BATCH) {
+            yield batch;
+            batch = [];
+          }
         }
+        finished = true;
+      } finally {
+        // A consumer that stopped early, or a step that failed, leaves the backend's scan open.
+        if (!finished) keys.return?.()?.catch(() => undefined);
       }
     } catch (error) {
       route.fail(error, "scan", pattern, undefined);

@@ -1,7 +1,13 @@
 import type { Clock } from "./clock";
 import { CacheConfigError, errorMessage } from "./errors";
 import type { SchemeFactory } from "./setup";
-import type { Backend, BackendCapabilities, BackendSetOptions } from "./types";
+import type {
+  Backend,
+  BackendCapabilities,
+  BackendSetOptions,
+  InvalidationListener,
+  ValueWithExpire,
+} from "./types";
 
 /**
  * How a URL scheme becomes a backend, split so the URL is checked at `setup` time without loading
@@ -61,6 +67,8 @@ class LazyBackend implements Backend {
   readonly capabilities: BackendCapabilities;
   readonly #load: () => Promise<Backend>;
   #real: Backend | undefined;
+  /** Listeners registered before the module loaded, attached to the real backend by `init`. */
+  readonly #pending = new Map<InvalidationListener, () => void>();
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;
@@ -72,6 +80,7 @@ class LazyBackend implements Backend {
     if (this.#real === undefined) {
       try {
         this.#real = await this.#load();
+        for (const listener of this.#pending.keys()) this.#attach(this.#real, listener);
       } catch (cause) {
         throw new CacheConfigError(
           errorMessage(
@@ -152,5 +161,25 @@ class LazyBackend implements Backend {
     const real = this.#backend;
     if (real.unlock !== undefined) return real.unlock(key, token);
     return (await real.get(key)) === token ? real.delete(key) : false;
+  }
+  async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
+    const real = this.#backend;
+    if (real.getWithExpire !== undefined) return real.getWithExpire(key);
+    const value = await real.get(key);
+    if (value === undefined) return undefined;
+    const ttl = await real.getExpire(key);
+    return ttl === -2 ? undefined : { value, ttl };
+  }
+  onInvalidate(listener: InvalidationListener): () => void {
+    this.#pending.set(listener, () => undefined);
+    if (this.#real !== undefined) this.#attach(this.#real, listener);
+    return () => {
+      this.#pending.get(listener)?.();
+      this.#pending.delete(listener);
+    };
+  }
+  #attach(real: Backend, listener: InvalidationListener): void {
+    const stop = real.onInvalidate?.(listener);
+    if (stop !== undefined) this.#pending.set(listener, stop);
   }
 }

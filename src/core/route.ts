@@ -222,6 +222,13 @@ export class Route {
     );
   }
 
+  /** `pending` bounded by this route's `timeout` (for iterating commands, one page at a time). */
+  bounded<T>(pending: Promise<T>, command: string): Promise<T> {
+    return this.#timeoutMs === undefined
+      ? pending
+      : withTimeout(pending, this.#timeoutMs, this.backend.name, command);
+  }
+
   /** Resolves once the backend's one-time init has run, for callers that use the backend directly (scans). */
   ready(): Promise<void> {
     return this.#initialised ? Promise.resolve() : this.#ready();

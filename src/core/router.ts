@@ -1,3 +1,4 @@
+import { INTERNAL_PREFIX } from "./keys";
 import type { Route } from "./route";
 import type { Backend } from "./types";
 
@@ -22,12 +23,18 @@ export class Router {
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  /** The route serving `key`. */
+  /**
+   * The route serving `key`. An internal key (`__isocache__:<kind>:<key>`: a load lock, a rate
+   * counter, a tag index) goes where the key it guards goes, so `lock: true` on a prefix routed to
+   * Redis locks in Redis, not in the default backend of each process.
+   */
   route(key: string): Route {
     const routes = this.#routes;
+    if (routes.length === 0) return this.default();
+    const target = key.startsWith(INTERNAL_PREFIX) ? guardedKey(key) : key;
     for (let index = 0; index < routes.length; index++) {
       const route = routes[index] as Route;
-      if (key.startsWith(route.prefix)) return route;
+      if (target.startsWith(route.prefix)) return route;
     }
     return this.default();
   }
@@ -66,4 +73,10 @@ export class Router {
     }
     return groups;
   }
+}
+
+/** The key an internal key is about: what follows `__isocache__:<kind>:`. */
+function guardedKey(key: string): string {
+  const at = key.indexOf(":", INTERNAL_PREFIX.length);
+  return at < 0 ? key : key.slice(at + 1);
 }

@@ -99,8 +99,22 @@ export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupO
     const fromUrl: SetupOptions = {};
     backend = openTarget(env, target as string | object, fromUrl);
     merged = { ...fromUrl, ...options };
+    if (merged.clientSide === true) backend = withLocalTier(env, backend);
   }
   return routeConfig(backend, merged);
+}
+
+/** `clientSide`: a memory tier in front of a backend that reports other processes' writes. */
+function withLocalTier(env: SetupEnv, backend: Backend): Backend {
+  if (backend.capabilities.invalidations !== true) {
+    throw configError(
+      `clientSide needs a backend that reports writes made by other processes, and ${backend.name} does not`,
+      "use a redis:// or rediss:// URL (or redisBackend({ url })), or remove clientSide",
+    );
+  }
+  const memory = env.schemes.mem?.(new URL("mem://"), new URLSearchParams(), { clock: env.clock });
+  if (memory === undefined) throw configError("clientSide needs mem:// on this runtime", "remove clientSide");
+  return new TieredBackend([memory, backend]);
 }
 
 function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {

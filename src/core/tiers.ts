@@ -1,15 +1,25 @@
-import type { Backend, BackendCapabilities, BackendSetOptions } from "./types";
+import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "./types";
 
 /**
  * Several backends read left to right: a hit in a lower tier is copied back into the tiers
- * above it with the TTL it has left; writes and deletes go to every tier. The last tier is the
- * authority for counters, locks, scans and counts.
+ * above it with the TTL it has left (read with the value in one call where the tier offers
+ * `getWithExpire`); writes and deletes go to every tier. The last tier is the authority for
+ * counters, locks, scans and counts. A lower tier that reports invalidations (Redis tracking)
+ * evicts the keys other processes changed from the tiers above it.
  */
 export class TieredBackend implements Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
   readonly tiers: readonly Backend[];
   readonly #last: Backend;
+  #unsubscribe: (() => void)[] = [];
+  // Guards back-fills against invalidations that arrive while the lower tier's reply is in hand
+  // but not yet copied up: `#flushes` counts "everything changed" events, `#dirty` remembers the
+  // keys invalidated while any read is in flight, with the sequence number they were seen at.
+  #flushes = 0;
+  #seq = 0;
+  #reading = 0;
+  readonly #dirty = new Map<string, number>();
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -28,39 +38,74 @@ export class TieredBackend implements Backend {
   }
 
   async init(): Promise<void> {
+    // Subscribe before the lower tiers connect, so their first connection opens with tracking on.
+    if (this.#unsubscribe.length === 0) this.#subscribe();
     await Promise.all(this.tiers.map((tier) => tier.init?.()));
   }
 
+  #subscribe(): void {
+    for (let index = 1; index < this.tiers.length; index++) {
+      const tier = this.tiers[index] as Backend;
+      if (tier.capabilities.invalidations !== true || tier.onInvalidate === undefined) continue;
+      const above = this.tiers.slice(0, index);
+      this.#unsubscribe.push(tier.onInvalidate((key) => this.#evict(above, key)));
+    }
+  }
+
+  #evict(above: readonly Backend[], key: string | undefined): void {
+    if (key === undefined) this.#flushes++;
+    else if (this.#reading > 0) this.#dirty.set(key, ++this.#seq);
+    for (const tier of above) {
+      const done = key === undefined ? tier.clear() : tier.delete(key);
+      done.catch(() => undefined); // a local tier that cannot evict is caught by the next read's TTL
+    }
+  }
+
   async close(): Promise<void> {
+    for (const stop of this.#unsubscribe) stop();
+    this.#unsubscribe = [];
     await Promise.all(this.tiers.map((tier) => tier.close?.()));
   }
 
   async get(key: string): Promise<string | undefined> {
-    for (let index = 0; index < this.tiers.length; index++) {
-      const tier = this.tiers[index] as Backend;
-      const value = await tier.get(key);
-      if (value === undefined) continue;
-      if (index > 0) await this.#backfill(key, value, tier, index);
-      return value;
+    const first = await (this.tiers[0] as Backend).get(key);
+    if (first !== undefined || this.tiers.length === 1) return first;
+    const flushes = this.#flushes;
+    const seq = this.#seq;
+    this.#reading++;
+    try {
+      for (let index = 1; index < this.tiers.length; index++) {
+        const found = await readWithExpire(this.tiers[index] as Backend, key);
+        if (found === undefined) continue;
+        const stale = this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq;
+        if (!stale) await this.#backfill(key, found, index);
+        return found.value;
+      }
+      return undefined;
+    } finally {
+      if (--this.#reading === 0) this.#dirty.clear();
     }
-    return undefined;
   }
 
-  async #backfill(key: string, value: string, source: Backend, upTo: number): Promise<void> {
-    const left = await source.getExpire(key);
-    if (left === -2) return;
-    const ttl = left === -1 ? undefined : Math.max(1, left);
-    await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, value, { ttl })));
+  async #backfill(key: string, found: ValueWithExpire, upTo: number): Promise<void> {
+    const ttl = found.ttl === -1 ? undefined : Math.max(1, found.ttl);
+    await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
   }
 
   async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
-    if (options?.exist !== undefined) {
-      const stored = await this.#last.set(key, value, options);
-      if (stored) await this.#upper((tier) => tier.set(key, value, { ttl: options.ttl }));
-      return stored;
+    try {
+      if (options?.exist !== undefined) {
+        const stored = await this.#last.set(key, value, options);
+        if (stored) await this.#upper((tier) => tier.set(key, value, { ttl: options.ttl }));
+        return stored;
+      }
+      const results = await Promise.all(this.tiers.map((tier) => tier.set(key, value, options)));
+      return results[results.length - 1] === true;
+    } catch (error) {
+      // A local copy of a write the authority did not take would outlive it: drop it.
+      await this.#upper((tier) => tier.delete(key)).catch(() => undefined);
+      throw error;
     }
-    const results = await Promise.all(this.tiers.map((tier) => tier.set(key, value, options)));
-    return results[results.length - 1] === true;
   }
 
   async delete(key: string): Promise<boolean> {
@@ -118,4 +163,14 @@ export class TieredBackend implements Backend {
   async #upper(fn: (tier: Backend) => Promise<unknown>): Promise<void> {
     await Promise.all(this.tiers.slice(0, -1).map(fn));
   }
+}
+
+/** A value and its TTL from `tier`: one call where it offers `getWithExpire`, else `get` + `getExpire`. */
+function readWithExpire(tier: Backend, key: string): Promise<ValueWithExpire | undefined> {
+  if (tier.getWithExpire !== undefined) return tier.getWithExpire(key);
+  return tier.get(key).then(async (value) => {
+    if (value === undefined) return undefined;
+    const ttl = await tier.getExpire(key);
+    return ttl === -2 ? undefined : { value, ttl };
+  });
 }

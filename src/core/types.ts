@@ -14,6 +14,18 @@ export interface BackendCapabilities {
   readonly atomic: boolean;
   /** `strong`: a write is visible to the next read everywhere; `eventual`: maybe later. */
   readonly consistency: "strong" | "eventual";
+  /** The backend reports writes and deletes made by other processes through `onInvalidate` (Redis with tracking). */
+  readonly invalidations?: boolean;
+}
+
+/** Receives the keys another process changed or deleted; `undefined` means "any key may have changed" (a reconnect, a flush). */
+export type InvalidationListener = (key: string | undefined) => void;
+
+/** A value with the milliseconds it has left (`-1`: no expiry), as `Backend.getWithExpire` returns it. */
+export interface ValueWithExpire {
+  readonly value: string;
+  /** Milliseconds left, `-1` without expiry. */
+  readonly ttl: number;
 }
 
 /** Options of `Backend.set`. */
@@ -68,4 +80,12 @@ export interface Backend {
   setLock?(key: string, token: string, ttl: number): Promise<boolean>;
   /** Optional atomic compare-and-delete; the core emulates it with get + delete when absent. */
   unlock?(key: string, token: string): Promise<boolean>;
+  /** Optional read of a value and its TTL in one round trip; tiers fall back to `get` + `getExpire` when absent. */
+  getWithExpire?(key: string): Promise<ValueWithExpire | undefined>;
+  /**
+   * Optional: calls `listener` whenever another process changes or deletes a key of this backend
+   * (only when `capabilities.invalidations`); returns the function that stops it. Tiers use it to
+   * evict their local copies. Register before `init` so the connection opens with tracking on.
+   */
+  onInvalidate?(listener: InvalidationListener): () => void;
 }

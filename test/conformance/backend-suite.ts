@@ -4,6 +4,7 @@
 import { adminTests } from "./basic-admin";
 import { customTypeTests } from "./basic-custom-types";
 import { expiryTests } from "./basic-expiry";
+import { foreignTests } from "./basic-foreign";
 import { createHarness } from "./basic-harness";
 import { keyTests } from "./basic-keys";
 import { lockTests } from "./basic-locks";
@@ -42,6 +43,7 @@ export function backendSuite(t: TestApi, target: SuiteTarget): void {
     valueTests(h);
     customTypeTests(h);
     signingTests(h);
+    foreignTests(h);
     routingTests(h);
     setupTests(h);
   });

@@ -158,4 +158,11 @@ export interface StrategyModule extends IsocacheModule {
 /** One storage product on one runtime entry, as the strategy suite runs it. */
 export interface StrategySuiteTarget extends SuiteTarget {
   lib: StrategyModule;
+  /**
+   * Keys the bulk `deleteTags` test tags; default 1000. Every tagged write rewrites the tag's
+   * index key, one after another: Workers KV takes about one write per second per key in
+   * production, and miniflare's KV spends 10-20 ms on each rewrite of a growing index, so 1000
+   * of them outrun the test's 30 s on a loaded machine. Only the KV target lowers it.
+   */
+  bulkTagKeys?: number;
 }

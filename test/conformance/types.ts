@@ -67,6 +67,7 @@ export interface SetupOptions {
   timeout?: Duration;
   enable?: boolean;
   compress?: boolean;
+  serializer?: { encode(value: unknown): string; decode(text: string): unknown };
   onError?(error: CacheErrorLike): void;
 }
 
@@ -145,8 +146,8 @@ export interface SuiteTarget {
   /** The namespace of the runtime entry under test: `import * as lib from "../../../runtimes/node"`. */
   lib: IsocacheModule;
   /**
-   * A fresh, empty storage to pass to `cache.setup(storage, options)`: a URL string or a
-   * `Backend` object. Each call must return storage independent of every other one returned
+   * A fresh, empty storage to pass to `cache.setup(storage, options)`: a URL string, a
+   * `Backend` object, or a list of those (tiers). Each call must return storage independent of every other one returned
    * since the last `cleanup` (the routing tests use three at once); the same value passed to
    * several caches must share one storage (the signing and lock tests rely on it).
    */

@@ -3,6 +3,11 @@
 // `/multi-exec`, Bearer token auth, `Upstash-Encoding: base64`, per-item pipeline errors. It counts
 // HTTP requests and can inject faults; `/__control/*` does both from any runtime (workerd,
 // Chromium) over HTTP. No npm package offers such a server, hence this one.
+//
+// Sessions keep parallel test files apart on the one shared gateway: `POST /__control/session`
+// answers `{ token }`, a further token the gateway accepts, with its own request counter and its
+// own fault; `?token=<it>` on `/__control/stats`, `/__control/fault` and `/__control/reset`
+// addresses that session only. Without `?token` those paths act on the whole gateway as before.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createClient } from "redis";
 
@@ -27,7 +32,22 @@ export interface Gateway {
   stats(): GatewayStats;
   reset(): void;
   setFault(fault: GatewayFault | undefined): void;
+  /** A new accepted token with its own stats and fault (see the header comment). */
+  session(): GatewaySession;
   close(): Promise<void>;
+}
+
+/** One session of the gateway: requests made with `token` are counted and faulted here too. */
+export interface GatewaySession {
+  readonly token: string;
+  stats(): GatewayStats;
+  reset(): void;
+  setFault(fault: GatewayFault | undefined): void;
+}
+
+interface SessionState {
+  stats: GatewayStats;
+  fault: GatewayFault | undefined;
 }
 
 type Reply = { result: unknown } | { error: string };
@@ -104,35 +124,61 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
+function sessionApi(state: SessionState): Omit<GatewaySession, "token"> {
+  return {
+    stats: () => ({ requests: state.stats.requests, commands: [...state.stats.commands] }),
+    reset() {
+      state.stats = { requests: 0, commands: [] };
+      state.fault = undefined;
+    },
+    setFault(next) {
+      state.fault = next === undefined ? undefined : { ...next };
+    },
+  };
+}
+
 /** Starts the gateway on a free loopback port, forwarding to the Redis at `redisUrl`. */
 export async function startGateway(options: { redisUrl: string; token?: string }): Promise<Gateway> {
   const token = options.token ?? "isocache-test-token";
   const client: RedisClient = createClient({ url: options.redisUrl, RESP: 2 });
   client.on("error", () => undefined); // reconnects by itself; a dead Redis answers per request
   await client.connect();
-  let stats: GatewayStats = { requests: 0, commands: [] };
-  let fault: GatewayFault | undefined;
+  const everything: SessionState = { stats: { requests: 0, commands: [] }, fault: undefined };
+  const sessions = new Map<string, SessionState>();
   const hanging = new Set<ServerResponse>();
+  let sessionCount = 0;
+  const newSession = (): string => {
+    const id = `${token}-session-${++sessionCount}-${Math.random().toString(36).slice(2)}`;
+    sessions.set(id, { stats: { requests: 0, commands: [] }, fault: undefined });
+    return id;
+  };
+  const stateOf = (id: string | null): SessionState | undefined =>
+    id === null ? everything : sessions.get(id);
 
-  const control = async (request: IncomingMessage, response: ServerResponse, path: string) => {
-    if (path === "/__control/stats") return send(response, 200, stats);
+  const control = async (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    const path = url.pathname;
+    if (path === "/__control/session") return send(response, 200, { token: newSession() });
+    const state = stateOf(url.searchParams.get("token"));
+    if (state === undefined) return send(response, 404, { error: "unknown session token" });
+    if (path === "/__control/stats") return send(response, 200, state.stats);
     if (path === "/__control/reset") {
-      stats = { requests: 0, commands: [] };
-      fault = undefined;
+      state.stats = { requests: 0, commands: [] };
+      state.fault = undefined;
       return send(response, 200, { ok: true });
     }
     if (path === "/__control/fault") {
       const body = await readBody(request);
-      fault = body === "" ? undefined : (JSON.parse(body) as GatewayFault);
+      state.fault = body === "" ? undefined : (JSON.parse(body) as GatewayFault);
       return send(response, 200, { ok: true });
     }
     send(response, 404, { error: "unknown control path" });
   };
 
-  const injectFault = (response: ServerResponse): boolean => {
-    if (fault === undefined) return false;
-    const current = fault;
-    if (current.count !== undefined && --current.count <= 0) fault = undefined;
+  /** Answers with the fault of `state` if it has one; true when it did. */
+  const injectFault = (state: SessionState, response: ServerResponse): boolean => {
+    const current = state.fault;
+    if (current === undefined) return false;
+    if (current.count !== undefined && --current.count <= 0) state.fault = undefined;
     if (current.kind === "500") send(response, 500, { error: "ERR injected failure" });
     else if (current.kind === "garbage") {
       response.writeHead(200, { "content-type": "application/json", ...CORS });
@@ -141,11 +187,19 @@ export async function startGateway(options: { redisUrl: string; token?: string }
     return true;
   };
 
+  const count = (commands: unknown[], record: (name: string) => void) => {
+    for (const command of commands)
+      record(String(Array.isArray(command) ? command[0] : command).toLowerCase());
+  };
+
   const data = async (request: IncomingMessage, response: ServerResponse, path: string) => {
-    if (request.headers.authorization !== `Bearer ${token}`)
-      return send(response, 401, { error: "Unauthorized" });
-    stats.requests++;
-    if (injectFault(response)) return;
+    const given = request.headers.authorization?.replace(/^Bearer /, "");
+    const session = given === undefined || given === token ? undefined : sessions.get(given);
+    if (given !== token && session === undefined) return send(response, 401, { error: "Unauthorized" });
+    everything.stats.requests++;
+    if (session !== undefined) session.stats.requests++;
+    if (injectFault(everything, response) || (session !== undefined && injectFault(session, response)))
+      return;
     let body: unknown;
     try {
       body = JSON.parse(await readBody(request));
@@ -155,32 +209,36 @@ export async function startGateway(options: { redisUrl: string; token?: string }
     const base64 = request.headers["upstash-encoding"] === "base64";
     const encode = (reply: Reply) =>
       base64 && "result" in reply ? { result: encodeBase64(reply.result) } : reply;
-    if (path === "/pipeline" || path === "/multi-exec") {
-      if (!Array.isArray(body))
-        return send(response, 400, { error: "ERR a pipeline must be an array of commands" });
-      for (const command of body) stats.commands.push(String((command as unknown[])[0]).toLowerCase());
+    const isBatch = path === "/pipeline" || path === "/multi-exec";
+    if (isBatch && !Array.isArray(body))
+      return send(response, 400, { error: "ERR a pipeline must be an array of commands" });
+    count(isBatch ? (body as unknown[]) : [body], (name) => {
+      everything.stats.commands.push(name);
+      session?.stats.commands.push(name);
+    });
+    if (isBatch) {
+      const commands = body as unknown[];
       const replies =
         path === "/pipeline"
-          ? await Promise.all(body.map((command) => runOne(client, command)))
-          : await runTransaction(client, body);
+          ? await Promise.all(commands.map((command) => runOne(client, command)))
+          : await runTransaction(client, commands);
       if (!Array.isArray(replies)) return send(response, 400, replies);
       return send(response, 200, replies.map(encode));
     }
-    stats.commands.push(String((body as unknown[])[0]).toLowerCase());
     const reply = await runOne(client, body);
     send(response, "error" in reply ? 400 : 200, encode(reply));
   };
 
   const server: Server = createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://gateway").pathname;
+    const url = new URL(request.url ?? "/", "http://gateway");
     if (request.method === "OPTIONS") {
       response.writeHead(204, CORS);
       return response.end();
     }
-    const handle = path.startsWith("/__control/") ? control : data;
-    handle(request, response, path).catch((error: unknown) =>
-      send(response, 500, { error: `ERR gateway: ${errorText(error)}` }),
-    );
+    const handled = url.pathname.startsWith("/__control/")
+      ? control(request, response, url)
+      : data(request, response, url.pathname);
+    handled.catch((error: unknown) => send(response, 500, { error: `ERR gateway: ${errorText(error)}` }));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
@@ -188,13 +246,10 @@ export async function startGateway(options: { redisUrl: string; token?: string }
   return {
     url: `http://127.0.0.1:${port}`,
     token,
-    stats: () => ({ requests: stats.requests, commands: [...stats.commands] }),
-    reset() {
-      stats = { requests: 0, commands: [] };
-      fault = undefined;
-    },
-    setFault(next) {
-      fault = next === undefined ? undefined : { ...next };
+    ...sessionApi(everything),
+    session() {
+      const id = newSession();
+      return { token: id, ...sessionApi(sessions.get(id) as SessionState) };
     },
     async close() {
       for (const response of hanging) response.destroy();

@@ -18,3 +18,14 @@ export function isNotIntegerError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /not an integer|out of range/i.test(message);
 }
+
+/** GET and PTTL of KEYS[1] in one atomic step: `{value, pttl}`, or nil when the key is missing. */
+export const GET_WITH_PTTL = `
+local value = redis.call('GET', KEYS[1])
+if not value then return nil end
+return {value, redis.call('PTTL', KEYS[1])}`;
+
+/** `text` with the Redis glob metacharacters (`*`, `?`, `[`, `]`, `\\`) escaped, so it matches itself. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,232 @@
+// One node-redis connection for the Redis backend: opened on the first command, reconnecting
+// forever with capped exponential backoff, failing commands fast while offline (so `timeout`
+// and `suppress` can act), and reporting server-side invalidations for local tiers.
+import { BasicClientSideCache, createClient } from "redis";
+import { CacheBackendError, errorMessage } from "../core/errors";
+import type { InvalidationListener } from "../core/types";
+import type { RedisClientLike, ResolvedRedisOptions } from "./redis-options";
+
+type HandleCache = BasicClientSideCache["handleCache"];
+
+/**
+ * node-redis's hook for RESP3 client tracking, used only for its handshake command and its
+ * invalidation callbacks: it caches nothing itself (the backend never routes reads through it).
+ * Tracking is BCAST with NOLOOP: the server reports every write under the key prefix by any
+ * other connection, including keys this process wrote but never read (default tracking mode
+ * would report only keys this connection read, so a local copy made by our own `set` would go
+ * stale), and not our own writes, which the tiers already applied locally.
+ */
+class TrackingHook extends BasicClientSideCache {
+  readonly #owner: RedisConnection;
+
+  constructor(owner: RedisConnection) {
+    super({ maxEntries: 1 });
+    this.#owner = owner;
+  }
+
+  override async handleCache(
+    ...[, parser, fn, transformReply, typeMapping]: Parameters<HandleCache>
+  ): ReturnType<HandleCache> {
+    const reply = await fn();
+    return transformReply === undefined ? reply : transformReply(reply, parser.preserve, typeMapping);
+  }
+
+  override trackingOn(): string[] {
+    return this.#owner.trackingCommand();
+  }
+
+  override invalidate(key: unknown): void {
+    this.#owner.invalidated(key);
+  }
+
+  override onError(): void {
+    this.#owner.invalidated(null);
+  }
+
+  override onClose(): void {
+    this.#owner.invalidated(null);
+  }
+}
+
+const scriptShas = new Map<string, Promise<string>>();
+
+/** SHA-1 of a Lua script in hex, for EVALSHA; Web Crypto keeps the backend free of `node:crypto`. */
+function scriptSha(script: string): Promise<string> {
+  let sha = scriptShas.get(script);
+  if (sha === undefined) {
+    sha = crypto.subtle
+      .digest("SHA-1", new TextEncoder().encode(script))
+      .then((digest) =>
+        Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
+      );
+    scriptShas.set(script, sha);
+  }
+  return sha;
+}
+
+/** The lazily opened client of one Redis backend. */
+export class RedisConnection {
+  readonly #options: ResolvedRedisOptions;
+  readonly #listeners = new Set<InvalidationListener>();
+  #client: RedisClientLike | undefined;
+  #owned = false;
+  #opening: Promise<void> | undefined;
+  #readyOnce = false;
+
+  constructor(options: ResolvedRedisOptions) {
+    this.#options = options;
+  }
+
+  /** The client; only valid after `open()`. */
+  get client(): RedisClientLike {
+    if (this.#client === undefined) throw new Error("redis connection used before open()");
+    return this.#client;
+  }
+
+  /** True when this connection can report invalidations (it owns its client). */
+  get tracks(): boolean {
+    return this.#options.client === undefined;
+  }
+
+  /**
+   * Creates the client and waits for its first connection. When that fails the client keeps
+   * reconnecting in the background; later calls return at once and commands fail fast until it is back.
+   */
+  open(): Promise<void> {
+    const client = this.#client ?? this.#create();
+    if (this.#opening !== undefined) return this.#opening;
+    if (client.isOpen) return Promise.resolve();
+    this.#owned = true;
+    this.#opening = new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        client.off("error", onError);
+        resolve();
+      };
+      const onError = (cause: unknown) => {
+        client.off("ready", onReady);
+        reject(
+          new CacheBackendError(
+            "redis",
+            errorMessage(
+              "redis",
+              `could not connect (${describe(cause)})`,
+              "check that Redis is reachable; the backend keeps retrying",
+            ),
+            { cause },
+          ),
+        );
+      };
+      client.once("ready", onReady);
+      client.once("error", onError);
+      client.connect().catch(() => undefined); // failures arrive as "error" events; connect retries by itself
+    }).finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  #create(): RedisClientLike {
+    const options = this.#options;
+    const client =
+      options.client ??
+      (createClient({
+        url: options.url,
+        RESP: 3,
+        disableOfflineQueue: true,
+        clientSideCache: new TrackingHook(this),
+        maintNotifications: "disabled",
+        socket: {
+          connectTimeout: options.connectTimeout,
+          reconnectStrategy: (retries: number) =>
+            Math.min(options.maxReconnectDelay, 20 * 2 ** Math.min(retries, 16)) +
+            Math.floor(Math.random() * 20),
+        },
+      }) as unknown as RedisClientLike);
+    // Without an "error" listener an EventEmitter throws; failures reach callers through their commands.
+    client.on("error", () => undefined);
+    client.on("ready", () => {
+      if (this.#readyOnce) this.invalidated(null); // writes made while we were away were not reported
+      this.#readyOnce = true;
+    });
+    this.#client = client;
+    return client;
+  }
+
+  /** Quits an owned client cleanly (or drops it when it is not connected); the next `open()` starts over. */
+  async close(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#readyOnce = false;
+    if (client === undefined || !this.#owned || !client.isOpen) return;
+    this.#owned = false;
+    if (client.isReady) {
+      try {
+        await client.close();
+        return;
+      } catch {
+        // fall through: the socket died while closing
+      }
+    }
+    client.destroy();
+  }
+
+  /** Sends one raw command. */
+  send<T>(args: string[]): Promise<T> {
+    return this.client.sendCommand(args) as Promise<T>;
+  }
+
+  /** Runs a Lua script by SHA, loading it on the server when it is not cached there yet. */
+  async eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
+    const sha = await scriptSha(script);
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send<T>(["EVALSHA", sha, ...tail]);
+    } catch (error) {
+      if (!/NOSCRIPT/.test(describe(error))) throw error;
+      return this.send<T>(["EVAL", script, ...tail]);
+    }
+  }
+
+  /** Adds an invalidation listener; tracking starts on the live connection at once and on every reconnect. */
+  onInvalidate(listener: InvalidationListener): () => void {
+    const first = this.#listeners.size === 0;
+    this.#listeners.add(listener);
+    const client = this.#client;
+    if (first && this.tracks && client?.isReady) this.send(this.trackingCommand()).catch(() => undefined);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** The handshake command node-redis sends on every (re)connection. */
+  trackingCommand(): string[] {
+    if (this.#listeners.size === 0) return ["CLIENT", "TRACKING", "OFF"];
+    const prefix = this.#options.keyPrefix;
+    const command = ["CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"];
+    return prefix === "" ? command : [...command, "PREFIX", prefix];
+  }
+
+  /** Hands an invalidated Redis key (`null`: everything) to the listeners, without the key prefix. */
+  invalidated(raw: unknown): void {
+    if (this.#listeners.size === 0) return;
+    let key: string | undefined;
+    if (raw !== null && raw !== undefined) {
+      const full = String(raw);
+      const prefix = this.#options.keyPrefix;
+      if (!full.startsWith(prefix)) return;
+      key = full.slice(prefix.length);
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(key);
+      } catch {
+        // A failing listener must not break the connection's reply parsing.
+      }
+    }
+  }
+}
+
+/** The message of an unknown thrown value. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}

@@ -1,0 +1,147 @@
+// The driver-free half of the Upstash backend: options, the `upstash://` URL, the environment
+// fallback and the capability flags. Runtime entries import this at setup time to check a URL
+// without loading `@upstash/redis`, which `upstash.ts` imports on the first command.
+import { CacheConfigError, errorMessage } from "../core/errors";
+import type { BackendCapabilities } from "../core/types";
+
+/** Options of `upstashBackend`. */
+export interface UpstashBackendOptions {
+  /** REST URL of the database (`https://….upstash.io`); default `UPSTASH_REDIS_REST_URL` from the environment. */
+  url?: string;
+  /** REST token of the database; default `UPSTASH_REDIS_REST_TOKEN` from the environment. */
+  token?: string;
+  /**
+   * Text put in front of every key, so several programs (or tests) can share one database:
+   * `scan`, `clear` and `count` then see only this namespace. Default `""` (the whole database;
+   * `clear` is then `FLUSHDB`).
+   */
+  namespace?: string;
+  /** How many times a request that failed on the network is sent again; default 1. */
+  retries?: number;
+  /** Aborts an HTTP request still unanswered after this many milliseconds; default 10_000. */
+  requestTimeout?: number;
+}
+
+/** Options after defaults and the environment were applied. */
+export interface ResolvedUpstashOptions {
+  readonly url: string;
+  readonly token: string;
+  readonly namespace: string;
+  readonly retries: number;
+  readonly requestTimeout: number;
+}
+
+const URL_ENV = "UPSTASH_REDIS_REST_URL";
+const TOKEN_ENV = "UPSTASH_REDIS_REST_TOKEN";
+const DEFAULT_RETRIES = 1;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Upstash refuses keys above 32 KiB ("ERR max key size exceeded"), a hard limit per its docs. */
+const UPSTASH_MAX_KEY_BYTES = 32 * 1024;
+const PARAMS = ["url", "token", "namespace", "retries", "requestTimeout"] as const;
+
+/** Reads a variable from `process.env` where the runtime has one (Node, Bun, Deno, workerd with nodejs_compat). */
+function fromEnvironment(name: string): string | undefined {
+  try {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const value = env?.[name];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  } catch {
+    // Deno without --allow-env throws on access; a missing environment is not an error here.
+    return undefined;
+  }
+}
+
+function configError(problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage("upstash", problem, remedy));
+}
+
+function whole(name: string, value: unknown, min: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw configError(
+      `\`${name}\` ${String(value)} is not an integer of at least ${min}`,
+      `pass for example ${name}: ${min + 1}`,
+    );
+  }
+  return value;
+}
+
+/** Applies defaults and the environment; throws `CacheConfigError` naming what is missing or malformed. */
+export function resolveUpstashOptions(options: UpstashBackendOptions = {}): ResolvedUpstashOptions {
+  const url = options.url ?? fromEnvironment(URL_ENV);
+  const token = options.token ?? fromEnvironment(TOKEN_ENV);
+  if (typeof url !== "string" || url === "") {
+    throw configError(
+      "no REST URL given",
+      `pass url (upstash://?url=https://….upstash.io&token=…) or set ${URL_ENV}`,
+    );
+  }
+  if (!/^https?:\/\/[^\s/?#]+\S*$/.test(url)) {
+    throw configError(
+      "the REST URL is not an http(s) URL",
+      "copy UPSTASH_REDIS_REST_URL from the Upstash console",
+    );
+  }
+  if (token === undefined || token === "") {
+    throw configError("no REST token given", `pass token (upstash://?url=…&token=…) or set ${TOKEN_ENV}`);
+  }
+  if (typeof token !== "string")
+    throw configError("the REST token must be a string", `pass ${TOKEN_ENV} as text`);
+  if (/\s/.test(token)) {
+    throw configError(
+      "the REST token contains whitespace",
+      `copy ${TOKEN_ENV} again; inside a URL encode it with encodeURIComponent (a raw "+" reads as a space)`,
+    );
+  }
+  const namespace = options.namespace ?? "";
+  if (typeof namespace !== "string")
+    throw configError("`namespace` must be a string", 'pass for example "app1:"');
+  return {
+    url: url.replace(/\/+$/, ""),
+    token,
+    namespace,
+    retries: whole("retries", options.retries ?? DEFAULT_RETRIES, 0),
+    requestTimeout: whole("requestTimeout", options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS, 1),
+  };
+}
+
+function integerParam(params: URLSearchParams, name: string): number | undefined {
+  const value = params.get(name);
+  if (value === null) return undefined;
+  if (!/^\d+$/.test(value))
+    throw configError(`URL parameter ${name}=${value} is not an integer`, `write for example ${name}=1`);
+  return Number(value);
+}
+
+/**
+ * Reads `upstash://?url=…&token=…&namespace=…` (or `upstash://host?token=…`, meaning
+ * `https://host`); what the URL leaves out comes from the environment.
+ */
+export function readUpstashUrl(url: URL, params: URLSearchParams): ResolvedUpstashOptions {
+  for (const name of params.keys()) {
+    if (!(PARAMS as readonly string[]).includes(name)) {
+      throw configError(
+        `unknown URL parameter "${name}"`,
+        `valid parameters are ${PARAMS.join(", ")} and the core's prefix, suppress, timeout, secret, compress`,
+      );
+    }
+  }
+  const host = url.host !== "" ? `https://${url.host}` : undefined;
+  return resolveUpstashOptions({
+    url: params.get("url") ?? host,
+    token: params.get("token") ?? undefined,
+    namespace: params.get("namespace") ?? undefined,
+    retries: integerParam(params, "retries"),
+    requestTimeout: integerParam(params, "requestTimeout"),
+  });
+}
+
+/** Native TTL, atomic counters and locks (Lua, `SET NX/XX`), strong consistency, keys up to 32 KiB. */
+export function upstashCapabilities(options: ResolvedUpstashOptions): BackendCapabilities {
+  return {
+    nativeTtl: true,
+    minTtlMs: 0,
+    maxKeyBytes: UPSTASH_MAX_KEY_BYTES - new TextEncoder().encode(options.namespace).length,
+    atomic: true,
+    consistency: "strong",
+  };
+}

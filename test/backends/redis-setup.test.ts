@@ -1,0 +1,164 @@
+// The Redis backend's setup contract and round-trip economy, measured on a throwaway redis-server
+// (so the server's command counter sees only this file): URL validation, no connection before the
+// first command, a clean `close()`, and memory-tier reads that cost one round trip cold and none warm.
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as lib from "../../runtimes/node";
+import { redisBackend } from "../../src/backends/redis";
+import { type RedisProcess, startCountingProxy, startRedis } from "../support/redis-server";
+import { skipWithoutRedis } from "../support/skip";
+
+describe("redis:// setup without a server", () => {
+  it("rejects unknown query parameters, a bad database path and bad numbers with CacheConfigError", () => {
+    const cache = new lib.Cache();
+    for (const url of [
+      "redis://127.0.0.1:6379/0?bogus=1",
+      "redis://127.0.0.1:6379/zero",
+      "rediss://127.0.0.1:6379/0?connectTimeout=soon",
+      "redis://127.0.0.1:6379/0?clientSide=maybe",
+    ]) {
+      expect(() => cache.setup(url), url).toThrow(lib.CacheConfigError);
+    }
+    expect(() => redisBackend({ url: "http://127.0.0.1" })).toThrow(lib.CacheConfigError);
+    expect(() => cache.setup("mem://?clientSide=true")).toThrow(/clientSide/);
+  });
+
+  it("does not echo a password in its messages", () => {
+    const error = (() => {
+      try {
+        new lib.Cache().setup("redis://user:hunter2@127.0.0.1:6379/x");
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(lib.CacheConfigError);
+    expect(error?.message).not.toMatch(/hunter2/);
+  });
+});
+
+describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
+  let redis: RedisProcess;
+  let admin: ReturnType<typeof createClient>;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    admin = createClient({ url: redis.url });
+    admin.on("error", () => undefined);
+    await admin.connect();
+  });
+  afterAll(async () => {
+    admin.destroy();
+    await redis.stop();
+  });
+
+  const clients = async () => (await admin.clientList()).length;
+
+  it("connects on the first command, not at setup or construction, and close() quits", async () => {
+    const idle = await clients();
+    const cache = new lib.Cache().setup(`${redis.url}/3?keyPrefix=lazy:`);
+    const backend = redisBackend({ url: `${redis.url}/3` });
+    expect(await clients()).toBe(idle);
+    await cache.set("a", 1);
+    expect(await clients()).toBe(idle + 1);
+    expect(await admin.sendCommand(["SELECT", "3"]).then(() => admin.sendCommand(["EXISTS", "lazy:a"]))).toBe(
+      1,
+    );
+    await admin.sendCommand(["SELECT", "0"]);
+    await cache.close();
+    expect(await clients()).toBe(idle);
+    expect(await cache.get("a")).toBe(1); // the next command opens it again
+    await cache.close();
+    await backend.close();
+  });
+
+  for (const [label, make] of [
+    ['["mem://", redis]', (url: string) => new lib.Cache().setup(["mem://", url])],
+    ["redis://…?clientSide=true", (url: string) => new lib.Cache().setup(`${url}&clientSide=true`)],
+  ] as const) {
+    it(`${label}: a memory miss that hits Redis costs one round trip, a warm read none`, async () => {
+      const proxy = await startCountingProxy(redis.port);
+      const keyPrefix = `?keyPrefix=eco:${label.length}:`;
+      const writer = new lib.Cache().setup(redis.url + keyPrefix);
+      const reader = make(proxy.url + keyPrefix);
+      try {
+        await writer.set("k", { n: 1 }, { ttl: "1m" });
+        await reader.get("absent"); // connects and loads the read script
+        let before = proxy.writes();
+        expect(await reader.get("k")).toEqual({ n: 1 });
+        expect(proxy.writes() - before).toBe(1);
+        before = proxy.writes();
+        for (let i = 0; i < 100; i++) expect(await reader.get("k")).toEqual({ n: 1 });
+        expect(proxy.writes() - before).toBe(0);
+        expect(await reader.getExpire("k")).toBeGreaterThan(50_000); // the copy kept Redis's TTL
+      } finally {
+        await Promise.all([writer.close(), reader.close()]);
+        await proxy.close();
+      }
+    });
+  }
+
+  it("redisBackend({ client }) uses the given client, connects it on first use, and close() quits only what it opened", async () => {
+    const given = createClient({ url: `${redis.url}/4` });
+    const backend = redisBackend({ client: given, keyPrefix: "given:" });
+    expect(backend.capabilities.invalidations).toBe(false);
+    expect(() => new lib.Cache().setup(backend, { clientSide: true })).toThrow(lib.CacheConfigError);
+    const cache = new lib.Cache().setup(backend);
+    expect(given.isOpen).toBe(false);
+    await cache.set("a", [1, 2]);
+    expect(given.isOpen).toBe(true);
+    expect(await given.get("given:a")).toBe("[1,2]");
+    await cache.close();
+    expect(given.isOpen).toBe(false);
+
+    const open = createClient({ url: `${redis.url}/4` });
+    await open.connect();
+    const shared = new lib.Cache().setup(redisBackend({ client: open, keyPrefix: "given:" }));
+    expect(await shared.get("a")).toEqual([1, 2]);
+    await shared.close();
+    expect(open.isOpen).toBe(true); // the program opened it, the program closes it
+    open.destroy();
+  });
+
+  it("lock: true on a prefix routed to Redis locks in Redis: two caches with their own default backend load once", async () => {
+    let runs = 0;
+    const make = () => {
+      const cache = new lib.Cache().setup(`${redis.url}?keyPrefix=lockroute:`, { prefix: "user" });
+      const load = cache.cached({ ttl: "1m", key: "user:{0}", lock: true })(async (id: string) => {
+        runs++;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return id;
+      });
+      return { cache, load };
+    };
+    const [a, b] = [make(), make()];
+    try {
+      expect(await Promise.all([a.load("1"), b.load("1"), a.load("1"), b.load("1")])).toEqual([
+        "1",
+        "1",
+        "1",
+        "1",
+      ]);
+      expect(runs).toBe(1);
+    } finally {
+      await Promise.all([a.cache.close(), b.cache.close()]);
+    }
+  });
+
+  it("clear() with a key prefix removes only that prefix; without one it empties the database", async () => {
+    const mine = new lib.Cache().setup(`${redis.url}/5?keyPrefix=mine:`);
+    const theirs = new lib.Cache().setup(`${redis.url}/5?keyPrefix=theirs:`);
+    const whole = new lib.Cache().setup(`${redis.url}/5`);
+    try {
+      await Promise.all([mine.set("a", 1), mine.set("b", 2), theirs.set("a", 3)]);
+      expect(await mine.getKeysCount()).toBe(2);
+      await mine.clear();
+      expect(await mine.getKeysCount()).toBe(0);
+      expect(await theirs.get("a")).toBe(3);
+      expect(await whole.getKeysCount()).toBe(1);
+      await whole.clear();
+      expect(await theirs.get("a", "gone")).toBe("gone");
+    } finally {
+      await Promise.all([mine.close(), theirs.close(), whole.close()]);
+    }
+  });
+});

@@ -1,0 +1,37 @@
+// The backend and strategy conformance suites against Upstash (the gateway in front of the real
+// redis-server) inside Chromium (the gateway sends CORS headers): the basic suite on the
+// `upstash://` URL once `registerScheme(upstash)` ran, the strategy suite on `upstashBackend()`.
+import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import * as lib from "../../../runtimes/browser";
+import { upstash, upstashBackend } from "../../../src/backends/upstash";
+import { backendSuite } from "../../conformance/backend-suite";
+import { strategySuite } from "../../conformance/strategy-suite";
+import { upstashTarget, upstashUrl } from "../../support/upstash-target";
+
+const t = { describe, it, expect, beforeEach, afterEach };
+const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
+
+describe.skipIf(address.url === "")("upstash on browser", () => {
+  it("before registerScheme(upstash), upstash:// names the import that serves it", () => {
+    expect(() => new lib.Cache().setup(upstashUrl(address, "unused:"))).toThrow(
+      /not registered on browser.*import \{ upstash \} from "isocache\/backends\/upstash".*registerScheme\(upstash\)/,
+    );
+  });
+
+  describe("registered", () => {
+    beforeAll(() => lib.registerScheme(upstash));
+    backendSuite(t, {
+      name: "upstash",
+      lib,
+      ...upstashTarget(lib, "browser-basic", (ns) => upstashUrl(address, ns)),
+    });
+  });
+
+  strategySuite(t, {
+    name: "upstash",
+    lib,
+    ...upstashTarget(lib, "browser-strategy", (namespace) =>
+      upstashBackend({ url: address.url, token: address.token, namespace }),
+    ),
+  });
+});

@@ -1,0 +1,15 @@
+// The strategy conformance suite against the real redis-server through `redis://`, on the bun entry.
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import * as lib from "../../../runtimes/bun";
+import { redisTarget } from "../../backends/redis-targets";
+import { strategySuite } from "../../conformance/strategy-suite";
+import { skipWithoutRedis } from "../../support/skip";
+
+const redisUrl = inject("redisUrl") ?? "redis://127.0.0.1:1";
+
+describe.skipIf(skipWithoutRedis)("redis strategies (bun)", () => {
+  strategySuite(
+    { describe, it, expect, beforeEach, afterEach },
+    redisTarget(lib, redisUrl, "strategies", false),
+  );
+});
