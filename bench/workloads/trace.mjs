@@ -1,7 +1,9 @@
 // Trace (the cacheme method): 20,000 zipf-distributed requests over 10,000 keys, a 20 ms loader,
 // closed-loop at concurrency 100 and 1,000, over Redis alone and memory + Redis tiers. Redis
 // commands come from INFO commandstats after CONFIG RESETSTAT (flushed before each run).
+import { spawn } from "node:child_process";
 import net from "node:net";
+import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { isoRedis } from "../lib/isocache.mjs";
 import { redisPeers } from "../lib/peers.mjs";
@@ -156,11 +158,8 @@ async function replay(instance, trace, concurrency) {
   return { loads, wrong, wall: performance.now() - t0 };
 }
 
-export default async function run({ redisUrl, quick }) {
-  const trace = zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
-  const distinct = new Set(trace).size;
-  const admin = new Redis(redisUrl);
-  const contenders = [
+function contenders(redisUrl) {
+  return [
     { name: "isocache", iso: true, make: (tiered) => isoRedis(redisUrl, { tiered }) },
     {
       name: "isocache, lock: true",
@@ -170,48 +169,75 @@ export default async function run({ redisUrl, quick }) {
     },
     ...redisPeers().map((p) => ({ name: p.name, make: (tiered) => p.make(redisUrl, tiered) })),
   ];
+}
+
+const traceOf = (quick) => zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
+
+/** In a fresh process (trace-child.mjs): one library, one configuration, one replay. */
+export async function runOne(index, tiered, concurrency, { redisUrl, quick }) {
+  const c = contenders(redisUrl)[index];
+  const instance = await c.make(tiered);
+  if (instance === undefined) return { na: "no memory + Redis mode" };
+  if (instance.missing) return { missing: instance.missing };
+  const admin = new Redis(redisUrl);
+  await admin.flushall();
+  await admin.config("RESETSTAT");
+  const watcher = await watch(redisUrl);
+  const r = await replay(instance, traceOf(quick), concurrency);
+  await sleep(50); // let fire-and-forget writes land before counting
+  const stats = await commandStats(admin);
+  const sent = await watcher.stop();
+  await instance.close();
+  admin.disconnect();
+  return { ...r, ...sent, stats };
+}
+
+function runInChild(args, context) {
+  return new Promise((resolve) => {
+    const runner = fileURLToPath(new URL("./trace-child.mjs", import.meta.url));
+    const child = spawn(process.execPath, [runner, JSON.stringify({ args, context })], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop()));
+      } catch {
+        resolve({ missing: `the replay process failed (${out.slice(0, 100)})` });
+      }
+    });
+  });
+}
+
+export default async function run({ redisUrl, quick }) {
+  const trace = traceOf(quick);
+  const distinct = new Set(trace).size;
+  const list = contenders(redisUrl);
   const runs = [];
-  // Repetitions interleave the libraries, so a burst of load on this shared machine does not
+  // Every replay runs in a fresh process (no library inherits another's heap or a warm JIT), and
+  // repetitions interleave the libraries, so a burst of load on this shared machine does not
   // land on one library only; the wall is the median, the counts come from the first run.
   const repetitions = quick ? 1 : 3;
   const byKey = new Map();
   for (let rep = 0; rep < repetitions; rep++) {
     for (const tiered of [false, true]) {
       for (const concurrency of [100, 1000]) {
-        for (const c of contenders) {
+        for (let index = 0; index < list.length; index++) {
+          const c = list[index];
           const id = `${c.name}|${tiered}|${concurrency}`;
           const known = byKey.get(id);
           if (known?.missing || known?.na) continue;
-          const instance = await c.make(tiered);
-          if (instance === undefined || instance.missing) {
-            if (instance) await instance.close?.();
-            const entry = { label: c.name, iso: c.iso, lock: c.lock, tiered, concurrency };
-            if (instance === undefined) entry.na = "no memory + Redis mode";
-            else entry.missing = instance.missing;
+          const r = await runInChild([index, tiered, concurrency], { redisUrl, quick });
+          const base = { label: c.name, iso: c.iso, lock: c.lock, tiered, concurrency };
+          if (r.missing || r.na) {
+            const entry = { ...base, ...r };
             byKey.set(id, entry);
             runs.push(entry);
-            continue;
-          }
-          await admin.flushall();
-          await admin.config("RESETSTAT");
-          const watcher = await watch(redisUrl);
-          const r = await replay(instance, trace, concurrency);
-          await sleep(50); // let fire-and-forget writes land before counting
-          const stats = await commandStats(admin);
-          const sent = await watcher.stop();
-          await instance.close();
-          if (known === undefined) {
-            const entry = {
-              label: c.name,
-              iso: c.iso,
-              lock: c.lock,
-              tiered,
-              concurrency,
-              ...r,
-              ...sent,
-              stats,
-              walls: [r.wall],
-            };
+          } else if (known === undefined) {
+            const entry = { ...base, ...r, walls: [r.wall] };
             byKey.set(id, entry);
             runs.push(entry);
           } else {
@@ -228,7 +254,6 @@ export default async function run({ redisUrl, quick }) {
       entry.wall = median(entry.walls);
       entry.spread = [Math.min(...entry.walls), Math.max(...entry.walls)];
     }
-  admin.disconnect();
   return report(runs, distinct, trace.length);
 }
 
@@ -339,7 +364,7 @@ function report(runs, distinct, requests) {
   return {
     id: "trace",
     title: "Trace (cacheme method)",
-    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each configuration runs 3 times (once with --quick), the libraries interleaved; wall is the median with the spread in brackets, counts are from the first run. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR, which runs during every library's replay alike), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one. The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 3 times (once with --quick), the libraries interleaved; wall is the median with the spread in brackets, counts are from the first run. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR, which runs during every library's replay alike), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one. The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
     tables,
     charts: [
       {
