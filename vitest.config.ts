@@ -9,6 +9,7 @@
 //   types    node node_modules/vitest/vitest.mjs run --project types     (tsc over test/types)
 //   package  node node_modules/vitest/vitest.mjs run --project package   (needs `npm run build`)
 //   smoke    node node_modules/vitest/vitest.mjs run --project smoke     (needs `npm run build`)
+//   examples node node_modules/vitest/vitest.mjs run --project examples  (needs `npm run build`)
 //
 // The bun and deno projects exist only when vitest itself runs on Bun or Deno (and then they are
 // the only projects): under Node they would run Bun's tests on Node and pass for the wrong reason.
@@ -71,6 +72,18 @@ function nodeProjects(): TestProjectInlineConfiguration[] {
         include: ["test/smoke/**/*.test.ts"],
         globalSetup: ["test/smoke/global-setup.ts"],
         testTimeout: 60_000,
+        hookTimeout: 60_000,
+      },
+    },
+    {
+      // Starts each example as its own process (node, bun, deno, miniflare, a static server for
+      // Chromium) and talks to it over loopback; the services give the Redis runs their URL.
+      test: {
+        name: "examples",
+        environment: "node",
+        globalSetup: [SERVICES],
+        include: ["test/examples/**/*.test.ts"],
+        testTimeout: 120_000,
         hookTimeout: 60_000,
       },
     },

@@ -5,7 +5,7 @@
 // or a report is missing.
 //
 //   npm test                          everything
-//   npm test -- --only node,bun       only these runners (node bun deno workers browser types package smoke)
+//   npm test -- --only node,bun       only these runners (node bun deno workers browser types package smoke examples)
 //   npm test -- --skip-build          reuse dist/ (package and smoke tests read it)
 //
 // Outside CI a runner whose Debian package is missing (chromium) is skipped with one line saying
@@ -20,8 +20,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUTPUT = join(ROOT, "test", ".output");
 const BIN = join(ROOT, "node_modules", ".bin");
 const VITEST = join(ROOT, "node_modules", "vitest", "vitest.mjs");
-// A runner past this is hung, not slow: the slowest (node, under load) takes about 2 minutes.
-const RUNNER_TIMEOUT_MS = 5 * 60_000;
+// A runner past this is hung, not slow: the slowest (node, under load) takes about 3 minutes.
+const RUNNER_TIMEOUT_MS = 10 * 60_000;
 
 /** Each runner: the command that starts vitest on the right runtime, and what it needs. */
 const RUNNERS = [
@@ -35,6 +35,7 @@ const RUNNERS = [
   { name: "types", command: [process.execPath, VITEST] },
   { name: "package", command: [process.execPath, VITEST], needsBuild: true },
   { name: "smoke", command: [process.execPath, VITEST], needsBuild: true },
+  { name: "examples", command: [process.execPath, VITEST], needsBuild: true },
 ];
 
 function parseArgs(argv) {

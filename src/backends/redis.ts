@@ -6,9 +6,23 @@ import type {
   BackendCapabilities,
   BackendSetOptions,
   InvalidationListener,
+  SlidingWindowHit,
   ValueWithExpire,
 } from "../core/types";
-import { escapeGlob, GET_WITH_PTTL, INCR_WITH_TTL, isNotIntegerError, UNLOCK } from "./_shared/redis-lua";
+import {
+  ADD_MEMBERS,
+  addMembersArgs,
+  escapeGlob,
+  GET_WITH_PTTL,
+  INCR_WITH_TTL,
+  isNotIntegerError,
+  MEMBERS,
+  REMOVE_MEMBERS,
+  SLIDE_WINDOW,
+  slideWindowArgs,
+  slideWindowHit,
+  UNLOCK,
+} from "./_shared/redis-lua";
 import { RedisConnection } from "./redis-connection";
 import {
   type RedisBackendOptions,
@@ -197,6 +211,26 @@ export class RedisBackend implements Backend {
 
   async unlock(key: string, token: string): Promise<boolean> {
     return Number(await this.#conn.eval(UNLOCK, [this.#k(key)], [token])) === 1;
+  }
+
+  async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {
+    const args = slideWindowArgs(nowMs, windowMs, limit);
+    return slideWindowHit(await this.#conn.eval<unknown>(SLIDE_WINDOW, [this.#k(key)], args));
+  }
+
+  async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
+    if (members.length === 0) return;
+    await this.#conn.eval(ADD_MEMBERS, [this.#k(key)], addMembersArgs(members, ttl));
+  }
+
+  async removeMembers(key: string, members: readonly string[]): Promise<number> {
+    if (members.length === 0) return 0;
+    return Number(await this.#conn.eval(REMOVE_MEMBERS, [this.#k(key)], [...members]));
+  }
+
+  async members(key: string): Promise<string[]> {
+    const reply = await this.#conn.eval<unknown>(MEMBERS, [this.#k(key)], []);
+    return Array.isArray(reply) ? reply.map(String) : [];
   }
 
   onInvalidate(listener: InvalidationListener): () => void {

@@ -5,8 +5,25 @@
 // tick into one request (reads and writes apart), which keeps a burst of cache reads cheap.
 import type { Redis } from "@upstash/redis";
 import { CacheBackendError, CacheValueError, errorMessage } from "../core/errors";
-import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "../core/types";
-import { INCR_WITH_TTL, isNotIntegerError, UNLOCK } from "./_shared/redis-lua";
+import type {
+  Backend,
+  BackendCapabilities,
+  BackendSetOptions,
+  SlidingWindowHit,
+  ValueWithExpire,
+} from "../core/types";
+import {
+  ADD_MEMBERS,
+  addMembersArgs,
+  INCR_WITH_TTL,
+  isNotIntegerError,
+  MEMBERS,
+  REMOVE_MEMBERS,
+  SLIDE_WINDOW,
+  slideWindowArgs,
+  slideWindowHit,
+  UNLOCK,
+} from "./_shared/redis-lua";
 import { describeUpstashFailure } from "./upstash-errors";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
 
@@ -242,5 +259,30 @@ export class UpstashBackend implements Backend {
   async unlock(key: string, token: string): Promise<boolean> {
     const reply = await this.#run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
     return reply === 1;
+  }
+
+  async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {
+    const args = slideWindowArgs(nowMs, windowMs, limit);
+    const reply = await this.#run("slideWindow", (redis) => redis.eval(SLIDE_WINDOW, [this.#ns + key], args));
+    return slideWindowHit(reply);
+  }
+
+  async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
+    if (members.length === 0) return;
+    const args = addMembersArgs(members, ttl);
+    await this.#run("addMembers", (redis) => redis.eval(ADD_MEMBERS, [this.#ns + key], args));
+  }
+
+  async removeMembers(key: string, members: readonly string[]): Promise<number> {
+    if (members.length === 0) return 0;
+    const args = [...members];
+    return Number(
+      await this.#run("removeMembers", (redis) => redis.eval(REMOVE_MEMBERS, [this.#ns + key], args)),
+    );
+  }
+
+  async members(key: string): Promise<string[]> {
+    const reply = await this.#run("members", (redis) => redis.eval(MEMBERS, [this.#ns + key], []));
+    return Array.isArray(reply) ? reply.map(String) : [];
   }
 }

@@ -519,6 +519,11 @@ export class CacheCore {
     return this.#locks.exclusive(key, fn);
   }
 
+  /** The route serving `key` (backend, codec, `suppress`, `timeout`), for features that call optional backend methods. */
+  routeFor(key: string): Route {
+    return this.#router.route(key);
+  }
+
   /** Stores `value` as it is, bypassing serialization, signing and compression. */
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);

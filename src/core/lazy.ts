@@ -1,3 +1,4 @@
+import { forwardAtomic } from "./atomic";
 import type { Clock } from "./clock";
 import { CacheConfigError, errorMessage } from "./errors";
 import type { SchemeFactory } from "./setup";
@@ -69,6 +70,11 @@ class LazyBackend implements Backend {
   #real: Backend | undefined;
   /** Listeners registered before the module loaded, attached to the real backend by `init`. */
   readonly #pending = new Map<InvalidationListener, () => void>();
+  // The optional atomic methods exist only once the real backend is loaded and has them.
+  slideWindow: Backend["slideWindow"];
+  addMembers: Backend["addMembers"];
+  removeMembers: Backend["removeMembers"];
+  members: Backend["members"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;
@@ -80,6 +86,7 @@ class LazyBackend implements Backend {
     if (this.#real === undefined) {
       try {
         this.#real = await this.#load();
+        forwardAtomic(this, this.#real);
         for (const listener of this.#pending.keys()) this.#attach(this.#real, listener);
       } catch (cause) {
         throw new CacheConfigError(

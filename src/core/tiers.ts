@@ -1,3 +1,4 @@
+import { forwardAtomic } from "./atomic";
 import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "./types";
 
 /**
@@ -20,6 +21,11 @@ export class TieredBackend implements Backend {
   #seq = 0;
   #reading = 0;
   readonly #dirty = new Map<string, number>();
+  // The optional atomic methods go to the authority only: the keys they manage never live above it.
+  slideWindow: Backend["slideWindow"];
+  addMembers: Backend["addMembers"];
+  removeMembers: Backend["removeMembers"];
+  members: Backend["members"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -35,12 +41,14 @@ export class TieredBackend implements Backend {
       atomic: last.capabilities.atomic,
       consistency: last.capabilities.consistency,
     };
+    forwardAtomic(this, last);
   }
 
   async init(): Promise<void> {
     // Subscribe before the lower tiers connect, so their first connection opens with tracking on.
     if (this.#unsubscribe.length === 0) this.#subscribe();
     await Promise.all(this.tiers.map((tier) => tier.init?.()));
+    forwardAtomic(this, this.#last); // a lazy last tier has its methods only now
   }
 
   #subscribe(): void {

@@ -28,6 +28,16 @@ export interface ValueWithExpire {
   readonly ttl: number;
 }
 
+/** What `Backend.slideWindow` reports about one attempt to enter a sliding window. */
+export interface SlidingWindowHit {
+  /** `true` when the call was admitted and recorded. */
+  readonly allowed: boolean;
+  /** Calls in the window after this attempt (the new one included when admitted). */
+  readonly count: number;
+  /** Time (epoch ms, as passed in `nowMs`) of the oldest call still in the window; `nowMs` when empty. */
+  readonly oldestMs: number;
+}
+
 /** Options of `Backend.set`. */
 export interface BackendSetOptions {
   /** Time to live in milliseconds; absent = no expiry. */
@@ -82,6 +92,22 @@ export interface Backend {
   unlock?(key: string, token: string): Promise<boolean>;
   /** Optional read of a value and its TTL in one round trip; tiers fall back to `get` + `getExpire` when absent. */
   getWithExpire?(key: string): Promise<ValueWithExpire | undefined>;
+  /**
+   * Optional atomic sliding-window admission: drops the times at or before `nowMs - windowMs`
+   * under `key`, records `nowMs` when fewer than `limit` remain and keeps the key `windowMs`
+   * after the last admitted call. The core keeps a list record under `key` when absent.
+   */
+  slideWindow?(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit>;
+  /**
+   * Optional atomic set insert: adds `members` to the set under `key`; without `ttl` the set no
+   * longer expires, with one it lives at least `ttl` ms (a set without expiry keeps none). A
+   * backend offering it offers `removeMembers` and `members` too; the core keeps a list record when absent.
+   */
+  addMembers?(key: string, members: readonly string[], ttl?: number): Promise<void>;
+  /** Optional atomic set removal (see `addMembers`); returns how many were members. An emptied set is deleted. */
+  removeMembers?(key: string, members: readonly string[]): Promise<number>;
+  /** Optional: the members of the set under `key` (see `addMembers`), `[]` when missing. */
+  members?(key: string): Promise<string[]>;
   /**
    * Optional: calls `listener` whenever another process changes or deletes a key of this backend
    * (only when `capabilities.invalidations`); returns the function that stops it. Tiers use it to

@@ -1,3 +1,4 @@
+import { addMembersOn, membersOn, NOT_NATIVE, removeMembersOn } from "../core/atomic";
 import type { CacheCore } from "../core/cache";
 import { peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
@@ -21,10 +22,12 @@ interface PendingIndex {
 const pending = new WeakMap<CacheCore, Map<string, PendingIndex>>();
 
 /**
- * Adds `key` to the index of each tag. The index is a list of keys kept in the cache itself, so
- * `deleteTags` reads one index per tag instead of scanning the keyspace. It lives at least as
- * long as its longest-lived member. Concurrent writes with one tag share one read-modify-write
- * of its index (group commit): over HTTP, 100 tagged writes cost a few index updates, not 100.
+ * Adds `key` to the index of each tag. The index lists keys in the cache itself, so `deleteTags`
+ * reads one index per tag instead of scanning the keyspace. It lives at least as long as its
+ * longest-lived member. Where the backend offers sets (`addMembers`: Redis over TCP or HTTP) the
+ * index is one, updated atomically across processes; elsewhere it is a list record rewritten
+ * under an in-process lock. Concurrent writes with one tag share one update of its index (group
+ * commit): over HTTP, 100 tagged writes cost a few index updates, not 100.
  */
 export async function indexTags(
   cache: CacheCore,
@@ -62,18 +65,30 @@ function enqueue(cache: CacheCore, tag: string, key: string, ttl: number | undef
   return batch.done;
 }
 
-/** One read-modify-write of an index: adds the batch's keys and stretches its TTL to cover theirs. */
+/** One update of an index: adds the batch's keys and stretches its TTL to cover theirs. */
 async function addToIndex(
   cache: CacheCore,
   indexKey: string,
   entries: ReadonlyMap<string, number | undefined>,
 ): Promise<void> {
+  let longest: number | undefined = 0;
+  for (const wanted of entries.values())
+    longest = wanted === undefined || longest === undefined ? undefined : Math.max(longest, wanted);
+  const route = cache.routeFor(indexKey);
+  if ((await addMembersOn(route, indexKey, [...entries.keys()], longest)) === NOT_NATIVE)
+    await rewriteIndex(cache, indexKey, entries, longest);
+}
+
+/** `addToIndex` as a read-modify-write of a list record, for backends without sets. */
+async function rewriteIndex(
+  cache: CacheCore,
+  indexKey: string,
+  entries: ReadonlyMap<string, number | undefined>,
+  ttl: number | undefined,
+): Promise<void> {
   const [current, expiry] = await Promise.all([cache.read(indexKey), cache.getExpire(indexKey)]);
   const members = Array.isArray(current) ? (current as string[]) : [];
   const left = current === MISS ? 0 : expiry;
-  let ttl: number | undefined = 0;
-  for (const wanted of entries.values())
-    ttl = wanted === undefined || ttl === undefined ? undefined : Math.max(ttl, wanted);
   const keep = ttl === undefined || left === -1 ? undefined : Math.max(ttl, left);
   const known = new Set(members);
   const added = [...entries.keys()].filter((key) => !known.has(key));
@@ -83,28 +98,33 @@ async function addToIndex(
 
 /**
  * Deletes every key that still carries one of `tags` (a key rewritten without the tag is kept),
- * then the tag indexes themselves. Returns the number of keys deleted.
+ * then the tag indexes themselves. Returns the number of keys deleted. A set index loses only the
+ * members read, so keys another process tags meanwhile stay indexed.
  */
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
   for (const tag of tags) {
     const indexKey = tagIndexKey(tag);
     deleted += await cache.exclusive(indexKey, async () => {
-      const members = await cache.read(indexKey);
-      if (!Array.isArray(members) || members.length === 0) {
-        await cache.delete(indexKey);
-        return 0;
-      }
-      const keys = members as string[];
-      const raws = await Promise.all(keys.map((key) => cache.getRaw(key)));
-      const tagged = keys.filter((_, at) => {
-        const raw = raws[at];
-        return raw !== undefined && (peekHeader(raw)?.t?.includes(tag) ?? false);
-      });
-      const count = tagged.length > 0 ? await cache.deleteMany(tagged) : 0;
-      await cache.delete(indexKey);
+      const route = cache.routeFor(indexKey);
+      const listed = await membersOn(route, indexKey);
+      const members = listed === NOT_NATIVE ? await cache.read(indexKey) : listed;
+      const keys = Array.isArray(members) ? (members as string[]) : [];
+      const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag) : 0;
+      if (listed === NOT_NATIVE) await cache.delete(indexKey);
+      else await removeMembersOn(route, indexKey, keys);
       return count;
     });
   }
   return deleted;
+}
+
+/** Deletes those of `keys` whose record still lists `tag`; returns how many. */
+async function deleteCarrying(cache: CacheCore, keys: readonly string[], tag: string): Promise<number> {
+  const raws = await Promise.all(keys.map((key) => cache.getRaw(key)));
+  const tagged = keys.filter((_, at) => {
+    const raw = raws[at];
+    return raw !== undefined && (peekHeader(raw)?.t?.includes(tag) ?? false);
+  });
+  return tagged.length > 0 ? cache.deleteMany(tagged) : 0;
 }

@@ -1,3 +1,4 @@
+import { NOT_NATIVE, slideWindowOn } from "../core/atomic";
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, RateLimitError } from "../core/errors";
 import type { FeatureCache } from "../features/feature-cache";
@@ -89,8 +90,10 @@ export function rateLimit(cache: FeatureCache, options: RateLimitOptions): Strat
 /**
  * Sliding-window rate limit: a call runs when fewer than `limit` calls of its key ran within the
  * last `period`, so the limit lifts exactly as the oldest call leaves the window; refused calls are
- * not recorded. The call times (epoch ms on the cache's clock) are a list under an internal key,
- * rewritten under `cache.exclusive`: atomic within one process, best-effort across processes.
+ * not recorded. The call times (epoch ms on the cache's clock) live under an internal key: where
+ * the backend offers `slideWindow` (Redis over TCP or HTTP: one Lua script), each admission is
+ * one atomic step across processes; elsewhere they are a list rewritten under `cache.exclusive`,
+ * atomic within one process, best-effort across processes.
  * @example
  * const send = cache.sliceRateLimit({ limit: 10, period: "1s", key: "mail:{to}" })(sendMail);
  */
@@ -105,13 +108,21 @@ export function sliceRateLimit(cache: FeatureCache, options: SliceRateLimitOptio
       call: (thisArg, args) =>
         plan.run(thisArg, args, async (key) => {
           const slot = internalKey("slice", key);
-          const wait = await cache.exclusive(slot, () => admit(cache, slot, limit, periodMs));
+          const wait = await admitAtomically(cache, slot, limit, periodMs);
           if (wait > 0) return refuse(thisArg, args, wait, false);
           return (await plan.execute(thisArg, args)).value;
         }),
       extras: stateExtras(plan, (key) => [internalKey("slice", key)]),
     };
   }) as StrategyDecorator;
+}
+
+/** `admit` in one step on a backend with `slideWindow`, else under the in-process lock of `slot`. */
+async function admitAtomically(cache: FeatureCache, slot: string, limit: number, periodMs: number) {
+  const now = cache.clock.now();
+  const hit = await slideWindowOn(cache.routeFor(slot), slot, now, periodMs, limit);
+  if (hit === NOT_NATIVE) return cache.exclusive(slot, () => admit(cache, slot, limit, periodMs));
+  return hit.allowed ? 0 : Math.max(1, hit.oldestMs + periodMs - now);
 }
 
 /** Records a call when the window has room and returns 0, else the milliseconds until it has. */

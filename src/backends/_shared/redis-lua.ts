@@ -1,5 +1,6 @@
 // Lua scripts shared by the Redis backends (TCP and REST): each runs atomically on the server,
-// which is what makes counters, locks and sliding windows safe across processes.
+// which is what makes counters, locks, sliding windows and tag indexes safe across processes.
+import type { SlidingWindowHit } from "../../core/types";
 
 /** INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key. */
 export const INCR_WITH_TTL = `
@@ -28,4 +29,92 @@ return {value, redis.call('PTTL', KEYS[1])}`;
 /** `text` with the Redis glob metacharacters (`*`, `?`, `[`, `]`, `\\`) escaped, so it matches itself. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+/**
+ * Sliding window over the sorted set KEYS[1] (score: call time in ms). ARGV: now, now - window
+ * (times at or before it leave), limit, a member unique to this call, window in whole ms. Records
+ * the call when fewer than `limit` remain and keeps the set `window` ms past it. Bounds come as
+ * text from the client, since Lua would print large numbers with 14 digits. A value of another
+ * type (a list record an emulating process wrote) is replaced. Returns {admitted 0/1, count,
+ * oldest score as text}.
+ */
+export const SLIDE_WINDOW = `
+local key = KEYS[1]
+local kind = redis.call('TYPE', key)['ok']
+if kind ~= 'zset' and kind ~= 'none' then redis.call('DEL', key) end
+redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[2])
+local count = redis.call('ZCARD', key)
+local admitted = 0
+if count < tonumber(ARGV[3]) then
+  redis.call('ZADD', key, ARGV[1], ARGV[4])
+  redis.call('PEXPIRE', key, ARGV[5])
+  count = count + 1
+  admitted = 1
+end
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or ARGV[1]
+return {admitted, count, oldest}`;
+
+/**
+ * SADD of ARGV[2..] to KEYS[1] in chunks (Lua's unpack has a stack limit). ARGV[1]: TTL in ms,
+ * 0 = none. Without a TTL the set stops expiring; with one it lives at least that long, except
+ * that a set already without expiry keeps none. A value of another type is replaced.
+ */
+export const ADD_MEMBERS = `
+local key = KEYS[1]
+local ttl = tonumber(ARGV[1])
+local kind = redis.call('TYPE', key)['ok']
+if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', key) end
+local left = redis.call('PTTL', key)
+for first = 2, #ARGV, 500 do
+  redis.call('SADD', key, unpack(ARGV, first, math.min(first + 499, #ARGV)))
+end
+if ttl <= 0 then
+  redis.call('PERSIST', key)
+elseif left == -2 or (left >= 0 and left < ttl) then
+  redis.call('PEXPIRE', key, ARGV[1])
+end
+return 1`;
+
+/** SREM of ARGV from the set KEYS[1] in chunks; returns how many were members (0 for another type). */
+export const REMOVE_MEMBERS = `
+local key = KEYS[1]
+if redis.call('TYPE', key)['ok'] ~= 'set' then return 0 end
+local removed = 0
+for first = 1, #ARGV, 500 do
+  removed = removed + redis.call('SREM', key, unpack(ARGV, first, math.min(first + 499, #ARGV)))
+end
+return removed`;
+
+/** SMEMBERS of KEYS[1], `{}` when it is missing or holds another type. */
+export const MEMBERS = `
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'set' then return {} end
+return redis.call('SMEMBERS', KEYS[1])`;
+
+// Members of a window must differ even for calls in the same millisecond from several processes.
+const CALLER = Math.random().toString(36).slice(2, 10);
+let calls = 0;
+
+/** ARGV of `SLIDE_WINDOW` for one call at `nowMs`. */
+export function slideWindowArgs(nowMs: number, windowMs: number, limit: number): string[] {
+  calls = (calls + 1) % Number.MAX_SAFE_INTEGER;
+  return [
+    String(nowMs),
+    String(nowMs - windowMs),
+    String(limit),
+    `${nowMs}:${CALLER}:${calls}`,
+    String(Math.max(1, Math.ceil(windowMs))),
+  ];
+}
+
+/** The reply of `SLIDE_WINDOW` as a `SlidingWindowHit`. */
+export function slideWindowHit(reply: unknown): SlidingWindowHit {
+  const [admitted, count, oldest] = Array.isArray(reply) ? reply : [];
+  return { allowed: Number(admitted) === 1, count: Number(count), oldestMs: Number(oldest) };
+}
+
+/** ARGV of `ADD_MEMBERS`: the TTL in whole ms (0 = none), then the members. */
+export function addMembersArgs(members: readonly string[], ttl: number | undefined): string[] {
+  const ms = ttl === undefined ? 0 : Math.max(1, Math.ceil(ttl));
+  return [String(ms), ...members];
 }

@@ -1,0 +1,83 @@
+// The optional atomic methods of a backend (sliding windows, sets), and how the core reaches them
+// through a route. A backend either has them (Redis over TCP and HTTP: one Lua script each) or
+// not, and then the strategy or feature keeps its own read-modify-write emulation.
+import type { Route } from "./route";
+import type { Backend, SlidingWindowHit } from "./types";
+
+/** Returned by the helpers below when the backend serving the key lacks the method. */
+export const NOT_NATIVE: unique symbol = Symbol("isocache.not-native");
+export type NotNative = typeof NOT_NATIVE;
+
+type AtomicMethods = Pick<Backend, "slideWindow" | "addMembers" | "removeMembers" | "members">;
+
+/**
+ * Gives `target` (a lazy or tiered backend) the optional atomic methods `source` has, calling
+ * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
+ */
+export function forwardAtomic(target: AtomicMethods, source: Backend): void {
+  const { slideWindow, addMembers, removeMembers, members } = source;
+  target.slideWindow =
+    slideWindow === undefined
+      ? undefined
+      : (key, nowMs, windowMs, limit) => slideWindow.call(source, key, nowMs, windowMs, limit);
+  const sets = addMembers !== undefined && removeMembers !== undefined && members !== undefined;
+  target.addMembers = sets ? (key, list, ttl) => addMembers.call(source, key, list, ttl) : undefined;
+  target.removeMembers = sets ? (key, list) => removeMembers.call(source, key, list) : undefined;
+  target.members = sets ? (key) => members.call(source, key) : undefined;
+}
+
+/**
+ * One sliding-window admission on the backend of `route`; a disabled route or a suppressed
+ * failure admits the call, as the emulation does when its read misses.
+ */
+export function slideWindowOn(
+  route: Route,
+  key: string,
+  nowMs: number,
+  windowMs: number,
+  limit: number,
+): Promise<SlidingWindowHit | NotNative> {
+  const admitted: SlidingWindowHit = { allowed: true, count: 0, oldestMs: nowMs };
+  return route.call<SlidingWindowHit | NotNative>("slideWindow", key, admitted, (backend) =>
+    backend.slideWindow === undefined
+      ? Promise.resolve(NOT_NATIVE)
+      : backend.slideWindow(key, nowMs, windowMs, limit),
+  );
+}
+
+/** True when the backend (once initialised) offers the three set methods. */
+function hasSets(backend: Backend): boolean {
+  return (
+    backend.addMembers !== undefined && backend.removeMembers !== undefined && backend.members !== undefined
+  );
+}
+
+/** Adds `members` to the set under `key` on the backend of `route` (see `Backend.addMembers`). */
+export function addMembersOn(
+  route: Route,
+  key: string,
+  members: readonly string[],
+  ttl: number | undefined,
+): Promise<undefined | NotNative> {
+  return route.call<undefined | NotNative>("addMembers", key, undefined, async (backend) => {
+    if (backend.addMembers === undefined || !hasSets(backend)) return NOT_NATIVE;
+    await backend.addMembers(key, members, ttl);
+    return undefined;
+  });
+}
+
+/** The members of the set under `key` on the backend of `route`; `[]` on a suppressed failure. */
+export function membersOn(route: Route, key: string): Promise<string[] | NotNative> {
+  return route.call<string[] | NotNative>("members", key, [], (backend) =>
+    backend.members !== undefined && hasSets(backend) ? backend.members(key) : Promise.resolve(NOT_NATIVE),
+  );
+}
+
+/** Removes `members` from the set under `key` on the backend of `route`; returns how many were members. */
+export function removeMembersOn(route: Route, key: string, members: readonly string[]): Promise<number> {
+  return route.call("removeMembers", key, 0, (backend) =>
+    backend.removeMembers !== undefined && hasSets(backend)
+      ? backend.removeMembers(key, members)
+      : Promise.resolve(0),
+  );
+}

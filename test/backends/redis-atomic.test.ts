@@ -1,0 +1,101 @@
+// Atomicity across processes on one Redis, over TCP (node-redis), over HTTP (Upstash client
+// through the gateway) and behind a memory tier: 4 real child processes, each with its own
+// connection, race on one sliding window and on one tag index.
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { skipWithoutRedis } from "../support/skip";
+import { freshNamespace, upstashUrl } from "../support/upstash-target";
+import { bundleFixture, startWorker, type Worker } from "./fixtures/workers";
+import { dropPrefixes, freshRedisUrl } from "./redis-targets";
+
+const redisUrl = inject("redisUrl") ?? "redis://127.0.0.1:1";
+const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
+const PROCESSES = 4;
+
+/** Prints a measured figure when ISOCACHE_FIGURES is set, silent otherwise. */
+function figure(text: string): void {
+  if (process.env.ISOCACHE_FIGURES) console.info(`[figure] ${text}`);
+}
+
+/** A fresh target (what `setup` receives, as text) and the key prefix to drop afterwards. */
+type Target = () => { target: string; prefix: string };
+
+const targets: [string, Target][] = [
+  [
+    "redis",
+    () => {
+      const { url, prefix } = freshRedisUrl(redisUrl, "atomic");
+      return { target: url, prefix };
+    },
+  ],
+  [
+    "upstash",
+    () => {
+      const prefix = freshNamespace("atomic");
+      return { target: upstashUrl(address, prefix), prefix };
+    },
+  ],
+  [
+    "memory+redis",
+    () => {
+      const { url, prefix } = freshRedisUrl(redisUrl, "atomic-tier");
+      return { target: JSON.stringify(["mem://", url]), prefix };
+    },
+  ],
+];
+
+describe.skipIf(skipWithoutRedis)("atomic windows and tag indexes across processes", () => {
+  let procs: Worker[] = [];
+  const prefixes: string[] = [];
+  beforeAll(async () => {
+    const script = await bundleFixture("atomic-worker");
+    procs = Array.from({ length: PROCESSES }, () => startWorker(script));
+  }, 20_000);
+  afterAll(async () => {
+    await Promise.all(procs.map((worker) => worker.stop()));
+    await dropPrefixes(redisUrl, prefixes);
+  });
+
+  async function setupAll(make: Target): Promise<void> {
+    const { target, prefix } = make();
+    prefixes.push(prefix);
+    await Promise.all(procs.map((worker) => worker.call("setup", target)));
+  }
+
+  for (const [name, make] of targets) {
+    it(`${name}: 4 processes x 50 sliceRateLimit calls (10 waves of 5 concurrent) on one key admit exactly 10`, async () => {
+      await setupAll(make);
+      // The window (10 s) outlasts the burst by far, so "exactly 10" holds however loaded the machine is.
+      const startAt = Date.now() + 300;
+      const ran = await Promise.all(
+        procs.map((worker) => worker.call<number>("slice", "one", startAt, 10, 5, 10, "10s")),
+      );
+      const burstMs = Date.now() - startAt;
+      figure(`${name} sliceRateLimit: admitted per process ${ran.join(" ")}, burst ${burstMs} ms`);
+      expect(burstMs).toBeLessThan(10_000);
+      expect(ran.reduce((sum, count) => sum + count, 0)).toBe(10);
+      // The window is still full for every process afterwards.
+      const again = await Promise.all(
+        procs.map((worker) => worker.call<number>("slice", "one", 0, 1, 5, 10, "10s")),
+      );
+      expect(again).toEqual([0, 0, 0, 0]);
+    }, 30_000);
+
+    it(`${name}: 4 processes x 250 tagged sets (25 waves of 10 concurrent) on one tag, then deleteTags removes all 1,000`, async () => {
+      await setupAll(make);
+      const startAt = Date.now() + 300;
+      const stored = await Promise.all(
+        procs.map((worker, index) =>
+          worker.call<number>("tagged", "item", index * 250, "all", startAt, 25, 10),
+        ),
+      );
+      expect(stored).toEqual([250, 250, 250, 250]);
+      const [first] = procs as [Worker];
+      const deleted = await first.call<number>("deleteTags", "all");
+      figure(`${name} tags: deleteTags removed ${deleted} of 1000`);
+      expect(deleted).toBe(1000);
+      expect(await first.call("present", "item", 1000)).toBe(0);
+      // The index went with its members: a second deleteTags finds nothing.
+      expect(await first.call("deleteTags", "all")).toBe(0);
+    }, 30_000);
+  }
+});
