@@ -27,7 +27,16 @@ export interface MemoryBackendStats {
   readonly purgeVisits: number;
 }
 
-interface Entry {
+/**
+ * A live entry as the core's synchronous read path sees it: the stored text, and a slot where
+ * the core may keep the value it decoded from that text (cleared whenever the text changes).
+ */
+export interface MemorySlot {
+  readonly value: string;
+  decoded: unknown;
+}
+
+interface Entry extends MemorySlot {
   readonly key: string;
   value: string;
   /** Milliseconds since the epoch; `Infinity` without TTL. */
@@ -91,6 +100,11 @@ export class MemoryBackend implements Backend {
 
   get(key: string): Promise<string | undefined> {
     return Promise.resolve(this.#read(key)?.value);
+  }
+
+  /** Synchronous read for the core's hot path: the live entry, made most recently used as `get` does. */
+  readSlot(key: string): MemorySlot | undefined {
+    return this.#read(key);
   }
 
   getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
@@ -176,6 +190,7 @@ export class MemoryBackend implements Backend {
       );
     }
     entry.value = String(next);
+    entry.decoded = undefined;
     this.#touch(entry);
     return next;
   }
@@ -273,10 +288,19 @@ export class MemoryBackend implements Backend {
       if (entry !== undefined) this.#drop(entry);
     } else if (entry !== undefined) {
       entry.value = value;
+      entry.decoded = undefined;
       this.#retime(entry, expiresAt);
       this.#touch(entry);
     } else {
-      this.#insert({ key, value, expiresAt, heapIndex: -1, older: undefined, newer: undefined });
+      this.#insert({
+        key,
+        value,
+        decoded: undefined,
+        expiresAt,
+        heapIndex: -1,
+        older: undefined,
+        newer: undefined,
+      });
     }
   }
 

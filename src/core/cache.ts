@@ -7,7 +7,7 @@ import { type Duration, toMilliseconds } from "./durations";
 import { CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
-import { expiryOf, liveExists, MISS, readValue, setExpiry, writeValue } from "./records";
+import { expiryOf, liveExists, MISS, NOT_SYNC, readSync, readValue, setExpiry, writeValue } from "./records";
 import { Route } from "./route";
 import { Router } from "./router";
 import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
@@ -148,6 +148,8 @@ export class CacheCore {
   /** The value stored under `key`, else `defaultValue`. A stored `null` is a hit. */
   async get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
     assertKey(key);
+    const fast = this.fetchSync(key, this.scope());
+    if (fast !== NOT_SYNC) return fast === MISS ? defaultValue : (fast as T);
     const value = await this.fetch(key, "get", undefined);
     return value === MISS ? defaultValue : (value as T);
   }
@@ -173,9 +175,36 @@ export class CacheCore {
     });
   }
 
+  /**
+   * `fetch` without a promise, for hits and misses the plain way: no transaction, callback,
+   * `detect` or disabled read in `scope`, and a backend that reads synchronously. Returns
+   * `NOT_SYNC` when only `fetch` can answer (it then does the whole read, stats included).
+   */
+  fetchSync(key: string, scope: Scope): unknown {
+    if (scope.tx !== undefined || scope.callbacks !== undefined || scope.detect !== undefined)
+      return NOT_SYNC;
+    if (isDisabled(scope, "get")) return NOT_SYNC;
+    const value = readSync(this.#router.route(key), this.clock, key);
+    if (value === MISS) this.#stats.misses++;
+    else if (value !== NOT_SYNC) this.#stats.hits++;
+    return value;
+  }
+
   /** Shares one in-flight `load` per key among concurrent callers of this cache. */
   singleFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
     return this.#flight.run(key, load);
+  }
+
+  /**
+   * The load in flight for `key` in this cache, counted as a miss, for a caller that can share
+   * it instead of reading first; `undefined` when none runs or a transaction is in scope (its
+   * own writes must be read).
+   */
+  joinFlight(key: string): Promise<unknown> | undefined {
+    const flying = this.#flight.peek(key);
+    if (flying === undefined || this.scope().tx !== undefined) return undefined;
+    this.#stats.misses++;
+    return flying;
   }
 
   /** Notes a cache hit for `detect` when a detect scope is active. */

@@ -1,5 +1,7 @@
+import { cloneDecoded, defaultSerializer, isTreeEncoding, UNCLONEABLE } from "../serialization/codec";
 import type { Clock } from "./clock";
-import { decodeRecord, encodeRecord, peekHeader } from "./envelope";
+import type { RecordHeader } from "./envelope";
+import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
 import type { Route } from "./route";
 
@@ -7,11 +9,76 @@ import type { Route } from "./route";
 export const MISS: unique symbol = Symbol("isocache.miss");
 export type Miss = typeof MISS;
 
+/** Marks a read the synchronous path cannot answer; the caller takes the async one. */
+export const NOT_SYNC: unique symbol = Symbol("isocache.not-sync");
+
 const MARK = 64; // "@": a record with a header
+
+/** Kept on an entry whose value cannot be copied exactly: each read decodes the text. */
+const DECODE_EACH: unique symbol = Symbol("isocache.decode-each");
+
+/**
+ * Reads `key` without a promise when the route's backend reads synchronously and the record
+ * needs no async work (no signature, no compression): the value, `MISS`, or `NOT_SYNC`.
+ * The decoded value is kept on the entry: with `copy: false` later hits share it; by default
+ * they get a copy of it (cheaper than decoding again), or decode afresh where no exact copy
+ * can be made.
+ */
+export function readSync(route: Route, clock: Clock, key: string): unknown {
+  const slots = route.slots;
+  if (slots === undefined || !route.initialised || route.codec.signer !== undefined) return NOT_SYNC;
+  const slot = slots.readSlot(key);
+  if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
+  const kept = slot.decoded;
+  if (kept !== undefined && kept !== DECODE_EACH) {
+    if (!route.copy) return kept;
+    const copy = copyOf(kept);
+    if (copy !== UNCLONEABLE) return copy;
+  }
+  const text = slot.value;
+  let payload = text;
+  let header: RecordHeader | undefined;
+  if (text.charCodeAt(0) === MARK) {
+    try {
+      [header, payload] = splitRecord(text);
+    } catch {
+      return NOT_SYNC; // the async path reports it
+    }
+    if (header?.c !== undefined) return NOT_SYNC;
+    if (header?.e !== undefined && header.e <= clock.now()) return MISS;
+  }
+  let value: unknown;
+  try {
+    value = route.codec.serializer.decode(payload);
+  } catch (cause) {
+    return unreadable(route, key, "it is not in this cache's format", cause);
+  }
+  // A record whose expiry lives in its header must be checked on every read: keep nothing.
+  if (header?.e !== undefined) return value;
+  if (!route.copy) {
+    slot.decoded = value;
+    return value;
+  }
+  if (kept === undefined && route.codec.serializer === defaultSerializer && isTreeEncoding(payload)) {
+    // Keep the decoded value private and hand out copies of it.
+    const copy = copyOf(value);
+    slot.decoded = copy === UNCLONEABLE ? DECODE_EACH : value;
+    if (copy !== UNCLONEABLE) return copy;
+  }
+  return value;
+}
+
+function copyOf(kept: unknown): unknown {
+  try {
+    return cloneDecoded(kept);
+  } catch {
+    return UNCLONEABLE; // deeper than the stack allows: decode the text instead
+  }
+}
 
 /** Reads and decodes `key` through `route`; a missing, expired, unsigned or unreadable record is `MISS`. */
 export async function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {
-  const text = await route.call("get", key, undefined, (backend) => backend.get(key));
+  const text = await route.readShared(key);
   if (text === undefined) return MISS;
   return decodeValue(route, clock, key, text);
 }

@@ -1,5 +1,6 @@
 import type { RecordCodec } from "./envelope";
 import { CacheBackendError, CacheConfigError, CacheError, CacheValueError, errorMessage } from "./errors";
+import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
 /** What a middleware sees of one command. */
@@ -23,6 +24,14 @@ export type ErrorHandler = (
   call: { command: string; key: string | undefined; backend: string },
 ) => void;
 
+/**
+ * A backend that can answer a read synchronously (the memory backend): the live entry's text
+ * plus a slot for the value decoded from it. Lets a cache hit skip every promise but the last.
+ */
+export interface SlotReader {
+  readSlot(key: string): { readonly value: string; decoded: unknown } | undefined;
+}
+
 /** Everything one `setup` call fixed for its backend, computed once. */
 export interface RouteConfig {
   prefix: string;
@@ -33,9 +42,22 @@ export interface RouteConfig {
   timeoutMs: number | undefined;
   middlewares: readonly Middleware[];
   onError: ErrorHandler | undefined;
+  /** `false`: hits share one decoded object per stored value instead of a fresh copy each. */
+  copy: boolean;
 }
 
 const WARN_EVERY_MS = 60_000;
+/** Commands that change nothing, so reads in flight stay valid across them. */
+const READ_ONLY = new Set([
+  "get",
+  "getRaw",
+  "getMany",
+  "exists",
+  "getExpire",
+  "getKeysCount",
+  "ping",
+  "isLocked",
+]);
 
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
@@ -47,12 +69,20 @@ export class Route {
   /** True when some TTL must live in the record because the backend cannot expire it natively. */
   readonly envelopeExpiry: boolean;
   readonly minTtlMs: number;
+  /** See `RouteConfig.copy`. */
+  readonly copy: boolean;
+  /** The backend's synchronous reader when nothing (middleware, `enable: false`) stands in between. */
+  readonly slots: SlotReader | undefined;
+  /** True when `slots` is the whole backend, so a slot miss is a miss (not so for a first tier). */
+  readonly slotsComplete: boolean;
   readonly #timeoutMs: number | undefined;
   readonly #middlewares: readonly Middleware[];
   readonly #onError: ErrorHandler | undefined;
   #init: Promise<void> | undefined;
   #initialised: boolean;
   #lastWarning = 0;
+  /** Backend reads in flight by key, shared by concurrent readers of the same key. */
+  readonly #reads = new Map<string, Promise<string | undefined>>();
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -67,6 +97,21 @@ export class Route {
     this.envelopeExpiry = !caps.nativeTtl || caps.minTtlMs > 0;
     this.minTtlMs = caps.minTtlMs;
     this.#initialised = config.backend.init === undefined;
+    this.copy = config.copy;
+    // Tiers whose first tier reads synchronously answer hits from it; a miss there still has to
+    // ask the tiers below, so only a backend that is itself the reader may report a miss.
+    const first = config.backend instanceof TieredBackend ? config.backend.tiers[0] : config.backend;
+    const reader = first as Partial<SlotReader> | undefined;
+    this.slots =
+      typeof reader?.readSlot === "function" && config.middlewares.length === 0 && config.enabled
+        ? (reader as SlotReader)
+        : undefined;
+    this.slotsComplete = first === config.backend;
+  }
+
+  /** True once the backend's one-time init has finished (always for backends without one). */
+  get initialised(): boolean {
+    return this.#initialised;
   }
 
   /** True when a TTL of `ttlMs` has to be enforced through the record's header. */
@@ -99,6 +144,23 @@ export class Route {
   }
 
   /**
+   * The stored text of `key`, sharing one backend read among concurrent callers (each decodes
+   * its own copy). Any writing command on this route drops the shared reads, so a read started
+   * after a write never gets an answer from before it.
+   */
+  readShared(key: string): Promise<string | undefined> {
+    const flying = this.#reads.get(key);
+    if (flying !== undefined) return flying;
+    const pending = this.call("get", key, undefined, (backend) => backend.get(key));
+    this.#reads.set(key, pending);
+    const done = () => {
+      if (this.#reads.get(key) === pending) this.#reads.delete(key);
+    };
+    pending.then(done, done);
+    return pending;
+  }
+
+  /**
    * One backend call: waits for the backend's one-time init, applies `timeout`, and with
    * `suppress` turns a failure into `fallback` after reporting it.
    */
@@ -109,6 +171,7 @@ export class Route {
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     if (!this.enabled) return fallback;
+    if (this.#reads.size > 0 && !READ_ONLY.has(command)) this.#reads.clear();
     try {
       if (!this.#initialised) await this.#ready();
       const pending = fn(this.backend);

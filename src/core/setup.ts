@@ -32,6 +32,12 @@ export interface SetupOptions {
   onError?: ErrorHandler;
   /** Keeps a local copy of Redis reads, invalidated by the server (Redis backends). */
   clientSide?: boolean;
+  /**
+   * `false` (reference mode, memory backend): every hit of a stored value returns the same
+   * decoded object instead of a fresh copy, so a caller that mutates it changes what later hits
+   * see. Default `true`: each read decodes its own copy. Other backends always copy.
+   */
+  copy?: boolean;
 }
 
 /** Builds a backend from a URL; `params` holds the query parameters the core did not consume. */
@@ -60,7 +66,16 @@ const CLIENT_PACKAGES: Readonly<Record<string, { subpath: string; export: string
   idb: { subpath: "idb", export: "idb", factory: "idbBackend" },
 };
 
-const CORE_PARAMS = ["prefix", "enable", "suppress", "timeout", "secret", "compress", "clientSide"] as const;
+const CORE_PARAMS = [
+  "prefix",
+  "enable",
+  "suppress",
+  "timeout",
+  "secret",
+  "compress",
+  "clientSide",
+  "copy",
+] as const;
 const COMPRESS_ABOVE = 1024;
 
 /** The runtime-specific pieces `setup` needs. */
@@ -109,6 +124,12 @@ function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
   if (options.secret !== undefined && (typeof options.secret !== "string" || options.secret.length === 0)) {
     throw configError("the `secret` option must be a non-empty string", "pass the signing secret as text");
   }
+  if (options.copy !== undefined && typeof options.copy !== "boolean") {
+    throw configError(
+      "the `copy` option must be a boolean",
+      "pass copy: false for reference mode, or omit it",
+    );
+  }
   const compress = options.compress;
   if (compress !== undefined && compress !== false && !compressionAvailable()) {
     throw configError(
@@ -140,6 +161,7 @@ function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
     timeoutMs: options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "timeout"),
     middlewares: options.middlewares ?? [],
     onError: options.onError,
+    copy: options.copy ?? true,
   };
 }
 

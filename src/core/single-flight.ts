@@ -14,6 +14,11 @@ export class SingleFlight {
     return pending;
   }
 
+  /** The run in flight for `key`, if any. */
+  peek(key: string): Promise<unknown> | undefined {
+    return this.#inflight.get(key);
+  }
+
   /** Number of loads in flight. */
   get size(): number {
     return this.#inflight.size;

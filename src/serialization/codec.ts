@@ -73,6 +73,88 @@ export function decode(text: string): unknown {
   }
 }
 
+/** What `cloneDecoded` returns for a value it cannot copy exactly (the caller decodes instead). */
+export const UNCLONEABLE: unique symbol = Symbol("isocache.uncloneable");
+
+const REF_NEEDLE = `${MARK_NEEDLE}:"ref"`;
+
+/**
+ * True when the value decoded from `text` (made by `encode`) holds no shared or cyclic
+ * reference, so a tree copy of it is exact.
+ */
+export function isTreeEncoding(text: string): boolean {
+  return !text.includes(REF_NEEDLE);
+}
+
+/**
+ * A deep copy of a value `decode` built from text without shared references: plain objects and
+ * arrays, null-prototype objects, Date, RegExp, Map, Set, typed arrays, ArrayBuffer, DataView
+ * and primitives. Copying is several times cheaper than decoding the text again (a 40 KiB byte
+ * array: a slice instead of a base64 decode). Anything else (errors, boxed primitives,
+ * registered classes) gives `UNCLONEABLE`; a tree deeper than the stack throws `RangeError`.
+ */
+export function cloneDecoded(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Array.prototype) return cloneArray(value as unknown[]);
+  if (proto === Object.prototype || proto === null)
+    return cloneRecord(value as Record<string, unknown>, proto);
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof DataView) {
+      return new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+    }
+    return (value as unknown as { slice(): unknown }).slice();
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Map) {
+    const out = new Map();
+    for (const [key, item] of value) {
+      const k = cloneDecoded(key);
+      const v = cloneDecoded(item);
+      if (k === UNCLONEABLE || v === UNCLONEABLE) return UNCLONEABLE;
+      out.set(k, v);
+    }
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    for (const item of value) {
+      const v = cloneDecoded(item);
+      if (v === UNCLONEABLE) return UNCLONEABLE;
+      out.add(v);
+    }
+    return out;
+  }
+  if (value instanceof RegExp) return new RegExp(value.source, value.flags);
+  if (value instanceof ArrayBuffer) return value.slice(0);
+  return UNCLONEABLE;
+}
+
+function cloneArray(array: unknown[]): unknown {
+  const length = array.length;
+  const out = new Array<unknown>(length);
+  for (let i = 0; i < length; i++) {
+    if (!(i in array)) continue; // keep holes of sparse arrays
+    const item = cloneDecoded(array[i]);
+    if (item === UNCLONEABLE) return UNCLONEABLE;
+    out[i] = item;
+  }
+  return out;
+}
+
+function cloneRecord(record: Record<string, unknown>, proto: unknown): unknown {
+  const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  // Decoded keys are all own data properties; `__proto__` is defined, never assigned.
+  for (const key of Object.keys(record)) {
+    const item = cloneDecoded(record[key]);
+    if (item === UNCLONEABLE) return UNCLONEABLE;
+    if (key === "__proto__") {
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    } else out[key] = item;
+  }
+  return out;
+}
+
 /** The built-in typed, eval-free serializer: `{ encode, decode }` from this module. */
 export const defaultSerializer: Serializer = { encode, decode };
 

@@ -8,7 +8,7 @@ import {
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
-import { MISS } from "../core/records";
+import { MISS, NOT_SYNC } from "../core/records";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
 import { compileKey, defaultKey, type KeyFn, parameterInfo } from "../keys/index";
@@ -149,7 +149,11 @@ export class Plan {
   }
 
   /** Runs `body` with the call's key, or calls straight through while the cache is disabled. */
-  run(thisArg: unknown, args: unknown[], body: (key: string) => Promise<unknown>): Promise<unknown> {
+  run(
+    thisArg: unknown,
+    args: unknown[],
+    body: (key: string, thisArg: unknown, args: unknown[]) => Promise<unknown>,
+  ): Promise<unknown> {
     if (!this.cache.isEnabled("get")) return this.execute(thisArg, args).then((done) => done.value);
     let key: string | Promise<string>;
     try {
@@ -157,7 +161,7 @@ export class Plan {
     } catch (error) {
       return Promise.reject(error);
     }
-    return typeof key === "string" ? body(key) : key.then(body);
+    return typeof key === "string" ? body(key, thisArg, args) : key.then((text) => body(text, thisArg, args));
   }
 
   /** Calls the wrapped function, timing it into `stats`. */
@@ -188,6 +192,19 @@ export class Plan {
     this.stats.hits++;
     const failed = failureOf(value);
     if (failed !== undefined) throw failed.error;
+    return value;
+  }
+
+  /**
+   * `read` without a promise where `fetchSync` can answer: the value (a cached failure is
+   * returned as stored, for the caller to unwrap), `MISS`, or `NOT_SYNC` (then call `read`).
+   */
+  readSync(key: string): unknown {
+    const scope = this.cache.scope();
+    if (scope.invalidate) return NOT_SYNC;
+    const value = this.cache.fetchSync(key, scope);
+    if (value === MISS) this.stats.misses++;
+    else if (value !== NOT_SYNC) this.stats.hits++;
     return value;
   }
 

@@ -1,0 +1,381 @@
+// Trace (the cacheme method): 20,000 zipf-distributed requests over 10,000 keys, a 20 ms loader,
+// closed-loop at concurrency 100 and 1,000, over Redis alone and memory + Redis tiers. Redis
+// commands come from INFO commandstats after CONFIG RESETSTAT (flushed before each run).
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { isoRedis } from "../lib/isocache.mjs";
+import { redisPeers } from "../lib/peers.mjs";
+import { formatMs, formatRatio, median, sameData, seededRandom } from "../lib/stats.mjs";
+import { barChart } from "../lib/svg.mjs";
+
+const REQUESTS = 20_000;
+const KEYS = 10_000;
+const LOADER_MS = 20;
+const READS = new Set([
+  "get",
+  "mget",
+  "getex",
+  "hget",
+  "hmget",
+  "hgetall",
+  "exists",
+  "pttl",
+  "ttl",
+  "strlen",
+  "type",
+]);
+// Commands the bench or a client's handshake sends, not the workload.
+const IGNORED = new Set([
+  "monitor",
+  "info",
+  "config",
+  "flushall",
+  "flushdb",
+  "client",
+  "hello",
+  "select",
+  "ping",
+  "auth",
+  "command",
+  "quit",
+  "script",
+  "function",
+]);
+const value = (key) => ({ id: key, name: `name of ${key}`, tags: ["alpha", "beta", "gamma"] });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Zipf(s = 1) samples over `n` ranks, seeded. */
+function zipfTrace(n, count, seed = 11) {
+  const weights = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weights[i] = 1 / (i + 1);
+  const cumulative = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) cumulative[i] = acc += weights[i] / total;
+  const random = seededRandom(seed);
+  const out = new Array(count);
+  for (let j = 0; j < count; j++) {
+    const u = random();
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[j] = `trace:${lo}`;
+  }
+  return out;
+}
+
+async function commandStats(admin) {
+  const text = await admin.info("commandstats");
+  const counts = {};
+  for (const match of text.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) {
+    const name = match[1].split("|")[0];
+    if (!IGNORED.has(name)) counts[name] = (counts[name] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
+/**
+ * Watches the commands clients send (MONITOR), because INFO commandstats also counts the
+ * commands a Lua script runs inside one EVALSHA. A script call counts as a read when it runs
+ * a GET-like command.
+ */
+async function watch(redisUrl) {
+  const { hostname, port } = new URL(redisUrl);
+  const socket = net.connect({ host: hostname, port: Number(port) });
+  await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  const events = [];
+  let rest = "";
+  // Lines look like: +1701.5 [0 127.0.0.1:5000] "get" "key"; scripts show as [0 lua].
+  socket.on("data", (chunk) => {
+    const lines = (rest + chunk.toString("utf8")).split("\r\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) {
+      const match = /^\+[\d.]+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+      if (match) events.push([match[2].toLowerCase(), match[1] === "lua"]);
+    }
+  });
+  socket.write("MONITOR\r\n");
+  await sleep(20);
+  return {
+    async stop() {
+      await sleep(100);
+      socket.destroy();
+      return classify(events);
+    },
+  };
+}
+
+function classify(events) {
+  let reads = 0;
+  let total = 0;
+  const byCommand = {};
+  let script;
+  for (const [name, lua] of events) {
+    if (lua) {
+      if (script !== undefined && !script.read && READS.has(name)) {
+        script.read = true;
+        reads++;
+      }
+      continue;
+    }
+    script = undefined;
+    if (IGNORED.has(name) || name === "monitor") continue;
+    total++;
+    byCommand[name] = (byCommand[name] ?? 0) + 1;
+    if (READS.has(name)) reads++;
+    if (name === "eval" || name === "evalsha") script = { read: false };
+  }
+  return { reads, total, byCommand };
+}
+
+async function replay(instance, trace, concurrency) {
+  let loads = 0;
+  let wrong = 0;
+  const loader = async (key) => {
+    loads++;
+    await sleep(LOADER_MS);
+    return value(key);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < trace.length) {
+      const key = trace[next++];
+      try {
+        if (!sameData(await instance.getOrLoad(key, loader), value(key))) wrong++;
+      } catch {
+        wrong++;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { loads, wrong, wall: performance.now() - t0 };
+}
+
+function contenders(redisUrl) {
+  return [
+    { name: "isocache", iso: true, make: (tiered) => isoRedis(redisUrl, { tiered }) },
+    {
+      name: "isocache, lock: true",
+      iso: true,
+      lock: true,
+      make: (tiered) => isoRedis(redisUrl, { tiered, lock: true }),
+    },
+    ...redisPeers().map((p) => ({ name: p.name, make: (tiered) => p.make(redisUrl, tiered) })),
+  ];
+}
+
+const traceOf = (quick) => zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
+
+/** In a fresh process (trace-child.mjs): one library, one configuration, one replay. */
+export async function runOne(index, tiered, concurrency, { redisUrl, quick }) {
+  const c = contenders(redisUrl)[index];
+  const instance = await c.make(tiered);
+  if (instance === undefined) return { na: "no memory + Redis mode" };
+  if (instance.missing) return { missing: instance.missing };
+  const admin = new Redis(redisUrl);
+  await admin.flushall();
+  await admin.config("RESETSTAT");
+  const watcher = await watch(redisUrl);
+  const r = await replay(instance, traceOf(quick), concurrency);
+  await sleep(50); // let fire-and-forget writes land before counting
+  const stats = await commandStats(admin);
+  const sent = await watcher.stop();
+  await instance.close();
+  admin.disconnect();
+  return { ...r, ...sent, stats };
+}
+
+function runInChild(args, context) {
+  return new Promise((resolve) => {
+    const runner = fileURLToPath(new URL("./trace-child.mjs", import.meta.url));
+    const child = spawn(process.execPath, [runner, JSON.stringify({ args, context })], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split("\n").pop()));
+      } catch {
+        resolve({ missing: `the replay process failed (${out.slice(0, 100)})` });
+      }
+    });
+  });
+}
+
+export default async function run({ redisUrl, quick }) {
+  const trace = traceOf(quick);
+  const distinct = new Set(trace).size;
+  const list = contenders(redisUrl);
+  const runs = [];
+  // Every replay runs in a fresh process (no library inherits another's heap or a warm JIT), and
+  // repetitions interleave the libraries, so a burst of load on this shared machine does not
+  // land on one library only; the wall is the median, the counts come from the first run.
+  const repetitions = quick ? 1 : 3;
+  const byKey = new Map();
+  for (let rep = 0; rep < repetitions; rep++) {
+    for (const tiered of [false, true]) {
+      for (const concurrency of [100, 1000]) {
+        for (let index = 0; index < list.length; index++) {
+          const c = list[index];
+          const id = `${c.name}|${tiered}|${concurrency}`;
+          const known = byKey.get(id);
+          if (known?.missing || known?.na) continue;
+          const r = await runInChild([index, tiered, concurrency], { redisUrl, quick });
+          const base = { label: c.name, iso: c.iso, lock: c.lock, tiered, concurrency };
+          if (r.missing || r.na) {
+            const entry = { ...base, ...r };
+            byKey.set(id, entry);
+            runs.push(entry);
+          } else if (known === undefined) {
+            const entry = { ...base, ...r, walls: [r.wall] };
+            byKey.set(id, entry);
+            runs.push(entry);
+          } else {
+            known.walls.push(r.wall);
+            known.wrong += r.wrong;
+            known.loadsSeen = [...(known.loadsSeen ?? [known.loads]), r.loads];
+          }
+        }
+      }
+    }
+  }
+  for (const entry of runs)
+    if (entry.walls) {
+      entry.wall = median(entry.walls);
+      entry.spread = [Math.min(...entry.walls), Math.max(...entry.walls)];
+    }
+  return report(runs, distinct, trace.length);
+}
+
+function report(runs, distinct, requests) {
+  const floor = (c) => (distinct * LOADER_MS) / c;
+  const tables = [];
+  for (const tiered of [false, true]) {
+    for (const concurrency of [100, 1000]) {
+      const group = runs.filter((r) => r.tiered === tiered && r.concurrency === concurrency);
+      const iso = group.find((r) => r.iso && !r.lock);
+      const rows = group.map((r) => {
+        if (r.missing || r.na) return [r.label, r.missing ?? r.na, "—", "—", "—", "—", "—"];
+        const list = (counts) =>
+          Object.entries(counts)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ");
+        const detail = `${list(r.byCommand)}; commandstats: ${list(r.stats)}`;
+        return [
+          r.iso ? `**${r.label}**` : r.label,
+          `${[...new Set(r.loadsSeen ?? [r.loads])].join(" / ")}${r.wrong ? ` (**${r.wrong} wrong answers**)` : ""}`,
+          String(r.reads),
+          `${r.total} (${detail})`,
+          r.walls.length > 1
+            ? `${formatMs(r.wall)} (${formatMs(r.spread[0])}–${formatMs(r.spread[1])})`
+            : formatMs(r.wall),
+          formatRatio(r.wall / floor(concurrency)),
+          iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—",
+        ];
+      });
+      tables.push({
+        title: `${tiered ? "memory + Redis tiers" : "Redis alone"}, concurrency ${concurrency} (floor ${formatMs(floor(concurrency))})`,
+        columns: [
+          "library",
+          "loader calls",
+          "Redis reads",
+          "Redis commands",
+          "wall",
+          "vs floor",
+          "vs isocache",
+        ],
+        rows,
+      });
+    }
+  }
+  const isoRuns = runs.filter((r) => r.iso && !r.lock);
+  const available = isoRuns.every((r) => !r.missing);
+  const isoTiered = runs.filter((r) => r.iso && r.tiered);
+  const peersFaster = runs
+    .filter((r) => !r.iso && !r.missing && !r.na && r.wrong === 0)
+    .filter((p) => {
+      const iso = isoRuns.find((r) => r.tiered === p.tiered && r.concurrency === p.concurrency);
+      return iso !== undefined && !iso.missing && p.wall < iso.wall;
+    });
+  const c100 = isoRuns.filter((r) => r.concurrency === 100 && !r.missing);
+  const worstFloor = Math.max(...c100.map((r) => r.wall / floor(100)));
+  const targets = [
+    {
+      text: "loader calls = distinct keys",
+      met: available
+        ? runs
+            .filter((r) => r.iso && !r.missing)
+            .every((r) => (r.loadsSeen ?? [r.loads]).every((n) => n === distinct) && r.wrong === 0)
+        : null,
+      detail: available
+        ? `${distinct} distinct; isocache ${[...new Set(runs.filter((r) => r.iso).map((r) => r.loads))].join(", ")}`
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "with a memory tier, Redis reads = distinct keys, all Redis commands at most 2 per distinct key (+ lock commands with lock: true)",
+      met: available
+        ? isoTiered.filter((r) => !r.lock).every((r) => r.reads === distinct && r.total <= 2 * distinct)
+        : null,
+      detail: available
+        ? isoTiered
+            .map((r) => `${r.label} c=${r.concurrency}: ${r.reads} reads, ${r.total} commands`)
+            .join("; ")
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "wall time within 1.2x of the floor at concurrency 100",
+      met: available ? worstFloor <= 1.2 : null,
+      detail: available
+        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}`
+        : "isocache: backend not available in this build",
+    },
+    {
+      text: "ahead of every peer at both concurrencies",
+      met: available ? peersFaster.length === 0 : null,
+      detail: available
+        ? peersFaster.length === 0
+          ? "no peer faster"
+          : peersFaster
+              .map((p) => `${p.label} (${p.tiered ? "tiers" : "Redis"}, c=${p.concurrency})`)
+              .join(", ")
+        : "isocache: backend not available in this build",
+    },
+  ];
+  const bars = runs
+    .filter((r) => r.concurrency === 100)
+    .map((r) => ({
+      label: `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
+      value: r.missing || r.na ? 0 : r.wall,
+      text: r.missing ? "not available" : r.na ? "n/a" : formatMs(r.wall),
+      highlight: r.iso,
+      missing: Boolean(r.missing || r.na),
+    }));
+  return {
+    id: "trace",
+    title: "Trace (cacheme method)",
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 3 times (once with --quick), the libraries interleaved; wall is the median with the spread in brackets, counts are from the first run. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR, which runs during every library's replay alike), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one. The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
+    tables,
+    charts: [
+      {
+        file: "trace-c100.svg",
+        svg: barChart({
+          title: "Trace at concurrency 100: wall time",
+          subtitle: `floor ${formatMs(floor(100))}; lower is better`,
+          bars,
+        }),
+      },
+    ],
+    targets,
+  };
+}
