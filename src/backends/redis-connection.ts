@@ -68,6 +68,7 @@ function scriptSha(script: string): Promise<string> {
 export class RedisConnection {
   readonly #options: ResolvedRedisOptions;
   readonly #listeners = new Set<InvalidationListener>();
+  readonly #scripts = new Map<string, Promise<void>>();
   #client: RedisClientLike | undefined;
   #owned = false;
   #opening: Promise<void> | undefined;
@@ -179,12 +180,31 @@ export class RedisConnection {
   async eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
     const sha = await scriptSha(script);
     const tail = [String(keys.length), ...keys, ...args];
+    await this.#loadScript(sha, script);
     try {
       return await this.send<T>(["EVALSHA", sha, ...tail]);
     } catch (error) {
       if (!/NOSCRIPT/.test(describe(error))) throw error;
+      // The server lost its script cache (restart, SCRIPT FLUSH): load again on the next call.
+      this.#scripts.delete(sha);
       return this.send<T>(["EVAL", script, ...tail]);
     }
+  }
+
+  // One SCRIPT LOAD per script and connection, shared by concurrent first calls: without it each of
+  // them would get NOSCRIPT and send the whole script with EVAL.
+  #loadScript(sha: string, script: string): Promise<void> {
+    let loaded = this.#scripts.get(sha);
+    if (loaded === undefined) {
+      loaded = this.send<string>(["SCRIPT", "LOAD", script]).then(
+        () => undefined,
+        () => {
+          this.#scripts.delete(sha); // EVALSHA then reports the failure, or falls back to EVAL
+        },
+      );
+      this.#scripts.set(sha, loaded);
+    }
+    return loaded;
   }
 
   /** Adds an invalidation listener; tracking starts on the live connection at once and on every reconnect. */
