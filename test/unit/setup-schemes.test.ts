@@ -1,0 +1,48 @@
+// Which error a URL scheme gets when the running entry does not serve it: on bundled runtimes
+// (Workers, browsers) a backend with a client must be registered by the program, and the error
+// says how; elsewhere it names the runtimes that serve the scheme.
+import { describe, expect, it } from "vitest";
+import { upstash } from "../../src/backends/upstash";
+import { systemClock } from "../../src/core/clock";
+import { CacheConfigError } from "../../src/core/errors";
+import { registerScheme } from "../../src/core/lazy";
+import { resolveSetup, type SetupEnv } from "../../src/core/setup";
+
+const memOnly = (runtime: string): SetupEnv => ({ runtime, clock: systemClock, schemes: {}, adapters: [] });
+
+function setupError(env: SetupEnv, url: string): CacheConfigError {
+  try {
+    resolveSetup(env, url);
+  } catch (error) {
+    expect(error).toBeInstanceOf(CacheConfigError);
+    return error as CacheConfigError;
+  }
+  throw new Error(`setup("${url}") did not throw`);
+}
+
+describe("setup: schemes a runtime does not serve", () => {
+  it("upstash:// on Workers without registerScheme says how to register it", () => {
+    const error = setupError(memOnly("workerd"), "upstash://?url=http://127.0.0.1:1&token=t");
+    expect(error.message).toContain('import { upstash } from "isocache/backends/upstash"');
+    expect(error.message).toContain("registerScheme(upstash)");
+    expect(error.message).toContain("upstashBackend(");
+    expect(error.message).not.toContain("token=t");
+  });
+
+  it("idb:// in a browser without registerScheme says how to register it", () => {
+    const error = setupError(memOnly("browser"), "idb://app/store");
+    expect(error.message).toContain("registerScheme(idb)");
+  });
+
+  it("idb:// on Node names the runtimes that serve it", () => {
+    const error = setupError(memOnly("node"), "idb://app/store");
+    expect(error.message).toContain("idb:// is not served on node");
+    expect(error.message).toContain("browsers");
+  });
+
+  it("once registered, the scheme is served", () => {
+    registerScheme(upstash);
+    const config = resolveSetup(memOnly("workerd"), "upstash://?url=http://127.0.0.1:1&token=t");
+    expect(config.backend.name).toBe("upstash");
+  });
+});
