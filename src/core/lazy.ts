@@ -2,6 +2,7 @@ import { forwardAtomic } from "./atomic";
 import type { Clock } from "./clock";
 import { CacheConfigError, errorMessage } from "./errors";
 import type { SchemeFactory } from "./setup";
+import { readWithExpire } from "./tiers";
 import type {
   Backend,
   BackendCapabilities,
@@ -169,13 +170,8 @@ class LazyBackend implements Backend {
     if (real.unlock !== undefined) return real.unlock(key, token);
     return (await real.get(key)) === token ? real.delete(key) : false;
   }
-  async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
-    const real = this.#backend;
-    if (real.getWithExpire !== undefined) return real.getWithExpire(key);
-    const value = await real.get(key);
-    if (value === undefined) return undefined;
-    const ttl = await real.getExpire(key);
-    return ttl === -2 ? undefined : { value, ttl };
+  getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
+    return readWithExpire(this.#backend, key);
   }
   onInvalidate(listener: InvalidationListener): () => void {
     this.#pending.set(listener, () => undefined);

@@ -174,7 +174,7 @@ export class TieredBackend implements Backend {
 }
 
 /** A value and its TTL from `tier`: one call where it offers `getWithExpire`, else `get` + `getExpire`. */
-function readWithExpire(tier: Backend, key: string): Promise<ValueWithExpire | undefined> {
+export function readWithExpire(tier: Backend, key: string): Promise<ValueWithExpire | undefined> {
   if (tier.getWithExpire !== undefined) return tier.getWithExpire(key);
   return tier.get(key).then(async (value) => {
     if (value === undefined) return undefined;
