@@ -12,7 +12,7 @@
 // how to install it; with CI=true that is a failure.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasSystemPackage, isCI, missingPackageMessage } from "./support/system.mjs";
 
@@ -95,8 +95,14 @@ function countReport(file) {
   const report = JSON.parse(readFileSync(file, "utf8"));
   let failed = report.numFailedTests ?? 0;
   const broken = [];
+  const failures = [];
   for (const result of report.testResults ?? []) {
-    const failedInFile = (result.assertionResults ?? []).filter((a) => a.status === "failed").length;
+    const failedTests = (result.assertionResults ?? []).filter((a) => a.status === "failed");
+    for (const a of failedTests) {
+      const reason = (a.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+      failures.push(`${relative(ROOT, result.name)} > ${a.fullName ?? a.title}: ${reason}`);
+    }
+    const failedInFile = failedTests.length;
     if (result.status === "failed" && failedInFile === 0) {
       failed += 1;
       broken.push(`${result.name}: ${(result.message ?? "failed to run").split("\n")[0]}`);
@@ -107,6 +113,7 @@ function countReport(file) {
     failed,
     skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
     broken,
+    failures,
   };
 }
 
@@ -185,6 +192,11 @@ async function main() {
     console.log(
       `${r.name.padEnd(8)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped${time}${note}`,
     );
+  }
+  // Repeated here so a log read from its end names what failed.
+  for (const r of results) {
+    for (const line of [...(r.broken ?? []), ...(r.failures ?? [])])
+      console.log(`  FAILED ${r.name}: ${line}`);
   }
   console.log(
     `${"total".padEnd(8)} ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`,
