@@ -10,18 +10,21 @@ import type {
   BackendCapabilities,
   BackendSetOptions,
   SlidingWindowHit,
+  TagInvalidation,
   ValueWithExpire,
 } from "../core/types";
 import {
   ADD_MEMBERS,
   addMembersArgs,
   INCR_WITH_TTL,
+  INVALIDATE_TAG,
   isNotIntegerError,
   MEMBERS,
   REMOVE_MEMBERS,
   SLIDE_WINDOW,
   slideWindowArgs,
   slideWindowHit,
+  tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
 import { describeUpstashFailure } from "./upstash-errors";
@@ -284,5 +287,13 @@ export class UpstashBackend implements Backend {
   async members(key: string): Promise<string[]> {
     const reply = await this.#run("members", (redis) => redis.eval(MEMBERS, [this.#ns + key], []));
     return Array.isArray(reply) ? reply.map(String) : [];
+  }
+
+  /** Deletes what a tag index lists, and the index, in one script (one HTTP request). */
+  async invalidateTag(indexKey: string, tag: string): Promise<TagInvalidation> {
+    const reply = await this.#run("deleteTags", (redis) =>
+      redis.eval(INVALIDATE_TAG, [this.#ns + indexKey], [this.#ns, tag]),
+    );
+    return tagInvalidation(reply);
   }
 }

@@ -1,5 +1,11 @@
 import { forwardAtomic } from "./atomic";
-import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "./types";
+import type {
+  Backend,
+  BackendCapabilities,
+  BackendSetOptions,
+  TagInvalidation,
+  ValueWithExpire,
+} from "./types";
 
 /**
  * Several backends read left to right: a hit in a lower tier is copied back into the tiers
@@ -26,6 +32,7 @@ export class TieredBackend implements Backend {
   addMembers: Backend["addMembers"];
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
+  invalidateTag: Backend["invalidateTag"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -41,14 +48,36 @@ export class TieredBackend implements Backend {
       atomic: last.capabilities.atomic,
       consistency: last.capabilities.consistency,
     };
-    forwardAtomic(this, last);
+    this.#forward();
+  }
+
+  // Tag invalidation runs on the authority, whose members can also sit in the tiers above.
+  #forward(): void {
+    forwardAtomic(this, this.#last);
+    const native = this.invalidateTag;
+    if (native === undefined || this.tiers.length === 1) return;
+    const above = this.tiers.slice(0, -1);
+    this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
+      const result = await native(indexKey, tag);
+      // Absent members go too: a copy above may outlive the authority's record (a failed write).
+      const gone = [...result.deleted, ...result.absent];
+      if (gone.length > 0)
+        await Promise.all(
+          above.map((tier) =>
+            tier.deleteMany !== undefined
+              ? tier.deleteMany(gone)
+              : Promise.all(gone.map((key) => tier.delete(key))),
+          ),
+        );
+      return result;
+    };
   }
 
   async init(): Promise<void> {
     // Subscribe before the lower tiers connect, so their first connection opens with tracking on.
     if (this.#unsubscribe.length === 0) this.#subscribe();
     await Promise.all(this.tiers.map((tier) => tier.init?.()));
-    forwardAtomic(this, this.#last); // a lazy last tier has its methods only now
+    this.#forward(); // a lazy last tier has its methods only now
   }
 
   #subscribe(): void {

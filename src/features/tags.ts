@@ -1,4 +1,4 @@
-import { addMembersOn, membersOn, NOT_NATIVE, removeMembersOn } from "../core/atomic";
+import { addMembersOn, invalidateTagOn, membersOn, NOT_NATIVE, removeMembersOn } from "../core/atomic";
 import type { CacheCore } from "../core/cache";
 import { peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
@@ -98,15 +98,28 @@ async function rewriteIndex(
 
 /**
  * Deletes every key that still carries one of `tags` (a key rewritten without the tag is kept),
- * then the tag indexes themselves. Returns the number of keys deleted. A set index loses only the
- * members read, so keys another process tags meanwhile stay indexed.
+ * then the tag indexes themselves. Returns the number of keys deleted. Where the backend offers
+ * `invalidateTag` (Upstash: one script, one HTTP request per tag) that is one atomic step;
+ * otherwise a set index loses only the members read, so keys another process tags meanwhile stay
+ * indexed.
  */
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
+  const native = inPlainScope(cache);
   for (const tag of tags) {
     const indexKey = tagIndexKey(tag);
     deleted += await cache.exclusive(indexKey, async () => {
       const route = cache.routeFor(indexKey);
+      if (native) {
+        const done = await invalidateTagOn(route, indexKey, tag);
+        if (done !== NOT_NATIVE) {
+          // Keys another route serves were absent from this backend: check them where they live.
+          const elsewhere = done.absent.filter((key) => cache.routeFor(key) !== route);
+          return (
+            done.deleted.length + (elsewhere.length > 0 ? await deleteCarrying(cache, elsewhere, tag) : 0)
+          );
+        }
+      }
       const listed = await membersOn(route, indexKey);
       const members = listed === NOT_NATIVE ? await cache.read(indexKey) : listed;
       const keys = Array.isArray(members) ? (members as string[]) : [];
@@ -117,6 +130,15 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
     });
   }
   return deleted;
+}
+
+/**
+ * True outside transactions, disabled commands and callbacks: the one-step invalidation skips the
+ * per-key `getRaw`/`deleteMany` calls that those stage, skip or report.
+ */
+function inPlainScope(cache: CacheCore): boolean {
+  const scope = cache.scope();
+  return scope.tx === undefined && (scope.disabled?.size ?? 0) === 0 && scope.callbacks === undefined;
 }
 
 /** Deletes those of `keys` whose record still lists `tag`; returns how many. */
