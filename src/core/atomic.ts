@@ -10,7 +10,7 @@ export type NotNative = typeof NOT_NATIVE;
 
 type AtomicMethods = Pick<
   Backend,
-  "slideWindow" | "addMembers" | "removeMembers" | "members" | "invalidateTag"
+  "slideWindow" | "addMembers" | "removeMembers" | "members" | "invalidateTag" | "setIndexed"
 >;
 
 /**
@@ -18,7 +18,7 @@ type AtomicMethods = Pick<
  * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
  */
 export function forwardAtomic(target: AtomicMethods, source: Backend): void {
-  const { slideWindow, addMembers, removeMembers, members, invalidateTag } = source;
+  const { slideWindow, addMembers, removeMembers, members, invalidateTag, setIndexed } = source;
   target.slideWindow =
     slideWindow === undefined
       ? undefined
@@ -29,6 +29,11 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
   target.members = sets ? (key) => members.call(source, key) : undefined;
   target.invalidateTag =
     sets && invalidateTag !== undefined ? (key, tag) => invalidateTag.call(source, key, tag) : undefined;
+  target.setIndexed =
+    sets && setIndexed !== undefined
+      ? (key, value, options, indexKeys, indexTtl) =>
+          setIndexed.call(source, key, value, options, indexKeys, indexTtl)
+      : undefined;
 }
 
 /**

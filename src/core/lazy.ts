@@ -77,6 +77,7 @@ class LazyBackend implements Backend {
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
   invalidateTag: Backend["invalidateTag"];
+  setIndexed: Backend["setIndexed"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;

@@ -33,6 +33,7 @@ export class TieredBackend implements Backend {
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
   invalidateTag: Backend["invalidateTag"];
+  setIndexed: Backend["setIndexed"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -55,7 +56,12 @@ export class TieredBackend implements Backend {
   #forward(): void {
     forwardAtomic(this, this.#last);
     const native = this.invalidateTag;
-    if (native === undefined || this.tiers.length === 1) return;
+    const indexed = this.setIndexed;
+    if (this.tiers.length === 1) return;
+    if (indexed !== undefined)
+      this.setIndexed = (key, value, options, indexKeys, indexTtl) =>
+        this.#write(key, value, options, (last) => indexed(key, value, last, indexKeys, indexTtl));
+    if (native === undefined) return;
     const above = this.tiers.slice(0, -1);
     this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
       const result = await native(indexKey, tag);
@@ -129,14 +135,25 @@ export class TieredBackend implements Backend {
     await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
   }
 
-  async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+  set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+    return this.#write(key, value, options, (last) => this.#last.set(key, value, last));
+  }
+
+  /** `set` over every tier, the authority's part done by `toLast` (a plain or an indexed set). */
+  async #write(
+    key: string,
+    value: string,
+    options: BackendSetOptions | undefined,
+    toLast: (options: BackendSetOptions) => Promise<boolean>,
+  ): Promise<boolean> {
     try {
       if (options?.exist !== undefined) {
-        const stored = await this.#last.set(key, value, options);
+        const stored = await toLast(options);
         if (stored) await this.#upper((tier) => tier.set(key, value, { ttl: options.ttl }));
         return stored;
       }
-      const results = await Promise.all(this.tiers.map((tier) => tier.set(key, value, options)));
+      const upper = this.tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
+      const results = await Promise.all([...upper, toLast(options ?? {})]);
       return results[results.length - 1] === true;
     } catch (error) {
       // A local copy of a write the authority did not take would outlive it: drop it.

@@ -123,6 +123,17 @@ export interface Backend {
    */
   invalidateTag?(indexKey: string, tag: string): Promise<TagInvalidation>;
   /**
+   * Optional, with the set methods: `set`, then, when it stored, `addMembers(indexKey, [key],
+   * indexTtl)` for each of `indexKeys`, as one atomic step. The core makes the calls apart when absent.
+   */
+  setIndexed?(
+    key: string,
+    value: string,
+    options: BackendSetOptions,
+    indexKeys: readonly string[],
+    indexTtl: number | undefined,
+  ): Promise<boolean>;
+  /**
    * Optional: calls `listener` whenever another process changes or deletes a key of this backend
    * (only when `capabilities.invalidations`); returns the function that stops it. Tiers use it to
    * evict their local copies. Register before `init` so the connection opens with tracking on.

@@ -1,6 +1,13 @@
-import { addMembersOn, invalidateTagOn, membersOn, NOT_NATIVE, removeMembersOn } from "../core/atomic";
+import {
+  addMembersOn,
+  invalidateTagOn,
+  membersOn,
+  NOT_NATIVE,
+  type NotNative,
+  removeMembersOn,
+} from "../core/atomic";
 import type { CacheCore } from "../core/cache";
-import { peekHeader } from "../core/envelope";
+import { encodeRecord, peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 
@@ -11,6 +18,35 @@ const TAG_PREFIX = `${INTERNAL_PREFIX}tag:`;
 /** The key of the index that lists the keys carrying `tag`. */
 export function tagIndexKey(tag: string): string {
   return TAG_PREFIX + tag;
+}
+
+/**
+ * A tagged write and its index updates as one backend call where the backend offers `setIndexed`
+ * (Upstash: one script, one HTTP request), so the index never misses a stored key even for a
+ * moment. `NOT_NATIVE` (nothing written) when the backend lacks it, keeps expiry in the record,
+ * or an index lives on another route; the caller then writes and indexes apart.
+ */
+export async function writeIndexed(
+  cache: CacheCore,
+  key: string,
+  value: unknown,
+  ttl: number | undefined,
+  tags: readonly string[],
+  exist: boolean | undefined,
+): Promise<boolean | NotNative> {
+  const route = cache.routeFor(key);
+  // Known not to have it (a lazy backend gains its methods only at init): no extra hop.
+  if (route.initialised && route.backend.setIndexed === undefined) return NOT_NATIVE;
+  const indexKeys = [...new Set(tags)].map(tagIndexKey);
+  if (route.envelopeExpiry || indexKeys.some((indexKey) => cache.routeFor(indexKey) !== route))
+    return NOT_NATIVE;
+  let text: string | undefined;
+  return route.call<boolean | NotNative>("set", key, false, async (backend) => {
+    if (backend.setIndexed === undefined || backend.addMembers === undefined) return NOT_NATIVE;
+    // With native expiry the record carries no expiry of its own: what `writeValue` stores too.
+    text ??= await encodeRecord(route.codec, key, value, undefined, tags);
+    return backend.setIndexed(key, text, { ttl: route.nativeTtl(ttl), exist }, indexKeys, ttl);
+  });
 }
 
 /** Keys waiting to join one tag's index, with the longest TTL asked for each (`undefined` = none). */

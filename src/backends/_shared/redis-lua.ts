@@ -125,6 +125,31 @@ end
 redis.call('DEL', index)
 return {deleted, absent}`;
 
+/**
+ * A tagged write in one atomic step: SET KEYS[1] ARGV[1] (PX ARGV[2] unless 0, then ARGV[3]: "",
+ * "NX" or "XX"); when it stored, ARGV[4] (the key without namespace) joins each set KEYS[2..]
+ * with the TTL rule of `ADD_MEMBERS` (ARGV[5] in ms, 0 = none). Returns 1 when stored, else 0.
+ */
+export const SET_INDEXED = `
+local set = {'SET', KEYS[1], ARGV[1]}
+if tonumber(ARGV[2]) > 0 then set[#set + 1] = 'PX'; set[#set + 1] = ARGV[2] end
+if ARGV[3] ~= '' then set[#set + 1] = ARGV[3] end
+if not redis.call(unpack(set)) then return 0 end
+local ttl = tonumber(ARGV[5])
+for i = 2, #KEYS do
+  local index = KEYS[i]
+  local kind = redis.call('TYPE', index)['ok']
+  if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', index) end
+  local left = redis.call('PTTL', index)
+  redis.call('SADD', index, ARGV[4])
+  if ttl <= 0 then
+    redis.call('PERSIST', index)
+  elseif left == -2 or (left >= 0 and left < ttl) then
+    redis.call('PEXPIRE', index, ARGV[5])
+  end
+end
+return 1`;
+
 /** The reply of `INVALIDATE_TAG` as deleted and absent member lists. */
 export function tagInvalidation(reply: unknown): { deleted: string[]; absent: string[] } {
   const [deleted, absent] = Array.isArray(reply) ? reply : [];
