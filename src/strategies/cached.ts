@@ -1,4 +1,5 @@
 import { MISS, NOT_SYNC } from "../core/records";
+import type { Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { failureOf } from "./conditions";
 import { adapt } from "./decorate";
@@ -26,8 +27,8 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
     };
     // A memory hit is answered with one promise; everything else takes the async path. Made
     // once per wrapped function, so a call allocates no closure.
-    const body = (key: string, thisArg: unknown, args: unknown[]) => {
-      const hit = plan.readSync(key);
+    const body = (key: string, thisArg: unknown, args: unknown[], scope: Scope) => {
+      const hit = plan.readSync(key, scope);
       if (hit === NOT_SYNC) return slow(key, thisArg, args);
       if (hit === MISS) return plan.load(thisArg, args, key);
       const failed = failureOf(hit);

@@ -9,6 +9,7 @@ import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 import { MISS, NOT_SYNC } from "../core/records";
+import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
 import { compileKey, defaultKey, type KeyFn, parameterInfo } from "../keys/index";
@@ -118,10 +119,13 @@ export class Plan {
   }
 
   /** The key of one call, with the prefix. */
-  keyOf(thisArg: unknown, args: readonly unknown[]): string | Promise<string> {
+  keyOf(thisArg: unknown, args: readonly unknown[], scope?: Scope): string | Promise<string> {
     let key: string | Promise<string>;
     if (this.#template !== undefined) {
-      key = this.#template(args, this.#template.usesContext ? this.cache.scope().keyContext : undefined);
+      key = this.#template(
+        args,
+        this.#template.usesContext ? (scope ?? this.cache.scope()).keyContext : undefined,
+      );
     } else if (this.#keyFn !== undefined) {
       key = this.#keyFn(...args);
     } else {
@@ -152,16 +156,20 @@ export class Plan {
   run(
     thisArg: unknown,
     args: unknown[],
-    body: (key: string, thisArg: unknown, args: unknown[]) => Promise<unknown>,
+    body: (key: string, thisArg: unknown, args: unknown[], scope: Scope) => Promise<unknown>,
   ): Promise<unknown> {
-    if (!this.cache.isEnabled("get")) return this.execute(thisArg, args).then((done) => done.value);
+    // The scope is looked up once per call and handed on: the hit path reads it three times.
+    const scope = this.cache.scope();
+    if (isDisabled(scope, "get")) return this.execute(thisArg, args).then((done) => done.value);
     let key: string | Promise<string>;
     try {
-      key = this.keyOf(thisArg, args);
+      key = this.keyOf(thisArg, args, scope);
     } catch (error) {
       return Promise.reject(error);
     }
-    return typeof key === "string" ? body(key, thisArg, args) : key.then((text) => body(text, thisArg, args));
+    return typeof key === "string"
+      ? body(key, thisArg, args, scope)
+      : key.then((text) => body(text, thisArg, args, scope));
   }
 
   /** Calls the wrapped function, timing it into `stats`. */
@@ -199,8 +207,7 @@ export class Plan {
    * `read` without a promise where `fetchSync` can answer: the value (a cached failure is
    * returned as stored, for the caller to unwrap), `MISS`, or `NOT_SYNC` (then call `read`).
    */
-  readSync(key: string): unknown {
-    const scope = this.cache.scope();
+  readSync(key: string, scope: Scope = this.cache.scope()): unknown {
     if (scope.invalidate) return NOT_SYNC;
     const value = this.cache.fetchSync(key, scope);
     if (value === MISS) this.stats.misses++;
