@@ -158,3 +158,69 @@ async function unkey() {
     async close() {},
   };
 }
+
+// The HTTP Redis economy peers, each over `@upstash/redis` against the gateway. Neither has
+// tags, so the tag rows are what a user writes by hand with each library's documented calls: an
+// index (a list of keys) under a tag key, read-modify-write on each tagged set (one writer at a
+// time: concurrent writers would lose entries), then a read of the index and a delete of its keys.
+
+/** @unkey/cache with its Upstash store alone (no memory tier), so every call reaches Redis. */
+export async function unkeyHttp(url, token, value) {
+  const { Redis } = await import("@upstash/redis");
+  const { createCache, DefaultStatefulContext, Namespace } = await import("@unkey/cache");
+  const { UpstashRedisStore } = await import("@unkey/cache/stores");
+  const store = new UpstashRedisStore({ redis: new Redis({ url, token, enableTelemetry: false }) });
+  const ctx = new DefaultStatefulContext();
+  const spec = { stores: [store], fresh: HOUR_MS, stale: 2 * HOUR_MS };
+  const cache = createCache({ item: new Namespace(ctx, spec) });
+  const unwrap = (result) => {
+    if (result.err) throw result.err;
+    return result.val;
+  };
+  return {
+    getOrLoad: async (key) => unwrap(await cache.item.swr(key, async () => value(key))),
+    get: async (key) => unwrap(await cache.item.get(key)),
+    async setTagged(key, data, tag) {
+      unwrap(await cache.item.set(key, data));
+      const listed = unwrap(await cache.item.get(`tag:${tag}`)) ?? [];
+      if (!listed.includes(key)) unwrap(await cache.item.set(`tag:${tag}`, [...listed, key]));
+    },
+    async deleteTag(tag) {
+      const listed = unwrap(await cache.item.get(`tag:${tag}`)) ?? [];
+      // remove() takes a list, so the keys and the index go in one DEL.
+      unwrap(await cache.item.remove([...listed, `tag:${tag}`]));
+      return listed.length;
+    },
+    async close() {},
+  };
+}
+
+/** unstorage's upstash driver: no get-or-load, so a miss is getItem then setItem. */
+export async function unstorageHttp(url, token, value) {
+  const { createStorage } = await import("unstorage");
+  const { default: upstashDriver } = await import("unstorage/drivers/upstash");
+  const storage = createStorage({ driver: upstashDriver({ url, token, base: "unstorage" }) });
+  const ttl = 3600;
+  return {
+    async getOrLoad(key) {
+      const hit = await storage.getItem(key);
+      if (hit !== null) return hit;
+      const fresh = value(key);
+      await storage.setItem(key, fresh, { ttl });
+      return fresh;
+    },
+    get: async (key) => (await storage.getItem(key)) ?? undefined,
+    async setTagged(key, data, tag) {
+      await storage.setItem(key, data, { ttl });
+      const listed = (await storage.getItem(`tags:${tag}`)) ?? [];
+      if (!listed.includes(key)) await storage.setItem(`tags:${tag}`, [...listed, key], { ttl });
+    },
+    async deleteTag(tag) {
+      const listed = (await storage.getItem(`tags:${tag}`)) ?? [];
+      // removeItem takes one key; issued together, the client's auto-pipelining folds them.
+      await Promise.all([...listed, `tags:${tag}`].map((key) => storage.removeItem(key)));
+      return listed.length;
+    },
+    close: () => storage.dispose(),
+  };
+}

@@ -10,18 +10,22 @@ import type {
   BackendCapabilities,
   BackendSetOptions,
   SlidingWindowHit,
+  TagInvalidation,
   ValueWithExpire,
 } from "../core/types";
 import {
   ADD_MEMBERS,
   addMembersArgs,
   INCR_WITH_TTL,
+  INVALIDATE_TAG,
   isNotIntegerError,
   MEMBERS,
   REMOVE_MEMBERS,
+  SET_INDEXED,
   SLIDE_WINDOW,
   slideWindowArgs,
   slideWindowHit,
+  tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
 import { describeUpstashFailure } from "./upstash-errors";
@@ -284,5 +288,30 @@ export class UpstashBackend implements Backend {
   async members(key: string): Promise<string[]> {
     const reply = await this.#run("members", (redis) => redis.eval(MEMBERS, [this.#ns + key], []));
     return Array.isArray(reply) ? reply.map(String) : [];
+  }
+
+  /** A write and its tag index updates in one script (one HTTP request). */
+  async setIndexed(
+    key: string,
+    value: string,
+    options: BackendSetOptions,
+    indexKeys: readonly string[],
+    indexTtl: number | undefined,
+  ): Promise<boolean> {
+    const ttl = options.ttl;
+    const px = ttl === undefined ? 0 : Math.max(1, Math.ceil(ttl));
+    const mode = options.exist === undefined ? "" : options.exist ? "XX" : "NX";
+    const keys = [this.#ns + key, ...indexKeys.map((index) => this.#ns + index)];
+    const indexMs = indexTtl === undefined ? 0 : Math.max(1, Math.ceil(indexTtl));
+    const args = [value, String(px), mode, key, String(indexMs)];
+    return (await this.#run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
+  }
+
+  /** Deletes what a tag index lists, and the index, in one script (one HTTP request). */
+  async invalidateTag(indexKey: string, tag: string): Promise<TagInvalidation> {
+    const reply = await this.#run("deleteTags", (redis) =>
+      redis.eval(INVALIDATE_TAG, [this.#ns + indexKey], [this.#ns, tag]),
+    );
+    return tagInvalidation(reply);
   }
 }

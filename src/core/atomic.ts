@@ -2,20 +2,23 @@
 // through a route. A backend either has them (Redis over TCP and HTTP: one Lua script each) or
 // not, and then the strategy or feature keeps its own read-modify-write emulation.
 import type { Route } from "./route";
-import type { Backend, SlidingWindowHit } from "./types";
+import type { Backend, SlidingWindowHit, TagInvalidation } from "./types";
 
 /** Returned by the helpers below when the backend serving the key lacks the method. */
 export const NOT_NATIVE: unique symbol = Symbol("isocache.not-native");
 export type NotNative = typeof NOT_NATIVE;
 
-type AtomicMethods = Pick<Backend, "slideWindow" | "addMembers" | "removeMembers" | "members">;
+type AtomicMethods = Pick<
+  Backend,
+  "slideWindow" | "addMembers" | "removeMembers" | "members" | "invalidateTag" | "setIndexed"
+>;
 
 /**
  * Gives `target` (a lazy or tiered backend) the optional atomic methods `source` has, calling
  * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
  */
 export function forwardAtomic(target: AtomicMethods, source: Backend): void {
-  const { slideWindow, addMembers, removeMembers, members } = source;
+  const { slideWindow, addMembers, removeMembers, members, invalidateTag, setIndexed } = source;
   target.slideWindow =
     slideWindow === undefined
       ? undefined
@@ -24,6 +27,13 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
   target.addMembers = sets ? (key, list, ttl) => addMembers.call(source, key, list, ttl) : undefined;
   target.removeMembers = sets ? (key, list) => removeMembers.call(source, key, list) : undefined;
   target.members = sets ? (key) => members.call(source, key) : undefined;
+  target.invalidateTag =
+    sets && invalidateTag !== undefined ? (key, tag) => invalidateTag.call(source, key, tag) : undefined;
+  target.setIndexed =
+    sets && setIndexed !== undefined
+      ? (key, value, options, indexKeys, indexTtl) =>
+          setIndexed.call(source, key, value, options, indexKeys, indexTtl)
+      : undefined;
 }
 
 /**
@@ -79,5 +89,22 @@ export function removeMembersOn(route: Route, key: string, members: readonly str
     backend.removeMembers !== undefined && hasSets(backend)
       ? backend.removeMembers(key, members)
       : Promise.resolve(0),
+  );
+}
+
+/**
+ * Deletes what `tag` lists under `indexKey` in one atomic backend call (see
+ * `Backend.invalidateTag`); a suppressed failure deletes nothing, as the emulation's empty read does.
+ */
+export function invalidateTagOn(
+  route: Route,
+  indexKey: string,
+  tag: string,
+): Promise<TagInvalidation | NotNative> {
+  const nothing: TagInvalidation = { deleted: [], absent: [] };
+  return route.call<TagInvalidation | NotNative>("deleteTags", indexKey, nothing, (backend) =>
+    backend.invalidateTag !== undefined && hasSets(backend)
+      ? backend.invalidateTag(indexKey, tag)
+      : Promise.resolve(NOT_NATIVE),
   );
 }

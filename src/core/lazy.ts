@@ -76,6 +76,8 @@ class LazyBackend implements Backend {
   addMembers: Backend["addMembers"];
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
+  invalidateTag: Backend["invalidateTag"];
+  setIndexed: Backend["setIndexed"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;

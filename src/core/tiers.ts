@@ -1,5 +1,11 @@
 import { forwardAtomic } from "./atomic";
-import type { Backend, BackendCapabilities, BackendSetOptions, ValueWithExpire } from "./types";
+import type {
+  Backend,
+  BackendCapabilities,
+  BackendSetOptions,
+  TagInvalidation,
+  ValueWithExpire,
+} from "./types";
 
 /**
  * Several backends read left to right: a hit in a lower tier is copied back into the tiers
@@ -26,6 +32,8 @@ export class TieredBackend implements Backend {
   addMembers: Backend["addMembers"];
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
+  invalidateTag: Backend["invalidateTag"];
+  setIndexed: Backend["setIndexed"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -41,14 +49,41 @@ export class TieredBackend implements Backend {
       atomic: last.capabilities.atomic,
       consistency: last.capabilities.consistency,
     };
-    forwardAtomic(this, last);
+    this.#forward();
+  }
+
+  // Tag invalidation runs on the authority, whose members can also sit in the tiers above.
+  #forward(): void {
+    forwardAtomic(this, this.#last);
+    const native = this.invalidateTag;
+    const indexed = this.setIndexed;
+    if (this.tiers.length === 1) return;
+    if (indexed !== undefined)
+      this.setIndexed = (key, value, options, indexKeys, indexTtl) =>
+        this.#write(key, value, options, (last) => indexed(key, value, last, indexKeys, indexTtl));
+    if (native === undefined) return;
+    const above = this.tiers.slice(0, -1);
+    this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
+      const result = await native(indexKey, tag);
+      // Absent members go too: a copy above may outlive the authority's record (a failed write).
+      const gone = [...result.deleted, ...result.absent];
+      if (gone.length > 0)
+        await Promise.all(
+          above.map((tier) =>
+            tier.deleteMany !== undefined
+              ? tier.deleteMany(gone)
+              : Promise.all(gone.map((key) => tier.delete(key))),
+          ),
+        );
+      return result;
+    };
   }
 
   async init(): Promise<void> {
     // Subscribe before the lower tiers connect, so their first connection opens with tracking on.
     if (this.#unsubscribe.length === 0) this.#subscribe();
     await Promise.all(this.tiers.map((tier) => tier.init?.()));
-    forwardAtomic(this, this.#last); // a lazy last tier has its methods only now
+    this.#forward(); // a lazy last tier has its methods only now
   }
 
   #subscribe(): void {
@@ -100,14 +135,25 @@ export class TieredBackend implements Backend {
     await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
   }
 
-  async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+  set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+    return this.#write(key, value, options, (last) => this.#last.set(key, value, last));
+  }
+
+  /** `set` over every tier, the authority's part done by `toLast` (a plain or an indexed set). */
+  async #write(
+    key: string,
+    value: string,
+    options: BackendSetOptions | undefined,
+    toLast: (options: BackendSetOptions) => Promise<boolean>,
+  ): Promise<boolean> {
     try {
       if (options?.exist !== undefined) {
-        const stored = await this.#last.set(key, value, options);
+        const stored = await toLast(options);
         if (stored) await this.#upper((tier) => tier.set(key, value, { ttl: options.ttl }));
         return stored;
       }
-      const results = await Promise.all(this.tiers.map((tier) => tier.set(key, value, options)));
+      const upper = this.tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
+      const results = await Promise.all([...upper, toLast(options ?? {})]);
       return results[results.length - 1] === true;
     } catch (error) {
       // A local copy of a write the authority did not take would outlive it: drop it.

@@ -38,6 +38,14 @@ export interface SlidingWindowHit {
   readonly oldestMs: number;
 }
 
+/** What `Backend.invalidateTag` did: the members it deleted and those it does not hold. */
+export interface TagInvalidation {
+  /** Members whose record still listed the tag, now deleted. */
+  readonly deleted: readonly string[];
+  /** Members with no record here (expired, or kept by another backend of the cache). */
+  readonly absent: readonly string[];
+}
+
 /** Options of `Backend.set`. */
 export interface BackendSetOptions {
   /** Time to live in milliseconds; absent = no expiry. */
@@ -108,6 +116,23 @@ export interface Backend {
   removeMembers?(key: string, members: readonly string[]): Promise<number>;
   /** Optional: the members of the set under `key` (see `addMembers`), `[]` when missing. */
   members?(key: string): Promise<string[]>;
+  /**
+   * Optional, with the set methods: in one atomic step, deletes each member of the set under
+   * `indexKey` whose record header still lists `tag`, then the set itself. The core reads the
+   * members and their records and deletes them in separate calls when absent.
+   */
+  invalidateTag?(indexKey: string, tag: string): Promise<TagInvalidation>;
+  /**
+   * Optional, with the set methods: `set`, then, when it stored, `addMembers(indexKey, [key],
+   * indexTtl)` for each of `indexKeys`, as one atomic step. The core makes the calls apart when absent.
+   */
+  setIndexed?(
+    key: string,
+    value: string,
+    options: BackendSetOptions,
+    indexKeys: readonly string[],
+    indexTtl: number | undefined,
+  ): Promise<boolean>;
   /**
    * Optional: calls `listener` whenever another process changes or deletes a key of this backend
    * (only when `capabilities.invalidations`); returns the function that stops it. Tiers use it to

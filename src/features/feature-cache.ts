@@ -1,7 +1,8 @@
+import { NOT_NATIVE } from "../core/atomic";
 import { CacheCore } from "../core/cache";
 import { errorMessage } from "../core/errors";
 import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
-import { deleteTagged, indexTags } from "./tags";
+import { deleteTagged, indexTags, writeIndexed } from "./tags";
 import { runTransaction, type Transaction, type TransactionOptions } from "./transaction";
 
 const ALL_COMMANDS: readonly string[] = Object.values(Command);
@@ -22,8 +23,13 @@ export class FeatureCache extends CacheCore {
     tags: readonly string[] | undefined,
     exist?: boolean,
   ): Promise<boolean> {
+    const tagged = tags !== undefined && tags.length > 0;
+    if (tagged) {
+      const stored = await writeIndexed(this, key, value, ttl, tags, exist);
+      if (stored !== NOT_NATIVE) return stored;
+    }
     const stored = await super.write(key, value, ttl, tags, exist);
-    if (stored && tags !== undefined && tags.length > 0) await indexTags(this, key, tags, ttl);
+    if (stored && tagged) await indexTags(this, key, tags, ttl);
     return stored;
   }
 

@@ -1,6 +1,13 @@
-import { addMembersOn, membersOn, NOT_NATIVE, removeMembersOn } from "../core/atomic";
+import {
+  addMembersOn,
+  invalidateTagOn,
+  membersOn,
+  NOT_NATIVE,
+  type NotNative,
+  removeMembersOn,
+} from "../core/atomic";
 import type { CacheCore } from "../core/cache";
-import { peekHeader } from "../core/envelope";
+import { encodeRecord, peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 
@@ -11,6 +18,35 @@ const TAG_PREFIX = `${INTERNAL_PREFIX}tag:`;
 /** The key of the index that lists the keys carrying `tag`. */
 export function tagIndexKey(tag: string): string {
   return TAG_PREFIX + tag;
+}
+
+/**
+ * A tagged write and its index updates as one backend call where the backend offers `setIndexed`
+ * (Upstash: one script, one HTTP request), so the index never misses a stored key even for a
+ * moment. `NOT_NATIVE` (nothing written) when the backend lacks it, keeps expiry in the record,
+ * or an index lives on another route; the caller then writes and indexes apart.
+ */
+export async function writeIndexed(
+  cache: CacheCore,
+  key: string,
+  value: unknown,
+  ttl: number | undefined,
+  tags: readonly string[],
+  exist: boolean | undefined,
+): Promise<boolean | NotNative> {
+  const route = cache.routeFor(key);
+  // Known not to have it (a lazy backend gains its methods only at init): no extra hop.
+  if (route.initialised && route.backend.setIndexed === undefined) return NOT_NATIVE;
+  const indexKeys = [...new Set(tags)].map(tagIndexKey);
+  if (route.envelopeExpiry || indexKeys.some((indexKey) => cache.routeFor(indexKey) !== route))
+    return NOT_NATIVE;
+  let text: string | undefined;
+  return route.call<boolean | NotNative>("set", key, false, async (backend) => {
+    if (backend.setIndexed === undefined || backend.addMembers === undefined) return NOT_NATIVE;
+    // With native expiry the record carries no expiry of its own: what `writeValue` stores too.
+    text ??= await encodeRecord(route.codec, key, value, undefined, tags);
+    return backend.setIndexed(key, text, { ttl: route.nativeTtl(ttl), exist }, indexKeys, ttl);
+  });
 }
 
 /** Keys waiting to join one tag's index, with the longest TTL asked for each (`undefined` = none). */
@@ -98,15 +134,28 @@ async function rewriteIndex(
 
 /**
  * Deletes every key that still carries one of `tags` (a key rewritten without the tag is kept),
- * then the tag indexes themselves. Returns the number of keys deleted. A set index loses only the
- * members read, so keys another process tags meanwhile stay indexed.
+ * then the tag indexes themselves. Returns the number of keys deleted. Where the backend offers
+ * `invalidateTag` (Upstash: one script, one HTTP request per tag) that is one atomic step;
+ * otherwise a set index loses only the members read, so keys another process tags meanwhile stay
+ * indexed.
  */
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
+  const native = inPlainScope(cache);
   for (const tag of tags) {
     const indexKey = tagIndexKey(tag);
     deleted += await cache.exclusive(indexKey, async () => {
       const route = cache.routeFor(indexKey);
+      if (native) {
+        const done = await invalidateTagOn(route, indexKey, tag);
+        if (done !== NOT_NATIVE) {
+          // Keys another route serves were absent from this backend: check them where they live.
+          const elsewhere = done.absent.filter((key) => cache.routeFor(key) !== route);
+          return (
+            done.deleted.length + (elsewhere.length > 0 ? await deleteCarrying(cache, elsewhere, tag) : 0)
+          );
+        }
+      }
       const listed = await membersOn(route, indexKey);
       const members = listed === NOT_NATIVE ? await cache.read(indexKey) : listed;
       const keys = Array.isArray(members) ? (members as string[]) : [];
@@ -117,6 +166,15 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
     });
   }
   return deleted;
+}
+
+/**
+ * True outside transactions, disabled commands and callbacks: the one-step invalidation skips the
+ * per-key `getRaw`/`deleteMany` calls that those stage, skip or report.
+ */
+function inPlainScope(cache: CacheCore): boolean {
+  const scope = cache.scope();
+  return scope.tx === undefined && (scope.disabled?.size ?? 0) === 0 && scope.callbacks === undefined;
 }
 
 /** Deletes those of `keys` whose record still lists `tag`; returns how many. */

@@ -190,10 +190,10 @@ describe.skipIf(skipWithoutRedis)("upstash HTTP economy", () => {
     expect((await first.session.stats()).commands).toEqual(["get", "pttl", "pttl"]);
   });
 
-  it("100 concurrent writes with one tag share their index update (group commit)", async () => {
+  it("100 concurrent writes with one tag share their requests", async () => {
     const { cache, session } = await counted();
     await Promise.all(Array.from({ length: 100 }, (_, i) => cache.set(`t:${i}`, i, { tags: ["bulk"] })));
-    // 100 value writes fold into one auto-pipelined request; the index is read and written a few times.
+    // Each is one script (value and index together); the client's auto-pipelining folds them.
     expect(await requests(session)).toBeLessThanOrEqual(10);
     expect(await cache.deleteTags("bulk")).toBe(100);
   });

@@ -91,6 +91,72 @@ export const MEMBERS = `
 if redis.call('TYPE', KEYS[1])['ok'] ~= 'set' then return {} end
 return redis.call('SMEMBERS', KEYS[1])`;
 
+/**
+ * Tag invalidation in one atomic step: for each member of the set KEYS[1], deletes the string
+ * ARGV[1] .. member (the namespace, then the key) when its record header (`@` + JSON + newline,
+ * see core/envelope) lists the tag ARGV[2], then deletes the set. Keys are built from the set
+ * because they are only known on the server. Returns {deleted members, members with no key}; a
+ * member holding another type or a record without the tag is left alone.
+ */
+export const INVALIDATE_TAG = `
+local index = KEYS[1]
+if redis.call('TYPE', index)['ok'] ~= 'set' then return {{}, {}} end
+local deleted, absent = {}, {}
+for _, member in ipairs(redis.call('SMEMBERS', index)) do
+  local key = ARGV[1] .. member
+  local value = redis.pcall('GET', key)
+  if value == false then
+    absent[#absent + 1] = member
+  elseif type(value) == 'string' and string.byte(value, 1) == 64 then
+    local stop = string.find(value, '\\n', 2, true)
+    local ok, header = false, nil
+    if stop then ok, header = pcall(cjson.decode, string.sub(value, 2, stop - 1)) end
+    if ok and type(header) == 'table' and type(header.t) == 'table' then
+      for _, tag in ipairs(header.t) do
+        if tag == ARGV[2] then
+          redis.call('DEL', key)
+          deleted[#deleted + 1] = member
+          break
+        end
+      end
+    end
+  end
+end
+redis.call('DEL', index)
+return {deleted, absent}`;
+
+/**
+ * A tagged write in one atomic step: SET KEYS[1] ARGV[1] (PX ARGV[2] unless 0, then ARGV[3]: "",
+ * "NX" or "XX"); when it stored, ARGV[4] (the key without namespace) joins each set KEYS[2..]
+ * with the TTL rule of `ADD_MEMBERS` (ARGV[5] in ms, 0 = none). Returns 1 when stored, else 0.
+ */
+export const SET_INDEXED = `
+local set = {'SET', KEYS[1], ARGV[1]}
+if tonumber(ARGV[2]) > 0 then set[#set + 1] = 'PX'; set[#set + 1] = ARGV[2] end
+if ARGV[3] ~= '' then set[#set + 1] = ARGV[3] end
+if not redis.call(unpack(set)) then return 0 end
+local ttl = tonumber(ARGV[5])
+for i = 2, #KEYS do
+  local index = KEYS[i]
+  local kind = redis.call('TYPE', index)['ok']
+  if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', index) end
+  local left = redis.call('PTTL', index)
+  redis.call('SADD', index, ARGV[4])
+  if ttl <= 0 then
+    redis.call('PERSIST', index)
+  elseif left == -2 or (left >= 0 and left < ttl) then
+    redis.call('PEXPIRE', index, ARGV[5])
+  end
+end
+return 1`;
+
+/** The reply of `INVALIDATE_TAG` as deleted and absent member lists. */
+export function tagInvalidation(reply: unknown): { deleted: string[]; absent: string[] } {
+  const [deleted, absent] = Array.isArray(reply) ? reply : [];
+  const list = (part: unknown) => (Array.isArray(part) ? part.map(String) : []);
+  return { deleted: list(deleted), absent: list(absent) };
+}
+
 // Members of a window must differ even for calls in the same millisecond from several processes.
 const CALLER = Math.random().toString(36).slice(2, 10);
 let calls = 0;
