@@ -2,22 +2,14 @@
 // the gateway, one session per test) and that the one-script invalidation keeps the contract:
 // every key carrying the tag goes, the rest stays with its TTL, memory tiers and keys of other
 // routes included, and concurrent writers from other clients never leave a tagged key unindexed.
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import * as lib from "../../runtimes/node";
+import { closedAfterEach } from "../support/closing";
 import { skipWithoutRedis } from "../support/skip";
 import { freshNamespace, openSession, type RemoteSession, upstashUrl } from "../support/upstash-target";
 
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
-const opened: lib.Cache[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    opened.splice(0).map(async (cache) => {
-      await cache.clear();
-      await cache.close();
-    }),
-  );
-});
+const opened = closedAfterEach<lib.Cache>();
 
 /** A cache whose Upstash requests `session` counts; `tiers` puts a memory tier in front. */
 async function counted(

@@ -2,23 +2,15 @@
 // that must survive the client's base64/UTF-8 decoding, namespaces, and the HTTP requests each
 // cache operation costs, counted by the gateway (one session per test, so parallel files do not
 // disturb the counts).
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import * as lib from "../../runtimes/node";
 import { upstash, upstashBackend } from "../../src/backends/upstash";
+import { closedAfterEach } from "../support/closing";
 import { skipWithoutRedis } from "../support/skip";
 import { freshNamespace, openSession, type RemoteSession, upstashUrl } from "../support/upstash-target";
 
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
-const opened: lib.Cache[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    opened.splice(0).map(async (cache) => {
-      await cache.clear();
-      await cache.close();
-    }),
-  );
-});
+const opened = closedAfterEach<lib.Cache>();
 
 function open(target: unknown): lib.Cache {
   const cache = new lib.Cache().setup(target as string);
