@@ -80,10 +80,16 @@ async function digestOf(c: Context): Promise<string> {
   return sha256Hex(bytes);
 }
 
-function keptOn304(from: Headers): [string, string][] {
-  const kept: [string, string][] = [];
+/**
+ * The fields of `from` a 304 keeps, as a plain record: Headers names are unique once lower-cased
+ * apart from Set-Cookie, which is not kept, and @hono/node-server writes a record as it is
+ * instead of building another Headers from it.
+ */
+function keptOn304(from: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
   from.forEach((value, name) => {
-    if (KEPT_ON_304.has(name.toLowerCase())) kept.push([name, value]);
+    const lower = name.toLowerCase();
+    if (KEPT_ON_304.has(lower)) kept[lower] = value;
   });
   return kept;
 }
