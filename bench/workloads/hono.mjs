@@ -161,6 +161,12 @@ export default async function run({ quick }) {
   }
   const results = [variants[0], iso];
   const base = results[0];
+  // The target compares like with like: the highest rate isocache sustained at a p99 no higher
+  // than hono/etag's at its own highest sustained rate (each route's ceiling is also shown).
+  const atBaseP99 =
+    iso.missing || base.best === undefined
+      ? undefined
+      : iso.steps.filter((s) => sustained(s) && s.p99 <= base.best.p99).at(-1);
   const rows = [];
   for (const r of results) {
     const name = r.variant === "isocache" ? "**isocache cacheResponse + etag**" : "hono/etag";
@@ -177,22 +183,25 @@ export default async function run({ quick }) {
         formatUs(s.serverUs),
         formatUs(s.clientUs),
         s === r.best
-          ? "highest sustained"
-          : s.retried
-            ? "missed, taken again"
-            : s.bad
-              ? `${s.bad} failed`
-              : s.achieved < 0.95 * s.rate || s.p99 > P99_LIMIT_MS
-                ? "saturated"
-                : "",
+          ? `highest sustained${s === atBaseP99 ? "; highest at p99 ≤ hono/etag's" : ""}`
+          : s === atBaseP99
+            ? "highest at p99 ≤ hono/etag's"
+            : s.retried
+              ? "missed, taken again"
+              : s.bad
+                ? `${s.bad} failed`
+                : s.achieved < 0.95 * s.rate || s.p99 > P99_LIMIT_MS
+                  ? "saturated"
+                  : "",
       ]);
   }
   const bestOf = (r) => r?.best?.rate ?? Number.NaN;
-  const ratio = bestOf(iso) / bestOf(base);
+  const ratio = (atBaseP99?.rate ?? Number.NaN) / bestOf(base);
+  const ceilings = bestOf(iso) / bestOf(base);
   return {
     id: "hono",
     title: "Hono",
-    description: `A ${PAGE_BYTES / 1024} KiB HTML route served by @hono/node-server, each route in its own process; every client revalidates with If-None-Match (the answer is 304, no body; checked before timing). Open-loop load from one other process on loopback over ${CONNECTIONS} keep-alive connections per route, each request one write of pre-built bytes (no pipelining), so the generator spends a fraction of the server's CPU per request (both columns below). Offered rates rise by about 1.2x a step (${quick ? 1 : 1.5} s each, bounded); the two routes take each rate in turn, so bursts of other load on this shared machine fall on both. Latency counts from when each request was due, so queueing shows. A step is sustained when at least 95% of the offered rate completed, none failed and p99 ≤ ${P99_LIMIT_MS} ms; a missed step is taken once more, and a route stops at its second miss. CPU per request is the server's (or the generator's) user + system time over the step divided by the answers; it is inflated when other processes share the cores, but both routes see the same machine. The 2 cores are shared by the generator and the server (hono/etag's SHA-1 also runs on the thread pool).`,
+    description: `A ${PAGE_BYTES / 1024} KiB HTML route served by @hono/node-server, each route in its own process; every client revalidates with If-None-Match (the answer is 304, no body; checked before timing). Open-loop load from one other process on loopback over ${CONNECTIONS} keep-alive connections per route, each request one write of pre-built bytes (no pipelining), so the generator spends a fraction of the server's CPU per request (both columns below). Offered rates rise by about 1.2x a step (${quick ? 1 : 1.5} s each, bounded); the two routes take each rate in turn, so bursts of other load on this shared machine fall on both. Latency counts from when each request was due, so queueing shows. A step is sustained when at least 95% of the offered rate completed, none failed and p99 ≤ ${P99_LIMIT_MS} ms; a missed step is taken once more, and a route stops at its second miss. The target's ratio is the highest rate isocache sustained at a p99 no higher than hono/etag's at hono/etag's highest sustained rate, over that rate. CPU per request is the server's (or the generator's) user + system time over the step divided by the answers; it is inflated when other processes share the cores, but both routes see the same machine. The 2 cores are shared by the generator and the server (hono/etag's SHA-1 also runs on the thread pool).`,
     tables: [
       {
         columns: [
@@ -226,10 +235,10 @@ export default async function run({ quick }) {
     targets: [
       {
         text: "at least 2x the requests per second at equal or lower p99",
-        met: iso.missing ? null : ratio >= 2 && iso.best.p99 <= base.best.p99,
+        met: iso.missing ? null : ratio >= 2,
         detail: iso.missing
           ? MISSING
-          : `${formatRatio(ratio)} (${bestOf(iso)} vs ${bestOf(base)} req/s; p99 ${formatMs(iso.best?.p99)} vs ${formatMs(base.best?.p99)})`,
+          : `${formatRatio(ratio)} at equal or lower p99 (${atBaseP99?.rate ?? "—"} req/s at p99 ${formatMs(atBaseP99?.p99)} vs ${bestOf(base)} req/s at p99 ${formatMs(base.best?.p99)}); highest sustained ${bestOf(iso)} vs ${bestOf(base)} req/s (${formatRatio(ceilings)}, p99 ${formatMs(iso.best?.p99)} vs ${formatMs(base.best?.p99)})`,
       },
     ],
   };
