@@ -14,7 +14,7 @@ import { PAGE_BYTES } from "./hono-server.mjs";
 // so each run finds both ceilings and the ratio between them is known to within one step.
 const RATES = [
   500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000, 9500, 11000, 13000, 15000, 18000,
-  21000, 25000, 30000,
+  21000, 25000, 30000, 36000, 43000,
 ];
 const P99_LIMIT_MS = 100;
 
