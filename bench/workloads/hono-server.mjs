@@ -36,5 +36,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const server = serve({ fetch: hono.fetch, port: 0, hostname: "127.0.0.1" }, (info) => {
     process.stdout.write(`${JSON.stringify({ port: info.port })}\n`);
   });
+  // The load generator's connections idle between its steps; Node's default 5 s would close them.
+  server.keepAliveTimeout = 60_000;
   process.on("SIGTERM", () => server.close(() => process.exit(0)));
+  // The load generator asks for this process's CPU time around each step (IPC), and a parent
+  // that goes away takes this server with it.
+  process.on("message", (message) => {
+    if (message === "cpu") process.send?.({ cpu: process.cpuUsage() });
+  });
+  process.on("disconnect", () => process.exit(0));
 }

@@ -3,10 +3,17 @@ import { type Duration, toMilliseconds } from "../core/durations";
 import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
 import { deltaSeconds } from "./headers";
 import { type KeyRenderer, keyRenderer, type ResponseKey } from "./key";
-import { type Handle, OriginFailure, type ResponseStrategy, type WrappedOrigin, wrapOrigin } from "./origin";
+import {
+  type Handle,
+  OriginFailure,
+  type Outcome,
+  type ResponseStrategy,
+  type WrappedOrigin,
+  wrapOrigin,
+} from "./origin";
 import { isCachedResponse, replay, withVary } from "./record";
 import { inRequestScope, resolveCache } from "./scope";
-import { type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
+import { type CachedResponse, type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
 
 /** A TTL for `cacheResponse`: a duration, or a function of the request (see `cacheControlTtl`). */
 export type ResponseTtl = Duration | ((c: Context) => Duration);
@@ -159,11 +166,13 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     if (state.replace === true) await cache.deleteTags(base);
     call = origin.refresh(key, base, handle);
   } else call = origin(key, base, handle);
-  const settled = call.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
+  // One promise settles with whichever comes first: the route's live response (a miss this
+  // request ran) or the strategy's result (a hit, or another request's run it joined).
+  call.then(
+    (value) => handle.settle({ ok: true, value }),
+    (error: unknown) => handle.settle({ ok: false, error }),
   );
-  const outcome = await Promise.race([handle.delivered.then(() => undefined), settled]);
+  const outcome = await handle.first;
   if (handle.live !== undefined) {
     cache.background(call, `store of the response for "${key}"`);
     return answer(c, handle.live, "MISS", config);
@@ -174,8 +183,7 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     handle.served = true;
     state.hit = outcome.value;
     handle.failure?.body?.cancel().catch(() => {});
-    answer(c, replay(outcome.value), "HIT", config);
-    setTimeout(handle.release, 0);
+    answerHit(c, state, outcome.value, config);
     return;
   }
   if (!outcome.ok) {
@@ -189,16 +197,9 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
 }
 
 function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl: number): Handle {
-  let deliver: (response: Response) => void = () => {};
-  let release: () => void = () => {};
-  const delivered = new Promise<void>((resolve) => {
-    deliver = (response) => {
-      handle.live = response;
-      resolve();
-    };
-  });
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
+  let settle: (outcome: Outcome) => void = () => {};
+  const first = new Promise<Outcome>((resolve) => {
+    settle = resolve;
   });
   const handle: Handle = {
     c,
@@ -208,11 +209,13 @@ function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl:
     statuses: config.statuses,
     vary: config.varySet,
     live: undefined,
-    delivered,
-    deliver,
+    first,
+    settle,
+    deliver: (response) => {
+      handle.live = response;
+      settle(undefined);
+    },
     served: false,
-    released,
-    release,
     called: false,
     early: typeof config.strategy === "object" && config.strategy.name === "early",
     now: () => cache.clock.now(),
@@ -231,6 +234,29 @@ async function passThrough(c: Context, next: Next, config: Config): Promise<void
   await next();
   c.header("X-Cache", "MISS");
   addVaryHeader(c, config);
+}
+
+/**
+ * Answers from a stored entry: the replay carries `X-Cache` and `Vary` from the start, so the
+ * response is built once (adding headers to a set `c.res` makes Hono rebuild it, and on
+ * @hono/node-server that turns the stored bytes into a stream first).
+ */
+function answerHit(c: Context, state: RequestState, entry: CachedResponse, config: Config): void {
+  let headers: [string, string][] = [...entry.headers, ["x-cache", "HIT"]];
+  if (config.vary.length > 0) {
+    const stored = headers.filter(([name]) => name === "vary").map(([, value]) => value);
+    const vary = withVary(stored.length > 0 ? stored.join(", ") : null, config.vary);
+    if (vary !== undefined) headers = [...headers.filter(([name]) => name !== "vary"), ["vary", vary]];
+  }
+  const response = replay(entry, headers);
+  c.res = response;
+  if (c.res !== response) {
+    // Hono merged a response made before this middleware (cors() makes one) into a copy of the
+    // replay: X-Cache and Vary go on top, as in `answer`.
+    c.header("X-Cache", "HIT");
+    addVaryHeader(c, config);
+  }
+  state.replayed = c.res;
 }
 
 function answer(c: Context, response: Response, label: "HIT" | "MISS", config: Config): void {

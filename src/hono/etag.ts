@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ifNoneMatchHits } from "./headers";
 import { readAll, sha256Hex } from "./record";
-import { stateOf } from "./state";
+import { type CachedResponse, stateOf } from "./state";
 
 /** Options of `etag`. */
 export interface EtagOptions {
@@ -40,6 +40,8 @@ export function etag(options: EtagOptions = {}): MiddlewareHandler {
     const status = c.res.status;
     if (method !== "GET" && method !== "HEAD") return;
     if (status < 200 || status >= 300 || status === 204 || status === 206) return;
+    const state = stateOf(c);
+    if (state.hit !== undefined && state.replayed === c.res) return fromEntry(c, state.hit, weak);
     let tag = c.res.headers.get("etag");
     if (tag === null) {
       tag = `${weak ? "W/" : ""}"${await digestOf(c)}"`;
@@ -47,6 +49,24 @@ export function etag(options: EtagOptions = {}): MiddlewareHandler {
     }
     if (ifNoneMatchHits(c.req.header("if-none-match"), tag)) await notModified(c);
   };
+}
+
+/**
+ * The same for an answer that is still `cacheResponse`'s replay of a stored entry: the tag comes
+ * from the entry's digest and a 304 is built from its headers, so the stored body is never read
+ * (and, on @hono/node-server, never turned into a stream). The replay's headers are its own, so
+ * the ETag is set on them in place rather than through `c.header`, which would rebuild it.
+ */
+function fromEntry(c: Context, entry: CachedResponse, weak: boolean): void {
+  const headers = c.res.headers;
+  let tag = headers.get("etag");
+  if (tag === null) {
+    tag = `${weak ? "W/" : ""}"${entry.digest}"`;
+    headers.set("etag", tag);
+  }
+  if (!ifNoneMatchHits(c.req.header("if-none-match"), tag)) return;
+  c.res = undefined;
+  c.res = new Response(null, { status: 304, headers: keptOn304(headers) });
 }
 
 /** The body's digest: from the cache entry or the recording when there is one, else hashed here. */
@@ -60,12 +80,23 @@ async function digestOf(c: Context): Promise<string> {
   return sha256Hex(bytes);
 }
 
+/**
+ * The fields of `from` a 304 keeps, as a plain record: Headers names are unique once lower-cased
+ * apart from Set-Cookie, which is not kept, and @hono/node-server writes a record as it is
+ * instead of building another Headers from it.
+ */
+function keptOn304(from: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  from.forEach((value, name) => {
+    const lower = name.toLowerCase();
+    if (KEPT_ON_304.has(lower)) kept[lower] = value;
+  });
+  return kept;
+}
+
 async function notModified(c: Context): Promise<void> {
   const response = c.res;
-  const headers = new Headers();
-  response.headers.forEach((value, name) => {
-    if (KEPT_ON_304.has(name.toLowerCase())) headers.set(name, value);
-  });
+  const headers = keptOn304(response.headers);
   await response.body?.cancel();
   // Cleared first: Hono merges the previous response's headers into the next one it is given.
   c.res = undefined;

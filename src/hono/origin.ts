@@ -2,7 +2,14 @@ import type { Context, Next } from "hono";
 import type { Duration } from "../core/durations";
 import { CacheError, errorMessage } from "../core/errors";
 import type { CachedFunction } from "../strategies/types";
-import { isCachedResponse, readAll, replayableHeaders, sha256Hex, unstorableReason } from "./record";
+import {
+  isCachedResponse,
+  readAll,
+  replayableHeaders,
+  sha256Hex,
+  storedBody,
+  unstorableReason,
+} from "./record";
 import { type CachedResponse, type IsoCache, stateOf } from "./state";
 
 /** The strategy `cacheResponse` runs the route through, with its window for `early` and `soft`. */
@@ -23,14 +30,13 @@ export interface Handle {
   readonly vary: ReadonlySet<string>;
   /** Set when this request ran the route and got a response to send now. */
   live: Response | undefined;
-  /** Resolves when `live` is set. */
-  readonly delivered: Promise<void>;
+  /** Settles with the strategy's outcome, or with `undefined` once `live` is set, whichever comes first. */
+  readonly first: Promise<Outcome>;
+  readonly settle: (outcome: Outcome) => void;
+  /** Sets `live` and settles `first`. */
   readonly deliver: (response: Response) => void;
   /** The request was answered from the cache: a later origin run is a background refresh. */
   served: boolean;
-  /** Resolves once the served response has been handed over (see `runOrigin`). */
-  readonly released: Promise<void>;
-  readonly release: () => void;
   called: boolean;
   /** The failing answer of this request's run, when the strategy may fall back on the stored one. */
   failure?: Response;
@@ -38,6 +44,9 @@ export interface Handle {
   /** The cache's clock. */
   readonly now: () => number;
 }
+
+/** How the strategy's call ended, or `undefined` when the route's live response came first. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
 
 /** Not stored: the route's answer was not cacheable (the reason is for `detect` and debugging). */
 export interface NotStored {
@@ -132,7 +141,9 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
  * starts from a blank one (Hono merges a previous `c.res`'s headers into the next).
  */
 async function prepareRerun(h: Handle): Promise<void> {
-  await h.released;
+  // A macrotask from now: the middleware marked the request served (and set its cached answer)
+  // before this run was told it is a background one, so the answer has been handed over by then.
+  await macrotask();
   h.c.res = undefined;
   h.c.finalized = false;
 }
@@ -160,7 +171,7 @@ async function record(h: Handle, response: Response, background: boolean): Promi
     return {
       status: response.status,
       headers: replayableHeaders(response.headers),
-      body: bytes,
+      body: storedBody(bytes, response.headers),
       digest,
       storedAt: now,
       expiresAt: now + h.ttl,

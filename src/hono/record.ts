@@ -74,6 +74,23 @@ export async function readAll(body: ReadableStream<Uint8Array> | null): Promise<
   return all;
 }
 
+// fatal: invalid UTF-8 stays bytes; ignoreBOM: a leading BOM stays in the text, so encoding gives the same bytes.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The form a recorded body is stored in: its text when `bytes` are valid UTF-8 (so encoding the
+ * text gives the same bytes back) and `headers` name a content type (a string body would
+ * otherwise gain `text/plain` on replay), else the bytes themselves.
+ */
+export function storedBody(bytes: Uint8Array, headers: Headers): Uint8Array | string {
+  if (!headers.has("content-type")) return bytes;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return bytes;
+  }
+}
+
 /** Lower-case hex SHA-256 of `bytes` (Web Crypto). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
@@ -89,7 +106,7 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
   return (
     typeof entry.status === "number" &&
     Array.isArray(entry.headers) &&
-    entry.body instanceof Uint8Array &&
+    (entry.body instanceof Uint8Array || typeof entry.body === "string") &&
     typeof entry.digest === "string" &&
     typeof entry.storedAt === "number"
   );
@@ -98,10 +115,10 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
 // Statuses whose responses cannot carry a body (the Response constructor rejects one).
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** A fresh Response replaying `entry`. */
-export function replay(entry: CachedResponse): Response {
+/** A fresh Response replaying `entry`, with `headers` in place of its own when given. */
+export function replay(entry: CachedResponse, headers = entry.headers): Response {
   const body = NULL_BODY.has(entry.status) ? null : (entry.body as BodyInit);
-  return new Response(body, { status: entry.status, headers: entry.headers });
+  return new Response(body, { status: entry.status, headers });
 }
 
 /** The `Vary` value listing `names` on top of `current`, or `undefined` when nothing is missing. */

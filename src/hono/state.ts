@@ -16,7 +16,12 @@ export interface CachedResponse {
   status: number;
   /** Headers safe to replay: no hop-by-hop field, no `Set-Cookie`, no `Age`, no `X-Cache`. */
   headers: [string, string][];
-  body: Uint8Array;
+  /**
+   * The body: its text when it is valid UTF-8 and the response names its `Content-Type` (a string
+   * is shared by the memory backend's isolated hits, where bytes are copied per hit, and stores
+   * smaller than base64 elsewhere), else its bytes.
+   */
+  body: Uint8Array | string;
   /** Lower-case hex SHA-256 of `body`, so `etag()` never rehashes a cached body. */
   digest: string;
   /** When it was recorded, in epoch ms on the cache's clock. */
@@ -35,6 +40,8 @@ export interface RequestState {
   replace?: boolean;
   /** The entry this request was answered from. */
   hit?: CachedResponse;
+  /** The response `cacheResponse` replayed `hit` as; `etag()` answers from the entry while `c.res` is still it. */
+  replayed?: Response;
   /** The digest of the body being recorded on a miss, once it is complete (`undefined` when not recorded). */
   digest?: Promise<string | undefined>;
 }

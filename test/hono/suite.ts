@@ -6,6 +6,7 @@
 import { createHonoHarness, type HonoSuiteTarget, type TestApi } from "./harness";
 import { controlTests } from "./suite-control";
 import { etagTests } from "./suite-etag";
+import { replayTests } from "./suite-replay";
 import { responseTests } from "./suite-response";
 import { securityTests } from "./suite-security";
 import { strategyTests } from "./suite-strategies";
@@ -21,6 +22,7 @@ export function honoSuite(t: TestApi, target: HonoSuiteTarget): void {
   t.describe(`isocache/hono on "${target.name}" with the ${target.lib.runtime} entry`, () => {
     const h = createHonoHarness(t, target);
     responseTests(h);
+    replayTests(h);
     securityTests(h);
     strategyTests(h);
     etagTests(h);
