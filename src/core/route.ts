@@ -59,6 +59,9 @@ const READ_ONLY = new Set([
   "isLocked",
 ]);
 
+/** Writing commands that change only the key they name, so only that key's shared read is dropped. */
+const ONE_KEY = new Set(["set", "setRaw", "delete", "expire", "incr", "setLock", "unlock"]);
+
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
   readonly prefix: string;
@@ -145,8 +148,9 @@ export class Route {
 
   /**
    * The stored text of `key`, sharing one backend read among concurrent callers (each decodes
-   * its own copy). Any writing command on this route drops the shared reads, so a read started
-   * after a write never gets an answer from before it.
+   * its own copy). A write drops the shared read of the key it writes (a command that may touch
+   * several keys drops them all), so a read started after a write never gets an answer from
+   * before it, while writes of other keys (a busy cache stores all the time) leave it shared.
    */
   readShared(key: string): Promise<string | undefined> {
     const flying = this.#reads.get(key);
@@ -171,7 +175,10 @@ export class Route {
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     if (!this.enabled) return fallback;
-    if (this.#reads.size > 0 && !READ_ONLY.has(command)) this.#reads.clear();
+    if (this.#reads.size > 0 && !READ_ONLY.has(command)) {
+      if (key !== undefined && ONE_KEY.has(command)) this.#reads.delete(key);
+      else this.#reads.clear();
+    }
     try {
       if (!this.#initialised) await this.#ready();
       const pending = fn(this.backend);

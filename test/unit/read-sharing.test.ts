@@ -1,6 +1,7 @@
 // Concurrent reads of one key share one backend read, and calls arriving while a load runs join
-// it without reading, so a cold key costs one read and one load behind any backend. Writes
-// drop the shared reads: a read started after a write never answers from before it.
+// it without reading, so a cold key costs one read and one load behind any backend. A write
+// drops the shared read of its key (a clear drops all): a read started after a write never
+// answers from before it, and writes of other keys do not cost extra reads.
 import { describe, expect, it } from "vitest";
 import { type Backend, Cache, memoryBackend } from "../../runtimes/node";
 
@@ -82,6 +83,24 @@ describe("read sharing", () => {
     await cache.delete("k");
     expect(await cache.get("k")).toBeUndefined();
     await pending;
+  });
+
+  it("keeps sharing a read while other keys are written; a clear drops it", async () => {
+    const { backend, counts } = slowBackend(10);
+    const cache = new Cache().setup(backend);
+    await cache.set("k", "old");
+    const first = cache.get("k"); // in flight
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const write = cache.set("other", 1);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const second = cache.get("k"); // shares the read: a write elsewhere changed nothing it answers
+    expect(await Promise.all([first, second, write])).toEqual(["old", "old", true]);
+    expect(counts.get).toBe(1);
+    const before = cache.get("k");
+    await cache.clear();
+    expect(await cache.get("k")).toBeUndefined();
+    await before;
+    expect(counts.get).toBe(3);
   });
 
   it("reads inside a transaction see its own writes, not a load in flight", async () => {
