@@ -16,6 +16,8 @@ import {
   GET_WITH_PTTL,
   INCR_WITH_TTL,
   isNotIntegerError,
+  LOCK_UNLESS_STORED,
+  lockUnlessStoredReply,
   MEMBERS,
   REMOVE_MEMBERS,
   SLIDE_WINDOW,
@@ -211,6 +213,17 @@ export class RedisBackend implements Backend {
 
   async unlock(key: string, token: string): Promise<boolean> {
     return Number(await this.#conn.eval(UNLOCK, [this.#k(key)], [token])) === 1;
+  }
+
+  async lockUnlessStored(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<ValueWithExpire | boolean> {
+    const ms = String(Math.max(1, Math.ceil(ttl)));
+    const keys = [this.#k(lockKey), this.#k(key)];
+    return lockUnlessStoredReply(await this.#conn.eval<unknown>(LOCK_UNLESS_STORED, keys, [token, ms]));
   }
 
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {

@@ -17,6 +17,8 @@ import {
   addMembersArgs,
   INCR_WITH_TTL,
   isNotIntegerError,
+  LOCK_UNLESS_STORED,
+  lockUnlessStoredReply,
   MEMBERS,
   REMOVE_MEMBERS,
   SLIDE_WINDOW,
@@ -259,6 +261,18 @@ export class UpstashBackend implements Backend {
   async unlock(key: string, token: string): Promise<boolean> {
     const reply = await this.#run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
     return reply === 1;
+  }
+
+  async lockUnlessStored(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<ValueWithExpire | boolean> {
+    const keys = [this.#ns + lockKey, this.#ns + key];
+    const args = [token, String(Math.max(1, Math.ceil(ttl)))];
+    const reply = await this.#run("setLock", (redis) => redis.eval(LOCK_UNLESS_STORED, keys, args));
+    return lockUnlessStoredReply(reply);
   }
 
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {

@@ -8,14 +8,17 @@ import type { Backend, SlidingWindowHit } from "./types";
 export const NOT_NATIVE: unique symbol = Symbol("isocache.not-native");
 export type NotNative = typeof NOT_NATIVE;
 
-type AtomicMethods = Pick<Backend, "slideWindow" | "addMembers" | "removeMembers" | "members">;
+type AtomicMethods = Pick<
+  Backend,
+  "slideWindow" | "addMembers" | "removeMembers" | "members" | "lockUnlessStored"
+>;
 
 /**
  * Gives `target` (a lazy or tiered backend) the optional atomic methods `source` has, calling
  * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
  */
 export function forwardAtomic(target: AtomicMethods, source: Backend): void {
-  const { slideWindow, addMembers, removeMembers, members } = source;
+  const { slideWindow, addMembers, removeMembers, members, lockUnlessStored } = source;
   target.slideWindow =
     slideWindow === undefined
       ? undefined
@@ -24,6 +27,10 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
   target.addMembers = sets ? (key, list, ttl) => addMembers.call(source, key, list, ttl) : undefined;
   target.removeMembers = sets ? (key, list) => removeMembers.call(source, key, list) : undefined;
   target.members = sets ? (key) => members.call(source, key) : undefined;
+  target.lockUnlessStored =
+    lockUnlessStored === undefined
+      ? undefined
+      : (lockKey, key, token, ttl) => lockUnlessStored.call(source, lockKey, key, token, ttl);
 }
 
 /**

@@ -76,6 +76,7 @@ class LazyBackend implements Backend {
   addMembers: Backend["addMembers"];
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
+  lockUnlessStored: Backend["lockUnlessStored"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;

@@ -26,6 +26,7 @@ export class TieredBackend implements Backend {
   addMembers: Backend["addMembers"];
   removeMembers: Backend["removeMembers"];
   members: Backend["members"];
+  lockUnlessStored: Backend["lockUnlessStored"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -41,14 +42,28 @@ export class TieredBackend implements Backend {
       atomic: last.capabilities.atomic,
       consistency: last.capabilities.consistency,
     };
+    this.#forward();
+  }
+
+  /** The authority's optional atomic methods; a value `lockUnlessStored` finds is copied up like a read's. */
+  #forward(): void {
+    const last = this.#last;
     forwardAtomic(this, last);
+    const lockUnlessStored = last.lockUnlessStored;
+    if (lockUnlessStored === undefined || this.tiers.length === 1) return;
+    this.lockUnlessStored = (lockKey, key, token, ttl) =>
+      this.#tracked(key, async (stale) => {
+        const found = await lockUnlessStored.call(last, lockKey, key, token, ttl);
+        if (typeof found !== "boolean" && !stale()) await this.#backfill(key, found, this.tiers.length - 1);
+        return found;
+      });
   }
 
   async init(): Promise<void> {
     // Subscribe before the lower tiers connect, so their first connection opens with tracking on.
     if (this.#unsubscribe.length === 0) this.#subscribe();
     await Promise.all(this.tiers.map((tier) => tier.init?.()));
-    forwardAtomic(this, this.#last); // a lazy last tier has its methods only now
+    this.#forward(); // a lazy last tier has its methods only now
   }
 
   #subscribe(): void {
@@ -78,18 +93,24 @@ export class TieredBackend implements Backend {
   async get(key: string): Promise<string | undefined> {
     const first = await (this.tiers[0] as Backend).get(key);
     if (first !== undefined || this.tiers.length === 1) return first;
+    return this.#tracked(key, async (stale) => {
+      for (let index = 1; index < this.tiers.length; index++) {
+        const found = await readWithExpire(this.tiers[index] as Backend, key);
+        if (found === undefined) continue;
+        if (!stale()) await this.#backfill(key, found, index);
+        return found.value;
+      }
+      return undefined;
+    });
+  }
+
+  /** Runs a read from below; `stale()` tells whether `key` was invalidated meanwhile, so its value must not be copied up. */
+  async #tracked<T>(key: string, read: (stale: () => boolean) => Promise<T>): Promise<T> {
     const flushes = this.#flushes;
     const seq = this.#seq;
     this.#reading++;
     try {
-      for (let index = 1; index < this.tiers.length; index++) {
-        const found = await readWithExpire(this.tiers[index] as Backend, key);
-        if (found === undefined) continue;
-        const stale = this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq;
-        if (!stale) await this.#backfill(key, found, index);
-        return found.value;
-      }
-      return undefined;
+      return await read(() => this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq);
     } finally {
       if (--this.#reading === 0) this.#dirty.clear();
     }
