@@ -72,8 +72,8 @@ export class RedisBackend implements Backend {
     return this.#prefix + key;
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return text(await this.#conn.send<unknown>(["GET", this.#k(key)]));
+  get(key: string): Promise<string | undefined> {
+    return this.#conn.send<unknown>(["GET", this.#k(key)]).then(text);
   }
 
   async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
@@ -91,14 +91,14 @@ export class RedisBackend implements Backend {
     return reply.map(text);
   }
 
-  async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+  set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
     const ttl = options?.ttl;
     const exist = options?.exist;
     if (ttl !== undefined && ttl <= 0) return this.#setExpired(key, exist);
     const args = ["SET", this.#k(key), value];
     if (ttl !== undefined) args.push("PX", String(Math.ceil(ttl)));
     if (exist !== undefined) args.push(exist ? "XX" : "NX");
-    return (await this.#conn.send<unknown>(args)) !== null;
+    return this.#conn.send<unknown>(args).then(stored);
   }
 
   /** A TTL of 0 or less expires the value at once, as `PEXPIRE` does: nothing is left stored. */
@@ -249,6 +249,11 @@ export class RedisBackend implements Backend {
   onInvalidate(listener: InvalidationListener): () => void {
     return this.#conn.onInvalidate(listener);
   }
+}
+
+/** True unless a conditional SET answered nil (nothing stored). */
+function stored(reply: unknown): boolean {
+  return reply !== null;
 }
 
 /** A Redis reply as stored text; `null` (nil) is a miss. */
