@@ -218,6 +218,12 @@ export class CacheCore {
     return flying;
   }
 
+  /** Counts a caller that shared another caller's read instead of reading: a hit or a miss, like the read. */
+  countShared(hit: boolean): void {
+    if (hit) this.#stats.hits++;
+    else this.#stats.misses++;
+  }
+
   /** Notes a cache hit for `detect` when a detect scope is active. */
   recordHit(key: string, name: string, ttl: number | undefined, backend: string): void {
     const log = this.scope().detect;

@@ -184,14 +184,14 @@ export class Plan {
       this.stats.misses++;
       return MISS;
     }
+    return unwrapFailure(await this.lookup(key, args));
+  }
+
+  /** The stored value (a cached failure as stored) or `MISS`, counted as a hit or a miss. */
+  async lookup(key: string, args: readonly unknown[]): Promise<unknown> {
     const value = await this.cache.fetch(key, this.strategy, this.ttl(args as unknown[]));
-    if (value === MISS) {
-      this.stats.misses++;
-      return MISS;
-    }
-    this.stats.hits++;
-    const failed = failureOf(value);
-    if (failed !== undefined) throw failed.error;
+    if (value === MISS) this.stats.misses++;
+    else this.stats.hits++;
     return value;
   }
 
@@ -301,7 +301,8 @@ function receiver(thisArg: unknown): unknown {
   return typeof thisArg === "function" ? undefined : thisArg;
 }
 
-function unwrapFailure(value: unknown): unknown {
+/** `value`, or the error it holds when it is a cached failure, thrown. */
+export function unwrapFailure(value: unknown): unknown {
   const failed = failureOf(value);
   if (failed !== undefined) throw failed.error;
   return value;
