@@ -49,6 +49,8 @@ class TrackingHook extends BasicClientSideCache {
 }
 
 const scriptShas = new Map<string, Promise<string>>();
+/** The SHA-1 of each script whose digest has been computed, for calls that must not wait for it. */
+const digested = new Map<string, string>();
 
 /** SHA-1 of a Lua script in hex, for EVALSHA; Web Crypto keeps the backend free of `node:crypto`. */
 function scriptSha(script: string): Promise<string> {
@@ -58,7 +60,11 @@ function scriptSha(script: string): Promise<string> {
       .digest("SHA-1", new TextEncoder().encode(script))
       .then((digest) =>
         Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
-      );
+      )
+      .then((hex) => {
+        digested.set(script, hex);
+        return hex;
+      });
     scriptShas.set(script, sha);
   }
   return sha;
@@ -69,6 +75,8 @@ export class RedisConnection {
   readonly #options: ResolvedRedisOptions;
   readonly #listeners = new Set<InvalidationListener>();
   readonly #scripts = new Map<string, Promise<void>>();
+  /** SHAs this connection has loaded (SCRIPT LOAD answered), so EVALSHA can go out at once. */
+  readonly #loaded = new Set<string>();
   #client: RedisClientLike | undefined;
   #owned = false;
   #opening: Promise<void> | undefined;
@@ -134,6 +142,11 @@ export class RedisConnection {
         url: options.url,
         RESP: 3,
         disableOfflineQueue: true,
+        // No per-command timeout: node-redis arms an AbortSignal timer per command that only
+        // covers the wait before the command is written (a written command is never timed out),
+        // which here is one tick since commands fail fast while offline; that timer was the
+        // largest client cost per command. Calls are bounded by the `timeout` option instead.
+        commandOptions: { timeout: 0 },
         clientSideCache: new TrackingHook(this),
         maintNotifications: "disabled",
         socket: {
@@ -177,18 +190,30 @@ export class RedisConnection {
   }
 
   /** Runs a Lua script by SHA, loading it on the server when it is not cached there yet. */
-  async eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
+  eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
+    // Once a script is loaded, a call is one EVALSHA with no await before it (it runs per command).
+    const sha = digested.get(script);
+    if (sha !== undefined && this.#loaded.has(sha)) return this.#evalSha<T>(sha, script, keys, args);
+    return this.#loadThenEval<T>(script, keys, args);
+  }
+
+  async #loadThenEval<T>(script: string, keys: string[], args: string[]): Promise<T> {
     const sha = await scriptSha(script);
-    const tail = [String(keys.length), ...keys, ...args];
     await this.#loadScript(sha, script);
-    try {
-      return await this.send<T>(["EVALSHA", sha, ...tail]);
-    } catch (error) {
+    return this.#evalSha<T>(sha, script, keys, args);
+  }
+
+  #evalSha<T>(sha: string, script: string, keys: string[], args: string[]): Promise<T> {
+    const command = ["EVALSHA", sha, String(keys.length), ...keys, ...args];
+    return this.send<T>(command).catch((error: unknown) => {
       if (!/NOSCRIPT/.test(describe(error))) throw error;
       // The server lost its script cache (restart, SCRIPT FLUSH): load again on the next call.
       this.#scripts.delete(sha);
-      return this.send<T>(["EVAL", script, ...tail]);
-    }
+      this.#loaded.delete(sha);
+      command[0] = "EVAL";
+      command[1] = script;
+      return this.send<T>(command);
+    });
   }
 
   // One SCRIPT LOAD per script and connection, shared by concurrent first calls: without it each of
@@ -197,7 +222,9 @@ export class RedisConnection {
     let loaded = this.#scripts.get(sha);
     if (loaded === undefined) {
       loaded = this.send<string>(["SCRIPT", "LOAD", script]).then(
-        () => undefined,
+        () => {
+          this.#loaded.add(sha);
+        },
         () => {
           this.#scripts.delete(sha); // EVALSHA then reports the failure, or falls back to EVAL
         },

@@ -16,6 +16,8 @@ import {
   GET_WITH_PTTL,
   INCR_WITH_TTL,
   isNotIntegerError,
+  LOCK_UNLESS_STORED,
+  lockUnlessStoredReply,
   MEMBERS,
   REMOVE_MEMBERS,
   SLIDE_WINDOW,
@@ -70,8 +72,8 @@ export class RedisBackend implements Backend {
     return this.#prefix + key;
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return text(await this.#conn.send<unknown>(["GET", this.#k(key)]));
+  get(key: string): Promise<string | undefined> {
+    return this.#conn.send<unknown>(["GET", this.#k(key)]).then(text);
   }
 
   async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
@@ -89,14 +91,14 @@ export class RedisBackend implements Backend {
     return reply.map(text);
   }
 
-  async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
+  set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
     const ttl = options?.ttl;
     const exist = options?.exist;
     if (ttl !== undefined && ttl <= 0) return this.#setExpired(key, exist);
     const args = ["SET", this.#k(key), value];
     if (ttl !== undefined) args.push("PX", String(Math.ceil(ttl)));
     if (exist !== undefined) args.push(exist ? "XX" : "NX");
-    return (await this.#conn.send<unknown>(args)) !== null;
+    return this.#conn.send<unknown>(args).then(stored);
   }
 
   /** A TTL of 0 or less expires the value at once, as `PEXPIRE` does: nothing is left stored. */
@@ -213,6 +215,17 @@ export class RedisBackend implements Backend {
     return Number(await this.#conn.eval(UNLOCK, [this.#k(key)], [token])) === 1;
   }
 
+  async lockUnlessStored(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<ValueWithExpire | boolean> {
+    const ms = String(Math.max(1, Math.ceil(ttl)));
+    const keys = [this.#k(lockKey), this.#k(key)];
+    return lockUnlessStoredReply(await this.#conn.eval<unknown>(LOCK_UNLESS_STORED, keys, [token, ms]));
+  }
+
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {
     const args = slideWindowArgs(nowMs, windowMs, limit);
     return slideWindowHit(await this.#conn.eval<unknown>(SLIDE_WINDOW, [this.#k(key)], args));
@@ -236,6 +249,11 @@ export class RedisBackend implements Backend {
   onInvalidate(listener: InvalidationListener): () => void {
     return this.#conn.onInvalidate(listener);
   }
+}
+
+/** True unless a conditional SET answered nil (nothing stored). */
+function stored(reply: unknown): boolean {
+  return reply !== null;
 }
 
 /** A Redis reply as stored text; `null` (nil) is a miss. */

@@ -19,6 +19,8 @@ import {
   INCR_WITH_TTL,
   INVALIDATE_TAG,
   isNotIntegerError,
+  LOCK_UNLESS_STORED,
+  lockUnlessStoredReply,
   MEMBERS,
   REMOVE_MEMBERS,
   SET_INDEXED,
@@ -263,6 +265,18 @@ export class UpstashBackend implements Backend {
   async unlock(key: string, token: string): Promise<boolean> {
     const reply = await this.#run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
     return reply === 1;
+  }
+
+  async lockUnlessStored(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<ValueWithExpire | boolean> {
+    const keys = [this.#ns + lockKey, this.#ns + key];
+    const args = [token, String(Math.max(1, Math.ceil(ttl)))];
+    const reply = await this.#run("setLock", (redis) => redis.eval(LOCK_UNLESS_STORED, keys, args));
+    return lockUnlessStoredReply(reply);
   }
 
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {

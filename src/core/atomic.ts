@@ -10,7 +10,13 @@ export type NotNative = typeof NOT_NATIVE;
 
 type AtomicMethods = Pick<
   Backend,
-  "slideWindow" | "addMembers" | "removeMembers" | "members" | "invalidateTag" | "setIndexed"
+  | "slideWindow"
+  | "addMembers"
+  | "removeMembers"
+  | "members"
+  | "invalidateTag"
+  | "setIndexed"
+  | "lockUnlessStored"
 >;
 
 /**
@@ -18,7 +24,8 @@ type AtomicMethods = Pick<
  * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
  */
 export function forwardAtomic(target: AtomicMethods, source: Backend): void {
-  const { slideWindow, addMembers, removeMembers, members, invalidateTag, setIndexed } = source;
+  const { slideWindow, addMembers, removeMembers, members, invalidateTag, setIndexed, lockUnlessStored } =
+    source;
   target.slideWindow =
     slideWindow === undefined
       ? undefined
@@ -34,6 +41,10 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
       ? (key, value, options, indexKeys, indexTtl) =>
           setIndexed.call(source, key, value, options, indexKeys, indexTtl)
       : undefined;
+  target.lockUnlessStored =
+    lockUnlessStored === undefined
+      ? undefined
+      : (lockKey, key, token, ttl) => lockUnlessStored.call(source, lockKey, key, token, ttl);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type CacheStats, StatsCounter } from "../features/stats";
+import { NOT_NATIVE } from "./atomic";
 import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
@@ -7,7 +8,17 @@ import { type Duration, toMilliseconds } from "./durations";
 import { CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
-import { expiryOf, liveExists, MISS, NOT_SYNC, readSync, readValue, setExpiry, writeValue } from "./records";
+import {
+  decodeValue,
+  expiryOf,
+  liveExists,
+  MISS,
+  NOT_SYNC,
+  readSync,
+  readValue,
+  setExpiry,
+  writeValue,
+} from "./records";
 import { Route } from "./route";
 import { Router } from "./router";
 import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
@@ -205,6 +216,12 @@ export class CacheCore {
     if (flying === undefined || this.scope().tx !== undefined) return undefined;
     this.#stats.misses++;
     return flying;
+  }
+
+  /** Counts a caller that shared another caller's read instead of reading: a hit or a miss, like the read. */
+  countShared(hit: boolean): void {
+    if (hit) this.#stats.hits++;
+    else this.#stats.misses++;
   }
 
   /** Notes a cache hit for `detect` when a detect scope is active. */
@@ -497,6 +514,45 @@ export class CacheCore {
   /** Stores `token` under `key` for `ttl` only if the key is free; `true` when the lock was taken. */
   async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
     return this.guard("setLock", key, false, () => this.#locks.setLock(key, token, ttl));
+  }
+
+  /**
+   * For `lock: true`: takes the lock `lockKey` unless `key` already holds a value, in one atomic
+   * call where both keys live on a backend with `lockUnlessStored` (elsewhere `setLock`, then a
+   * read of `key`): `{ value }` when stored (and no lock is then held), `true` when the lock was
+   * taken, `false` when another caller holds it. A value found counts as a hit under `name`.
+   */
+  async setLockUnlessStored(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+    name: string,
+  ): Promise<boolean | { value: unknown }> {
+    const scope = this.scope();
+    const route = this.#router.route(key);
+    if (
+      scope.tx === undefined &&
+      scope.callbacks === undefined &&
+      !isDisabled(scope, "setLock") &&
+      this.#router.route(lockKey) === route
+    ) {
+      const found = await this.#locks.lockUnlessStored(route, lockKey, key, token, ttl);
+      if (typeof found === "boolean") return found;
+      if (found !== NOT_NATIVE) {
+        const value = await decodeValue(route, this.clock, key, found.value);
+        if (value !== MISS) {
+          this.#stats.hits++;
+          this.recordHit(key, name, undefined, route.backend.name);
+          return { value };
+        }
+      }
+    }
+    const taken = await this.setLock(lockKey, token, ttl);
+    const value = await this.fetch(key, name, undefined);
+    if (value === MISS) return taken;
+    if (taken) await this.unlock(lockKey, token);
+    return { value };
   }
 
   /** Releases the lock on `key` only if it holds `token`. */

@@ -78,6 +78,7 @@ class LazyBackend implements Backend {
   members: Backend["members"];
   invalidateTag: Backend["invalidateTag"];
   setIndexed: Backend["setIndexed"];
+  lockUnlessStored: Backend["lockUnlessStored"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;

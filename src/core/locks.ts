@@ -1,8 +1,10 @@
+import { NOT_NATIVE, type NotNative } from "./atomic";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
 import type { Route } from "./route";
 import type { Router } from "./router";
+import type { ValueWithExpire } from "./types";
 
 /** Options of `isLocked`. */
 export interface IsLockedOptions {
@@ -66,6 +68,25 @@ export class CacheLocks {
       backend.setLock !== undefined
         ? backend.setLock(key, token, ttl)
         : backend.set(key, token, { ttl, exist: false }),
+    );
+  }
+
+  /** `Backend.lockUnlessStored` on `route` (which serves both keys), or `NOT_NATIVE` when it lacks it. */
+  lockUnlessStored(
+    route: Route,
+    lockKey: string,
+    key: string,
+    token: string,
+    ms: number,
+  ): Promise<ValueWithExpire | boolean | NotNative> {
+    assertKey(lockKey);
+    const ttl = route.nativeTtl(lockTtl(ms)) ?? ms;
+    return route.run("setLock", lockKey, [lockKey, token, ms], () =>
+      route.call<ValueWithExpire | boolean | NotNative>("setLock", lockKey, false, (backend) =>
+        backend.lockUnlessStored === undefined
+          ? Promise.resolve(NOT_NATIVE)
+          : backend.lockUnlessStored(lockKey, key, token, ttl),
+      ),
     );
   }
 

@@ -59,6 +59,9 @@ const READ_ONLY = new Set([
   "isLocked",
 ]);
 
+/** Writing commands that change only the key they name, so only that key's shared read is dropped. */
+const ONE_KEY = new Set(["set", "setRaw", "delete", "expire", "incr", "setLock", "unlock"]);
+
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
   readonly prefix: string;
@@ -83,6 +86,8 @@ export class Route {
   #lastWarning = 0;
   /** Backend reads in flight by key, shared by concurrent readers of the same key. */
   readonly #reads = new Map<string, Promise<string | undefined>>();
+  /** Read-then-load work in flight by key (`cached()`), shared and dropped like the reads. */
+  readonly #fills = new Map<string, object>();
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -145,8 +150,9 @@ export class Route {
 
   /**
    * The stored text of `key`, sharing one backend read among concurrent callers (each decodes
-   * its own copy). Any writing command on this route drops the shared reads, so a read started
-   * after a write never gets an answer from before it.
+   * its own copy). A write drops the shared read of the key it writes (a command that may touch
+   * several keys drops them all), so a read started after a write never gets an answer from
+   * before it, while writes of other keys (a busy cache stores all the time) leave it shared.
    */
   readShared(key: string): Promise<string | undefined> {
     const flying = this.#reads.get(key);
@@ -160,18 +166,60 @@ export class Route {
     return pending;
   }
 
+  /** The fill of `key` in flight on this route (see `shareFill`), unless a write to `key` dropped it. */
+  fillOf(key: string): object | undefined {
+    return this.#fills.get(key);
+  }
+
+  /**
+   * Lets callers of `key` share `fill` (a read, then a load on a miss) until `done` settles or a
+   * write to `key` drops it: after a write they must read again, as with shared reads.
+   */
+  shareFill(key: string, fill: object, done: Promise<unknown>): void {
+    this.#fills.set(key, fill);
+    const drop = () => {
+      if (this.#fills.get(key) === fill) this.#fills.delete(key);
+    };
+    done.then(drop, drop);
+  }
+
   /**
    * One backend call: waits for the backend's one-time init, applies `timeout`, and with
    * `suppress` turns a failure into `fallback` after reporting it.
    */
-  async call<T>(
+  call<T>(
     command: string,
     key: string | undefined,
     fallback: T,
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
-    if (!this.enabled) return fallback;
-    if (this.#reads.size > 0 && !READ_ONLY.has(command)) this.#reads.clear();
+    if (!this.enabled) return Promise.resolve(fallback);
+    if ((this.#reads.size > 0 || this.#fills.size > 0) && !READ_ONLY.has(command)) {
+      if (key !== undefined && ONE_KEY.has(command)) {
+        this.#reads.delete(key);
+        this.#fills.delete(key);
+      } else {
+        this.#reads.clear();
+        this.#fills.clear();
+      }
+    }
+    if (!this.#initialised || this.#timeoutMs !== undefined)
+      return this.#callAsync(command, key, fallback, fn);
+    // Every command of an initialised backend without `timeout` comes here: one promise, no async frame.
+    const failed = (error: unknown) => this.fail(error, command, key, fallback);
+    try {
+      return Promise.resolve(fn(this.backend)).catch(failed);
+    } catch (error) {
+      return Promise.reject(error).catch(failed);
+    }
+  }
+
+  async #callAsync<T>(
+    command: string,
+    key: string | undefined,
+    fallback: T,
+    fn: (backend: Backend) => Promise<T>,
+  ): Promise<T> {
     try {
       if (!this.#initialised) await this.#ready();
       const pending = fn(this.backend);

@@ -34,6 +34,7 @@ export class TieredBackend implements Backend {
   members: Backend["members"];
   invalidateTag: Backend["invalidateTag"];
   setIndexed: Backend["setIndexed"];
+  lockUnlessStored: Backend["lockUnlessStored"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -52,15 +53,28 @@ export class TieredBackend implements Backend {
     this.#forward();
   }
 
-  // Tag invalidation runs on the authority, whose members can also sit in the tiers above.
+  /**
+   * The authority's optional atomic methods, wrapped where the tiers above must follow: a tagged
+   * write writes them too, a tag invalidation (run on the authority, whose members can also sit
+   * above) clears them, and a value `lockUnlessStored` finds is copied up like a read's.
+   */
   #forward(): void {
-    forwardAtomic(this, this.#last);
+    const last = this.#last;
+    forwardAtomic(this, last);
+    if (this.tiers.length === 1) return;
     const native = this.invalidateTag;
     const indexed = this.setIndexed;
-    if (this.tiers.length === 1) return;
+    const lockUnlessStored = last.lockUnlessStored;
     if (indexed !== undefined)
       this.setIndexed = (key, value, options, indexKeys, indexTtl) =>
-        this.#write(key, value, options, (last) => indexed(key, value, last, indexKeys, indexTtl));
+        this.#write(key, value, options, (options) => indexed(key, value, options, indexKeys, indexTtl));
+    if (lockUnlessStored !== undefined)
+      this.lockUnlessStored = (lockKey, key, token, ttl) =>
+        this.#tracked(key, async (stale) => {
+          const found = await lockUnlessStored.call(last, lockKey, key, token, ttl);
+          if (typeof found !== "boolean" && !stale()) await this.#backfill(key, found, this.tiers.length - 1);
+          return found;
+        });
     if (native === undefined) return;
     const above = this.tiers.slice(0, -1);
     this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
@@ -113,18 +127,24 @@ export class TieredBackend implements Backend {
   async get(key: string): Promise<string | undefined> {
     const first = await (this.tiers[0] as Backend).get(key);
     if (first !== undefined || this.tiers.length === 1) return first;
+    return this.#tracked(key, async (stale) => {
+      for (let index = 1; index < this.tiers.length; index++) {
+        const found = await readWithExpire(this.tiers[index] as Backend, key);
+        if (found === undefined) continue;
+        if (!stale()) await this.#backfill(key, found, index);
+        return found.value;
+      }
+      return undefined;
+    });
+  }
+
+  /** Runs a read from below; `stale()` tells whether `key` was invalidated meanwhile, so its value must not be copied up. */
+  async #tracked<T>(key: string, read: (stale: () => boolean) => Promise<T>): Promise<T> {
     const flushes = this.#flushes;
     const seq = this.#seq;
     this.#reading++;
     try {
-      for (let index = 1; index < this.tiers.length; index++) {
-        const found = await readWithExpire(this.tiers[index] as Backend, key);
-        if (found === undefined) continue;
-        const stale = this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq;
-        if (!stale) await this.#backfill(key, found, index);
-        return found.value;
-      }
-      return undefined;
+      return await read(() => this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq);
     } finally {
       if (--this.#reading === 0) this.#dirty.clear();
     }

@@ -98,6 +98,17 @@ export interface Backend {
   setLock?(key: string, token: string, ttl: number): Promise<boolean>;
   /** Optional atomic compare-and-delete; the core emulates it with get + delete when absent. */
   unlock?(key: string, token: string): Promise<boolean>;
+  /**
+   * Optional atomic "stored, or lock": when `key` holds a value, returns it with its TTL and
+   * takes nothing; else takes the lock `lockKey` as `setLock` does and returns whether it did.
+   * Saves `lock: true` the read after taking a lock; the core uses `setLock` then `get` when absent.
+   */
+  lockUnlessStored?(
+    lockKey: string,
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<ValueWithExpire | boolean>;
   /** Optional read of a value and its TTL in one round trip; tiers fall back to `get` + `getExpire` when absent. */
   getWithExpire?(key: string): Promise<ValueWithExpire | undefined>;
   /**

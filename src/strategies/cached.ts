@@ -3,6 +3,7 @@ import type { Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { failureOf } from "./conditions";
 import { adapt } from "./decorate";
+import { readOrLoad } from "./fill";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
 
@@ -15,16 +16,8 @@ import type { StrategyDecorator } from "./types";
 export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = {}): StrategyDecorator {
   return adapt((fn, site) => {
     const plan = new Plan(cache, fn, site, options, "cached");
-    const slow = async (key: string, thisArg: unknown, args: unknown[]) => {
-      // A load already running for this key answers this call too, without another read.
-      const flying = plan.cache.joinFlight(key);
-      if (flying !== undefined) {
-        plan.stats.misses++;
-        return flying;
-      }
-      const hit = await plan.read(key, args);
-      return hit !== MISS ? hit : plan.load(thisArg, args, key);
-    };
+    // Concurrent callers of a key share one read and one load (see `readOrLoad`).
+    const slow = (key: string, thisArg: unknown, args: unknown[]) => readOrLoad(plan, thisArg, args, key);
     // A memory hit is answered with one promise; everything else takes the async path. Made
     // once per wrapped function, so a call allocates no closure.
     const body = (key: string, thisArg: unknown, args: unknown[], scope: Scope) => {

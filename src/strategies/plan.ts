@@ -192,14 +192,14 @@ export class Plan {
       this.stats.misses++;
       return MISS;
     }
+    return unwrapFailure(await this.lookup(key, args));
+  }
+
+  /** The stored value (a cached failure as stored) or `MISS`, counted as a hit or a miss. */
+  async lookup(key: string, args: readonly unknown[]): Promise<unknown> {
     const value = await this.cache.fetch(key, this.strategy, this.ttl(args as unknown[]));
-    if (value === MISS) {
-      this.stats.misses++;
-      return MISS;
-    }
-    this.stats.hits++;
-    const failed = failureOf(value);
-    if (failed !== undefined) throw failed.error;
+    if (value === MISS) this.stats.misses++;
+    else this.stats.hits++;
     return value;
   }
 
@@ -261,24 +261,25 @@ export class Plan {
     return done.value;
   }
 
-  /** One execution per key across processes: the lock holder loads, the others wait for its result. */
+  /**
+   * One execution per key across processes: the lock holder loads, the others wait for its
+   * result. Taking the lock and checking that no holder stored the value meanwhile is one call.
+   */
   async #loadLocked(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
     const lockKey = `${INTERNAL_PREFIX}lock:${key}`;
     const token = crypto.randomUUID();
     const deadline = Date.now() + LOCK_TTL_MS;
     while (Date.now() < deadline) {
-      if (await this.cache.setLock(lockKey, token, LOCK_TTL_MS)) {
+      const got = await this.cache.setLockUnlessStored(lockKey, key, token, LOCK_TTL_MS, this.strategy);
+      if (got === true) {
         try {
-          const filled = await this.cache.fetch(key, this.strategy, undefined);
-          if (filled !== MISS) return unwrapFailure(filled);
           return await this.loadNow(thisArg, args, key);
         } finally {
           await this.cache.unlock(lockKey, token);
         }
       }
+      if (got !== false) return unwrapFailure(got.value);
       await sleep(LOCK_STEP_MS);
-      const filled = await this.cache.fetch(key, this.strategy, undefined);
-      if (filled !== MISS) return unwrapFailure(filled);
     }
     return this.loadNow(thisArg, args, key); // the holder vanished: load rather than wait forever
   }
@@ -307,7 +308,8 @@ function receiver(thisArg: unknown): unknown {
   return typeof thisArg === "function" ? undefined : thisArg;
 }
 
-function unwrapFailure(value: unknown): unknown {
+/** `value`, or the error it holds when it is a cached failure, thrown. */
+export function unwrapFailure(value: unknown): unknown {
   const failed = failureOf(value);
   if (failed !== undefined) throw failed.error;
   return value;

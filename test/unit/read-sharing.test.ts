@@ -1,6 +1,7 @@
 // Concurrent reads of one key share one backend read, and calls arriving while a load runs join
-// it without reading, so a cold key costs one read and one load behind any backend. Writes
-// drop the shared reads: a read started after a write never answers from before it.
+// it without reading, so a cold key costs one read and one load behind any backend. A write
+// drops the shared read of its key (a clear drops all): a read started after a write never
+// answers from before it, and writes of other keys do not cost extra reads.
 import { describe, expect, it } from "vitest";
 import { type Backend, Cache, memoryBackend } from "../../runtimes/node";
 
@@ -82,6 +83,55 @@ describe("read sharing", () => {
     await cache.delete("k");
     expect(await cache.get("k")).toBeUndefined();
     await pending;
+  });
+
+  it("keeps sharing a read while other keys are written; a clear drops it", async () => {
+    const { backend, counts } = slowBackend(10);
+    const cache = new Cache().setup(backend);
+    await cache.set("k", "old");
+    const first = cache.get("k"); // in flight
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const write = cache.set("other", 1);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const second = cache.get("k"); // shares the read: a write elsewhere changed nothing it answers
+    expect(await Promise.all([first, second, write])).toEqual(["old", "old", true]);
+    expect(counts.get).toBe(1);
+    const before = cache.get("k");
+    await cache.clear();
+    expect(await cache.get("k")).toBeUndefined();
+    await before;
+    expect(counts.get).toBe(3);
+  });
+
+  it("cached(): a call after a write of its key does not share a read started before the write", async () => {
+    const { backend, counts } = slowBackend(10);
+    const cache = new Cache().setup(backend);
+    const load = cache.cached({ ttl: "1h", key: "{0}" })(async function load(id: string) {
+      return `loaded ${id}`;
+    });
+    const first = load("k"); // reading: it will miss and load
+    const write = cache.set("k", "mine");
+    await new Promise((resolve) => setTimeout(resolve, 1)); // the write has reached the backend
+    const second = load("k"); // the first call's read is still running: this one reads again
+    expect(await second).toBe("mine");
+    expect(await first).toBe("loaded k");
+    await write;
+    expect(counts.get).toBe(2);
+  });
+
+  it("cached(): callers sharing a read count as it turned out, in the function's and the cache's stats", async () => {
+    const { backend } = slowBackend(5);
+    const cache = new Cache().setup(backend);
+    await cache.set("stored", "s");
+    cache.resetStats();
+    const load = cache.cached({ ttl: "1h", key: "{0}" })(async function load(id: string) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return `loaded ${id}`;
+    });
+    const results = await Promise.all([load("stored"), load("stored"), load("cold"), load("cold")]);
+    expect(results).toEqual(["s", "s", "loaded cold", "loaded cold"]);
+    expect(load.stats()).toMatchObject({ requests: 4, hits: 2, misses: 2, loads: 1 });
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2 });
   });
 
   it("reads inside a transaction see its own writes, not a load in flight", async () => {

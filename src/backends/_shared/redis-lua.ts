@@ -1,6 +1,6 @@
 // Lua scripts shared by the Redis backends (TCP and REST): each runs atomically on the server,
 // which is what makes counters, locks, sliding windows and tag indexes safe across processes.
-import type { SlidingWindowHit } from "../../core/types";
+import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
 
 /** INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key. */
 export const INCR_WITH_TTL = `
@@ -13,6 +13,23 @@ return value`;
 export const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
+
+/**
+ * For \`lock: true\`: when KEYS[2] (the value) exists, returns \`{value, pttl}\` and takes nothing;
+ * else SET KEYS[1] ARGV[1] PX ARGV[2] NX, returning 1 when that took the lock and 0 when it is
+ * held. One atomic step, so a holder that stored and released in between is always seen.
+ */
+export const LOCK_UNLESS_STORED = `
+local value = redis.call('GET', KEYS[2])
+if value then return {value, redis.call('PTTL', KEYS[2])} end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0`;
+
+/** The reply of \`LOCK_UNLESS_STORED\`: the stored value with its TTL, or whether the lock was taken. */
+export function lockUnlessStoredReply(reply: unknown): ValueWithExpire | boolean {
+  if (!Array.isArray(reply)) return Number(reply) === 1;
+  return { value: String(reply[0]), ttl: Number(reply[1]) };
+}
 
 /** True when a Redis error reply means "the stored value is not an integer". */
 export function isNotIntegerError(error: unknown): boolean {
