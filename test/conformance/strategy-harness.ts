@@ -118,7 +118,9 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 1_000,
+  // Generous: a poll returns as soon as its check holds, and a store on a loaded machine (a
+  // file written and renamed while every test file runs) has been seen to take over a second.
+  timeoutMs = 5_000,
   stepMs = 10,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
