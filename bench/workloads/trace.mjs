@@ -179,7 +179,7 @@ function contenders(redisUrl) {
 const traceOf = (quick) => zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
 
 /** In a fresh process (trace-child.mjs): one library, one configuration, one replay. */
-export async function runOne(index, tiered, concurrency, { redisUrl, quick }) {
+export async function runOne(index, tiered, concurrency, monitor, { redisUrl, quick }) {
   const c = contenders(redisUrl)[index];
   const instance = await c.make(tiered);
   if (instance === undefined) return { na: "no memory + Redis mode" };
@@ -187,11 +187,13 @@ export async function runOne(index, tiered, concurrency, { redisUrl, quick }) {
   const admin = new Redis(redisUrl);
   await admin.flushall();
   await admin.config("RESETSTAT");
-  const watcher = await watch(redisUrl);
+  // MONITOR costs the server and this process a line per command, and more for a client whose
+  // scripts run commands inside them, so only the counting run has it on.
+  const watcher = monitor ? await watch(redisUrl) : undefined;
   const r = await replay(instance, traceOf(quick), concurrency);
   await sleep(50); // let fire-and-forget writes land before counting
   const stats = await commandStats(admin);
-  const sent = await watcher.stop();
+  const sent = watcher === undefined ? {} : await watcher.stop();
   await instance.close();
   admin.disconnect();
   return { ...r, ...sent, stats };
@@ -224,8 +226,9 @@ export default async function run({ redisUrl, quick }) {
   const runs = [];
   // Every replay runs in a fresh process (no library inherits another's heap or a warm JIT), and
   // repetitions interleave the libraries, so a burst of load on this shared machine does not
-  // land on one library only; the wall is the median, the counts come from the first run.
-  const repetitions = quick ? 1 : 3;
+  // land on one library only. The first run counts commands (through MONITOR); the wall is the
+  // median of the runs after it, which nothing watches (with --quick, the one run does both).
+  const repetitions = quick ? 1 : 4;
   const byKey = new Map();
   for (let rep = 0; rep < repetitions; rep++) {
     for (const tiered of [false, true]) {
@@ -235,18 +238,20 @@ export default async function run({ redisUrl, quick }) {
           const id = `${c.name}|${tiered}|${concurrency}`;
           const known = byKey.get(id);
           if (known?.missing || known?.na) continue;
-          const r = await runInChild([index, tiered, concurrency], { redisUrl, quick });
+          const counting = rep === 0;
+          const r = await runInChild([index, tiered, concurrency, counting], { redisUrl, quick });
+          const walls = counting && repetitions > 1 ? [] : [r.wall];
           const base = { label: c.name, iso: c.iso, lock: c.lock, tiered, concurrency };
           if (r.missing || r.na) {
             const entry = { ...base, ...r };
             byKey.set(id, entry);
             runs.push(entry);
           } else if (known === undefined) {
-            const entry = { ...base, ...r, walls: [r.wall] };
+            const entry = { ...base, ...r, walls };
             byKey.set(id, entry);
             runs.push(entry);
           } else {
-            known.walls.push(r.wall);
+            known.walls.push(...walls);
             known.wrong += r.wrong;
             known.loadsSeen = [...(known.loadsSeen ?? [known.loads]), r.loads];
           }
@@ -374,7 +379,7 @@ function report(runs, distinct, requests) {
   return {
     id: "trace",
     title: "Trace (cacheme method)",
-    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 3 times (once with --quick), the libraries interleaved; wall is the median with the spread in brackets, counts are from the first run. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR, which runs during every library's replay alike), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
     tables,
     charts: [
       {
