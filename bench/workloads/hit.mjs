@@ -1,11 +1,11 @@
 // Hit path, memory: 10k warm keys read in a shuffled, pre-generated order; each library's
 // get-or-load hit, timed with mitata in interleaved rounds. Reference mode and copying mode are
 // compared like for like; the mode is checked (a mutation probe), not taken on trust.
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { LRUCache } from "lru-cache";
 import { do_not_optimize, measure } from "mitata";
 import { isoMemory } from "../lib/isocache.mjs";
+import { jsonChild } from "../lib/json-child.mjs";
 import { memoryPeers } from "../lib/peers.mjs";
 import { formatNs, formatRatio, formatSpread, median, sameData, shuffle, summarize } from "../lib/stats.mjs";
 import { barChart } from "../lib/svg.mjs";
@@ -62,26 +62,11 @@ export default async function run({ quick }) {
 }
 
 function measureInChild(index, quick) {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [fileURLToPath(new URL("./hit-child.mjs", import.meta.url)), String(index), quick ? "quick" : "full"],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()));
-      } catch {
-        resolve({ error: `measurement process failed (${out.slice(0, 120)})` });
-      }
-    });
-  });
+  return jsonChild(
+    fileURLToPath(new URL("./hit-child.mjs", import.meta.url)),
+    [String(index), quick ? "quick" : "full"],
+    (out) => ({ error: `measurement process failed (${out.slice(0, 120)})` }),
+  );
 }
 
 /** In the child: build, warm, check and time one contender. */

@@ -1,11 +1,11 @@
 // Trace (the cacheme method): 20,000 zipf-distributed requests over 10,000 keys, a 20 ms loader,
 // closed-loop at concurrency 100 and 1,000, over Redis alone and memory + Redis tiers. Redis
 // commands are counted from MONITOR (and INFO commandstats after CONFIG RESETSTAT), lock commands apart.
-import { spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { isoRedis } from "../lib/isocache.mjs";
+import { jsonChild } from "../lib/json-child.mjs";
 import { redisPeers } from "../lib/peers.mjs";
 import { formatMs, formatRatio, median, sameData, seededRandom } from "../lib/stats.mjs";
 import { barChart } from "../lib/svg.mjs";
@@ -200,23 +200,11 @@ export async function runOne(index, tiered, concurrency, monitor, { redisUrl, qu
 }
 
 function runInChild(args, context) {
-  return new Promise((resolve) => {
-    const runner = fileURLToPath(new URL("./trace-child.mjs", import.meta.url));
-    const child = spawn(process.execPath, [runner, JSON.stringify({ args, context })], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", () => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out.trim().split("\n").pop()));
-      } catch {
-        resolve({ missing: `the replay process failed (${out.slice(0, 100)})` });
-      }
-    });
-  });
+  return jsonChild(
+    fileURLToPath(new URL("./trace-child.mjs", import.meta.url)),
+    [JSON.stringify({ args, context })],
+    (out) => ({ missing: `the replay process failed (${out.slice(0, 100)})` }),
+  );
 }
 
 export default async function run({ redisUrl, quick }) {
