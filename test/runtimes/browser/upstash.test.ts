@@ -4,9 +4,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import * as lib from "../../../runtimes/browser";
 import { upstash, upstashBackend } from "../../../src/backends/upstash";
-import { backendSuite } from "../../conformance/backend-suite";
-import { strategySuite } from "../../conformance/strategy-suite";
-import { upstashTarget, upstashUrl } from "../../support/upstash-target";
+import { upstashSuites } from "../../conformance/upstash-suites";
+import { upstashUrl } from "../../support/upstash-target";
 
 const t = { describe, it, expect, beforeEach, afterEach };
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
@@ -20,18 +19,8 @@ describe.skipIf(address.url === "")("upstash on browser", () => {
 
   describe("registered", () => {
     beforeAll(() => lib.registerScheme(upstash));
-    backendSuite(t, {
-      name: "upstash",
-      lib,
-      ...upstashTarget(lib, "browser-basic", (ns) => upstashUrl(address, ns)),
-    });
-  });
-
-  strategySuite(t, {
-    name: "upstash",
-    lib,
-    ...upstashTarget(lib, "browser-strategy", (namespace) =>
+    upstashSuites(t, lib, address, (namespace) =>
       upstashBackend({ url: address.url, token: address.token, namespace }),
-    ),
+    );
   });
 });

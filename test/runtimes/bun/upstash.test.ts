@@ -2,23 +2,12 @@
 // redis-server) on the bun entry, set up through the lazily loaded `upstash://` scheme.
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import * as lib from "../../../runtimes/bun";
-import { backendSuite } from "../../conformance/backend-suite";
-import { strategySuite } from "../../conformance/strategy-suite";
+import { upstashSuites } from "../../conformance/upstash-suites";
 import { skipWithoutRedis } from "../../support/skip";
-import { upstashTarget, upstashUrl } from "../../support/upstash-target";
 
 const t = { describe, it, expect, beforeEach, afterEach };
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
 
 describe.skipIf(skipWithoutRedis)("upstash on bun", () => {
-  backendSuite(t, {
-    name: "upstash",
-    lib,
-    ...upstashTarget(lib, "bun-basic", (ns) => upstashUrl(address, ns)),
-  });
-  strategySuite(t, {
-    name: "upstash",
-    lib,
-    ...upstashTarget(lib, "bun-strategy", (ns) => upstashUrl(address, ns)),
-  });
+  upstashSuites(t, lib, address);
 });
