@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
 import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
-import { globPrefix, globToRegExp, isLiteralGlob } from "./_shared/glob";
+import { parseGlob } from "./_shared/glob";
 import { exclusive, isKvNamespace, type KvNamespaceLike } from "./cloudflare-kv-namespace";
 import { byteLength, KV_MAX_KEY_BYTES, KvStore } from "./cloudflare-kv-store";
 
@@ -124,13 +124,12 @@ export class CloudflareKvBackend implements Backend {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    if (isLiteralGlob(pattern)) {
-      const key = globPrefix(pattern);
-      if (this.#kv.fits(key) && (await this.exists(key))) yield key;
+    const { literal, prefix, regexp } = parseGlob(pattern);
+    if (literal) {
+      if (this.#kv.fits(prefix) && (await this.exists(prefix))) yield prefix;
       return;
     }
-    const regexp = globToRegExp(pattern);
-    for await (const key of this.#kv.keys(globPrefix(pattern))) if (regexp.test(key)) yield key;
+    for await (const key of this.#kv.keys(prefix)) if (regexp.test(key)) yield key;
   }
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {

@@ -3,7 +3,7 @@ import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
 import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
-import { globPrefix, globToRegExp, isLiteralGlob } from "./_shared/glob";
+import { parseGlob } from "./_shared/glob";
 import { IdbConnection } from "./idb-connection";
 import { type Change, mutate, mutateMany, type StoredRecord, toRecord } from "./idb-records";
 
@@ -125,13 +125,11 @@ export class IdbBackend implements Backend {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    if (isLiteralGlob(pattern)) {
-      const key = globPrefix(pattern);
-      if (await this.exists(key)) yield key;
+    const { literal, prefix, regexp } = parseGlob(pattern);
+    if (literal) {
+      if (await this.exists(prefix)) yield prefix;
       return;
     }
-    const prefix = globPrefix(pattern);
-    const regexp = globToRegExp(pattern);
     const now = this.#clock.now();
     // Collected inside one transaction before the first yield: a transaction cannot wait for the consumer.
     const keys = await this.#connection.run("scan", "readonly", (s) => {

@@ -2,7 +2,7 @@ import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
 import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
-import { globPrefix, globToRegExp, isLiteralGlob } from "./_shared/glob";
+import { parseGlob } from "./_shared/glob";
 import { IndexedMinHeap } from "./_shared/heap";
 
 /** Options of `memoryBackend`. */
@@ -145,13 +145,11 @@ export class MemoryBackend implements Backend {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    if (isLiteralGlob(pattern)) {
-      const key = globPrefix(pattern);
-      if (this.#live(key) !== undefined) yield key;
+    const { literal, prefix, regexp } = parseGlob(pattern);
+    if (literal) {
+      if (this.#live(prefix) !== undefined) yield prefix;
       return;
     }
-    const prefix = globPrefix(pattern);
-    const regexp = globToRegExp(pattern);
     const now = this.#clock.now();
     // Matches are collected before the first yield, so a caller deleting keys meanwhile is safe.
     const matches: string[] = [];

@@ -13,7 +13,8 @@ type Token =
   | { readonly kind: "star" }
   | { readonly kind: "class"; readonly negate: boolean; readonly parts: readonly ClassPart[] };
 
-interface CompiledGlob {
+/** A compiled glob: its matcher, the literal text every match starts with, and whether it names one key. */
+export interface CompiledGlob {
   readonly regexp: RegExp;
   readonly prefix: string;
   readonly literal: boolean;
@@ -42,6 +43,14 @@ export function globToRegExp(pattern: string): RegExp {
  */
 export function globPrefix(pattern: string): string {
   return compileGlob(pattern).prefix;
+}
+
+/**
+ * `globToRegExp`, `globPrefix` and `isLiteralGlob` of `pattern` from one (cached) compilation,
+ * for a backend's `scan`: a literal pattern is one key to check, any other a prefix to list.
+ */
+export function parseGlob(pattern: string): CompiledGlob {
+  return compileGlob(pattern);
 }
 
 /** True when the pattern has no `*`, `?` or `[` (escapes aside), so it matches exactly one key: `globPrefix(pattern)`. */

@@ -5,7 +5,7 @@
 import type { Clock } from "../../core/clock";
 import { CacheValueError, errorMessage } from "../../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core/types";
-import { globPrefix, globToRegExp, isLiteralGlob } from "./glob";
+import { parseGlob } from "./glob";
 import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
 import { KeyQueue } from "./key-queue";
 import { addToInteger, expiresAtOf, formatRecord, parseRecord, type StoredRecord } from "./stored-record";
@@ -80,13 +80,11 @@ export abstract class RecordBackend implements Backend {
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
-    if (isLiteralGlob(pattern)) {
-      const key = globPrefix(pattern);
-      if (await this.exists(key)) yield key;
+    const { literal, prefix, regexp } = parseGlob(pattern);
+    if (literal) {
+      if (await this.exists(prefix)) yield prefix;
       return;
     }
-    const prefix = globPrefix(pattern);
-    const regexp = globToRegExp(pattern);
     for (const name of await this.#io("scan", () => this.listNames())) {
       const key = await this.#io("scan", () => this.#liveKey(name, prefix, regexp));
       if (key !== undefined) yield key;
