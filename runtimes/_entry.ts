@@ -1,5 +1,6 @@
 import { memoryBackend } from "../src/backends/memory";
 import type { Platform } from "../src/core/cache";
+import { type Clock, systemClock } from "../src/core/clock";
 import type { ContextFactory } from "../src/core/context";
 import type { ObjectAdapter, SchemeFactory } from "../src/core/setup";
 import { readPositiveInt, rejectUnknownParams } from "../src/core/setup";
@@ -11,12 +12,20 @@ const memoryScheme: SchemeFactory = (_url, params, env) => {
   return memoryBackend({ size, clock: env.clock });
 };
 
-/** Assembles a runtime's platform: its context storage plus the schemes it serves on top of `mem://`. */
+/** Assembles a runtime's platform: its context storage, the schemes it serves on top of `mem://`, its clock. */
 export function definePlatform(
   runtime: string,
   context: ContextFactory,
   schemes: Readonly<Record<string, SchemeFactory>> = {},
   adapters: readonly ObjectAdapter[] = [],
+  clock: Clock = systemClock,
 ): Platform {
-  return { runtime, context, schemes: { mem: memoryScheme, ...schemes }, adapters, defaultUrl: "mem://" };
+  return {
+    runtime,
+    context,
+    schemes: { mem: memoryScheme, ...schemes },
+    adapters,
+    defaultUrl: "mem://",
+    clock,
+  };
 }

@@ -1,22 +1,13 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-import { fileScheme } from "../src/backends/fs-scheme";
-import { redisUrlScheme } from "../src/backends/redis-options";
-import { lazyUpstashScheme } from "../src/backends/upstash-lazy";
 import type { CacheOptions } from "../src/core/cache";
 import { StrategyCache } from "../src/strategies/strategy-cache";
-import { definePlatform } from "./_entry";
+import { serverPlatform } from "./_server";
 
 export * from "../src/index";
 
 /** Which runtime entry the package resolved to: `"bun"` here. */
 export const runtime = "bun";
 
-const platform = definePlatform(runtime, () => new AsyncLocalStorage(), {
-  file: fileScheme,
-  upstash: lazyUpstashScheme,
-  redis: redisUrlScheme,
-  rediss: redisUrlScheme,
-});
+const platform = serverPlatform(runtime);
 
 /**
  * An async cache over one or more backends, wired for Bun.

@@ -53,7 +53,7 @@ export default async function run({ quick }) {
       else {
         r.samples.push(one.p50);
         r.means.push(one.avg);
-        r.norms.push(one.p50 / one.yardstick);
+        r.norms.push(one.norm);
         r.observed = one.observed;
       }
     }
@@ -76,7 +76,8 @@ export async function measureOne(index, quick) {
   const prepared = c.floor ? { read: (await c.make(keys)).read } : await prepare(c, keys);
   if (prepared.error !== undefined) return { error: prepared.error };
   const read = prepared.read;
-  const budget = quick ? 150e6 : 300e6; // mitata min CPU time, ns
+  const budget = quick ? 150e6 : 300e6; // mitata min CPU time per row, ns
+  const slices = quick ? 6 : 12;
   let i = 0;
   // An async row awaits BATCH calls in a row per timed iteration, so what is timed is the call
   // and its `await`, not mitata's own per-iteration promise handling (about 250 ns here, more
@@ -85,28 +86,42 @@ export async function measureOne(index, quick) {
     const s = await stats;
     return { avg: s.avg / BATCH, p50: s.p50 / BATCH };
   };
-  const timeIt = (fn, sync) =>
+  const timeIt = (fn, sync, cpuTime) =>
     sync
-      ? measure(() => do_not_optimize(fn(keys[i++ % KEYS])), { min_cpu_time: budget })
+      ? measure(() => do_not_optimize(fn(keys[i++ % KEYS])), { min_cpu_time: cpuTime })
       : perCall(
           measure(
             async () => {
               for (let n = 0; n < BATCH; n++) do_not_optimize(await fn(keys[i++ % KEYS]));
             },
-            { min_cpu_time: budget },
+            { min_cpu_time: cpuTime },
           ),
         );
-  // A yardstick measured in the same process right before and after, so a burst of load on this
-  // shared machine shows in both and cancels out of the ratio.
+  // A yardstick timed in the same process, in short slices alternating with the row's, so load
+  // that comes and goes on this shared machine (it moves the yardstick by 2x within seconds)
+  // lands on both sides of each pair and cancels out of their ratio.
   const yardstick = floorOf("lru-async")(keys).read;
-  const before = await timeIt(yardstick, false);
-  const stats = await timeIt(read, c.sync);
-  const after = await timeIt(yardstick, false);
+  const sliceTime = budget / slices;
+  await timeIt(yardstick, false, sliceTime); // warm-up, not kept
+  await timeIt(read, c.sync, sliceTime);
+  const p50s = [];
+  const avgs = [];
+  const yards = [];
+  const norms = [];
+  for (let n = 0; n < slices; n++) {
+    const y = await timeIt(yardstick, false, sliceTime);
+    const row = await timeIt(read, c.sync, sliceTime);
+    p50s.push(row.p50);
+    avgs.push(row.avg);
+    yards.push(y.p50);
+    norms.push(row.p50 / y.p50);
+  }
   await prepared.instance?.close?.();
   return {
-    avg: stats.avg,
-    p50: stats.p50,
-    yardstick: (before.p50 + after.p50) / 2,
+    avg: median(avgs),
+    p50: median(p50s),
+    yardstick: median(yards),
+    norm: median(norms),
     observed: prepared.observed,
   };
 }
@@ -236,7 +251,7 @@ function report(results) {
     id: "hit",
     title: "Hit path, memory",
     description:
-      "10,000 warm keys, read in a shuffled pre-generated order; value `{id, name, tags: [3 strings]}`. Each row is one library's get-or-load call on a hit (isocache: a `cached()` function), timed by mitata's `measure` (an async row awaits 64 calls in a row per timed iteration, divided back to one call, so mitata's own per-iteration promise handling is not timed), each measurement in a fresh Node process (clean heap and JIT feedback), rounds interleaved across libraries; the main cell is the median over rounds of mitata's per-call median (p50), with the spread over rounds (min–max) in brackets — the median resists the preemption a shared machine causes; the mean over the same samples (which also carries GC pauses) is beside it. Every process also times a yardstick (`await` of an async function returning `lru-cache.get`) right before and after the row's library; \"× yardstick\" is the row's median over the yardstick's, median over rounds, and the ratio column and the targets divide those, so load that slows a whole process cancels out. The mode column is what a mutation probe observed: `reference` returns the stored object, `copying` a fresh copy. The ratio is the row's time over isocache's in the same mode (floors: isocache reference over the floor).",
+      "10,000 warm keys, read in a shuffled pre-generated order; value `{id, name, tags: [3 strings]}`. Each row is one library's get-or-load call on a hit (isocache: a `cached()` function), timed by mitata's `measure` (an async row awaits 64 calls in a row per timed iteration, divided back to one call, so mitata's own per-iteration promise handling is not timed), each measurement in a fresh Node process (clean heap and JIT feedback), rounds interleaved across libraries; the main cell is the median over rounds of mitata's per-call median (p50), with the spread over rounds (min–max) in brackets — the median resists the preemption a shared machine causes; the mean over the same samples (which also carries GC pauses) is beside it. Every process also times a yardstick (`await` of an async function returning `lru-cache.get`) in short slices alternating with the row's; \"× yardstick\" is the median over those pairs of the row's per-call median over the yardstick's, median over rounds, and the ratio column and the targets divide those, so load that slows a whole process cancels out. The mode column is what a mutation probe observed: `reference` returns the stored object, `copying` a fresh copy. The ratio is the row's time over isocache's in the same mode (floors: isocache reference over the floor).",
     tables: [
       {
         columns: ["library", "mode", "median time per hit", "mean", "× yardstick", "ratio", "observed"],

@@ -2,7 +2,6 @@ import { type CacheStats, StatsCounter } from "../features/stats";
 import { NOT_NATIVE } from "./atomic";
 import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
-import { systemClock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheValueError, errorMessage } from "./errors";
@@ -40,11 +39,13 @@ export interface Platform {
   readonly adapters: readonly ObjectAdapter[];
   /** The URL used when `setup` is never called. */
   readonly defaultUrl: string;
+  /** The clock a cache uses when `CacheOptions.clock` is not given. */
+  readonly clock: Clock;
 }
 
 /** Options of `new Cache()`. */
 export interface CacheOptions {
-  /** Time source for TTLs computed by the core; default `Date.now`. */
+  /** Time source for TTLs computed by the core; default: `Date.now()`, read at most once per millisecond on Node, Bun and Deno (see `coarseClock`). */
   clock?: Clock;
 }
 
@@ -86,7 +87,7 @@ export class CacheCore {
 
   constructor(platform: Platform, options: CacheOptions = {}) {
     this.platform = platform;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? platform.clock;
     this.#router = new Router(() => new Route(this.#resolve(platform.defaultUrl, {})));
     this.#locks = new CacheLocks(this.#router);
     this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);

@@ -291,7 +291,9 @@ export function compileKey(
     isAsync ||= compiled.async;
     usesContext ||= compiled.context;
   }
-  const run = assemble(literals, parts);
+  // A template that is one synchronous placeholder and nothing else ("{0}", "{id}") is its part.
+  const bare = !isAsync && parts.length === 1 && literals[0] === "" && literals[1] === "";
+  const run = bare ? (parts[0] as Part) : assemble(literals, parts);
   const keyFn = isAsync ? wrapAsync(run) : run;
   return Object.assign(keyFn, { async: isAsync, usesContext, template });
 }

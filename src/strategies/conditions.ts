@@ -37,6 +37,8 @@ export function failure(error: unknown): Record<string, unknown> {
 
 /** The error inside a stored failure, or `undefined` for an ordinary value. */
 export function failureOf(value: unknown): { error: unknown } | undefined {
-  if (value === null || typeof value !== "object" || !Object.hasOwn(value, FAILURE)) return undefined;
+  // `in` rather than `Object.hasOwn`: the JIT answers it from the object's shape, and every hit
+  // asks. Stored values are decoded plain data, so an inherited marker cannot occur.
+  if (value === null || typeof value !== "object" || !(FAILURE in value)) return undefined;
   return { error: (value as Record<string, unknown>)[FAILURE] };
 }

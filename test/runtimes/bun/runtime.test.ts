@@ -1,6 +1,7 @@
 // Proves the `bun` project really runs inside Bun (vitest started with `bun --bun`).
 import { describe, expect, it } from "vitest";
 import * as lib from "../../../runtimes/bun";
+import { serverClockSuite } from "../../conformance/server-clock";
 
 describe("runtime: bun", () => {
   it("runs on Bun", () => {
@@ -12,3 +13,5 @@ describe("runtime: bun", () => {
     expect(lib.runtime).toBe("bun");
   });
 });
+
+serverClockSuite({ describe, it, expect }, lib);

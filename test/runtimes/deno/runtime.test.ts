@@ -1,6 +1,7 @@
 // Proves the `deno` project really runs inside Deno (vitest started with `deno run -A`).
 import { describe, expect, it } from "vitest";
 import * as lib from "../../../runtimes/deno";
+import { serverClockSuite } from "../../conformance/server-clock";
 
 describe("runtime: deno", () => {
   it("runs on Deno", () => {
@@ -13,3 +14,5 @@ describe("runtime: deno", () => {
     expect(lib.runtime).toBe("deno");
   });
 });
+
+serverClockSuite({ describe, it, expect }, lib);

@@ -1,6 +1,7 @@
 // Proves the `node` project really runs on Node and that the node entry is the one under test.
 import { describe, expect, it } from "vitest";
 import * as lib from "../../../runtimes/node";
+import { serverClockSuite } from "../../conformance/server-clock";
 
 describe("runtime: node", () => {
   it("runs on Node, not Bun or Deno", () => {
@@ -13,3 +14,5 @@ describe("runtime: node", () => {
     expect(lib.runtime).toBe("node");
   });
 });
+
+serverClockSuite({ describe, it, expect }, lib);
