@@ -11,9 +11,9 @@ import { redisVersion, startGateway, startRedis } from "./lib/services.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORKLOADS = [
-  { name: "hit", timeoutS: 240 },
+  { name: "hit", timeoutS: 300 },
   { name: "stampede", timeoutS: 120, redis: true },
-  { name: "trace", timeoutS: 240, redis: true },
+  { name: "trace", timeoutS: 300, redis: true },
   { name: "http", timeoutS: 90, redis: true },
   { name: "hono", timeoutS: 120 },
   { name: "size", timeoutS: 120 },

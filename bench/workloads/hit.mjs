@@ -94,7 +94,8 @@ export async function measureOne(index, quick) {
             async () => {
               for (let n = 0; n < BATCH; n++) do_not_optimize(await fn(keys[i++ % KEYS]));
             },
-            { min_cpu_time: cpuTime },
+            // 64 iterations per sample (mitata's default of 4096 makes one sample longer than a slice)
+            { min_cpu_time: cpuTime, batch_samples: 64, min_samples: 8 },
           ),
         );
   // A yardstick timed in the same process, in short slices alternating with the row's, so load

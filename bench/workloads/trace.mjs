@@ -173,7 +173,35 @@ function contenders(redisUrl) {
       make: (tiered) => isoRedis(redisUrl, { tiered, lock: true }),
     },
     ...redisPeers().map((p) => ({ name: p.name, make: (tiered) => p.make(redisUrl, tiered) })),
+    // Not a cache library: what the closed loop itself allows on this machine (timers, workers).
+    { name: "Map + single-flight (reference, no Redis)", reference: true, make: () => mapReference() },
   ];
+}
+
+/**
+ * The least a get-or-load can do: a Map and one shared promise per loading key, no Redis, no
+ * serialization, no copies. Its wall is the floor plus what the loop and the 20 ms timers cost
+ * here, and what workers lose waiting on a key another worker is loading.
+ */
+function mapReference() {
+  const values = new Map();
+  const loading = new Map();
+  return {
+    async getOrLoad(key, loader) {
+      if (values.has(key)) return values.get(key);
+      let pending = loading.get(key);
+      if (pending === undefined) {
+        pending = loader(key).then((loaded) => {
+          values.set(key, loaded);
+          loading.delete(key);
+          return loaded;
+        });
+        loading.set(key, pending);
+      }
+      return pending;
+    },
+    async close() {},
+  };
 }
 
 const traceOf = (quick) => zipfTrace(KEYS, quick ? REQUESTS / 2 : REQUESTS);
@@ -229,7 +257,7 @@ export default async function run({ redisUrl, quick }) {
           const counting = rep === 0;
           const r = await runInChild([index, tiered, concurrency, counting], { redisUrl, quick });
           const walls = counting && repetitions > 1 ? [] : [r.wall];
-          const base = { label: c.name, iso: c.iso, lock: c.lock, tiered, concurrency };
+          const base = { label: c.name, iso: c.iso, lock: c.lock, reference: c.reference, tiered, concurrency };
           if (r.missing || r.na) {
             const entry = { ...base, ...r };
             byKey.set(id, entry);
@@ -255,6 +283,13 @@ export default async function run({ redisUrl, quick }) {
   return report(runs, distinct, trace.length);
 }
 
+/** What the no-Redis reference reached at concurrency 100, for the floor target's detail. */
+function referenceDetail(runs, floor100) {
+  const walls = runs.filter((r) => r.reference && r.concurrency === 100 && !r.missing).map((r) => r.wall);
+  if (walls.length === 0) return "";
+  return `; the Map + single-flight reference (no Redis) ${formatRatio(median(walls) / floor100)}`;
+}
+
 function report(runs, distinct, requests) {
   const floor = (c) => (distinct * LOADER_MS) / c;
   const tables = [];
@@ -270,17 +305,24 @@ function report(runs, distinct, requests) {
             .map(([k, v]) => `${k} ${v}`)
             .join(", ");
         const detail = `${list(r.byCommand)}; commandstats: ${list(r.stats)}`;
+        const wall =
+          r.walls.length > 1
+            ? `${formatMs(r.wall)} (${formatMs(r.spread[0])}–${formatMs(r.spread[1])})`
+            : formatMs(r.wall);
+        const vsIso = iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—";
+        if (r.reference) {
+          const loads = [...new Set(r.loadsSeen ?? [r.loads])].join(" / ");
+          return [`_${r.label}_`, loads, "—", "—", "—", wall, formatRatio(r.wall / floor(concurrency)), vsIso];
+        }
         return [
           r.iso ? `**${r.label}**` : r.label,
           `${[...new Set(r.loadsSeen ?? [r.loads])].join(" / ")}${r.wrong ? ` (**${r.wrong} wrong answers**)` : ""}`,
           String(r.reads),
           String(r.locks ?? 0),
           `${r.total} (${detail})`,
-          r.walls.length > 1
-            ? `${formatMs(r.wall)} (${formatMs(r.spread[0])}–${formatMs(r.spread[1])})`
-            : formatMs(r.wall),
+          wall,
           formatRatio(r.wall / floor(concurrency)),
-          iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—",
+          vsIso,
         ];
       });
       tables.push({
@@ -303,7 +345,7 @@ function report(runs, distinct, requests) {
   const available = isoRuns.every((r) => !r.missing);
   const isoTiered = runs.filter((r) => r.iso && r.tiered);
   const peersFaster = runs
-    .filter((r) => !r.iso && !r.missing && !r.na && r.wrong === 0)
+    .filter((r) => !r.iso && !r.reference && !r.missing && !r.na && r.wrong === 0)
     .filter((p) => {
       const iso = isoRuns.find((r) => r.tiered === p.tiered && r.concurrency === p.concurrency);
       return iso !== undefined && !iso.missing && p.wall < iso.wall;
@@ -340,7 +382,7 @@ function report(runs, distinct, requests) {
       text: "wall time within 1.2x of the floor at concurrency 100",
       met: available ? worstFloor <= 1.2 : null,
       detail: available
-        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}`
+        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}${referenceDetail(runs, floor(100))}`
         : "isocache: backend not available in this build",
     },
     {
@@ -356,9 +398,9 @@ function report(runs, distinct, requests) {
     },
   ];
   const bars = runs
-    .filter((r) => r.concurrency === 100)
+    .filter((r) => r.concurrency === 100 && !(r.reference && r.tiered))
     .map((r) => ({
-      label: `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
+      label: r.reference ? r.label : `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
       value: r.missing || r.na ? 0 : r.wall,
       text: r.missing ? "not available" : r.na ? "n/a" : formatMs(r.wall),
       highlight: r.iso,
@@ -367,7 +409,7 @@ function report(runs, distinct, requests) {
   return {
     id: "trace",
     title: "Trace (cacheme method)",
-    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. async-cache-dedupe has no memory tier in front of Redis.`,
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. The last row of each table is not a library: a Map with one shared promise per loading key, no Redis, no serialization (run again for each table), so the gap from the floor that the closed loop itself leaves on this machine (late timers, workers waiting on a key another worker is loading) can be read off. async-cache-dedupe has no memory tier in front of Redis.`,
     tables,
     charts: [
       {
