@@ -257,7 +257,14 @@ export default async function run({ redisUrl, quick }) {
           const counting = rep === 0;
           const r = await runInChild([index, tiered, concurrency, counting], { redisUrl, quick });
           const walls = counting && repetitions > 1 ? [] : [r.wall];
-          const base = { label: c.name, iso: c.iso, lock: c.lock, reference: c.reference, tiered, concurrency };
+          const base = {
+            label: c.name,
+            iso: c.iso,
+            lock: c.lock,
+            reference: c.reference,
+            tiered,
+            concurrency,
+          };
           if (r.missing || r.na) {
             const entry = { ...base, ...r };
             byKey.set(id, entry);
@@ -312,7 +319,16 @@ function report(runs, distinct, requests) {
         const vsIso = iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—";
         if (r.reference) {
           const loads = [...new Set(r.loadsSeen ?? [r.loads])].join(" / ");
-          return [`_${r.label}_`, loads, "—", "—", "—", wall, formatRatio(r.wall / floor(concurrency)), vsIso];
+          return [
+            `_${r.label}_`,
+            loads,
+            "—",
+            "—",
+            "—",
+            wall,
+            formatRatio(r.wall / floor(concurrency)),
+            vsIso,
+          ];
         }
         return [
           r.iso ? `**${r.label}**` : r.label,
