@@ -29,12 +29,17 @@ const WORKERD = {
   kvNamespaces: ["CACHE"],
 };
 
+// The conformance suites poll for background work (`until`, up to 5 s) and must fail with their
+// own message, naming what did not happen, before vitest's 5 s default cuts the test off with none.
+const SUITE_TIMEOUT_MS = 20_000;
+
 function nodeProjects(): TestProjectInlineConfiguration[] {
   return [
     {
       test: {
         name: "node",
         environment: "node",
+        testTimeout: SUITE_TIMEOUT_MS,
         globalSetup: [SERVICES],
         setupFiles: ["fake-indexeddb/auto"],
         include: [
@@ -96,7 +101,12 @@ async function workersProject(): Promise<TestProjectInlineConfiguration> {
     // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
     // `main` serves the Hono suite through workerd's own fetch dispatch; loaded only when a test calls it.
     plugins: [cloudflareTest({ main: "./test/runtimes/workerd/hono-worker.ts", miniflare: WORKERD })],
-    test: { name: "workers", globalSetup: [SERVICES], include: ["test/runtimes/workerd/**/*.test.ts"] },
+    test: {
+      name: "workers",
+      testTimeout: SUITE_TIMEOUT_MS,
+      globalSetup: [SERVICES],
+      include: ["test/runtimes/workerd/**/*.test.ts"],
+    },
   };
 }
 
@@ -105,6 +115,7 @@ async function browserProject(): Promise<TestProjectInlineConfiguration> {
   return {
     test: {
       name: "browser",
+      testTimeout: SUITE_TIMEOUT_MS,
       globalSetup: [SERVICES],
       include: ["test/runtimes/browser/**/*.test.ts"],
       browser: {
@@ -124,7 +135,14 @@ export default defineConfig(async () => {
     return {
       test: {
         projects: [
-          { test: { name: "bun", globalSetup: [SERVICES], include: ["test/runtimes/bun/**/*.test.ts"] } },
+          {
+            test: {
+              name: "bun",
+              testTimeout: SUITE_TIMEOUT_MS,
+              globalSetup: [SERVICES],
+              include: ["test/runtimes/bun/**/*.test.ts"],
+            },
+          },
         ],
       },
     };
@@ -133,7 +151,14 @@ export default defineConfig(async () => {
     return {
       test: {
         projects: [
-          { test: { name: "deno", globalSetup: [SERVICES], include: ["test/runtimes/deno/**/*.test.ts"] } },
+          {
+            test: {
+              name: "deno",
+              testTimeout: SUITE_TIMEOUT_MS,
+              globalSetup: [SERVICES],
+              include: ["test/runtimes/deno/**/*.test.ts"],
+            },
+          },
         ],
       },
     };

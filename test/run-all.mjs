@@ -99,7 +99,10 @@ function countReport(file) {
   for (const result of report.testResults ?? []) {
     const failedTests = (result.assertionResults ?? []).filter((a) => a.status === "failed");
     for (const a of failedTests) {
-      const reason = (a.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+      let reason = (a.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+      // vitest reports its own test timeout with this placeholder as the stack's first line.
+      if (reason === "Error: STACK_TRACE_ERROR")
+        reason = `timed out after ${Math.round(a.duration ?? 0)} ms (vitest's test timeout)`;
       failures.push(`${relative(ROOT, result.name)} > ${a.fullName ?? a.title}: ${reason}`);
     }
     const failedInFile = failedTests.length;

@@ -287,17 +287,43 @@ export default async function run({ redisUrl, quick }) {
       entry.wall = median(entry.walls);
       entry.spread = [Math.min(...entry.walls), Math.max(...entry.walls)];
     }
-  return report(runs, distinct, trace.length);
+  return report(runs, distinct, trace.length, idealWall(trace, 100));
 }
 
-/** What the no-Redis reference reached at concurrency 100, for the floor target's detail. */
-function referenceDetail(runs, floor100) {
+/**
+ * The wall of an ideal cache on this trace, simulated: hits cost nothing, a key's first request
+ * loads it in exactly LOADER_MS, later requests for it wait for that load, and each of the
+ * workers takes the next request as soon as its last one is answered. What it loses over the
+ * floor is only the waiting on keys another worker is loading.
+ */
+function idealWall(trace, concurrency) {
+  const loadedAt = new Map();
+  const free = new Array(concurrency).fill(0); // when each worker is next free
+  let wall = 0;
+  for (const key of trace) {
+    let worker = 0;
+    for (let w = 1; w < concurrency; w++) if (free[w] < free[worker]) worker = w;
+    const now = free[worker];
+    const loaded = loadedAt.get(key);
+    const done = loaded === undefined ? now + LOADER_MS : Math.max(now, loaded);
+    if (loaded === undefined) loadedAt.set(key, done);
+    free[worker] = done;
+    wall = Math.max(wall, done);
+  }
+  return wall;
+}
+
+/** What the no-Redis reference and the simulated ideal reach at concurrency 100, for the floor target's detail. */
+function referenceDetail(runs, floor100, ideal100) {
   const walls = runs.filter((r) => r.reference && r.concurrency === 100 && !r.missing).map((r) => r.wall);
-  if (walls.length === 0) return "";
-  return `; the Map + single-flight reference (no Redis) ${formatRatio(median(walls) / floor100)}`;
+  const measured =
+    walls.length === 0
+      ? ""
+      : `; the Map + single-flight reference (no Redis) ${formatRatio(median(walls) / floor100)}`;
+  return `${measured}; an ideal cache simulated on this trace (free hits, one ${LOADER_MS} ms load per key) ${formatRatio(ideal100 / floor100)}`;
 }
 
-function report(runs, distinct, requests) {
+function report(runs, distinct, requests, ideal100) {
   const floor = (c) => (distinct * LOADER_MS) / c;
   const tables = [];
   for (const tiered of [false, true]) {
@@ -398,7 +424,7 @@ function report(runs, distinct, requests) {
       text: "wall time within 1.2x of the floor at concurrency 100",
       met: available ? worstFloor <= 1.2 : null,
       detail: available
-        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}${referenceDetail(runs, floor(100))}`
+        ? `worst ${formatRatio(worstFloor)} of ${formatMs(floor(100))}${referenceDetail(runs, floor(100), ideal100)}`
         : "isocache: backend not available in this build",
     },
     {
@@ -425,7 +451,7 @@ function report(runs, distinct, requests) {
   return {
     id: "trace",
     title: "Trace (cacheme method)",
-    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. The last row of each table is not a library: a Map with one shared promise per loading key, no Redis, no serialization (run again for each table), so the gap from the floor that the closed loop itself leaves on this machine (late timers, workers waiting on a key another worker is loading) can be read off. async-cache-dedupe has no memory tier in front of Redis.`,
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. The last row of each table is not a library: a Map with one shared promise per loading key, no Redis, no serialization (run again for each table), so the gap from the floor that the closed loop itself leaves on this machine (late timers, workers waiting on a key another worker is loading) can be read off; the floor target also names the wall of an ideal cache simulated on the same trace and loop (hits free, one ${LOADER_MS} ms load per key, later requests for a loading key wait for it), which counts that waiting and nothing else. async-cache-dedupe has no memory tier in front of Redis.`,
     tables,
     charts: [
       {
