@@ -17,8 +17,9 @@ const MAX_REUSE = 256;
  * `schedule`, one pending at a time) clears it, and for at most 256 calls, so a synchronous loop
  * that never lets the timer run still sees time move. A clock read costs more than a whole
  * memory hit on some VMs, and every hit reads the clock to check expiry; the server runtimes
- * (Node, Bun, Deno) use this as the cache's clock, with an unref'd timer. Expiry is then judged
- * up to about a millisecond late, like `lru-cache`'s `ttlResolution`.
+ * (Node, Bun, Deno) use this as the cache's clock, with an unref'd timer. Expiries are then set
+ * and checked up to about a millisecond off (never ahead of real time), like `lru-cache`'s
+ * `ttlResolution`.
  */
 export function coarseClock(schedule: UnrefTimer): Clock {
   let cached = 0;
