@@ -1,13 +1,14 @@
 // `npm run bench`: builds the package, starts its own redis-server and Upstash-compatible
 // gateway on loopback, runs every workload in its own Node process, and writes bench/RESULTS.md
 // with one table per workload and the SVG charts in bench/charts/. Flags: --quick (fewer
-// rounds), --only=hit,trace (a subset), --no-build (reuse dist/). Nothing is installed.
+// rounds), --only=hit,trace (a subset), --no-build (reuse dist/), --no-install (never install
+// redis-server; by default a missing one is installed with apt-get as root or with sudo -n).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeReport } from "./lib/report.mjs";
-import { redisVersion, startGateway, startRedis } from "./lib/services.mjs";
+import { ensureRedisServer, redisVersion, startGateway, startRedis } from "./lib/services.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WORKLOADS = [
@@ -46,7 +47,8 @@ let redis;
 let gateway;
 const context = { quick, root };
 if (selected.some((w) => w.redis)) {
-  if (redisVersion() === undefined) {
+  const version = args.includes("--no-install") ? redisVersion() : ensureRedisServer();
+  if (version === undefined) {
     console.log(
       "bench: redis-server not found (apt-get install -y redis-server); Redis workloads are skipped",
     );

@@ -40,6 +40,34 @@ export function redisVersion() {
   return /v=([\d.]+)/.exec(result.stdout)?.[1] ?? result.stdout.trim();
 }
 
+/**
+ * Installs Debian's redis-server with apt-get when it is missing, as root or through `sudo -n`,
+ * the way .ci/run does; returns its version, or `undefined` (with the reason printed) when it is
+ * still missing.
+ */
+export function ensureRedisServer() {
+  const have = redisVersion();
+  if (have !== undefined) return have;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const sudo = !root && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+  if (!root && !sudo) {
+    console.log("bench: redis-server is missing and neither root nor sudo is available to install it");
+    return undefined;
+  }
+  console.log("bench: installing redis-server (apt-get)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const run = (args) =>
+    spawnSync(sudo ? "sudo" : args[0], sudo ? ["-n", ...args] : args.slice(1), {
+      stdio: ["ignore", "ignore", "inherit"],
+      env,
+      timeout: 600_000,
+    });
+  run(["apt-get", "update", "-qq"]);
+  const installed = run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"]);
+  if (installed.status !== 0) console.log("bench: apt-get install redis-server failed");
+  return redisVersion();
+}
+
 /** Starts redis-server on a free loopback port; `stop()` ends it and removes its directory. */
 export async function startRedis() {
   const port = await freePort();
