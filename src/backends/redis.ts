@@ -17,8 +17,10 @@ import {
   INCR_WITH_TTL,
   isNotIntegerError,
   LOCK_UNLESS_STORED,
+  lockUnlessStoredArgs,
   lockUnlessStoredReply,
   MEMBERS,
+  pxMs,
   REMOVE_MEMBERS,
   SLIDE_WINDOW,
   slideWindowArgs,
@@ -207,7 +209,7 @@ export class RedisBackend implements Backend {
   }
 
   async setLock(key: string, token: string, ttl: number): Promise<boolean> {
-    const ms = String(Math.max(1, Math.ceil(ttl)));
+    const ms = String(pxMs(ttl));
     return (await this.#conn.send<unknown>(["SET", this.#k(key), token, "PX", ms, "NX"])) !== null;
   }
 
@@ -221,9 +223,9 @@ export class RedisBackend implements Backend {
     token: string,
     ttl: number,
   ): Promise<ValueWithExpire | boolean> {
-    const ms = String(Math.max(1, Math.ceil(ttl)));
     const keys = [this.#k(lockKey), this.#k(key)];
-    return lockUnlessStoredReply(await this.#conn.eval<unknown>(LOCK_UNLESS_STORED, keys, [token, ms]));
+    const args = lockUnlessStoredArgs(token, ttl);
+    return lockUnlessStoredReply(await this.#conn.eval<unknown>(LOCK_UNLESS_STORED, keys, args));
   }
 
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {

@@ -20,8 +20,10 @@ import {
   INVALIDATE_TAG,
   isNotIntegerError,
   LOCK_UNLESS_STORED,
+  lockUnlessStoredArgs,
   lockUnlessStoredReply,
   MEMBERS,
+  pxMs,
   REMOVE_MEMBERS,
   SET_INDEXED,
   SLIDE_WINDOW,
@@ -142,7 +144,7 @@ export class UpstashBackend implements Backend {
     const full = this.#ns + key;
     const ttl = options?.ttl;
     // Redis refuses PX 0; a TTL that already ended keeps its meaning as "expire at once".
-    const px = ttl === undefined ? undefined : Math.max(1, Math.ceil(ttl));
+    const px = ttl === undefined ? undefined : pxMs(ttl);
     const exist = options?.exist;
     const reply = await this.#run("set", (redis) => {
       if (exist === undefined)
@@ -155,7 +157,7 @@ export class UpstashBackend implements Backend {
 
   async setMany(entries: readonly (readonly [string, string])[], ttl?: number): Promise<void> {
     if (entries.length === 0) return;
-    const px = ttl === undefined ? undefined : Math.max(1, Math.ceil(ttl));
+    const px = ttl === undefined ? undefined : pxMs(ttl);
     await this.#run<unknown>("setMany", (redis) => {
       // One MSET (one command on the bill) when there is no TTL; SET has no multi-key form with PX.
       // fromEntries defines own properties, so a key such as "__proto__" stays a key.
@@ -202,11 +204,7 @@ export class UpstashBackend implements Backend {
     const full = this.#ns + key;
     try {
       if (ttl === undefined) return await this.#redis.incrby(full, by);
-      return (await this.#redis.eval(
-        INCR_WITH_TTL,
-        [full],
-        [String(by), String(Math.max(1, Math.ceil(ttl)))],
-      )) as number;
+      return (await this.#redis.eval(INCR_WITH_TTL, [full], [String(by), String(pxMs(ttl))])) as number;
     } catch (error) {
       if (isNotIntegerError(error)) {
         throw new CacheValueError(
@@ -274,7 +272,7 @@ export class UpstashBackend implements Backend {
     ttl: number,
   ): Promise<ValueWithExpire | boolean> {
     const keys = [this.#ns + lockKey, this.#ns + key];
-    const args = [token, String(Math.max(1, Math.ceil(ttl)))];
+    const args = lockUnlessStoredArgs(token, ttl);
     const reply = await this.#run("setLock", (redis) => redis.eval(LOCK_UNLESS_STORED, keys, args));
     return lockUnlessStoredReply(reply);
   }
@@ -313,10 +311,10 @@ export class UpstashBackend implements Backend {
     indexTtl: number | undefined,
   ): Promise<boolean> {
     const ttl = options.ttl;
-    const px = ttl === undefined ? 0 : Math.max(1, Math.ceil(ttl));
+    const px = ttl === undefined ? 0 : pxMs(ttl);
     const mode = options.exist === undefined ? "" : options.exist ? "XX" : "NX";
     const keys = [this.#ns + key, ...indexKeys.map((index) => this.#ns + index)];
-    const indexMs = indexTtl === undefined ? 0 : Math.max(1, Math.ceil(indexTtl));
+    const indexMs = indexTtl === undefined ? 0 : pxMs(indexTtl);
     const args = [value, String(px), mode, key, String(indexMs)];
     return (await this.#run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
   }

@@ -25,6 +25,16 @@ if value then return {value, redis.call('PTTL', KEYS[2])} end
 if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
 return 0`;
 
+/** A TTL as Redis's PX wants it: whole milliseconds, at least 1. */
+export function pxMs(ttl: number): number {
+  return Math.max(1, Math.ceil(ttl));
+}
+
+/** ARGV of `LOCK_UNLESS_STORED`: the lock token, then its TTL in whole ms. */
+export function lockUnlessStoredArgs(token: string, ttl: number): string[] {
+  return [token, String(pxMs(ttl))];
+}
+
 /** The reply of \`LOCK_UNLESS_STORED\`: the stored value with its TTL, or whether the lock was taken. */
 export function lockUnlessStoredReply(reply: unknown): ValueWithExpire | boolean {
   if (!Array.isArray(reply)) return Number(reply) === 1;
@@ -186,7 +196,7 @@ export function slideWindowArgs(nowMs: number, windowMs: number, limit: number):
     String(nowMs - windowMs),
     String(limit),
     `${nowMs}:${CALLER}:${calls}`,
-    String(Math.max(1, Math.ceil(windowMs))),
+    String(pxMs(windowMs)),
   ];
 }
 
@@ -198,6 +208,6 @@ export function slideWindowHit(reply: unknown): SlidingWindowHit {
 
 /** ARGV of `ADD_MEMBERS`: the TTL in whole ms (0 = none), then the members. */
 export function addMembersArgs(members: readonly string[], ttl: number | undefined): string[] {
-  const ms = ttl === undefined ? 0 : Math.max(1, Math.ceil(ttl));
+  const ms = ttl === undefined ? 0 : pxMs(ttl);
   return [String(ms), ...members];
 }
