@@ -17,12 +17,13 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
   return adapt((fn, site) => {
     const plan = new Plan(cache, fn, site, options, "cached");
     // Concurrent callers of a key share one read and one load (see `readOrLoad`).
-    const slow = (key: string, thisArg: unknown, args: unknown[]) => readOrLoad(plan, thisArg, args, key);
+    const slow = (key: string, thisArg: unknown, args: unknown[], scope: Scope) =>
+      readOrLoad(plan, thisArg, args, key, scope);
     // A memory hit is answered with one promise; everything else takes the async path. Made
     // once per wrapped function, so a call allocates no closure.
     const body = (key: string, thisArg: unknown, args: unknown[], scope: Scope) => {
       const hit = plan.readSync(key, scope);
-      if (hit === NOT_SYNC) return slow(key, thisArg, args);
+      if (hit === NOT_SYNC) return slow(key, thisArg, args, scope);
       if (hit === MISS) return plan.load(thisArg, args, key);
       const failed = failureOf(hit);
       return failed === undefined ? Promise.resolve(hit) : Promise.reject(failed.error);

@@ -2,6 +2,7 @@
 // key that arrives meanwhile, so a cold key costs one read even in the gap between the read's
 // answer and the start of the load (where a busy cache used to send a second read).
 import { MISS } from "../core/records";
+import type { Scope } from "../core/scope";
 import { type Plan, unwrapFailure } from "./plan";
 
 /** A read-then-load in flight: `hit` is known once the read answered. */
@@ -15,16 +16,16 @@ interface Fill {
  * callers arriving meanwhile share it and count as hits or misses as the read turned out. A
  * write to the key drops it (as it drops shared reads), so a call after a write reads again.
  * Scopes that must see each read (a transaction, `detect`, callbacks, `invalidateFurther`) read
- * for themselves.
+ * for themselves; `scope` is the call's, looked up once by `Plan.run`.
  */
 export function readOrLoad(
   plan: Plan,
   thisArg: unknown,
   args: readonly unknown[],
   key: string,
+  scope: Scope,
 ): Promise<unknown> {
   const cache = plan.cache;
-  const scope = cache.scope();
   if (
     scope.invalidate ||
     scope.tx !== undefined ||
