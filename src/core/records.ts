@@ -30,8 +30,20 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slot = slots.readSlot(key);
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
+  // The warm hit in reference mode stays this small so the JIT can inline it into its callers.
+  if (kept !== undefined && kept !== DECODE_EACH && !route.copy) return kept;
+  return readSlotValue(route, clock, key, slot, kept);
+}
+
+/** The rest of `readSync` for one slot: a copy of the kept value, or the slot's text decoded (and kept). */
+function readSlotValue(
+  route: Route,
+  clock: Clock,
+  key: string,
+  slot: { readonly value: string; decoded: unknown },
+  kept: unknown,
+): unknown {
   if (kept !== undefined && kept !== DECODE_EACH) {
-    if (!route.copy) return kept;
     const copy = copyOf(kept);
     if (copy !== UNCLONEABLE) return copy;
   }

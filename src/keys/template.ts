@@ -160,7 +160,11 @@ function describe(sig: Signature): string {
 }
 
 /** The value a placeholder's root names: a position, a parameter, or a key-context value. */
-function rootGetter(template: string, p: Placeholder, sig: Signature): { get: Getter; context: boolean } {
+function rootGetter(
+  template: string,
+  p: Placeholder,
+  sig: Signature,
+): { get: Getter; context: boolean; position?: number } {
   const root = p.path[0] as string;
   const restIndex = sig.rest ? sig.names.length - 1 : -1;
   if (/^\d+$/.test(root)) {
@@ -172,11 +176,11 @@ function rootGetter(template: string, p: Placeholder, sig: Signature): { get: Ge
         `use a position below ${sig.names.length} or a parameter name`,
       );
     }
-    return { get: (args) => args[position], context: false };
+    return { get: (args) => args[position], context: false, position };
   }
   const index = sig.names.indexOf(root);
   if (index >= 0 && index === restIndex) return { get: (args) => args.slice(index), context: false };
-  if (index >= 0) return { get: (args) => args[index], context: false };
+  if (index >= 0) return { get: (args) => args[index], context: false, position: index };
   if (contextNames.has(root)) return { get: (_args, context) => context?.[root], context: true };
   throw templateError(
     template,
@@ -203,14 +207,24 @@ function compilePart(
   p: Placeholder,
   sig: Signature,
 ): { part: Part; async: boolean; context: boolean } {
-  const { get, context } = rootGetter(template, p, sig);
+  const { get, context, position } = rootGetter(template, p, sig);
   const chain = p.formatters.map((f) =>
     bindFormatter(f.name, f.args, `${p.source} of key template ${JSON.stringify(template)}`),
   );
   const isAsync = chain.some((f) => f.async);
   const { path } = p;
-  if (chain.length === 0 && path.length === 1)
+  if (chain.length === 0 && path.length === 1) {
+    // A whole argument, read in place: the hit path makes no further call for a string key.
+    if (position !== undefined) {
+      const at = position;
+      const part: Part = (args) => {
+        const value = args[at];
+        return typeof value === "string" ? value : renderText(value);
+      };
+      return { part, async: false, context: false };
+    }
     return { part: (args, ctx) => renderText(get(args, ctx)), async: isAsync, context };
+  }
   return { part: (args, ctx) => applyFormatters(walk(get(args, ctx), path), chain), async: isAsync, context };
 }
 

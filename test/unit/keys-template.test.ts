@@ -39,6 +39,20 @@ describe("compileKey placeholders", () => {
     expect(compileKey("p{opts.missing.deep}p", params)(["1", {}])).toBe("pp");
   });
 
+  it("renders a bare placeholder of any argument type as it does inside a template", () => {
+    const when = new Date("2026-01-02T03:04:05.000Z");
+    for (const template of ["{0}", "{id}"]) {
+      const bare = compileKey(template, params);
+      const framed = compileKey(`<${template}>`, params);
+      for (const value of ["42", 42, -0.5, true, 7n, null, undefined, when, { b: 1, a: [2] }, ["x"]]) {
+        expect(`<${bare([value])}>`).toBe(framed([value]));
+      }
+      expect(bare(["42"])).toBe("42");
+      expect(bare([when])).toBe("2026-01-02T03:04:05.000Z");
+      expect(bare([undefined])).toBe("");
+    }
+  });
+
   it("returns a synchronous function and a constant for templates without placeholders", () => {
     const key = compileKey("user:{id}", params);
     expect(key.async).toBe(false);
