@@ -31,7 +31,8 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
   // The warm hit in reference mode stays this small so the JIT can inline it into its callers.
-  if (kept !== undefined && kept !== DECODE_EACH && !route.copy) return kept;
+  // `typeof` first: see `Cache.fetchSync`.
+  if (kept !== undefined && (typeof kept !== "symbol" || kept !== DECODE_EACH) && !route.copy) return kept;
   return readSlotValue(route, clock, key, slot, kept);
 }
 

@@ -23,8 +23,11 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
     // once per wrapped function, so a call allocates no closure.
     const body = (key: string, thisArg: unknown, args: unknown[], scope: Scope) => {
       const hit = plan.readSync(key, scope);
-      if (hit === NOT_SYNC) return slow(key, thisArg, args, scope);
-      if (hit === MISS) return plan.load(thisArg, args, key);
+      // `typeof` first: see `Cache.fetchSync`.
+      if (typeof hit === "symbol") {
+        if (hit === NOT_SYNC) return slow(key, thisArg, args, scope);
+        if (hit === MISS) return plan.load(thisArg, args, key);
+      }
       const failed = failureOf(hit);
       return failed === undefined ? Promise.resolve(hit) : Promise.reject(failed.error);
     };

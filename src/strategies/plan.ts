@@ -210,8 +210,9 @@ export class Plan {
   readSync(key: string, scope: Scope = this.cache.scope()): unknown {
     if (scope.invalidate) return NOT_SYNC;
     const value = this.cache.fetchSync(key, scope);
-    if (value === MISS) this.stats.misses++;
-    else if (value !== NOT_SYNC) this.stats.hits++;
+    // `typeof` first: see `Cache.fetchSync`.
+    if (typeof value !== "symbol" || (value !== MISS && value !== NOT_SYNC)) this.stats.hits++;
+    else if (value === MISS) this.stats.misses++;
     return value;
   }
 
