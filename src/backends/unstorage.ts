@@ -30,7 +30,9 @@ const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
  * core keeps value TTLs in its envelope (`nativeTtl: false`); a TTL handed to the backend itself
  * (locks) lives in the record's header. unstorage has no compare-and-set, so `incr`, `set` with
  * `exist` and locks are atomic within one backend object (per-key queue) but not across
- * processes sharing the storage (`atomic: false`).
+ * processes sharing the storage (`atomic: false`). Within one backend object a read of a key
+ * also waits for that key's writes (the fs driver rewrites a file in place, and a read meanwhile
+ * would find it empty); another process's reader can still see a write half done.
  *
  * Keys: unstorage turns `/` and `\` into its `:` separator, drops what follows `?`, rejects `..`
  * segments and, on the fs driver, maps keys to file names; every isocache key is therefore
@@ -48,7 +50,8 @@ export class UnstorageBackend extends RecordBackend {
   readonly #base: string;
 
   constructor(storage: Storage, options: UnstorageBackendOptions = {}) {
-    super(options.clock ?? systemClock);
+    // The fs driver writes a file in place: a read meanwhile sees it empty.
+    super(options.clock ?? systemClock, { queueReads: true });
     if (typeof storage?.getItem !== "function" || typeof storage.getKeys !== "function") {
       throw new CacheConfigError(
         errorMessage(

@@ -27,9 +27,16 @@ export abstract class RecordBackend implements Backend {
   abstract readonly capabilities: BackendCapabilities;
   readonly #clock: Clock;
   readonly #queue = new KeyQueue();
+  readonly #queueReads: boolean;
 
-  protected constructor(clock: Clock) {
+  /**
+   * With `queueReads`, a read of a key waits for the writes of that key queued before it in this
+   * process, and writes queued after it wait for the read: for storages whose writes a reader can
+   * see half done (unstorage's fs driver truncates a file before writing it).
+   */
+  protected constructor(clock: Clock, { queueReads = false }: { queueReads?: boolean } = {}) {
     this.#clock = clock;
+    this.#queueReads = queueReads;
   }
 
   /** The stored text under `name`, or `undefined`; with `head`, at least the first line. */
@@ -49,7 +56,7 @@ export abstract class RecordBackend implements Backend {
 
   async get(key: string): Promise<string | undefined> {
     const slot = await this.#slot(key);
-    return (await this.#io("get", () => this.#read(slot, false)))?.value;
+    return (await this.#readAlone("get", slot, false))?.value;
   }
 
   async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
@@ -76,7 +83,7 @@ export abstract class RecordBackend implements Backend {
 
   async exists(key: string): Promise<boolean> {
     const slot = await this.#slot(key);
-    return (await this.#io("exists", () => this.#read(slot, true))) !== undefined;
+    return (await this.#readAlone("exists", slot, true)) !== undefined;
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
@@ -129,7 +136,7 @@ export abstract class RecordBackend implements Backend {
 
   async getExpire(key: string): Promise<number> {
     const slot = await this.#slot(key);
-    const record = await this.#io("getExpire", () => this.#read(slot, true));
+    const record = await this.#readAlone("getExpire", slot, true);
     if (record === undefined) return -2;
     if (record.expiresAt === Number.POSITIVE_INFINITY) return -1;
     return Math.ceil(record.expiresAt - this.#clock.now());
@@ -164,6 +171,12 @@ export abstract class RecordBackend implements Backend {
   async #slot(key: string): Promise<Slot> {
     const name = await keyName(key);
     return { name, encoded: isHashedName(name) ? encodeKey(key) : undefined };
+  }
+
+  /** `#read` for a command that only reads (queued behind the key's writes with `queueReads`). */
+  #readAlone(action: string, slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
+    const read = () => this.#io(action, () => this.#read(slot, head));
+    return this.#queueReads ? this.#queue.run(slot.name, read) : read();
   }
 
   /** The live record of a slot; with `head` its value may be cut short. */
@@ -207,7 +220,7 @@ export abstract class RecordBackend implements Backend {
       if (key === undefined) return undefined;
     }
     if (!key.startsWith(prefix) || !regexp.test(key)) return undefined;
-    return (await this.#read(await this.#slot(key), true)) === undefined ? undefined : key;
+    return (await this.#readAlone("scan", await this.#slot(key), true)) === undefined ? undefined : key;
   }
 
   #io<T>(action: string, fn: () => Promise<T>): Promise<T> {
