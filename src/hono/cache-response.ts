@@ -32,7 +32,12 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
   key?: ResponseKey;
   /** Request headers whose values select distinct entries (`["accept-language"]`); needed to cache requests with `Authorization` or `Cookie`. */
   vary?: readonly string[];
-  /** Request methods served from and stored into the cache; default `["GET"]`. */
+  /**
+   * Request methods served from and stored into the cache; default `["GET"]`. While GET is
+   * listed, a HEAD request is answered like a GET one, from and into the GET entry: Hono runs the
+   * GET route for HEAD and drops the body only after the middleware (a key function sees the
+   * request's own method).
+   */
   methods?: readonly string[];
   /** Response statuses stored; default `[200]`. */
   statuses?: readonly number[];
@@ -154,12 +159,13 @@ function wantsFresh(state: RequestState): boolean {
 }
 
 async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
-  if (!config.methods.has(c.req.method)) return next();
+  const method = servedMethod(c.req.method, config.methods);
+  if (method === undefined) return next();
   const state = stateOf(c);
   const ttl = config.ttl(c);
   // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
   if (bypassReason(c, state, config) !== undefined || ttl <= 1) return passThrough(c, next, config);
-  const { base, key } = await config.keys(c);
+  const { base, key } = await config.keys(c, method);
   const handle = newHandle(c, next, cache, config, ttl);
   let call: Promise<unknown>;
   if (wantsFresh(state)) {
@@ -194,6 +200,12 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     if (!(error instanceof OriginFailure || error instanceof CacheBackendError) || handle.called) throw error;
   }
   return passThrough(c, next, config);
+}
+
+/** The method whose entry answers a request, or `undefined` when the middleware does not serve it. */
+function servedMethod(method: string, methods: ReadonlySet<string>): string | undefined {
+  if (method === "HEAD" && methods.has("GET")) return "GET";
+  return methods.has(method) ? method : undefined;
 }
 
 function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl: number): Handle {

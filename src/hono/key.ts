@@ -11,8 +11,12 @@ export const DEFAULT_KEY = "hono:{method}:{url}";
 /** How `cacheResponse` names a route's entry before the `vary` part. */
 export type ResponseKey = string | ((c: Context) => string | Promise<string>);
 
-/** Renders one request's keys: `base` (the route, also its tag) and `key` (base plus the hashed vary headers). */
-export type KeyRenderer = (c: Context) => Promise<{ base: string; key: string }>;
+/**
+ * Renders one request's keys: `base` (the route, also its tag) and `key` (base plus the hashed
+ * vary headers). `method` is what a template's `{method}` reads: the method whose entry answers
+ * the request (GET for a HEAD request).
+ */
+export type KeyRenderer = (c: Context, method: string) => Promise<{ base: string; key: string }>;
 
 // Hashing the vary headers keeps credentials (Authorization, Cookie) out of keys, logs and `scan`.
 const varyDigest = compileKey("{0:hash(sha256)}", ["values"]);
@@ -24,8 +28,8 @@ const varyDigest = compileKey("{0:hash(sha256)}", ["values"]);
  */
 export function keyRenderer(key: ResponseKey | undefined, vary: readonly string[]): KeyRenderer {
   const base = baseRenderer(key ?? DEFAULT_KEY);
-  return async (c) => {
-    const rendered = await base(c);
+  return async (c, method) => {
+    const rendered = await base(c, method);
     if (typeof rendered !== "string" || rendered === "") {
       throw new CacheConfigError(
         errorMessage("hono", "cacheResponse key function returned no key", "return a non-empty string"),
@@ -37,17 +41,17 @@ export function keyRenderer(key: ResponseKey | undefined, vary: readonly string[
   };
 }
 
-function baseRenderer(key: ResponseKey): (c: Context) => string | Promise<string> {
-  if (typeof key === "function") return key;
+function baseRenderer(key: ResponseKey): (c: Context, method: string) => string | Promise<string> {
+  if (typeof key === "function") return (c) => key(c);
   if (typeof key !== "string") {
     throw new CacheConfigError(
       errorMessage("hono", "cacheResponse `key` must be a template or a function", 'use key: "page:{path}"'),
     );
   }
   const template = compileKey(key, TEMPLATE_NAMES, { name: "cacheResponse" });
-  return (c) => {
+  return (c, method) => {
     const url = c.req.url;
-    const args = [c.req.method, url, c.req.path, c.req.query(), c.req.param()];
+    const args = [method, url, c.req.path, c.req.query(), c.req.param()];
     return template(args);
   };
 }

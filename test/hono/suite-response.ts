@@ -40,6 +40,36 @@ export function responseTests(h: HonoHarness): void {
       expect(keys.every((key) => key.startsWith("hono:GET:http"))).toBe(true);
     });
 
+    it("answers HEAD like GET: a HEAD after a GET is a HIT without the route, a HEAD miss fills the GET entry", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const first = counter();
+      const second = counter();
+      app.get("/head-after-get", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        c.header("X-Custom", "kept");
+        return c.text(first.next());
+      });
+      app.get("/head-first", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(second.next()));
+      const http = await serve();
+      expect(await (await http.fetch("/head-after-get")).text()).toBe("body #1");
+      const head = await http.fetch("/head-after-get", { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expect(head.headers.get("x-cache")).toBe("HIT");
+      expect(head.headers.get("x-custom")).toBe("kept");
+      expect(await head.text()).toBe("");
+      expect(first.count()).toBe(1);
+
+      const miss = await http.fetch("/head-first", { method: "HEAD" });
+      expect(miss.headers.get("x-cache")).toBe("MISS");
+      expect(await miss.text()).toBe("");
+      const get = await http.fetch("/head-first");
+      expect(get.headers.get("x-cache")).toBe("HIT");
+      expect(await get.text()).toBe("body #1");
+      expect(second.count()).toBe(1);
+      const keys = await stored();
+      expect(keys).toHaveLength(2);
+      expect(keys.every((key) => key.startsWith("hono:GET:"))).toBe(true);
+    });
+
     it("renders a key template over method, path, query and params through the core's keys", async () => {
       const { app, cache, serve, stored } = await h.open();
       const body = counter();
