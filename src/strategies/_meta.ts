@@ -27,7 +27,7 @@ export function isStamped(stored: unknown): stored is Stamped {
   );
 }
 
-/** A key the cache keeps for itself next to `key` (hidden from `scan`, served by the default backend). */
+/** A key the cache keeps for itself next to `key` (hidden from `scan`, routed like `key`: see `Router.route`). */
 export function internalKey(kind: string, key: string): string {
   return `${INTERNAL_PREFIX}${kind}:${key}`;
 }
