@@ -93,19 +93,22 @@ export function invalidationTests(h: StrategyHarness): void {
       t.expect(await cache.getMany(["x", "y", "z"], MISS)).toEqual([MISS, MISS, MISS]);
     });
 
-    t.it("a tag named with a route's prefix keeps its index there, where another cache on that backend finds it", async () => {
-      // Two processes' views: each has its own default storage, both route "user…" to one shared storage.
-      const shared = await h.store();
-      const one = h.attach(shared, { prefix: "user" }).setup(await h.store());
-      const two = h.attach(shared, { prefix: "user" }).setup(await h.store());
-      await one.set("user:1", "alice", { tags: ["user:active"] });
-      await one.set("user:2", "bob", { tags: ["user:active"] });
-      await one.set("post:1", "kept", { tags: ["user:active"] });
-      t.expect(await two.deleteTags("user:active")).toBe(2);
-      t.expect(await one.getMany(["user:1", "user:2"], MISS)).toEqual([MISS, MISS]);
-      // post:1 lives in one's own default storage, which two cannot see.
-      t.expect(await one.get("post:1")).toBe("kept");
-    });
+    t.it(
+      "a tag named with a route's prefix keeps its index there, where another cache on that backend finds it",
+      async () => {
+        // Two processes' views: each has its own default storage, both route "user…" to one shared storage.
+        const shared = await h.store();
+        const one = h.attach(shared, { prefix: "user" }).setup(await h.store());
+        const two = h.attach(shared, { prefix: "user" }).setup(await h.store());
+        await one.set("user:1", "alice", { tags: ["user:active"] });
+        await one.set("user:2", "bob", { tags: ["user:active"] });
+        await one.set("post:1", "kept", { tags: ["user:active"] });
+        t.expect(await two.deleteTags("user:active")).toBe(2);
+        t.expect(await one.getMany(["user:1", "user:2"], MISS)).toEqual([MISS, MISS]);
+        // post:1 lives in one's own default storage, which two cannot see.
+        t.expect(await one.get("post:1")).toBe("kept");
+      },
+    );
 
     t.it("a key rewritten without the tag survives deleteTags", async () => {
       const cache = await h.open();
