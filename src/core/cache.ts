@@ -93,7 +93,7 @@ export class CacheCore {
     this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);
   }
 
-  /** The scope of the current async context (the cache-wide one outside any). */
+  /** The scope of the current async context (the cache-wide one outside any). @internal */
   scope(): Scope {
     return this.#contextStore().getStore() ?? this.#globalScope;
   }
@@ -104,7 +104,7 @@ export class CacheCore {
     return this.#context;
   }
 
-  /** Runs `fn` in a child of the current scope with `changes` applied. */
+  /** Runs `fn` in a child of the current scope with `changes` applied. @internal */
   withScope<R>(changes: Partial<Scope>, fn: () => R): R {
     return this.#contextStore().run(childScope(this.scope(), changes), fn);
   }
@@ -170,6 +170,7 @@ export class CacheCore {
   /**
    * Reads `key` as the `get` command does (scope, transaction, middlewares, stats) and returns
    * `MISS` on a miss; a hit is noted for `detect` under `name` with `ttl`.
+   * @internal
    */
   fetch(key: string, name: string, ttl: number | undefined): Promise<unknown> {
     return this.guard("get", key, MISS, async (tx) => {
@@ -192,6 +193,7 @@ export class CacheCore {
    * `fetch` without a promise, for hits and misses the plain way: no transaction, callback,
    * `detect` or disabled read in `scope`, and a backend that reads synchronously. Returns
    * `NOT_SYNC` when only `fetch` can answer (it then does the whole read, stats included).
+   * @internal
    */
   fetchSync(key: string, scope: Scope): unknown {
     if (scope.tx !== undefined || scope.callbacks !== undefined || scope.detect !== undefined)
@@ -205,7 +207,7 @@ export class CacheCore {
     return value;
   }
 
-  /** Shares one in-flight `load` per key among concurrent callers of this cache. */
+  /** Shares one in-flight `load` per key among concurrent callers of this cache. @internal */
   singleFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
     return this.#flight.run(key, load);
   }
@@ -214,6 +216,7 @@ export class CacheCore {
    * The load in flight for `key` in this cache, counted as a miss, for a caller that can share
    * it instead of reading first; `undefined` when none runs or a transaction is in scope (its
    * own writes must be read).
+   * @internal
    */
   joinFlight(key: string): Promise<unknown> | undefined {
     const flying = this.#flight.peek(key);
@@ -222,13 +225,13 @@ export class CacheCore {
     return flying;
   }
 
-  /** Counts a caller that shared another caller's read instead of reading: a hit or a miss, like the read. */
+  /** Counts a caller that shared another caller's read instead of reading: a hit or a miss, like the read. @internal */
   countShared(hit: boolean): void {
     if (hit) this.#stats.hits++;
     else this.#stats.misses++;
   }
 
-  /** Notes a cache hit for `detect` when a detect scope is active. */
+  /** Notes a cache hit for `detect` when a detect scope is active. @internal */
   recordHit(key: string, name: string, ttl: number | undefined, backend: string): void {
     const log = this.scope().detect;
     if (log === undefined) return;
@@ -250,7 +253,7 @@ export class CacheCore {
     });
   }
 
-  /** Encodes and stores one value on the route of `key`, outside any transaction. */
+  /** Encodes and stores one value on the route of `key`, outside any transaction. @internal */
   write(
     key: string,
     value: unknown,
@@ -261,7 +264,7 @@ export class CacheCore {
     return writeValue(this.#router.route(key), this.clock, key, value, ttl, tags, exist);
   }
 
-  /** Reads one value from the route of `key`, outside any transaction; `MISS` when absent. */
+  /** Reads one value from the route of `key`, outside any transaction; `MISS` when absent. @internal */
   read(key: string): Promise<unknown> {
     return readValue(this.#router.route(key), this.clock, key);
   }
@@ -525,6 +528,7 @@ export class CacheCore {
    * call where both keys live on a backend with `lockUnlessStored` (elsewhere `setLock`, then a
    * read of `key`): `{ value }` when stored (and no lock is then held), `true` when the lock was
    * taken, `false` when another caller holds it. A value found counts as a hit under `name`.
+   * @internal
    */
   async setLockUnlessStored(
     lockKey: string,
@@ -574,12 +578,12 @@ export class CacheCore {
     return this.#locks.lock(key, options, fn);
   }
 
-  /** Runs `fn` with no other `exclusive` call for `key` on this cache running meanwhile (in-process). */
+  /** Runs `fn` with no other `exclusive` call for `key` on this cache running meanwhile (in-process). @internal */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return this.#locks.exclusive(key, fn);
   }
 
-  /** The route serving `key` (backend, codec, `suppress`, `timeout`), for features that call optional backend methods. */
+  /** The route serving `key` (backend, codec, `suppress`, `timeout`), for features that call optional backend methods. @internal */
   routeFor(key: string): Route {
     return this.#router.route(key);
   }
