@@ -10,6 +10,7 @@ import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
 import {
   decodeValue,
   expiryOf,
+  isReadValue,
   liveExists,
   MISS,
   NOT_SYNC,
@@ -161,8 +162,8 @@ export class CacheCore {
   async get<T = unknown>(key: string, defaultValue?: T): Promise<T | undefined> {
     assertKey(key);
     const fast = this.fetchSync(key, this.scope());
-    if (typeof fast !== "symbol") return fast as T;
-    if (fast !== NOT_SYNC) return fast === MISS ? defaultValue : (fast as T);
+    if (isReadValue(fast)) return fast as T;
+    if (fast === MISS) return defaultValue;
     const value = await this.fetch(key, "get", undefined);
     return value === MISS ? defaultValue : (value as T);
   }
@@ -200,9 +201,7 @@ export class CacheCore {
       return NOT_SYNC;
     if (isDisabled(scope, "get")) return NOT_SYNC;
     const value = readSync(this.#router.route(key), this.clock, key);
-    // `typeof` first on the hot path: comparing a value of any type with a symbol compiles to a
-    // generic builtin call, comparing two symbols to one instruction.
-    if (typeof value !== "symbol" || (value !== MISS && value !== NOT_SYNC)) this.#stats.hits++;
+    if (isReadValue(value)) this.#stats.hits++;
     else if (value === MISS) this.#stats.misses++;
     return value;
   }

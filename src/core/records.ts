@@ -12,6 +12,15 @@ export type Miss = typeof MISS;
 /** Marks a read the synchronous path cannot answer; the caller takes the async one. */
 export const NOT_SYNC: unique symbol = Symbol("isocache.not-sync");
 
+/**
+ * True when a `readSync` result is a value, not `MISS` or `NOT_SYNC`. `typeof` first: on the hot
+ * path, comparing a value of any type with a symbol compiles to a generic builtin call, comparing
+ * two symbols to one instruction.
+ */
+export function isReadValue(result: unknown): boolean {
+  return typeof result !== "symbol" || (result !== MISS && result !== NOT_SYNC);
+}
+
 const MARK = 64; // "@": a record with a header
 
 /** Kept on an entry whose value cannot be copied exactly: each read decodes the text. */
@@ -31,7 +40,7 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
   // The warm hit in reference mode stays this small so the JIT can inline it into its callers.
-  // `typeof` first: see `Cache.fetchSync`.
+  // `typeof` first: see `isReadValue`.
   if (kept !== undefined && (typeof kept !== "symbol" || kept !== DECODE_EACH) && !route.copy) return kept;
   return readSlotValue(route, clock, key, slot, kept);
 }

@@ -216,9 +216,8 @@ function compilePart(
   if (chain.length === 0 && path.length === 1) {
     // A whole argument, read in place: the hit path makes no further call for a string key.
     if (position !== undefined) {
-      const at = position;
       const part: Part = (args) => {
-        const value = args[at];
+        const value = args[position];
         return typeof value === "string" ? value : renderText(value);
       };
       return { part, async: false, context: false };

@@ -23,7 +23,7 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
     // once per wrapped function, so a call allocates no closure.
     const body = (key: string, thisArg: unknown, args: unknown[], scope: Scope) => {
       const hit = plan.readSync(key, scope);
-      // `typeof` first: see `Cache.fetchSync`.
+      // `typeof` first: see `isReadValue`.
       if (typeof hit === "symbol") {
         if (hit === NOT_SYNC) return slow(key, thisArg, args, scope);
         if (hit === MISS) return plan.load(thisArg, args, key);

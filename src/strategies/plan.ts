@@ -8,7 +8,7 @@ import {
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
-import { MISS, NOT_SYNC } from "../core/records";
+import { isReadValue, MISS, NOT_SYNC } from "../core/records";
 import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
@@ -210,8 +210,7 @@ export class Plan {
   readSync(key: string, scope: Scope = this.cache.scope()): unknown {
     if (scope.invalidate) return NOT_SYNC;
     const value = this.cache.fetchSync(key, scope);
-    // `typeof` first: see `Cache.fetchSync`.
-    if (typeof value !== "symbol" || (value !== MISS && value !== NOT_SYNC)) this.stats.hits++;
+    if (isReadValue(value)) this.stats.hits++;
     else if (value === MISS) this.stats.misses++;
     return value;
   }

@@ -56,7 +56,7 @@ export abstract class RecordBackend implements Backend {
 
   async get(key: string): Promise<string | undefined> {
     const slot = await this.#slot(key);
-    return (await this.#readAlone("get", slot, false))?.value;
+    return (await this.#io("get", () => this.#readAlone(slot, false)))?.value;
   }
 
   async set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
@@ -83,7 +83,7 @@ export abstract class RecordBackend implements Backend {
 
   async exists(key: string): Promise<boolean> {
     const slot = await this.#slot(key);
-    return (await this.#readAlone("exists", slot, true)) !== undefined;
+    return (await this.#io("exists", () => this.#readAlone(slot, true))) !== undefined;
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
@@ -136,7 +136,7 @@ export abstract class RecordBackend implements Backend {
 
   async getExpire(key: string): Promise<number> {
     const slot = await this.#slot(key);
-    const record = await this.#readAlone("getExpire", slot, true);
+    const record = await this.#io("getExpire", () => this.#readAlone(slot, true));
     if (record === undefined) return -2;
     if (record.expiresAt === Number.POSITIVE_INFINITY) return -1;
     return Math.ceil(record.expiresAt - this.#clock.now());
@@ -174,9 +174,10 @@ export abstract class RecordBackend implements Backend {
   }
 
   /** `#read` for a command that only reads (queued behind the key's writes with `queueReads`). */
-  #readAlone(action: string, slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
-    const read = () => this.#io(action, () => this.#read(slot, head));
-    return this.#queueReads ? this.#queue.run(slot.name, read) : read();
+  #readAlone(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
+    return this.#queueReads
+      ? this.#queue.run(slot.name, () => this.#read(slot, head))
+      : this.#read(slot, head);
   }
 
   /** The live record of a slot; with `head` its value may be cut short. */
@@ -220,7 +221,7 @@ export abstract class RecordBackend implements Backend {
       if (key === undefined) return undefined;
     }
     if (!key.startsWith(prefix) || !regexp.test(key)) return undefined;
-    return (await this.#readAlone("scan", await this.#slot(key), true)) === undefined ? undefined : key;
+    return (await this.#readAlone(await this.#slot(key), true)) === undefined ? undefined : key;
   }
 
   #io<T>(action: string, fn: () => Promise<T>): Promise<T> {
