@@ -587,6 +587,11 @@ export class CacheCore {
     return this.#router.route(key);
   }
 
+  /** One route per distinct backend, the default last, for features that visit every backend. @internal */
+  routes(): Route[] {
+    return this.#router.distinct();
+  }
+
   /** Stores `value` as it is, bypassing serialization, signing and compression. */
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);

@@ -9,13 +9,19 @@ import {
 import type { CacheCore } from "../core/cache";
 import { encodeRecord, peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
-import { MISS } from "../core/records";
+import { expiryOf, MISS, readValue, writeValue } from "../core/records";
+import type { Route } from "../core/route";
 
 export { INTERNAL_PREFIX };
 
 const TAG_PREFIX = `${INTERNAL_PREFIX}tag:`;
 
-/** The key of the index that lists the keys carrying `tag`. */
+/**
+ * The key of the index that lists the keys carrying `tag`. Each backend holds its own index of
+ * the tag, listing the tagged keys it stores (the index is written on the tagged key's route, not
+ * routed by the tag's name), and `deleteTags` reads the tag's index on every backend. So a tag
+ * reaches its keys on a shared backend from every process, whatever routes the tag's name.
+ */
 export function tagIndexKey(tag: string): string {
   return TAG_PREFIX + tag;
 }
@@ -24,7 +30,7 @@ export function tagIndexKey(tag: string): string {
  * A tagged write and its index updates as one backend call where the backend offers `setIndexed`
  * (Upstash: one script, one HTTP request), so the index never misses a stored key even for a
  * moment. `NOT_NATIVE` (nothing written) when the backend lacks it, keeps expiry in the record,
- * or an index lives on another route; the caller then writes and indexes apart.
+ * and the caller then writes and indexes apart.
  */
 export async function writeIndexed(
   cache: CacheCore,
@@ -37,9 +43,8 @@ export async function writeIndexed(
   const route = cache.routeFor(key);
   // Known not to have it (a lazy backend gains its methods only at init): no extra hop.
   if (route.initialised && route.backend.setIndexed === undefined) return NOT_NATIVE;
+  if (route.envelopeExpiry) return NOT_NATIVE;
   const indexKeys = [...new Set(tags)].map(tagIndexKey);
-  if (route.envelopeExpiry || indexKeys.some((indexKey) => cache.routeFor(indexKey) !== route))
-    return NOT_NATIVE;
   let text: string | undefined;
   return route.call<boolean | NotNative>("set", key, false, async (backend) => {
     if (backend.setIndexed === undefined || backend.addMembers === undefined) return NOT_NATIVE;
@@ -55,10 +60,12 @@ interface PendingIndex {
   done: Promise<void>;
 }
 
-const pending = new WeakMap<CacheCore, Map<string, PendingIndex>>();
+// Per cache, per route (the tagged keys' backend), per tag.
+const pending = new WeakMap<CacheCore, Map<Route, Map<string, PendingIndex>>>();
 
 /**
- * Adds `key` to the index of each tag. The index lists keys in the cache itself, so `deleteTags`
+ * Adds `key` to the index of each tag on the backend that stores `key`. The index lists keys in
+ * the cache itself, so `deleteTags`
  * reads one index per tag instead of scanning the keyspace. It lives at least as long as its
  * longest-lived member. Where the backend offers sets (`addMembers`: Redis over TCP or HTTP) the
  * index is one, updated atomically across processes; elsewhere it is a list record rewritten
@@ -71,14 +78,26 @@ export async function indexTags(
   tags: readonly string[],
   ttl: number | undefined,
 ): Promise<void> {
-  await Promise.all(tags.map((tag) => enqueue(cache, tag, key, ttl)));
+  const route = cache.routeFor(key);
+  await Promise.all(tags.map((tag) => enqueue(cache, route, tag, key, ttl)));
 }
 
-function enqueue(cache: CacheCore, tag: string, key: string, ttl: number | undefined): Promise<void> {
-  let byTag = pending.get(cache);
+function enqueue(
+  cache: CacheCore,
+  route: Route,
+  tag: string,
+  key: string,
+  ttl: number | undefined,
+): Promise<void> {
+  let byRoute = pending.get(cache);
+  if (byRoute === undefined) {
+    byRoute = new Map();
+    pending.set(cache, byRoute);
+  }
+  let byTag = byRoute.get(route);
   if (byTag === undefined) {
     byTag = new Map();
-    pending.set(cache, byTag);
+    byRoute.set(route, byTag);
   }
   let batch = byTag.get(tag);
   if (batch === undefined) {
@@ -87,7 +106,7 @@ function enqueue(cache: CacheCore, tag: string, key: string, ttl: number | undef
     open.done = cache.exclusive(tagIndexKey(tag), async () => {
       // From here on the batch is closed: later writes gather in the next one, which waits for this.
       if (queue.get(tag) === open) queue.delete(tag);
-      await addToIndex(cache, tagIndexKey(tag), open.entries);
+      await addToIndex(cache, route, tagIndexKey(tag), open.entries);
     });
     byTag.set(tag, open);
     batch = open;
@@ -101,71 +120,98 @@ function enqueue(cache: CacheCore, tag: string, key: string, ttl: number | undef
   return batch.done;
 }
 
-/** One update of an index: adds the batch's keys and stretches its TTL to cover theirs. */
+/** One update of the index on `route`: adds the batch's keys and stretches its TTL to cover theirs. */
 async function addToIndex(
   cache: CacheCore,
+  route: Route,
   indexKey: string,
   entries: ReadonlyMap<string, number | undefined>,
 ): Promise<void> {
   let longest: number | undefined = 0;
   for (const wanted of entries.values())
     longest = wanted === undefined || longest === undefined ? undefined : Math.max(longest, wanted);
-  const route = cache.routeFor(indexKey);
   if ((await addMembersOn(route, indexKey, [...entries.keys()], longest)) === NOT_NATIVE)
-    await rewriteIndex(cache, indexKey, entries, longest);
+    await rewriteIndex(cache, route, indexKey, entries, longest);
 }
 
 /** `addToIndex` as a read-modify-write of a list record, for backends without sets. */
 async function rewriteIndex(
   cache: CacheCore,
+  route: Route,
   indexKey: string,
   entries: ReadonlyMap<string, number | undefined>,
   ttl: number | undefined,
 ): Promise<void> {
-  const [current, expiry] = await Promise.all([cache.read(indexKey), cache.getExpire(indexKey)]);
+  const [current, expiry] = await Promise.all([
+    readValue(route, cache.clock, indexKey),
+    expiryOf(route, cache.clock, indexKey),
+  ]);
   const members = Array.isArray(current) ? (current as string[]) : [];
   const left = current === MISS ? 0 : expiry;
   const keep = ttl === undefined || left === -1 ? undefined : Math.max(ttl, left);
   const known = new Set(members);
   const added = [...entries.keys()].filter((key) => !known.has(key));
   if (added.length === 0 && (keep === undefined ? left === -1 : left >= keep)) return;
-  await cache.write(indexKey, [...members, ...added], keep, undefined);
+  await writeValue(route, cache.clock, indexKey, [...members, ...added], keep, undefined, undefined);
 }
 
 /**
  * Deletes every key that still carries one of `tags` (a key rewritten without the tag is kept),
- * then the tag indexes themselves. Returns the number of keys deleted. Where the backend offers
- * `invalidateTag` (Upstash: one script, one HTTP request per tag) that is one atomic step;
- * otherwise a set index loses only the members read, so keys another process tags meanwhile stay
- * indexed.
+ * then the tag indexes themselves, on every backend. Returns the number of keys deleted. Where the
+ * backend offers `invalidateTag` (Upstash: one script, one HTTP request per tag) that is one
+ * atomic step; otherwise a set index loses only the members read, so keys another process tags
+ * meanwhile stay indexed.
  */
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
   const native = inPlainScope(cache);
+  const routes = cache.routes();
   for (const tag of tags) {
     const indexKey = tagIndexKey(tag);
     deleted += await cache.exclusive(indexKey, async () => {
-      const route = cache.routeFor(indexKey);
-      if (native) {
-        const done = await invalidateTagOn(route, indexKey, tag);
-        if (done !== NOT_NATIVE) {
-          // Keys another route serves were absent from this backend: check them where they live.
-          const elsewhere = done.absent.filter((key) => cache.routeFor(key) !== route);
-          return (
-            done.deleted.length + (elsewhere.length > 0 ? await deleteCarrying(cache, elsewhere, tag) : 0)
-          );
-        }
-      }
-      const listed = await membersOn(route, indexKey);
-      const members = listed === NOT_NATIVE ? await cache.read(indexKey) : listed;
-      const keys = Array.isArray(members) ? (members as string[]) : [];
-      const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag) : 0;
-      if (listed === NOT_NATIVE) await cache.delete(indexKey);
-      else await removeMembersOn(route, indexKey, keys);
+      let count = 0;
+      for (const route of routes) count += await deleteTaggedOn(cache, route, indexKey, tag, native);
       return count;
     });
   }
   return deleted;
+}
+
+/** `deleteTagged` for one tag on one route's backend. */
+async function deleteTaggedOn(
+  cache: CacheCore,
+  route: Route,
+  indexKey: string,
+  tag: string,
+  native: boolean,
+): Promise<number> {
+  if (native) {
+    const done = await invalidateTagOn(route, indexKey, tag);
+    if (done !== NOT_NATIVE) {
+      // Keys another route serves were absent from this backend: check them where they live.
+      const elsewhere = done.absent.filter((key) => cache.routeFor(key) !== route);
+      return done.deleted.length + (elsewhere.length > 0 ? await deleteCarrying(cache, elsewhere, tag) : 0);
+    }
+  }
+  const listed = await membersOn(route, indexKey);
+  const members = listed === NOT_NATIVE ? await readValue(route, cache.clock, indexKey) : listed;
+  const keys = Array.isArray(members) ? (members as string[]) : [];
+  const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag) : 0;
+  if (listed !== NOT_NATIVE) await removeMembersOn(route, indexKey, keys);
+  else if (members !== MISS) await dropListIndex(cache, route, indexKey);
+  return count;
+}
+
+/**
+ * Deletes a list index once its keys are deleted. Inside a transaction the key deletes are
+ * staged, so the index delete is staged with them where the transaction would apply it to this
+ * route; on another route the index stays (its members are checked against their records' tags
+ * on the next `deleteTags`, so a stale entry costs one read, never a wrong delete).
+ */
+async function dropListIndex(cache: CacheCore, route: Route, indexKey: string): Promise<void> {
+  if (cache.routeFor(indexKey) === route) await cache.delete(indexKey);
+  else if (cache.scope().tx === undefined)
+    await route.call("delete", indexKey, false, (backend) => backend.delete(indexKey));
 }
 
 /**

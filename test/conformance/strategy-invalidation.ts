@@ -110,6 +110,28 @@ export function invalidationTests(h: StrategyHarness): void {
       },
     );
 
+    t.it(
+      "a tag's index sits beside each key it tags, so any tag name reaches keys on a shared backend",
+      async () => {
+        // The tag's own name ("active") routes to each cache's default storage, its keys to the shared one.
+        const shared = await h.store();
+        const one = h.attach(shared, { prefix: "user" }).setup(await h.store());
+        const two = h.attach(shared, { prefix: "user" }).setup(await h.store());
+        await one.set("user:1", "alice", { tags: ["active"] });
+        await one.set("post:1", "one's own", { tags: ["active"] });
+        await two.set("user:2", "bob", { tags: ["active"] });
+        await two.set("post:2", "two's own", { tags: ["active"] });
+        // two reaches both shared keys and its own default key, not one's default storage.
+        t.expect(await two.deleteTags("active")).toBe(3);
+        t.expect(await one.getMany(["user:1", "user:2"], MISS)).toEqual([MISS, MISS]);
+        t.expect(await two.get("post:2", MISS)).toBe(MISS);
+        t.expect(await one.get("post:1")).toBe("one's own");
+        t.expect(await one.deleteTags("active")).toBe(1);
+        t.expect(await one.get("post:1", MISS)).toBe(MISS);
+        t.expect(await one.deleteTags("active")).toBe(0);
+      },
+    );
+
     t.it("a key rewritten without the tag survives deleteTags", async () => {
       const cache = await h.open();
       await cache.set("deleted", 1, { tags: ["t"] });
