@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import ts from "typescript";
 import { barChart } from "../lib/svg.mjs";
 
 const LIMIT_WORKERD = 12 * 1024;
@@ -41,7 +42,47 @@ async function bundle(root, contents, conditions, platform) {
     for (const [path, info] of Object.entries(output.inputs))
       byPart[part(path)] = (byPart[part(path)] ?? 0) + info.bytesInOutput;
   }
-  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length, byPart };
+  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length, byPart, code };
+}
+
+/**
+ * How much of a minified bundle is string and template literal text (error messages, Lua
+ * scripts, key templates): its bytes, and the gzip size of the bundle with every literal
+ * emptied, which is what the code alone would weigh. Literals are found by parsing the bundle.
+ */
+function literalShare(code) {
+  const text = Buffer.from(code).toString("utf8");
+  const file = ts.createSourceFile("bundle.js", text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const spans = [];
+  const visit = (node) => {
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
+      spans.push([node.getStart(file) + 1, node.end - 1]);
+      return;
+    }
+    if (ts.isTemplateExpression(node)) {
+      const parts = [node.head, ...node.templateSpans.map((span) => span.literal)];
+      // Each part's text sits between its delimiters (` or }, and ${ or `).
+      for (const part of parts) {
+        const start = part.getStart(file) + 1;
+        const end = ts.isTemplateTail(part) ? part.end - 1 : part.end - 2;
+        spans.push([start, end]);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  spans.sort((a, b) => a[0] - b[0]);
+  let literal = 0;
+  let emptied = "";
+  let at = 0;
+  for (const [start, end] of spans) {
+    if (start < at || end < start) continue;
+    literal += Buffer.byteLength(text.slice(start, end));
+    emptied += text.slice(at, start);
+    at = end;
+  }
+  emptied += text.slice(at);
+  return { literal, emptiedGzip: gzipSync(emptied, { level: 9 }).length };
 }
 
 /** Which part of the package a bundled source file belongs to: `src/core`, `src/strategies`, ... */
@@ -110,6 +151,21 @@ export default async function run({ root }) {
     .sort((a, b) => b[1] - a[1])
     .map(([name, bytes]) => [name, kb(bytes), `${((100 * bytes) / fromSource.min).toFixed(0)}%`]);
   const w = sizes.workerd;
+  const literals = literalShare(w.code);
+  const literalRows = [
+    [
+      "string and template literals (messages, scripts, templates)",
+      kb(literals.literal),
+      `${((100 * literals.literal) / w.min).toFixed(0)}%`,
+      "—",
+    ],
+    [
+      "the bundle with every literal emptied (the code alone)",
+      kb(w.min - literals.literal),
+      `${((100 * (w.min - literals.literal)) / w.min).toFixed(0)}%`,
+      `**${kb(literals.emptiedGzip)}**`,
+    ],
+  ];
   return {
     id: "size",
     title: "Size",
@@ -120,6 +176,11 @@ export default async function run({ root }) {
         title: "Where the workerd bundle's bytes go (minified, by source folder)",
         columns: ["folder", "minified", "share"],
         rows: partRows,
+      },
+      {
+        title: "Text and code in the workerd bundle",
+        columns: ["part", "minified", "share", "min + gzip"],
+        rows: literalRows,
       },
       {
         title: "Each subpath, client excluded",
@@ -149,7 +210,7 @@ export default async function run({ root }) {
         detail:
           w.gzip <= LIMIT_WORKERD
             ? kb(w.gzip)
-            : `${kb(w.gzip)}: \`cache\` carries every strategy and feature as its own method (SPEC §5: each strategy is a factory on the cache), and a bundler cannot drop an unused method of a class, so the root entry weighs the whole feature set; see "Where the workerd bundle's bytes go"`,
+            : `${kb(w.gzip)}: \`cache\` carries every strategy and feature as its own method (SPEC §5: each strategy is a factory on the cache), and a bundler cannot drop an unused method of a class, so the root entry weighs the whole feature set; with every string literal emptied the code alone is ${kb(literals.emptiedGzip)}; see "Where the workerd bundle's bytes go"`,
       },
     ],
   };

@@ -4,6 +4,7 @@
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { createClient } from "redis";
 import { isoRedis } from "../lib/isocache.mjs";
 import { jsonChild } from "../lib/json-child.mjs";
 import { redisPeers } from "../lib/peers.mjs";
@@ -173,9 +174,69 @@ function contenders(redisUrl) {
       make: (tiered) => isoRedis(redisUrl, { tiered, lock: true }),
     },
     ...redisPeers().map((p) => ({ name: p.name, make: (tiered) => p.make(redisUrl, tiered) })),
-    // Not a cache library: what the closed loop itself allows on this machine (timers, workers).
-    { name: "Map + single-flight (reference, no Redis)", reference: true, make: () => mapReference() },
+    // Not cache libraries: what the closed loop itself allows on this machine (timers, workers),
+    // and the least a cache over Redis can do here with the client isocache uses.
+    {
+      name: "Map + node-redis GET/SET (reference)",
+      reference: "redis",
+      make: (tiered) => redisReference(redisUrl, tiered),
+    },
+    {
+      name: "Map + single-flight (reference, no Redis)",
+      reference: "map",
+      make: () => mapReference(),
+    },
   ];
+}
+
+/**
+ * The least a get-or-load over Redis can do with node-redis (the client isocache's redis://
+ * backend uses, configured the same way: RESP3, no per-command timeout): one shared promise per
+ * loading key, a GET, and on a miss the load and a SET with PX, values as JSON; with tiers a Map
+ * of the decoded values in front (served as they are, no copy, no TTL check, no eviction). No
+ * backend interface, no envelope, no stats, no error handling: its wall is what Redis round trips
+ * through this client cost on this machine, the gap between it and the Map row.
+ */
+async function redisReference(redisUrl, tiered) {
+  const client = createClient({
+    url: redisUrl,
+    RESP: 3,
+    commandOptions: { timeout: 0 },
+    maintNotifications: "disabled",
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  const values = new Map();
+  const loading = new Map();
+  const fill = async (key, loader) => {
+    const text = await client.sendCommand(["GET", key]);
+    if (text !== null) {
+      const found = JSON.parse(String(text));
+      if (tiered) values.set(key, found);
+      return found;
+    }
+    const loaded = await loader(key);
+    if (tiered) values.set(key, loaded);
+    await client.sendCommand(["SET", key, JSON.stringify(loaded), "PX", "3600000"]);
+    return loaded;
+  };
+  return {
+    getOrLoad(key, loader) {
+      if (tiered) {
+        const known = values.get(key);
+        if (known !== undefined) return Promise.resolve(known);
+      }
+      let pending = loading.get(key);
+      if (pending === undefined) {
+        pending = fill(key, loader).finally(() => loading.delete(key));
+        loading.set(key, pending);
+      }
+      return pending;
+    },
+    async close() {
+      await client.close();
+    },
+  };
 }
 
 /**
@@ -313,14 +374,31 @@ function idealWall(trace, concurrency) {
   return wall;
 }
 
-/** What the no-Redis reference and the simulated ideal reach at concurrency 100, for the floor target's detail. */
+/** What the references and the simulated ideal reach at concurrency 100, for the floor target's detail. */
 function referenceDetail(runs, floor100, ideal100) {
-  const walls = runs.filter((r) => r.reference && r.concurrency === 100 && !r.missing).map((r) => r.wall);
-  const measured =
-    walls.length === 0
-      ? ""
-      : `; the Map + single-flight reference (no Redis) ${formatRatio(median(walls) / floor100)}`;
-  return `${measured}; an ideal cache simulated on this trace (free hits, one ${LOADER_MS} ms load per key) ${formatRatio(ideal100 / floor100)}`;
+  const at100 = (kind, tiered) =>
+    runs.find(
+      (r) =>
+        r.reference === kind &&
+        r.concurrency === 100 &&
+        (tiered === undefined || r.tiered === tiered) &&
+        !r.missing &&
+        r.walls?.length > 0,
+    );
+  const parts = [];
+  const alone = at100("redis", false);
+  const tiers = at100("redis", true);
+  if (alone !== undefined && tiers !== undefined)
+    parts.push(
+      `the least a cache does over node-redis (Map + GET/SET reference) ${formatRatio(alone.wall / floor100)} on Redis alone and ${formatRatio(tiers.wall / floor100)} with tiers`,
+    );
+  const map = at100("map");
+  if (map !== undefined)
+    parts.push(`the Map + single-flight reference (no Redis) ${formatRatio(map.wall / floor100)}`);
+  parts.push(
+    `an ideal cache simulated on this trace (free hits, one ${LOADER_MS} ms load per key) ${formatRatio(ideal100 / floor100)}`,
+  );
+  return `; ${parts.join("; ")}`;
 }
 
 function report(runs, distinct, requests, ideal100) {
@@ -343,7 +421,7 @@ function report(runs, distinct, requests, ideal100) {
             ? `${formatMs(r.wall)} (${formatMs(r.spread[0])}–${formatMs(r.spread[1])})`
             : formatMs(r.wall);
         const vsIso = iso && !iso.missing ? formatRatio(r.wall / iso.wall) : "—";
-        if (r.reference) {
+        if (r.reference === "map") {
           const loads = [...new Set(r.loadsSeen ?? [r.loads])].join(" / ");
           return [
             `_${r.label}_`,
@@ -357,7 +435,7 @@ function report(runs, distinct, requests, ideal100) {
           ];
         }
         return [
-          r.iso ? `**${r.label}**` : r.label,
+          r.iso ? `**${r.label}**` : r.reference ? `_${r.label}_` : r.label,
           `${[...new Set(r.loadsSeen ?? [r.loads])].join(" / ")}${r.wrong ? ` (**${r.wrong} wrong answers**)` : ""}`,
           String(r.reads),
           String(r.locks ?? 0),
@@ -440,9 +518,9 @@ function report(runs, distinct, requests, ideal100) {
     },
   ];
   const bars = runs
-    .filter((r) => r.concurrency === 100 && !(r.reference && r.tiered))
+    .filter((r) => r.concurrency === 100 && !(r.reference === "map" && r.tiered))
     .map((r) => ({
-      label: r.reference ? r.label : `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
+      label: r.reference === "map" ? r.label : `${r.label} — ${r.tiered ? "tiers" : "Redis"}`,
       value: r.missing || r.na ? 0 : r.wall,
       text: r.missing ? "not available" : r.na ? "n/a" : formatMs(r.wall),
       highlight: r.iso,
@@ -451,7 +529,7 @@ function report(runs, distinct, requests, ideal100) {
   return {
     id: "trace",
     title: "Trace (cacheme method)",
-    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. The last row of each table is not a library: a Map with one shared promise per loading key, no Redis, no serialization (run again for each table), so the gap from the floor that the closed loop itself leaves on this machine (late timers, workers waiting on a key another worker is loading) can be read off; the floor target also names the wall of an ideal cache simulated on the same trace and loop (hits free, one ${LOADER_MS} ms load per key, later requests for a loading key wait for it), which counts that waiting and nothing else. async-cache-dedupe has no memory tier in front of Redis.`,
+    description: `${requests} requests drawn from a seeded zipf (s = 1) over ${KEYS} keys (${distinct} distinct), a ${LOADER_MS} ms loader, closed loop: each of C workers sends the next request when its last one returns. Each replay runs in a fresh Node process; each configuration runs 4 times (once with --quick), the libraries interleaved: the first run counts, the three after it time (wall is their median, with the spread in brackets), so the MONITOR that counts, which costs a line per command and more for clients whose scripts run commands inside them, is never on while the wall is timed. Redis is flushed and its command counters reset before each run; "Redis commands" are the commands clients sent (seen through MONITOR in the counting run), leaving out the bench's own and the clients' handshakes; INFO commandstats (reset before each run) is given beside them and differs where a client runs Lua scripts, since it also counts the commands a script runs inside one EVALSHA. "Redis reads" counts the GET-like commands sent (${[...READS].join(", ")}), plus each script call that ran one, leaving out lock commands: "lock commands" counts the commands and script calls naming a lock key (isocache's \`lock: true\` takes the lock with one script that also checks the key is still unfilled, so it runs a GET of the key, and releases it with a compare-and-delete script that runs a GET of the lock); they are part of "Redis commands". The floor is distinct keys × ${LOADER_MS} ms / C. The last two rows of each table are not libraries: the least a get-or-load over Redis does with node-redis (the client isocache's redis:// backend uses, set up the same way), a GET and on a miss the load and a SET, JSON values, one shared promise per loading key, with tiers a Map of decoded values in front, no copies, no TTL checks, no error handling, so what the Redis round trips through this client cost here can be read off; and a Map with one shared promise per loading key, no Redis, no serialization (run again for each table), so the gap from the floor that the closed loop itself leaves on this machine (late timers, workers waiting on a key another worker is loading) can be read off; the floor target also names the wall of an ideal cache simulated on the same trace and loop (hits free, one ${LOADER_MS} ms load per key, later requests for a loading key wait for it), which counts that waiting and nothing else. async-cache-dedupe has no memory tier in front of Redis.`,
     tables,
     charts: [
       {
