@@ -166,14 +166,24 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
   let deleted = 0;
   const native = inPlainScope(cache);
   const routes = cache.routes();
+  // A backend that fails (with `suppress: false`) does not keep the others from invalidating:
+  // every tag goes on every backend, then the first failure is thrown.
+  let failure: { error: unknown } | undefined;
   for (const tag of tags) {
     const indexKey = tagIndexKey(tag);
     deleted += await cache.exclusive(indexKey, async () => {
       let count = 0;
-      for (const route of routes) count += await deleteTaggedOn(cache, route, indexKey, tag, native);
+      for (const route of routes) {
+        try {
+          count += await deleteTaggedOn(cache, route, indexKey, tag, native);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
       return count;
     });
   }
+  if (failure !== undefined) throw failure.error;
   return deleted;
 }
 
