@@ -11,6 +11,7 @@ import { encodeRecord, peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { expiryOf, MISS, readValue, writeValue } from "../core/records";
 import type { Route } from "../core/route";
+import type { Scope } from "../core/scope";
 
 export { INTERNAL_PREFIX };
 
@@ -164,7 +165,13 @@ async function rewriteIndex(
  */
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
-  const native = inPlainScope(cache);
+  const scope = cache.scope();
+  const native = inPlainScope(scope);
+  // Whether the key deletes take effect now: inside a transaction they are staged (and may be
+  // rolled back), with a command disabled they may be skipped. Otherwise the index keeps its
+  // entries: a stale one is checked against its record's tags next time (one read, never a
+  // wrong delete), where a trimmed one would leave its key out of reach of the tag.
+  const settled = scope.tx === undefined && (scope.disabled?.size ?? 0) === 0;
   const routes = cache.routes();
   // A backend that fails (with `suppress: false`) does not keep the others from invalidating:
   // every tag goes on every backend, then the first failure is thrown.
@@ -175,7 +182,7 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
       let count = 0;
       for (const route of routes) {
         try {
-          count += await deleteTaggedOn(cache, route, indexKey, tag, native);
+          count += await deleteTaggedOn(cache, route, indexKey, tag, native, settled);
         } catch (error) {
           failure ??= { error };
         }
@@ -194,6 +201,7 @@ async function deleteTaggedOn(
   indexKey: string,
   tag: string,
   native: boolean,
+  settled: boolean,
 ): Promise<number> {
   if (native) {
     const done = await invalidateTagOn(route, indexKey, tag);
@@ -207,29 +215,18 @@ async function deleteTaggedOn(
   const members = listed === NOT_NATIVE ? await readValue(route, cache.clock, indexKey) : listed;
   const keys = Array.isArray(members) ? (members as string[]) : [];
   const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag) : 0;
+  if (!settled) return count;
   if (listed !== NOT_NATIVE) await removeMembersOn(route, indexKey, keys);
-  else if (members !== MISS) await dropListIndex(cache, route, indexKey);
-  return count;
-}
-
-/**
- * Deletes a list index once its keys are deleted. Inside a transaction the key deletes are
- * staged, so the index delete is staged with them where the transaction would apply it to this
- * route; on another route the index stays (its members are checked against their records' tags
- * on the next `deleteTags`, so a stale entry costs one read, never a wrong delete).
- */
-async function dropListIndex(cache: CacheCore, route: Route, indexKey: string): Promise<void> {
-  if (cache.routeFor(indexKey) === route) await cache.delete(indexKey);
-  else if (cache.scope().tx === undefined)
+  else if (members !== MISS)
     await route.call("delete", indexKey, false, (backend) => backend.delete(indexKey));
+  return count;
 }
 
 /**
  * True outside transactions, disabled commands and callbacks: the one-step invalidation skips the
  * per-key `getRaw`/`deleteMany` calls that those stage, skip or report.
  */
-function inPlainScope(cache: CacheCore): boolean {
-  const scope = cache.scope();
+function inPlainScope(scope: Scope): boolean {
   return scope.tx === undefined && (scope.disabled?.size ?? 0) === 0 && scope.callbacks === undefined;
 }
 

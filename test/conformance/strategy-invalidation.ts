@@ -119,6 +119,27 @@ export function invalidationTests(h: StrategyHarness): void {
       );
     }
 
+    t.it(
+      "deleteTags in a rolled-back transaction or with delete disabled leaves the tag on its keys",
+      async () => {
+        const cache = await h.open();
+        await cache.set("a", 1, { tags: ["t"] });
+        await cache.set("b", 2, { tags: ["t"] });
+        const staged = await cache.transaction(async (tx) => {
+          const count = await cache.deleteTags("t");
+          tx.rollback();
+          return count;
+        });
+        t.expect(staged).toBe(2);
+        t.expect(await cache.getMany(["a", "b"])).toEqual([1, 2]);
+        t.expect(await cache.disabling(() => cache.deleteTags("t"), h.lib.Command.DELETE_MANY)).toBe(0);
+        t.expect(await cache.getMany(["a", "b"])).toEqual([1, 2]);
+        // The index kept both keys: the tag still reaches them.
+        t.expect(await cache.deleteTags("t")).toBe(2);
+        t.expect(await cache.getMany(["a", "b"], MISS)).toEqual([MISS, MISS]);
+      },
+    );
+
     t.it("a key rewritten without the tag survives deleteTags", async () => {
       const cache = await h.open();
       await cache.set("deleted", 1, { tags: ["t"] });
