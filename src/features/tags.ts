@@ -62,16 +62,16 @@ interface PendingIndex {
 }
 
 // Per cache, per route (the tagged keys' backend), per tag.
-const pending = new WeakMap<CacheCore, Map<Route, Map<string, PendingIndex>>>();
+const pending = new WeakMap<CacheCore, WeakMap<Route, Map<string, PendingIndex>>>();
 
 /**
  * Adds `key` to the index of each tag on the backend that stores `key`. The index lists keys in
- * the cache itself, so `deleteTags`
- * reads one index per tag instead of scanning the keyspace. It lives at least as long as its
- * longest-lived member. Where the backend offers sets (`addMembers`: Redis over TCP or HTTP) the
- * index is one, updated atomically across processes; elsewhere it is a list record rewritten
- * under an in-process lock. Concurrent writes with one tag share one update of its index (group
- * commit): over HTTP, 100 tagged writes cost a few index updates, not 100.
+ * the cache itself, so `deleteTags` reads one index per tag and backend instead of scanning the
+ * keyspace. It lives at least as long as its longest-lived member. Where the backend offers sets
+ * (`addMembers`: Redis over TCP or HTTP) the index is one, updated atomically across processes;
+ * elsewhere it is a list record rewritten under an in-process lock. Concurrent writes with one
+ * tag share one update of its index (group commit): over HTTP, 100 tagged writes cost a few
+ * index updates, not 100.
  */
 export async function indexTags(
   cache: CacheCore,
@@ -92,7 +92,7 @@ function enqueue(
 ): Promise<void> {
   let byRoute = pending.get(cache);
   if (byRoute === undefined) {
-    byRoute = new Map();
+    byRoute = new WeakMap();
     pending.set(cache, byRoute);
   }
   let byTag = byRoute.get(route);
