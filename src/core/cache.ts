@@ -191,6 +191,46 @@ export class CacheCore {
   }
 
   /**
+   * `fetch` for a caller that has checked its scope is plain (no transaction, callbacks or
+   * `detect`, reads not disabled): on a route without middlewares the read goes straight to the
+   * route, with the same result and stats. @internal
+   */
+  fetchPlain(key: string): Promise<unknown> {
+    const route = this.#router.route(key);
+    if (route.hasMiddlewares) return this.fetch(key, "get", undefined);
+    return readValue(route, this.clock, key).then(this.#countRead);
+  }
+
+  readonly #countRead = (value: unknown): unknown => {
+    if (value === MISS) this.#stats.misses++;
+    else this.#stats.hits++;
+    return value;
+  };
+
+  /**
+   * `set(key, value, { ttl })` (no tags, no `exist`) for the strategies' stores: where the scope
+   * is plain (no transaction or callbacks, writes not disabled) and the route has no middlewares,
+   * the value goes straight to the route, as `set` would send it. @internal
+   */
+  writePlain(key: string, value: unknown, ttl: number | undefined): Promise<boolean> {
+    const scope = this.scope();
+    const route = this.#router.route(key);
+    if (
+      scope.tx !== undefined ||
+      scope.callbacks !== undefined ||
+      isDisabled(scope, "set") ||
+      route.hasMiddlewares
+    )
+      return this.set(key, value, { ttl });
+    try {
+      assertKey(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return writeValue(route, this.clock, key, value, ttl, undefined, undefined);
+  }
+
+  /**
    * `fetch` without a promise, for hits and misses the plain way: no transaction, callback,
    * `detect` or disabled read in `scope`, and a backend that reads synchronously. Returns
    * `NOT_SYNC` when only `fetch` can answer (it then does the whole read, stats included).

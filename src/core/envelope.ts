@@ -34,14 +34,14 @@ export interface RecordCodec {
 const MARK = 64; // "@"
 
 /** Builds the stored text for `value` under `key`. */
-export async function encodeRecord(
+export function encodeRecord(
   codec: RecordCodec,
   key: string,
   value: unknown,
   expiresAt: number | undefined,
   tags: readonly string[] | undefined,
-): Promise<string> {
-  let payload = codec.serializer.encode(value);
+): string | Promise<string> {
+  const payload = codec.serializer.encode(value);
   const header: RecordHeader = {};
   let needsHeader = payload.charCodeAt(0) === MARK;
   if (expiresAt !== undefined) {
@@ -52,16 +52,25 @@ export async function encodeRecord(
     header.t = [...tags];
     needsHeader = true;
   }
+  // Most records need neither step, and are encoded without a promise.
+  if (payload.length > codec.compressAbove || codec.signer !== undefined)
+    return compressAndSign(codec, key, header, payload);
+  return needsHeader ? `@${JSON.stringify(header)}\n${payload}` : payload;
+}
+
+async function compressAndSign(
+  codec: RecordCodec,
+  key: string,
+  header: RecordHeader,
+  text: string,
+): Promise<string> {
+  let payload = text;
   if (payload.length > codec.compressAbove) {
     payload = await compress(payload, "gzip");
     header.c = "gzip";
-    needsHeader = true;
   }
-  if (codec.signer !== undefined) {
-    header.s = await codec.signer.sign(signedText(key, header, payload));
-    needsHeader = true;
-  }
-  return needsHeader ? `@${JSON.stringify(header)}\n${payload}` : payload;
+  if (codec.signer !== undefined) header.s = await codec.signer.sign(signedText(key, header, payload));
+  return `@${JSON.stringify(header)}\n${payload}`;
 }
 
 function signedText(key: string, header: RecordHeader, payload: string): string {

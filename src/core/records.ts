@@ -99,10 +99,10 @@ function copyOf(kept: unknown): unknown {
 }
 
 /** Reads and decodes `key` through `route`; a missing, expired, unsigned or unreadable record is `MISS`. */
-export async function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {
-  const text = await route.readShared(key);
-  if (text === undefined) return MISS;
-  return decodeValue(route, clock, key, text);
+export function readValue(route: Route, clock: Clock, key: string): Promise<unknown> {
+  return route
+    .readShared(key)
+    .then((text) => (text === undefined ? MISS : decodeValue(route, clock, key, text)));
 }
 
 /** Decodes a stored record; reports what cannot be read and returns `MISS` for it. */
@@ -148,7 +148,7 @@ function unreadable(route: Route, key: string, why: string, cause: unknown): Mis
 }
 
 /** Encodes and stores `value`; the TTL lives in the record only where the backend cannot expire it. */
-export async function writeValue(
+export function writeValue(
   route: Route,
   clock: Clock,
   key: string,
@@ -158,7 +158,31 @@ export async function writeValue(
   exist: boolean | undefined,
 ): Promise<boolean> {
   const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
-  const text = await encodeRecord(route.codec, key, value, expiresAt, tags);
+  let encoded: string | Promise<string>;
+  try {
+    encoded = encodeRecord(route.codec, key, value, expiresAt, tags);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (typeof encoded !== "string" || (exist !== undefined && route.envelopeExpiry))
+    return writeEncoded(route, clock, key, encoded, ttl, exist);
+  // The common write: encoded without a promise, handed to the backend at once.
+  const text = encoded;
+  return route.call("set", key, false, (backend) =>
+    backend.set(key, text, { ttl: route.nativeTtl(ttl), exist }),
+  );
+}
+
+/** `writeValue` once the record is encoded (compressed or signed), judging `exist` itself where the TTL lives in records. */
+async function writeEncoded(
+  route: Route,
+  clock: Clock,
+  key: string,
+  encoded: string | Promise<string>,
+  ttl: number | undefined,
+  exist: boolean | undefined,
+): Promise<boolean> {
+  const text = await encoded;
   let mode = exist;
   if (mode !== undefined && route.envelopeExpiry) {
     // The backend may still hold a record whose envelope TTL ended, so it cannot judge presence.

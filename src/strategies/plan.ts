@@ -203,6 +203,15 @@ export class Plan {
     return value;
   }
 
+  /** `lookup` for a call whose scope is plain (see `CacheCore.fetchPlain`): fewer promises on a miss. */
+  lookupPlain(key: string): Promise<unknown> {
+    return this.cache.fetchPlain(key).then((value) => {
+      if (value === MISS) this.stats.misses++;
+      else this.stats.hits++;
+      return value;
+    });
+  }
+
   /**
    * `read` without a promise where `fetchSync` can answer: the value (a cached failure is
    * returned as stored, for the caller to unwrap), `MISS`, or `NOT_SYNC` (then call `read`).
@@ -221,7 +230,9 @@ export class Plan {
     if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key)))
       return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
-    await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags: await this.tagsOf(args) });
+    const ttl = this.ttl(args as unknown[]);
+    if (this.#tags === undefined) await this.cache.writePlain(key, value, ttl);
+    else await this.cache.set(key, value, { ttl, tags: await this.tagsOf(args) });
   }
 
   /** Stores an error when the condition caches that class of error. */
