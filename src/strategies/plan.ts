@@ -196,21 +196,20 @@ export class Plan {
   }
 
   /** The stored value (a cached failure as stored) or `MISS`, counted as a hit or a miss. */
-  async lookup(key: string, args: readonly unknown[]): Promise<unknown> {
-    const value = await this.cache.fetch(key, this.strategy, this.ttl(args as unknown[]));
-    if (value === MISS) this.stats.misses++;
-    else this.stats.hits++;
-    return value;
+  lookup(key: string, args: readonly unknown[]): Promise<unknown> {
+    return this.cache.fetch(key, this.strategy, this.ttl(args as unknown[])).then(this.#counted);
   }
 
   /** `lookup` for a call whose scope is plain (see `CacheCore.fetchPlain`): fewer promises on a miss. */
   lookupPlain(key: string): Promise<unknown> {
-    return this.cache.fetchPlain(key).then((value) => {
-      if (value === MISS) this.stats.misses++;
-      else this.stats.hits++;
-      return value;
-    });
+    return this.cache.fetchPlain(key).then(this.#counted);
   }
+
+  readonly #counted = (value: unknown): unknown => {
+    if (value === MISS) this.stats.misses++;
+    else this.stats.hits++;
+    return value;
+  };
 
   /**
    * `read` without a promise where `fetchSync` can answer: the value (a cached failure is
