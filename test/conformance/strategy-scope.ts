@@ -225,6 +225,32 @@ export function scopeTests(h: StrategyHarness): void {
       },
     );
 
+    t.it(
+      "a cached() store follows set: skipped with set disabled, dropped by a rollback, seen by a set callback",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const item = cache.cached({ ttl: "10s", key: "item:{0}" })(c.fn);
+        t.expect(await cache.disabling(() => item("a"), h.lib.Command.SET)).toBe("a:1");
+        t.expect(await cache.get("item:a", MISS)).toBe(MISS);
+        await cache.transaction(async (tx) => {
+          t.expect(await item("b")).toBe("b:2");
+          t.expect(await item("b")).toBe("b:2"); // the transaction reads its own store
+          tx.rollback();
+        });
+        t.expect(await cache.get("item:b", MISS)).toBe(MISS);
+        const seen: unknown[][] = [];
+        await cache.callback(
+          (key, result) => void seen.push([key, result]),
+          { command: h.lib.Command.SET },
+          () => item("c"),
+        );
+        t.expect(seen).toEqual([["item:c", true]]);
+        t.expect(await item("c")).toBe("c:3");
+        t.expect(c.runs()).toBe(3);
+      },
+    );
+
     t.it("callback fires for the command it names, inside its scope only", async () => {
       const cache = await h.open();
       await cache.set("a", 1);
