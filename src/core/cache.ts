@@ -122,7 +122,12 @@ export class CacheCore {
   ): Promise<T> {
     const scope = this.scope();
     if (isDisabled(scope, command)) return Promise.resolve(disabledValue);
-    const pending = run(scope.tx as TxHooks | undefined);
+    let pending: Promise<T>;
+    try {
+      pending = run(scope.tx as TxHooks | undefined);
+    } catch (error) {
+      return Promise.reject(error); // a middleware that throws: the command fails, never the caller's frame
+    }
     const callbacks = scope.callbacks;
     if (callbacks === undefined) return pending;
     return pending.then((result) => {
@@ -174,60 +179,22 @@ export class CacheCore {
    * @internal
    */
   fetch(key: string, name: string, ttl: number | undefined): Promise<unknown> {
-    return this.guard("get", key, MISS, async (tx) => {
+    // Promise chains, not async frames: a cold miss of `cached()` comes through here.
+    return this.guard("get", key, MISS, (tx) => {
       if (tx !== undefined) return tx.get(key);
       const route = this.#router.route(key);
-      return route.run("get", key, [key], async () => {
-        const value = await readValue(route, this.clock, key);
-        if (value === MISS) {
-          this.#stats.misses++;
-          return MISS;
-        }
-        this.#stats.hits++;
-        this.recordHit(key, name, ttl, route.backend.name);
-        return value;
-      });
+      return route.run("get", key, [key], () =>
+        readValue(route, this.clock, key).then((value) => {
+          if (value === MISS) {
+            this.#stats.misses++;
+            return MISS;
+          }
+          this.#stats.hits++;
+          this.recordHit(key, name, ttl, route.backend.name);
+          return value;
+        }),
+      );
     });
-  }
-
-  /**
-   * `fetch` for a caller that has checked its scope is plain (no transaction, callbacks or
-   * `detect`, reads not disabled): on a route without middlewares the read goes straight to the
-   * route, with the same result and stats. @internal
-   */
-  fetchPlain(key: string): Promise<unknown> {
-    const route = this.#router.route(key);
-    if (route.hasMiddlewares) return this.fetch(key, "get", undefined);
-    return readValue(route, this.clock, key).then(this.#countRead);
-  }
-
-  readonly #countRead = (value: unknown): unknown => {
-    if (value === MISS) this.#stats.misses++;
-    else this.#stats.hits++;
-    return value;
-  };
-
-  /**
-   * `set(key, value, { ttl })` (no tags, no `exist`) for the strategies' stores: where the scope
-   * is plain (no transaction or callbacks, writes not disabled) and the route has no middlewares,
-   * the value goes straight to the route, as `set` would send it. @internal
-   */
-  writePlain(key: string, value: unknown, ttl: number | undefined): Promise<boolean> {
-    const scope = this.scope();
-    const route = this.#router.route(key);
-    if (
-      scope.tx !== undefined ||
-      scope.callbacks !== undefined ||
-      isDisabled(scope, "set") ||
-      route.hasMiddlewares
-    )
-      return this.set(key, value, { ttl });
-    try {
-      assertKey(key);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return writeValue(route, this.clock, key, value, ttl, undefined, undefined);
   }
 
   /**
@@ -280,9 +247,15 @@ export class CacheCore {
   }
 
   /** Stores `value`; `true` when stored (see `exist`). Replaces both value and TTL. */
-  async set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
-    assertKey(key);
-    const ttl = ttlOption(options.ttl);
+  set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    let ttl: number | undefined;
+    try {
+      assertKey(key);
+      ttl = ttlOption(options.ttl);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // No async frame: every strategy's store comes through here.
     return this.guard("set", key, false, (tx) => {
       if (tx !== undefined) return tx.set(key, value, ttl, options.tags, options.exist);
       const route = this.#router.route(key);

@@ -130,11 +130,6 @@ export class Route {
     return ttlMs < this.minTtlMs ? this.minTtlMs : ttlMs;
   }
 
-  /** True when commands on this route pass through middlewares (`run` then does more than call). */
-  get hasMiddlewares(): boolean {
-    return this.#middlewares.length > 0;
-  }
-
   /** Runs a whole command through this route's middlewares. */
   run<T>(
     command: string,

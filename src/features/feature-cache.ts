@@ -16,21 +16,30 @@ export interface Detected<T> {
 
 /** The cache with its request-scoped features: disabling, detect, transactions, tags, callbacks. */
 export class FeatureCache extends CacheCore {
-  override async write(
+  override write(
     key: string,
     value: unknown,
     ttl: number | undefined,
     tags: readonly string[] | undefined,
     exist?: boolean,
   ): Promise<boolean> {
-    const tagged = tags !== undefined && tags.length > 0;
-    if (tagged) {
-      const stored = await writeIndexed(this, key, value, ttl, tags, exist);
-      if (stored !== NOT_NATIVE) return stored;
-    }
-    const stored = await super.write(key, value, ttl, tags, exist);
-    if (stored && tagged) await indexTags(this, key, tags, ttl);
-    return stored;
+    // An untagged write is the core's, without a frame of its own (the strategies' stores).
+    if (tags === undefined || tags.length === 0) return super.write(key, value, ttl, tags, exist);
+    return this.#writeTagged(key, value, ttl, tags, exist);
+  }
+
+  async #writeTagged(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[],
+    exist: boolean | undefined,
+  ): Promise<boolean> {
+    const stored = await writeIndexed(this, key, value, ttl, tags, exist);
+    if (stored !== NOT_NATIVE) return stored;
+    if (!(await super.write(key, value, ttl, tags, exist))) return false;
+    await indexTags(this, key, tags, ttl);
+    return true;
   }
 
   /** Deletes every key carrying any of `tags`, on every backend, without scanning; returns how many. */

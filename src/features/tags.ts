@@ -11,7 +11,6 @@ import { encodeRecord, peekHeader } from "../core/envelope";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { expiryOf, MISS, readValue, writeValue } from "../core/records";
 import type { Route } from "../core/route";
-import type { Scope } from "../core/scope";
 
 export { INTERNAL_PREFIX };
 
@@ -166,12 +165,13 @@ async function rewriteIndex(
 export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
   let deleted = 0;
   const scope = cache.scope();
-  const native = inPlainScope(scope);
   // Whether the key deletes take effect now: inside a transaction they are staged (and may be
   // rolled back), with a command disabled they may be skipped. Otherwise the index keeps its
   // entries: a stale one is checked against its record's tags next time (one read, never a
   // wrong delete), where a trimmed one would leave its key out of reach of the tag.
   const settled = scope.tx === undefined && (scope.disabled?.size ?? 0) === 0;
+  // The one-step invalidation skips the per-key `getRaw`/`deleteMany` calls that callbacks report.
+  const native = settled && scope.callbacks === undefined;
   const routes = cache.routes();
   // A backend that fails (with `suppress: false`) does not keep the others from invalidating:
   // every tag goes on every backend, then the first failure is thrown.
@@ -220,14 +220,6 @@ async function deleteTaggedOn(
   else if (members !== MISS)
     await route.call("delete", indexKey, false, (backend) => backend.delete(indexKey));
   return count;
-}
-
-/**
- * True outside transactions, disabled commands and callbacks: the one-step invalidation skips the
- * per-key `getRaw`/`deleteMany` calls that those stage, skip or report.
- */
-function inPlainScope(scope: Scope): boolean {
-  return scope.tx === undefined && (scope.disabled?.size ?? 0) === 0 && scope.callbacks === undefined;
 }
 
 /** Deletes those of `keys` whose record still lists `tag`; returns how many. */

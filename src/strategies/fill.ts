@@ -43,7 +43,7 @@ export function readOrLoad(
     return flying;
   }
   const fill: Fill = { hit: undefined, done: Promise.resolve() };
-  fill.done = plan.lookupPlain(key).then((stored) => {
+  fill.done = plan.lookup(key, args).then((stored) => {
     fill.hit = stored !== MISS;
     return stored === MISS ? plan.load(thisArg, args, key) : unwrapFailure(stored);
   });

@@ -200,11 +200,6 @@ export class Plan {
     return this.cache.fetch(key, this.strategy, this.ttl(args as unknown[])).then(this.#counted);
   }
 
-  /** `lookup` for a call whose scope is plain (see `CacheCore.fetchPlain`): fewer promises on a miss. */
-  lookupPlain(key: string): Promise<unknown> {
-    return this.cache.fetchPlain(key).then(this.#counted);
-  }
-
   readonly #counted = (value: unknown): unknown => {
     if (value === MISS) this.stats.misses++;
     else this.stats.hits++;
@@ -229,9 +224,8 @@ export class Plan {
     if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key)))
       return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
-    const ttl = this.ttl(args as unknown[]);
-    if (this.#tags === undefined) await this.cache.writePlain(key, value, ttl);
-    else await this.cache.set(key, value, { ttl, tags: await this.tagsOf(args) });
+    const tags = this.#tags === undefined ? undefined : await this.tagsOf(args);
+    await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags });
   }
 
   /** Stores an error when the condition caches that class of error. */
