@@ -86,14 +86,16 @@ export class CacheBatches {
       );
       return;
     }
-    const texts = await Promise.all(
-      entries.map(
-        async ([key, value]) =>
-          [key, await encodeRecord(route.codec, key, value, undefined, undefined)] as const,
-      ),
+    const encoded = entries.map(([key, value]) =>
+      encodeRecord(route.codec, key, value, undefined, undefined),
     );
-    await route.call("setMany", entries[0]?.[0], undefined, async (target) => {
-      await target.setMany?.(texts, route.nativeTtl(ttl));
+    const texts = encoded.every((text) => typeof text === "string")
+      ? entries.map(([key], index) => [key, encoded[index] as string] as const)
+      : Promise.all(encoded).then((all) =>
+          entries.map(([key], index) => [key, all[index] as string] as const),
+        );
+    await route.callEncoded("setMany", entries[0]?.[0], texts, undefined, async (target, pairs) => {
+      await target.setMany?.(pairs, route.nativeTtl(ttl));
     });
   }
 

@@ -35,7 +35,8 @@ const DECODE_EACH: unique symbol = Symbol("isocache.decode-each");
  */
 export function readSync(route: Route, clock: Clock, key: string): unknown {
   const slots = route.slots;
-  if (slots === undefined || !route.initialised || route.codec.signer !== undefined) return NOT_SYNC;
+  if (slots === undefined || !route.initialised || route.codec.signer !== undefined || route.queued(key))
+    return NOT_SYNC;
   const slot = slots.readSlot(key);
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
   const kept = slot.decoded;
@@ -164,34 +165,29 @@ export function writeValue(
   } catch (error) {
     return Promise.reject(error);
   }
-  if (typeof encoded !== "string" || (exist !== undefined && route.envelopeExpiry))
-    return writeEncoded(route, clock, key, encoded, ttl, exist);
-  // The common write: encoded without a promise, handed to the backend at once.
-  const text = encoded;
-  return route.call("set", key, false, (backend) =>
+  if (exist !== undefined && route.envelopeExpiry) return writeIfLive(route, clock, key, encoded, ttl, exist);
+  // Usually encoded without a promise and handed to the backend at once; a compressed or signed
+  // record keeps its place among the key's commands while it is encoded.
+  return route.callEncoded("set", key, encoded, false, (backend, text) =>
     backend.set(key, text, { ttl: route.nativeTtl(ttl), exist }),
   );
 }
 
-/** `writeValue` once the record is encoded (compressed or signed), judging `exist` itself where the TTL lives in records. */
-async function writeEncoded(
+/**
+ * `writeValue` with `exist` where the TTL lives in records: the backend may still hold a record
+ * whose envelope TTL ended, so it cannot judge presence, and the record is read first.
+ */
+async function writeIfLive(
   route: Route,
   clock: Clock,
   key: string,
   encoded: string | Promise<string>,
   ttl: number | undefined,
-  exist: boolean | undefined,
+  exist: boolean,
 ): Promise<boolean> {
   const text = await encoded;
-  let mode = exist;
-  if (mode !== undefined && route.envelopeExpiry) {
-    // The backend may still hold a record whose envelope TTL ended, so it cannot judge presence.
-    if ((await liveExists(route, clock, key)) !== mode) return false;
-    mode = undefined;
-  }
-  return route.call("set", key, false, (backend) =>
-    backend.set(key, text, { ttl: route.nativeTtl(ttl), exist: mode }),
-  );
+  if ((await liveExists(route, clock, key)) !== exist) return false;
+  return route.call("set", key, false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
 }
 
 /** True when `key` holds a record that has not expired. */

@@ -62,6 +62,11 @@ const READ_ONLY = new Set([
 /** Writing commands that change only the key they name, so only that key's shared read is dropped. */
 const ONE_KEY = new Set(["set", "setRaw", "delete", "expire", "incr", "setLock", "unlock"]);
 
+/** Commands on the one key they name, which wait only for that key's queued commands (see `Route.call`). */
+const SINGLE = new Set([...ONE_KEY, "get", "getRaw", "exists", "getExpire", "isLocked"]);
+
+const settled = (): void => undefined;
+
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
   readonly prefix: string;
@@ -83,11 +88,20 @@ export class Route {
   readonly #onError: ErrorHandler | undefined;
   #init: Promise<void> | undefined;
   #initialised: boolean;
+  /** Commands waiting for the one-time init: a command that comes later queues behind them. */
+  #awaitingInit = 0;
   #lastWarning = 0;
   /** Backend reads in flight by key, shared by concurrent readers of the same key. */
   readonly #reads = new Map<string, Promise<string | undefined>>();
   /** Read-then-load work in flight by key (`cached()`), shared and dropped like the reads. */
   readonly #fills = new Map<string, object>();
+  /**
+   * Keys with a command queued behind a write whose record is still being encoded (compressed or
+   * signed): the turn of the last one, which settles once it has been handed to the backend.
+   */
+  readonly #queued = new Map<string, Promise<void>>();
+  /** The turn of the last queued command on several keys (or none), which every later command waits for. */
+  #barrier: Promise<void> | undefined;
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -194,6 +208,86 @@ export class Route {
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     if (!this.enabled) return Promise.resolve(fallback);
+    this.#dropShared(command, key);
+    if (this.#queued.size > 0 || this.#barrier !== undefined) {
+      const prior = this.#prior(command, key);
+      if (prior !== undefined) {
+        let issued: Promise<T> | undefined;
+        const turn = prior.then(() => {
+          issued = this.#issue(command, key, fallback, fn);
+        });
+        this.#hold(command, key, turn);
+        return turn.then(() => issued as Promise<T>);
+      }
+    }
+    return this.#issue(command, key, fallback, fn);
+  }
+
+  /**
+   * `call` for a command that needs `encoded` first (a record being compressed or signed, which
+   * takes a promise). Commands on the key that come later wait until this one has been handed to
+   * the backend, so the backend sees a key's commands in the order they were called: a small
+   * value set after a large compressed one stays, and so does a delete. A command on several
+   * keys waits for every such write. A value that is not a promise is passed on at once.
+   */
+  callEncoded<E, T>(
+    command: string,
+    key: string | undefined,
+    encoded: E | Promise<E>,
+    fallback: T,
+    fn: (backend: Backend, encoded: E) => Promise<T>,
+  ): Promise<T> {
+    if (!(encoded instanceof Promise)) {
+      const ready = encoded;
+      return this.call(command, key, fallback, (backend) => fn(backend, ready));
+    }
+    // Disabled, nothing is written, but a failure to encode still reaches the caller.
+    if (!this.enabled) return encoded.then(() => fallback);
+    this.#dropShared(command, key);
+    const prior = this.#prior(command, key);
+    // `Promise.all` handles a failed encoding at once, even while an earlier turn is pending.
+    const ready = prior === undefined ? encoded : Promise.all([prior, encoded]).then(([, value]) => value);
+    const done = ready.then((value) => this.#issue(command, key, fallback, (backend) => fn(backend, value)));
+    // Attached after `done`'s reaction, so the commands waiting for this turn go to the backend
+    // after it; and a failed encoding still holds them until the earlier turn is over.
+    const turn = ready.then(settled, settled);
+    this.#hold(command, key, prior === undefined ? turn : Promise.all([prior, turn]).then(settled));
+    return done;
+  }
+
+  /** True while `key` has commands queued behind an encoding write, so a synchronous read would jump the queue. */
+  queued(key: string): boolean {
+    return this.#barrier !== undefined || (this.#queued.size > 0 && this.#queued.has(key));
+  }
+
+  /** What a command must wait for before it goes to the backend; `undefined` = nothing. */
+  #prior(command: string, key: string | undefined): Promise<unknown> | undefined {
+    if (key !== undefined && SINGLE.has(command)) {
+      const own = this.#queued.get(key);
+      if (own === undefined) return this.#barrier;
+      return this.#barrier === undefined ? own : Promise.all([this.#barrier, own]);
+    }
+    if (this.#queued.size === 0) return this.#barrier;
+    return Promise.all([this.#barrier, ...this.#queued.values()]);
+  }
+
+  /** Makes `turn` the one later commands on `key` (or, for a command on several keys, every later command) wait for. */
+  #hold(command: string, key: string | undefined, turn: Promise<void>): void {
+    if (key !== undefined && SINGLE.has(command)) {
+      this.#queued.set(key, turn);
+      turn.then(() => {
+        if (this.#queued.get(key) === turn) this.#queued.delete(key);
+      });
+      return;
+    }
+    this.#barrier = turn;
+    turn.then(() => {
+      if (this.#barrier === turn) this.#barrier = undefined;
+    });
+  }
+
+  /** Drops the shared reads and fills a writing command may make stale. */
+  #dropShared(command: string, key: string | undefined): void {
     if ((this.#reads.size > 0 || this.#fills.size > 0) && !READ_ONLY.has(command)) {
       if (key !== undefined && ONE_KEY.has(command)) {
         this.#reads.delete(key);
@@ -203,7 +297,16 @@ export class Route {
         this.#fills.clear();
       }
     }
-    if (!this.#initialised || this.#timeoutMs !== undefined)
+  }
+
+  /** Hands one command to the backend (see `call`). */
+  #issue<T>(
+    command: string,
+    key: string | undefined,
+    fallback: T,
+    fn: (backend: Backend) => Promise<T>,
+  ): Promise<T> {
+    if (!this.#initialised || this.#awaitingInit > 0 || this.#timeoutMs !== undefined)
       return this.#callAsync(command, key, fallback, fn);
     // Every command of an initialised backend without `timeout` comes here: one promise, no async frame.
     const failed = (error: unknown) => this.fail(error, command, key, fallback);
@@ -221,7 +324,16 @@ export class Route {
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
     try {
-      if (!this.#initialised) await this.#ready();
+      // Once init is done, the commands that waited for it go first, in the order they came: a
+      // command arriving meanwhile waits its turn instead of running ahead of them.
+      if (!this.#initialised || this.#awaitingInit > 0) {
+        this.#awaitingInit++;
+        try {
+          await this.#ready();
+        } finally {
+          this.#awaitingInit--;
+        }
+      }
       const pending = fn(this.backend);
       return this.#timeoutMs === undefined
         ? await pending

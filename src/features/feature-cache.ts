@@ -2,7 +2,7 @@ import { NOT_NATIVE } from "../core/atomic";
 import { CacheCore } from "../core/cache";
 import { errorMessage } from "../core/errors";
 import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
-import { deleteTagged, indexTags, writeIndexed } from "./tags";
+import { deleteTagged, INDEX_APART, indexTags, writeIndexed } from "./tags";
 import { runTransaction, type Transaction, type TransactionOptions } from "./transaction";
 
 const ALL_COMMANDS: readonly string[] = Object.values(Command);
@@ -28,18 +28,27 @@ export class FeatureCache extends CacheCore {
     return this.#writeTagged(key, value, ttl, tags, exist);
   }
 
-  async #writeTagged(
+  /** A tagged write, handed to the backend at once so it keeps its place among the key's commands; then its index. */
+  #writeTagged(
     key: string,
     value: unknown,
     ttl: number | undefined,
     tags: readonly string[],
     exist: boolean | undefined,
   ): Promise<boolean> {
-    const stored = await writeIndexed(this, key, value, ttl, tags, exist);
-    if (stored !== NOT_NATIVE) return stored;
-    if (!(await super.write(key, value, ttl, tags, exist))) return false;
-    await indexTags(this, key, tags, ttl);
-    return true;
+    let written: Promise<boolean | typeof INDEX_APART>;
+    try {
+      const native = writeIndexed(this, key, value, ttl, tags, exist);
+      written =
+        native === NOT_NATIVE
+          ? super.write(key, value, ttl, tags, exist).then((stored) => (stored ? INDEX_APART : false))
+          : native;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return written.then((stored) =>
+      stored === INDEX_APART ? indexTags(this, key, tags, ttl).then(() => true) : stored,
+    );
   }
 
   /** Deletes every key carrying any of `tags`, on every backend, without scanning; returns how many. */

@@ -26,32 +26,45 @@ export function tagIndexKey(tag: string): string {
   return TAG_PREFIX + tag;
 }
 
+/** `writeIndexed`'s answer when the record was stored but its tags are still to be indexed (`indexTags`). */
+export const INDEX_APART: unique symbol = Symbol("isocache.index-apart");
+
 /**
  * A tagged write and its index updates as one backend call where the backend offers `setIndexed`
  * (Upstash: one script, one HTTP request), so the index never misses a stored key even for a
- * moment. `NOT_NATIVE` (nothing written) when the backend lacks it, keeps expiry in the record,
- * and the caller then writes and indexes apart.
+ * moment. `NOT_NATIVE` (nothing written) when the backend is known to lack it or keeps expiry in
+ * the record: the caller then writes and indexes apart. The call goes to the backend at once, in
+ * its place among the key's commands; a lazy backend that turns out at init to lack `setIndexed`
+ * gets the record alone there, and `INDEX_APART` says its tags are still to be indexed.
  */
-export async function writeIndexed(
+export function writeIndexed(
   cache: CacheCore,
   key: string,
   value: unknown,
   ttl: number | undefined,
   tags: readonly string[],
   exist: boolean | undefined,
-): Promise<boolean | NotNative> {
+): Promise<boolean | typeof INDEX_APART> | NotNative {
   const route = cache.routeFor(key);
-  // Known not to have it (a lazy backend gains its methods only at init): no extra hop.
-  if (route.initialised && route.backend.setIndexed === undefined) return NOT_NATIVE;
   if (route.envelopeExpiry) return NOT_NATIVE;
+  // Known not to have it (a lazy backend gains its methods only at init): no extra hop.
+  if (route.initialised && (route.backend.setIndexed === undefined || route.backend.addMembers === undefined))
+    return NOT_NATIVE;
   const indexKeys = [...new Set(tags)].map(tagIndexKey);
-  let text: string | undefined;
-  return route.call<boolean | NotNative>("set", key, false, async (backend) => {
-    if (backend.setIndexed === undefined || backend.addMembers === undefined) return NOT_NATIVE;
-    // With native expiry the record carries no expiry of its own: what `writeValue` stores too.
-    text ??= await encodeRecord(route.codec, key, value, undefined, tags);
-    return backend.setIndexed(key, text, { ttl: route.nativeTtl(ttl), exist }, indexKeys, ttl);
-  });
+  // With native expiry the record carries no expiry of its own: what `writeValue` stores too.
+  const encoded = encodeRecord(route.codec, key, value, undefined, tags);
+  return route.callEncoded<string, boolean | typeof INDEX_APART>(
+    "set",
+    key,
+    encoded,
+    false,
+    (backend, text) => {
+      const options = { ttl: route.nativeTtl(ttl), exist };
+      if (backend.setIndexed === undefined || backend.addMembers === undefined)
+        return backend.set(key, text, options).then((stored) => (stored ? INDEX_APART : false));
+      return backend.setIndexed(key, text, options, indexKeys, ttl);
+    },
+  );
 }
 
 /** Keys waiting to join one tag's index, with the longest TTL asked for each (`undefined` = none). */

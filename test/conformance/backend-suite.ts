@@ -9,6 +9,7 @@ import { createHarness } from "./basic-harness";
 import { keyTests } from "./basic-keys";
 import { lockTests } from "./basic-locks";
 import { matchTests } from "./basic-match";
+import { orderTests } from "./basic-order";
 import { readWriteTests } from "./basic-read-write";
 import { routingTests } from "./basic-routing";
 import { setupTests } from "./basic-setup";
@@ -46,5 +47,6 @@ export function backendSuite(t: TestApi, target: SuiteTarget): void {
     foreignTests(h);
     routingTests(h);
     setupTests(h);
+    orderTests(h);
   });
 }
