@@ -109,6 +109,40 @@ export async function exclusive<T>(namespace: object, key: string, fn: () => Pro
   }
 }
 
+/**
+ * `exclusive` for several keys at once: `fn` runs after every earlier call for any of `keys` has
+ * settled, and later calls for any of them wait for it. The turns are taken together, in call
+ * order, so a bulk command (`deleteMany`) cannot overtake a write of one of its keys in flight.
+ */
+export async function exclusiveMany<T>(
+  namespace: object,
+  keys: readonly string[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  let byKey = tails.get(namespace);
+  if (byKey === undefined) {
+    byKey = new Map();
+    tails.set(namespace, byKey);
+  }
+  const previous: Promise<void>[] = [];
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  for (const key of keys) {
+    const before = byKey.get(key);
+    if (before !== undefined) previous.push(before);
+    byKey.set(key, mine);
+  }
+  try {
+    if (previous.length > 0) await boundedWait(Promise.all(previous).then(() => undefined));
+    return await fn();
+  } finally {
+    release();
+    for (const key of keys) if (byKey.get(key) === mine) byKey.delete(key);
+  }
+}
+
 function boundedWait(previous: Promise<void>): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@ import { systemClock } from "../core/clock";
 import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
 import { parseGlob } from "./_shared/glob";
-import { exclusive, isKvNamespace, type KvNamespaceLike } from "./cloudflare-kv-namespace";
+import { exclusive, exclusiveMany, isKvNamespace, type KvNamespaceLike } from "./cloudflare-kv-namespace";
 import { byteLength, KV_MAX_KEY_BYTES, KvStore } from "./cloudflare-kv-store";
 
 export type { KvNamespaceLike } from "./cloudflare-kv-namespace";
@@ -111,12 +111,15 @@ export class CloudflareKvBackend implements Backend {
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     const names = [...new Set(keys.map((key) => this.#kv.name(key)))];
-    // One bulk read tells which keys exist, so each delete costs one round trip, not two.
-    const values = await this.#kv.readMany(names);
-    const present = names.filter((_, at) => values[at] !== undefined);
     const ns = await this.#kv.ready();
-    await Promise.all(present.map((name) => exclusive(ns, name, () => ns.delete(name))));
-    return present.length;
+    // Every key's turn at once, behind the writes of those keys in flight; then one bulk read
+    // tells which keys exist, so each delete costs one round trip, not two.
+    return exclusiveMany(ns, names, async () => {
+      const values = await this.#kv.readMany(names);
+      const present = names.filter((_, at) => values[at] !== undefined);
+      await Promise.all(present.map((name) => ns.delete(name)));
+      return present.length;
+    });
   }
 
   async exists(key: string): Promise<boolean> {
