@@ -1,3 +1,4 @@
+import { globToRegExp } from "../backends/_shared/glob";
 import type { StatsCounter } from "../features/stats";
 import type { Clock } from "./clock";
 import { encodeRecord } from "./envelope";
@@ -176,7 +177,10 @@ export class CacheBatches {
 
   async deleteMatch(pattern: string): Promise<number> {
     let deleted = 0;
+    const glob = globToRegExp(pattern);
     for (const route of this.#router.distinct()) {
+      // Loads in flight for matching keys must not store after this, even where nothing is stored yet.
+      route.staleLoads((key) => glob.test(key));
       const keys: string[] = [];
       for await (const batch of this.#scanRoute(route, pattern)) keys.push(...batch);
       for (let start = 0; start < keys.length; start += 500) {

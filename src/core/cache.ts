@@ -215,7 +215,7 @@ export class CacheCore {
 
   /** Shares one in-flight `load` per key among concurrent callers of this cache. @internal */
   singleFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
-    return this.#flight.run(key, load);
+    return this.#flight.run(key, load, this.#router.route(key));
   }
 
   /**
@@ -313,11 +313,16 @@ export class CacheCore {
           return cached as T;
         }
         this.#stats.misses++;
-        return this.#flight.run(key, async () => {
-          const value = await this.load(factory);
-          await this.write(key, value, ttl, options.tags);
-          return value;
-        });
+        return this.#flight.run(
+          key,
+          async (ticket) => {
+            const value = await this.load(factory);
+            // A write to the key while the factory ran (an invalidation) wins over its result.
+            if (!ticket.stale) await this.write(key, value, ttl, options.tags);
+            return value;
+          },
+          route,
+        );
       });
     });
   }

@@ -67,6 +67,16 @@ const SINGLE = new Set([...ONE_KEY, "get", "getRaw", "exists", "getExpire", "isL
 
 const settled = (): void => undefined;
 
+/**
+ * A load's claim on the key it will store: `stale` once a command that writes the key (a set,
+ * a delete, an invalidation) was called after the load began, and the load must then not store
+ * its result over that write. Loads of one key that run at the same time share one ticket.
+ */
+export interface LoadTicket {
+  stale: boolean;
+  holders: number;
+}
+
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
   readonly prefix: string;
@@ -102,6 +112,8 @@ export class Route {
   readonly #queued = new Map<string, Promise<void>>();
   /** The turn of the last queued command on several keys (or none), which every later command waits for. */
   #barrier: Promise<void> | undefined;
+  /** Tickets of the loads in flight by key, until a write to the key makes them stale. */
+  readonly #tickets = new Map<string, LoadTicket>();
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -286,17 +298,59 @@ export class Route {
     });
   }
 
-  /** Drops the shared reads and fills a writing command may make stale. */
-  #dropShared(command: string, key: string | undefined): void {
-    if ((this.#reads.size > 0 || this.#fills.size > 0) && !READ_ONLY.has(command)) {
-      if (key !== undefined && ONE_KEY.has(command)) {
-        this.#reads.delete(key);
-        this.#fills.delete(key);
-      } else {
-        this.#reads.clear();
-        this.#fills.clear();
-      }
+  /**
+   * A ticket for a load of `key` that is about to begin; hand it back with `release` once the
+   * load has stored (or given up). See `LoadTicket`.
+   */
+  ticket(key: string): LoadTicket {
+    let ticket = this.#tickets.get(key);
+    if (ticket === undefined) {
+      ticket = { stale: false, holders: 0 };
+      this.#tickets.set(key, ticket);
     }
+    ticket.holders++;
+    return ticket;
+  }
+
+  /**
+   * Marks stale the tickets of the loads in flight whose key `matches` (every one without it):
+   * for invalidations that may reach keys no stored record names yet (`deleteTags`,
+   * `deleteMatch`), so a load that began before them does not store after them.
+   */
+  staleLoads(matches?: (key: string) => boolean): void {
+    for (const [key, ticket] of this.#tickets) {
+      if (matches !== undefined && !matches(key)) continue;
+      ticket.stale = true;
+      this.#tickets.delete(key);
+    }
+  }
+
+  /** Hands back a ticket taken with `ticket`. */
+  release(key: string, ticket: LoadTicket): void {
+    ticket.holders--;
+    if (ticket.holders === 0 && this.#tickets.get(key) === ticket) this.#tickets.delete(key);
+  }
+
+  /**
+   * Drops the shared reads and fills a writing command may make stale, and marks the tickets of
+   * the loads in flight for the key stale (a command that may touch several keys: all of them).
+   */
+  #dropShared(command: string, key: string | undefined): void {
+    if (this.#reads.size + this.#fills.size + this.#tickets.size === 0 || READ_ONLY.has(command)) return;
+    if (key !== undefined && ONE_KEY.has(command)) {
+      this.#reads.delete(key);
+      this.#fills.delete(key);
+      const ticket = this.#tickets.get(key);
+      if (ticket !== undefined) {
+        ticket.stale = true;
+        this.#tickets.delete(key);
+      }
+      return;
+    }
+    this.#reads.clear();
+    this.#fills.clear();
+    for (const ticket of this.#tickets.values()) ticket.stale = true;
+    this.#tickets.clear();
   }
 
   /** Hands one command to the backend (see `call`). */

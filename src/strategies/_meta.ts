@@ -3,6 +3,7 @@ import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 import { MISS } from "../core/records";
+import type { LoadTicket } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import { failureOf } from "./conditions";
 import type { Site } from "./decorate";
@@ -147,16 +148,18 @@ export class StampedLoader {
   }
 
   /** Executes now and stores the stamped result (or the error, when a condition caches it). */
-  async compute(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
-    let done: { value: unknown; elapsed: number };
-    try {
-      done = await this.plan.execute(thisArg, args);
-    } catch (error) {
-      await this.plan.storeError(key, args, error);
-      throw error;
-    }
-    await this.store(key, args, done);
-    return done.value;
+  compute(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
+    return this.plan.withTicket(key, async (ticket) => {
+      let done: { value: unknown; elapsed: number };
+      try {
+        done = await this.plan.execute(thisArg, args);
+      } catch (error) {
+        await this.plan.storeError(key, args, error, ticket);
+        throw error;
+      }
+      await this.store(key, args, done, ticket);
+      return done.value;
+    });
   }
 
   /** Loads once per key in this process (and across processes with `lock`). */
@@ -168,16 +171,26 @@ export class StampedLoader {
     );
   }
 
-  /** Stores a result stamped with its refresh time, when the condition and `timeCondition` allow. */
-  async store(key: string, args: unknown[], done: { value: unknown; elapsed: number }): Promise<void> {
+  /**
+   * Stores a result stamped with its refresh time, when the condition and `timeCondition` allow
+   * and `ticket` did not go stale (see `Plan.store`).
+   */
+  async store(
+    key: string,
+    args: unknown[],
+    done: { value: unknown; elapsed: number },
+    ticket: LoadTicket,
+  ): Promise<void> {
     const plan = this.plan;
     const condition = plan.condition;
     if (condition !== undefined && (condition.onlyExceptions === true || !condition(done.value, args, key))) {
       return;
     }
     if (this.#timeMs !== undefined && done.elapsed < this.#timeMs) return;
+    const tags = await plan.tagsOf(args);
+    if (ticket.stale) return;
     const stamped: Stamped = { value: done.value, refreshAt: plan.cache.clock.now() + this.windowOf(args) };
-    await plan.cache.set(key, stamped, { ttl: plan.ttl(args), tags: await plan.tagsOf(args) });
+    await plan.cache.set(key, stamped, { ttl: plan.ttl(args), tags });
   }
 
   /** While waiting for another process's load: its value, or `MISS` (soft wants a fresh one). */

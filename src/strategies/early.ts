@@ -62,13 +62,15 @@ async function refresh(loader: StampedLoader, thisArg: unknown, args: unknown[],
   const lockKey = internalKey("early", key);
   const token = crypto.randomUUID();
   if (!(await cache.setLock(lockKey, token, loader.windowOf(args)))) return;
-  let done: { value: unknown; elapsed: number };
-  try {
-    done = await loader.plan.execute(thisArg, args);
-  } catch (error) {
-    await cache.unlock(lockKey, token);
-    throw error;
-  }
-  // The lock stays until it expires: a process that read the old value meanwhile must not refresh again.
-  await loader.store(key, args, done);
+  await loader.plan.withTicket(key, async (ticket) => {
+    let done: { value: unknown; elapsed: number };
+    try {
+      done = await loader.plan.execute(thisArg, args);
+    } catch (error) {
+      await cache.unlock(lockKey, token);
+      throw error;
+    }
+    // The lock stays until it expires: a process that read the old value meanwhile must not refresh again.
+    await loader.store(key, args, done, ticket);
+  });
 }

@@ -40,19 +40,21 @@ export function failover(cache: StrategyCache, options: FailoverOptions): Strate
     };
     return {
       call: (thisArg, args) =>
-        plan.run(thisArg, args, async (key) => {
-          let done: { value: unknown; elapsed: number };
-          try {
-            done = await plan.execute(thisArg, args);
-          } catch (error) {
-            if (!fallsBack(error)) throw error;
-            const stored = await plan.read(key, args);
-            if (stored === MISS) throw error;
-            return stored;
-          }
-          await plan.store(key, args, done.value, done.elapsed);
-          return done.value;
-        }),
+        plan.run(thisArg, args, (key) =>
+          plan.withTicket(key, async (ticket) => {
+            let done: { value: unknown; elapsed: number };
+            try {
+              done = await plan.execute(thisArg, args);
+            } catch (error) {
+              if (!fallsBack(error)) throw error;
+              const stored = await plan.read(key, args);
+              if (stored === MISS) throw error;
+              return stored;
+            }
+            await plan.store(key, args, done.value, done.elapsed, ticket);
+            return done.value;
+          }),
+        ),
       extras: plan.extras(),
     };
   }) as StrategyDecorator;

@@ -87,18 +87,24 @@ async function* record(
 ): AsyncGenerator<unknown, void, undefined> {
   const chunks: unknown[] = [];
   const started = Date.now();
+  // Held while the source streams: a write to the key meanwhile keeps the recording out.
+  const held = key === undefined ? undefined : plan.ticketFor(key);
   try {
-    const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
-    for await (const chunk of source) {
-      if (key !== undefined) chunks.push(chunk);
-      yield chunk;
+    try {
+      const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
+      for await (const chunk of source) {
+        if (key !== undefined) chunks.push(chunk);
+        yield chunk;
+      }
+    } catch (error) {
+      plan.stats.load(Date.now() - started, true);
+      if (key !== undefined && held !== undefined) await plan.storeError(key, args, error, held.ticket);
+      throw error;
     }
-  } catch (error) {
-    plan.stats.load(Date.now() - started, true);
-    if (key !== undefined) await plan.storeError(key, args, error);
-    throw error;
+    const elapsed = Date.now() - started;
+    plan.stats.load(elapsed, false);
+    if (key !== undefined && held !== undefined) await plan.store(key, args, chunks, elapsed, held.ticket);
+  } finally {
+    held?.release();
   }
-  const elapsed = Date.now() - started;
-  plan.stats.load(elapsed, false);
-  if (key !== undefined) await plan.store(key, args, chunks, elapsed);
 }

@@ -9,6 +9,7 @@ import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 import { isReadValue, MISS, NOT_SYNC } from "../core/records";
+import type { LoadTicket } from "../core/route";
 import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
@@ -218,24 +219,50 @@ export class Plan {
     return value;
   }
 
-  /** Stores a result when the conditions allow it. */
-  async store(key: string, args: readonly unknown[], value: unknown, elapsed: number): Promise<void> {
+  /**
+   * Stores a result when the conditions allow it, and unless `ticket` (taken before the call
+   * began) went stale: a write to the key meanwhile, such as an invalidation, wins over it.
+   */
+  async store(
+    key: string,
+    args: readonly unknown[],
+    value: unknown,
+    elapsed: number,
+    ticket: LoadTicket,
+  ): Promise<void> {
     const condition = this.condition;
     if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key)))
       return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
     const tags = this.#tags === undefined ? undefined : await this.tagsOf(args);
+    if (ticket.stale) return;
     await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags });
   }
 
-  /** Stores an error when the condition caches that class of error. */
-  async storeError(key: string, args: readonly unknown[], error: unknown): Promise<void> {
+  /** Stores an error when the condition caches that class of error (and `ticket` is not stale, as in `store`). */
+  async storeError(key: string, args: readonly unknown[], error: unknown, ticket: LoadTicket): Promise<void> {
     const exceptions = this.condition?.exceptions;
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
-    await this.cache.set(key, failure(error), {
-      ttl: this.ttl(args as unknown[]),
-      tags: await this.tagsOf(args),
-    });
+    const tags = await this.tagsOf(args);
+    if (ticket.stale) return;
+    await this.cache.set(key, failure(error), { ttl: this.ttl(args as unknown[]), tags });
+  }
+
+  /** A ticket for a load of `key` (see `store`), and the `release` that hands it back. */
+  ticketFor(key: string): { ticket: LoadTicket; release: () => void } {
+    const route = this.cache.routeFor(key);
+    const ticket = route.ticket(key);
+    return { ticket, release: () => route.release(key, ticket) };
+  }
+
+  /** Runs `work` holding a ticket for `key`, handed back once it settles. */
+  async withTicket<T>(key: string, work: (ticket: LoadTicket) => Promise<T>): Promise<T> {
+    const held = this.ticketFor(key);
+    try {
+      return await work(held.ticket);
+    } finally {
+      held.release();
+    }
   }
 
   /** The call's tags, rendered. */
@@ -254,15 +281,21 @@ export class Plan {
 
   /** Executes and stores now, without single-flight. */
   async loadNow(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
-    let done: { value: unknown; elapsed: number };
+    const route = this.cache.routeFor(key);
+    const ticket = route.ticket(key);
     try {
-      done = await this.execute(thisArg, args);
-    } catch (error) {
-      await this.storeError(key, args, error);
-      throw error;
+      let done: { value: unknown; elapsed: number };
+      try {
+        done = await this.execute(thisArg, args);
+      } catch (error) {
+        await this.storeError(key, args, error, ticket);
+        throw error;
+      }
+      await this.store(key, args, done.value, done.elapsed, ticket);
+      return done.value;
+    } finally {
+      route.release(key, ticket);
     }
-    await this.store(key, args, done.value, done.elapsed);
-    return done.value;
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   rejection,
   type StrategyHarness,
   sleep,
+  within,
 } from "./strategy-harness";
 
 export function invalidationTests(h: StrategyHarness): void {
@@ -220,6 +221,75 @@ export function invalidationTests(h: StrategyHarness): void {
       const runs = c.runs();
       t.expect(await load("a")).toBe("a:2");
       t.expect(c.runs()).toBe(runs);
+    });
+
+    t.it(
+      "an invalidation while a load runs wins: the load does not store, and a later call loads afresh",
+      async () => {
+        const cache = await h.open();
+        let version = 1;
+        const started = gate();
+        const release = gate();
+        const getUser = cache.cached({ ttl: "10s", key: "user:{id}" })(async function getUser(id: string) {
+          const seen = version;
+          started.open();
+          await release.promise;
+          return `${id}@${seen}`;
+        });
+        const first = getUser("1");
+        await within(started.promise, 5_000, "the first load to start");
+        version = 2; // the data changes, then the cache is told
+        await getUser.invalidate("1");
+        // Does not share the load that began before the invalidation.
+        const second = getUser("1");
+        release.open();
+        t.expect(await first).toBe("1@1");
+        t.expect(await second).toBe("1@2");
+        t.expect(await cache.get("user:1")).toBe("1@2");
+      },
+    );
+
+    t.it("a set, deleteTags or deleteMatch while a load runs wins over the load's result", async () => {
+      type Cache = Awaited<ReturnType<typeof h.open>>;
+      const cases: [string, (cache: Cache, key: string) => Promise<unknown>, unknown][] = [
+        ["set", (cache, key) => cache.set(key, "newer"), "newer"],
+        ["deleteTags", (cache) => cache.deleteTags("users"), MISS],
+        ["deleteMatch", (cache) => cache.deleteMatch("user:*"), MISS],
+      ];
+      // Each on an empty cache: the invalidation finds nothing stored, only the load in flight.
+      for (const [what, invalidate, expected] of cases) {
+        const cache = await h.open();
+        const started = gate();
+        const release = gate();
+        const key = `user:${what}`;
+        const load = cache.cached({ ttl: "10s", key: "user:{what}", tags: ["users"] })(async function load(
+          what: string,
+        ) {
+          started.open();
+          await release.promise;
+          return `${what}: loaded before the change`;
+        });
+        const pending = load(what);
+        await within(started.promise, 5_000, `the load before ${what}`);
+        await invalidate(cache, key);
+        release.open();
+        t.expect(await pending).toBe(`${what}: loaded before the change`);
+        t.expect([what, await cache.get(key, MISS)]).toEqual([what, expected]);
+      }
+
+      const cache = await h.open();
+      const started = gate();
+      const release = gate();
+      const computed = cache.getOrSet("plain", async () => {
+        started.open();
+        await release.promise;
+        return "old";
+      });
+      await within(started.promise, 5_000, "the getOrSet factory");
+      await cache.delete("plain");
+      release.open();
+      t.expect(await computed).toBe("old");
+      t.expect(await cache.get("plain", MISS)).toBe(MISS);
     });
   });
 }
