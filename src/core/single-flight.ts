@@ -7,7 +7,7 @@ export interface TicketDesk {
 }
 
 interface Flight {
-  promise: Promise<unknown>;
+  readonly promise: Promise<unknown>;
   readonly ticket: LoadTicket;
 }
 
@@ -27,12 +27,12 @@ export class SingleFlight {
   run<T>(key: string, load: (ticket: LoadTicket) => Promise<T>, desk: TicketDesk): Promise<T> {
     const existing = this.#inflight.get(key);
     if (existing !== undefined && !existing.ticket.stale) return existing.promise as Promise<T>;
-    const flight: Flight = { promise: Promise.resolve(), ticket: desk.ticket(key) };
-    const pending = load(flight.ticket).finally(() => {
-      desk.release(key, flight.ticket);
+    const ticket = desk.ticket(key);
+    const pending = load(ticket).finally(() => {
+      desk.release(key, ticket);
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     });
-    flight.promise = pending;
+    const flight: Flight = { promise: pending, ticket };
     this.#inflight.set(key, flight);
     return pending;
   }
