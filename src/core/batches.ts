@@ -95,9 +95,17 @@ export class CacheBatches {
       : Promise.all(encoded).then((all) =>
           entries.map(([key], index) => [key, all[index] as string] as const),
         );
-    await route.callEncoded("setMany", entries[0]?.[0], texts, undefined, async (target, pairs) => {
-      await target.setMany?.(pairs, route.nativeTtl(ttl));
-    });
+    const keys = entries.map(([key]) => key);
+    await route.callEncoded(
+      "setMany",
+      keys[0],
+      texts,
+      undefined,
+      async (target, pairs) => {
+        await target.setMany?.(pairs, route.nativeTtl(ttl));
+      },
+      keys,
+    );
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -114,11 +122,17 @@ export class CacheBatches {
 
   #deleteOwn(route: Route, keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return Promise.resolve(0);
-    return route.call("deleteMany", keys[0], 0, async (backend) => {
-      if (backend.deleteMany !== undefined) return backend.deleteMany(keys);
-      const results = await Promise.all(keys.map((key) => backend.delete(key)));
-      return results.filter(Boolean).length;
-    });
+    return route.call(
+      "deleteMany",
+      keys[0],
+      0,
+      async (backend) => {
+        if (backend.deleteMany !== undefined) return backend.deleteMany(keys);
+        const results = await Promise.all(keys.map((key) => backend.delete(key)));
+        return results.filter(Boolean).length;
+      },
+      keys,
+    );
   }
 
   /** Keys matching `pattern` over every distinct backend, each key from the route that owns it. */

@@ -318,7 +318,7 @@ export class CacheCore {
           async (ticket) => {
             const value = await this.load(factory);
             // A write to the key while the factory ran (an invalidation) wins over its result.
-            if (!ticket.stale) await this.write(key, value, ttl, options.tags);
+            if (!route.outdated(ticket, options.tags)) await this.write(key, value, ttl, options.tags);
             return value;
           },
           route,

@@ -57,10 +57,22 @@ const READ_ONLY = new Set([
   "getKeysCount",
   "ping",
   "isLocked",
+  "members",
 ]);
 
 /** Writing commands that change only the key they name, so only that key's shared read is dropped. */
-const ONE_KEY = new Set(["set", "setRaw", "delete", "expire", "incr", "setLock", "unlock"]);
+const ONE_KEY = new Set([
+  "set",
+  "setRaw",
+  "delete",
+  "expire",
+  "incr",
+  "setLock",
+  "unlock",
+  "addMembers",
+  "removeMembers",
+  "slideWindow",
+]);
 
 /** Commands on the one key they name, which wait only for that key's queued commands (see `Route.call`). */
 const SINGLE = new Set([...ONE_KEY, "get", "getRaw", "exists", "getExpire", "isLocked"]);
@@ -75,7 +87,12 @@ const settled = (): void => undefined;
 export interface LoadTicket {
   stale: boolean;
   holders: number;
+  /** The route's invalidation count when the ticket was made: a tag invalidated later outdates it. */
+  readonly since: number;
 }
+
+/** Past this many tags invalidated during loads, the ones no load in flight can be outdated by are forgotten. */
+const TAG_MEMORY = 1024;
 
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
@@ -114,6 +131,9 @@ export class Route {
   #barrier: Promise<void> | undefined;
   /** Tickets of the loads in flight by key, until a write to the key makes them stale. */
   readonly #tickets = new Map<string, LoadTicket>();
+  /** Counts tag invalidations; `#tagInvalidated` maps a tag to the count at its last one. */
+  #invalidations = 0;
+  readonly #tagInvalidated = new Map<string, number>();
 
   constructor(config: RouteConfig) {
     this.prefix = config.prefix;
@@ -218,9 +238,10 @@ export class Route {
     key: string | undefined,
     fallback: T,
     fn: (backend: Backend) => Promise<T>,
+    keys?: readonly string[],
   ): Promise<T> {
     if (!this.enabled) return Promise.resolve(fallback);
-    this.#dropShared(command, key);
+    this.#dropShared(command, key, keys);
     if (this.#queued.size > 0 || this.#barrier !== undefined) {
       const prior = this.#prior(command, key);
       if (prior !== undefined) {
@@ -248,14 +269,15 @@ export class Route {
     encoded: E | Promise<E>,
     fallback: T,
     fn: (backend: Backend, encoded: E) => Promise<T>,
+    keys?: readonly string[],
   ): Promise<T> {
     if (!(encoded instanceof Promise)) {
       const ready = encoded;
-      return this.call(command, key, fallback, (backend) => fn(backend, ready));
+      return this.call(command, key, fallback, (backend) => fn(backend, ready), keys);
     }
     // Disabled, nothing is written, but a failure to encode still reaches the caller.
     if (!this.enabled) return encoded.then(() => fallback);
-    this.#dropShared(command, key);
+    this.#dropShared(command, key, keys);
     const prior = this.#prior(command, key);
     // `Promise.all` handles a failed encoding at once, even while an earlier turn is pending.
     const ready = prior === undefined ? encoded : Promise.all([prior, encoded]).then(([, value]) => value);
@@ -305,7 +327,7 @@ export class Route {
   ticket(key: string): LoadTicket {
     let ticket = this.#tickets.get(key);
     if (ticket === undefined) {
-      ticket = { stale: false, holders: 0 };
+      ticket = { stale: false, holders: 0, since: this.#invalidations };
       this.#tickets.set(key, ticket);
     }
     ticket.holders++;
@@ -313,44 +335,80 @@ export class Route {
   }
 
   /**
-   * Marks stale the tickets of the loads in flight whose key `matches` (every one without it):
-   * for invalidations that may reach keys no stored record names yet (`deleteTags`,
-   * `deleteMatch`), so a load that began before them does not store after them.
+   * Marks stale the tickets of the loads in flight whose key `matches`: for an invalidation that
+   * may reach keys no stored record names yet (`deleteMatch`), so a load that began before it
+   * does not store after it.
    */
-  staleLoads(matches?: (key: string) => boolean): void {
+  staleLoads(matches: (key: string) => boolean): void {
     for (const [key, ticket] of this.#tickets) {
-      if (matches !== undefined && !matches(key)) continue;
+      if (!matches(key)) continue;
       ticket.stale = true;
       this.#tickets.delete(key);
     }
+  }
+
+  /**
+   * Notes that `tags` were invalidated (`deleteTags`): a load in flight whose result carries one
+   * of them is `outdated` and does not store it, even where no index lists its key yet.
+   */
+  invalidateTags(tags: readonly string[]): void {
+    if (this.#tickets.size === 0) return; // no load in flight that it could outdate
+    this.#invalidations++;
+    for (const tag of tags) this.#tagInvalidated.set(tag, this.#invalidations);
+    if (this.#tagInvalidated.size > TAG_MEMORY) {
+      let oldest = this.#invalidations;
+      for (const ticket of this.#tickets.values()) if (ticket.since < oldest) oldest = ticket.since;
+      for (const [tag, at] of this.#tagInvalidated) if (at <= oldest) this.#tagInvalidated.delete(tag);
+    }
+  }
+
+  /** True when `ticket` went stale, or one of `tags` (the result's) was invalidated after it was made. */
+  outdated(ticket: LoadTicket, tags: readonly string[] | undefined): boolean {
+    if (ticket.stale) return true;
+    if (tags === undefined || this.#tagInvalidated.size === 0) return false;
+    for (const tag of tags) if ((this.#tagInvalidated.get(tag) ?? 0) > ticket.since) return true;
+    return false;
   }
 
   /** Hands back a ticket taken with `ticket`. */
   release(key: string, ticket: LoadTicket): void {
     ticket.holders--;
     if (ticket.holders === 0 && this.#tickets.get(key) === ticket) this.#tickets.delete(key);
+    // Every load is over: no ticket left that a remembered tag could outdate.
+    if (this.#tickets.size === 0 && this.#tagInvalidated.size > 0) this.#tagInvalidated.clear();
   }
 
   /**
    * Drops the shared reads and fills a writing command may make stale, and marks the tickets of
-   * the loads in flight for the key stale (a command that may touch several keys: all of them).
+   * the loads in flight for the keys it writes stale: `keys` when the command names them, else
+   * the one key of a one-key command, else every key (`clear`). The one-step `deleteTags` leaves
+   * the tickets to `invalidateTags`, which knows the tags.
    */
-  #dropShared(command: string, key: string | undefined): void {
+  #dropShared(command: string, key: string | undefined, keys: readonly string[] | undefined): void {
     if (this.#reads.size + this.#fills.size + this.#tickets.size === 0 || READ_ONLY.has(command)) return;
+    if (keys !== undefined) {
+      for (const one of keys) this.#dropKey(one);
+      return;
+    }
     if (key !== undefined && ONE_KEY.has(command)) {
-      this.#reads.delete(key);
-      this.#fills.delete(key);
-      const ticket = this.#tickets.get(key);
-      if (ticket !== undefined) {
-        ticket.stale = true;
-        this.#tickets.delete(key);
-      }
+      this.#dropKey(key);
       return;
     }
     this.#reads.clear();
     this.#fills.clear();
+    if (command === "deleteTags") return;
     for (const ticket of this.#tickets.values()) ticket.stale = true;
     this.#tickets.clear();
+  }
+
+  #dropKey(key: string): void {
+    this.#reads.delete(key);
+    this.#fills.delete(key);
+    const ticket = this.#tickets.get(key);
+    if (ticket !== undefined) {
+      ticket.stale = true;
+      this.#tickets.delete(key);
+    }
   }
 
   /** Hands one command to the backend (see `call`). */

@@ -186,9 +186,9 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
   // The one-step invalidation skips the per-key `getRaw`/`deleteMany` calls that callbacks report.
   const native = settled && scope.callbacks === undefined;
   const routes = cache.routes();
-  // A load in flight may be for a key of these tags that no index lists yet: none of them stores
-  // after this invalidation (a load of another key stores nothing either, and loads again next time).
-  for (const route of routes) route.staleLoads();
+  // A load in flight may be for a key of these tags that no index lists yet: it must not store
+  // after this invalidation (loads whose results carry other tags store as usual).
+  for (const route of routes) route.invalidateTags(tags);
   // A backend that fails (with `suppress: false`) does not keep the others from invalidating:
   // every tag goes on every backend, then the first failure is thrown.
   let failure: { error: unknown } | undefined;

@@ -188,7 +188,7 @@ export class StampedLoader {
     }
     if (this.#timeMs !== undefined && done.elapsed < this.#timeMs) return;
     const tags = await plan.tagsOf(args);
-    if (ticket.stale) return;
+    if (plan.outdated(key, ticket, tags)) return;
     const stamped: Stamped = { value: done.value, refreshAt: plan.cache.clock.now() + this.windowOf(args) };
     await plan.cache.set(key, stamped, { ttl: plan.ttl(args), tags });
   }

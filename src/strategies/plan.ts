@@ -235,7 +235,7 @@ export class Plan {
       return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
     const tags = this.#tags === undefined ? undefined : await this.tagsOf(args);
-    if (ticket.stale) return;
+    if (this.outdated(key, ticket, tags)) return;
     await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags });
   }
 
@@ -244,8 +244,14 @@ export class Plan {
     const exceptions = this.condition?.exceptions;
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
     const tags = await this.tagsOf(args);
-    if (ticket.stale) return;
+    if (this.outdated(key, ticket, tags)) return;
     await this.cache.set(key, failure(error), { ttl: this.ttl(args as unknown[]), tags });
+  }
+
+  /** True when a result for `key` loaded under `ticket` must not be stored: the key was written, or one of `tags` invalidated, since. */
+  outdated(key: string, ticket: LoadTicket, tags: readonly string[] | undefined): boolean {
+    if (ticket.stale) return true;
+    return tags !== undefined && this.cache.routeFor(key).outdated(ticket, tags);
   }
 
   /** A ticket for a load of `key` (see `store`), and the `release` that hands it back. */

@@ -291,5 +291,35 @@ export function invalidationTests(h: StrategyHarness): void {
       t.expect(await computed).toBe("old");
       t.expect(await cache.get("plain", MISS)).toBe(MISS);
     });
+
+    t.it(
+      "a deleteTags of another tag, or a deleteMany or setMany of other keys, lets a running load store",
+      async () => {
+        const cases: [string, (cache: Awaited<ReturnType<typeof h.open>>) => Promise<unknown>][] = [
+          ["deleteTags", (cache) => cache.deleteTags("others")],
+          ["deleteMany", (cache) => cache.deleteMany(["other:1", "other:2"])],
+          ["setMany", (cache) => cache.setMany({ "other:1": 1, "other:2": 2 })],
+        ];
+        for (const [what, unrelated] of cases) {
+          const cache = await h.open();
+          await cache.set("other:1", 0, { tags: ["others"] });
+          const started = gate();
+          const release = gate();
+          const load = cache.cached({ ttl: "10s", key: "user:{what}", tags: ["users"] })(async function load(
+            what: string,
+          ) {
+            started.open();
+            await release.promise;
+            return `${what}: loaded`;
+          });
+          const pending = load(what);
+          await within(started.promise, 5_000, `the load before ${what}`);
+          await unrelated(cache);
+          release.open();
+          t.expect(await pending).toBe(`${what}: loaded`);
+          t.expect([what, await cache.get(`user:${what}`, MISS)]).toEqual([what, `${what}: loaded`]);
+        }
+      },
+    );
   });
 }
