@@ -19,7 +19,7 @@ import {
   setExpiry,
   writeValue,
 } from "./records";
-import { Route } from "./route";
+import { type LoadTicket, Route } from "./route";
 import { Router } from "./router";
 import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
 import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
@@ -213,8 +213,11 @@ export class CacheCore {
     return value;
   }
 
-  /** Shares one in-flight `load` per key among concurrent callers of this cache. @internal */
-  singleFlight<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * Shares one in-flight `load` per key among concurrent callers of this cache; `load` gets the
+   * run's ticket for `key` (see `Route.ticket`). @internal
+   */
+  singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T> {
     return this.#flight.run(key, load, this.#router.route(key));
   }
 

@@ -149,25 +149,34 @@ export class StampedLoader {
 
   /** Executes now and stores the stamped result (or the error, when a condition caches it). */
   compute(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
-    return this.plan.withTicket(key, async (ticket) => {
-      let done: { value: unknown; elapsed: number };
-      try {
-        done = await this.plan.execute(thisArg, args);
-      } catch (error) {
-        await this.plan.storeError(key, args, error, ticket);
-        throw error;
-      }
-      await this.store(key, args, done, ticket);
-      return done.value;
-    });
+    return this.plan.withTicket(key, (ticket) => this.#computeWith(thisArg, args, key, ticket));
   }
 
-  /** Loads once per key in this process (and across processes with `lock`). */
+  /** `compute` under `ticket`, whose going stale holds the store back (see `Plan.store`). */
+  async #computeWith(thisArg: unknown, args: unknown[], key: string, ticket: LoadTicket): Promise<unknown> {
+    let done: { value: unknown; elapsed: number };
+    try {
+      done = await this.plan.execute(thisArg, args);
+    } catch (error) {
+      await this.plan.storeError(key, args, error, ticket);
+      throw error;
+    }
+    await this.store(key, args, done, ticket);
+    return done.value;
+  }
+
+  /** Loads once per key in this process (and across processes with `lock`), under the run's ticket. */
   load(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
-    const compute = () => this.compute(thisArg, args, key);
-    return this.plan.cache.singleFlight(
-      key,
-      this.#lock ? () => loadLocked(this.plan.cache, key, () => this.#peek(key), compute) : compute,
+    // As in `Plan.load`, a locked load takes a fresh ticket once it holds the lock.
+    return this.plan.cache.singleFlight(key, (ticket) =>
+      this.#lock
+        ? loadLocked(
+            this.plan.cache,
+            key,
+            () => this.#peek(key),
+            () => this.compute(thisArg, args, key),
+          )
+        : this.#computeWith(thisArg, args, key, ticket),
     );
   }
 

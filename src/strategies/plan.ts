@@ -250,8 +250,7 @@ export class Plan {
 
   /** True when a result for `key` loaded under `ticket` must not be stored: the key was written, or one of `tags` invalidated, since. */
   outdated(key: string, ticket: LoadTicket, tags: readonly string[] | undefined): boolean {
-    if (ticket.stale) return true;
-    return tags !== undefined && this.cache.routeFor(key).outdated(ticket, tags);
+    return tags === undefined ? ticket.stale : this.cache.routeFor(key).outdated(ticket, tags);
   }
 
   /** A ticket for a load of `key` (see `store`), and the `release` that hands it back. */
@@ -280,8 +279,11 @@ export class Plan {
 
   /** Executes and stores, sharing one execution per key in-process (and across processes with `lock`). */
   load(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
-    return this.cache.singleFlight(key, () =>
-      this.#lock ? this.#loadLocked(thisArg, args, key) : this.loadNow(thisArg, args, key),
+    // The run's own ticket: the store is held back by a write to the key since the run began.
+    // A locked load takes a fresh ticket once it holds the lock (`loadNow`): a write while it
+    // waited for the lock happened before its execution, so it does not hold the store back.
+    return this.cache.singleFlight(key, (ticket) =>
+      this.#lock ? this.#loadLocked(thisArg, args, key) : this.#loadWith(thisArg, args, key, ticket),
     );
   }
 
@@ -290,18 +292,28 @@ export class Plan {
     const route = this.cache.routeFor(key);
     const ticket = route.ticket(key);
     try {
-      let done: { value: unknown; elapsed: number };
-      try {
-        done = await this.execute(thisArg, args);
-      } catch (error) {
-        await this.storeError(key, args, error, ticket);
-        throw error;
-      }
-      await this.store(key, args, done.value, done.elapsed, ticket);
-      return done.value;
+      return await this.#loadWith(thisArg, args, key, ticket);
     } finally {
       route.release(key, ticket);
     }
+  }
+
+  /** Executes and stores unless `ticket` went stale meanwhile (see `store`). */
+  async #loadWith(
+    thisArg: unknown,
+    args: readonly unknown[],
+    key: string,
+    ticket: LoadTicket,
+  ): Promise<unknown> {
+    let done: { value: unknown; elapsed: number };
+    try {
+      done = await this.execute(thisArg, args);
+    } catch (error) {
+      await this.storeError(key, args, error, ticket);
+      throw error;
+    }
+    await this.store(key, args, done.value, done.elapsed, ticket);
+    return done.value;
   }
 
   /**

@@ -40,8 +40,9 @@ describe("upstash setup", () => {
         /UPSTASH_REDIS_REST_TOKEN/,
       );
       expect(() => upstashBackend()).toThrow(lib.CacheConfigError);
-      process.env.UPSTASH_REDIS_REST_URL = address.url;
-      process.env.UPSTASH_REDIS_REST_TOKEN = address.token;
+      // Setup opens nothing, so any well-formed address will do here, gateway or not.
+      process.env.UPSTASH_REDIS_REST_URL = "https://env-only.upstash.io";
+      process.env.UPSTASH_REDIS_REST_TOKEN = "env-token";
       expect(() => new lib.Cache().setup("upstash://")).not.toThrow();
       expect(upstashBackend().name).toBe("upstash");
     } finally {
@@ -90,12 +91,15 @@ describe("upstash setup", () => {
     });
   });
 
-  it("opens nothing at setup: the first request goes out with the first command", async () => {
-    const { cache, session } = await counted();
-    expect(await requests(session)).toBe(0);
-    expect(await cache.ping()).toBe("PONG");
-    expect(await requests(session)).toBe(1);
-  });
+  it.skipIf(skipWithoutRedis)(
+    "opens nothing at setup: the first request goes out with the first command",
+    async () => {
+      const { cache, session } = await counted();
+      expect(await requests(session)).toBe(0);
+      expect(await cache.ping()).toBe("PONG");
+      expect(await requests(session)).toBe(1);
+    },
+  );
 });
 
 describe.skipIf(skipWithoutRedis)("upstash values and namespaces", () => {
