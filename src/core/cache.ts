@@ -4,6 +4,7 @@ import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
+import { peekHeader } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
@@ -17,6 +18,7 @@ import {
   readSync,
   readValue,
   setExpiry,
+  writeIn,
   writeValue,
 } from "./records";
 import { type LoadTicket, Route } from "./route";
@@ -418,32 +420,46 @@ export class CacheCore {
             if (!(error instanceof CacheValueError)) throw error;
           }
         }
-        return this.#locks.exclusive(key, () => this.#incrByRewrite(key, by, ttl));
+        return this.#incrByRewrite(key, by, ttl);
       });
     });
   }
 
-  /** `incr` for values a backend cannot add to natively: signed, fractional, or with a TTL in the record. */
-  async #incrByRewrite(key: string, by: number, ttl: number | undefined): Promise<number> {
+  /**
+   * `incr` for values a backend cannot add to natively: signed, fractional, or with a TTL in the
+   * record. The read and the rewrite are one step among the key's commands (`Route.step`): two
+   * such increments never read the same count, and a delete or set called after this one is not
+   * undone by its write.
+   */
+  #incrByRewrite(key: string, by: number, ttl: number | undefined): Promise<number> {
     const route = this.#router.route(key);
-    const current = await readValue(route, this.clock, key);
-    if (current === MISS) {
-      await writeValue(route, this.clock, key, by, ttl, undefined, undefined);
-      return by;
-    }
-    if (typeof current !== "number") {
-      throw new CacheValueError(
-        errorMessage(
-          route.backend.name,
-          `incr("${key}") found a ${typeof current}, not a number`,
-          "delete the key or use another one for the counter",
-        ),
-      );
-    }
-    const left = await expiryOf(route, this.clock, key);
-    const next = current + by;
-    await writeValue(route, this.clock, key, next, left > 0 ? left : undefined, undefined, undefined);
-    return next;
+    const clock = this.clock;
+    return route.step("incr", key, async (call) => {
+      const text = await call("get", undefined, (backend) => backend.get(key));
+      const current = text === undefined ? MISS : await decodeValue(route, clock, key, text);
+      if (current === MISS) {
+        await writeIn(route, clock, key, by, ttl, undefined, call);
+        return by;
+      }
+      if (typeof current !== "number") {
+        throw new CacheValueError(
+          errorMessage(
+            route.backend.name,
+            `incr("${key}") found a ${typeof current}, not a number`,
+            "delete the key or use another one for the counter",
+          ),
+        );
+      }
+      // The TTL left: in the record's header where it lives there, else the backend's own.
+      const expiresAt = route.envelopeExpiry && text !== undefined ? peekHeader(text)?.e : undefined;
+      const left =
+        expiresAt !== undefined
+          ? expiresAt - clock.now()
+          : await call("getExpire", -2, (backend) => backend.getExpire(key));
+      const next = current + by;
+      await writeIn(route, clock, key, next, left > 0 ? left : undefined, undefined, call);
+      return next;
+    });
   }
 
   /** Deletes `key`; `true` if it existed. */

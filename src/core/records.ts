@@ -3,7 +3,7 @@ import type { Clock } from "./clock";
 import type { RecordHeader } from "./envelope";
 import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
-import type { Route } from "./route";
+import type { Route, StepCall } from "./route";
 
 /** Marks a miss inside the core, where `undefined` is a value a user may have stored. */
 export const MISS: unique symbol = Symbol("isocache.miss");
@@ -175,9 +175,11 @@ export function writeValue(
 
 /**
  * `writeValue` with `exist` where the TTL lives in records: the backend may still hold a record
- * whose envelope TTL ended, so it cannot judge presence, and the record is read first.
+ * whose envelope TTL ended, so it cannot judge presence, and the record is read first. The read
+ * and the write are one step among the key's commands (`Route.step`): two such writes of a key
+ * cannot both see it absent, and a later set or delete is not undone by this write.
  */
-async function writeIfLive(
+function writeIfLive(
   route: Route,
   clock: Clock,
   key: string,
@@ -185,18 +187,25 @@ async function writeIfLive(
   ttl: number | undefined,
   exist: boolean,
 ): Promise<boolean> {
-  const text = await encoded;
-  if ((await liveExists(route, clock, key)) !== exist) return false;
-  return route.call("set", key, false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
+  return route.step("set", key, async (call) => {
+    const text = await encoded;
+    const stored = await call("get", undefined, (backend) => backend.get(key));
+    if (isLive(stored, clock) !== exist) return false;
+    return call("set", false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
+  });
+}
+
+/** True when `text` is a record whose envelope TTL (if any) has not ended. */
+function isLive(text: string | undefined, clock: Clock): boolean {
+  if (text === undefined) return false;
+  const expiresAt = peekHeader(text)?.e;
+  return expiresAt === undefined || expiresAt > clock.now();
 }
 
 /** True when `key` holds a record that has not expired. */
 export async function liveExists(route: Route, clock: Clock, key: string): Promise<boolean> {
   if (!route.envelopeExpiry) return route.call("exists", key, false, (backend) => backend.exists(key));
-  const text = await route.call("get", key, undefined, (backend) => backend.get(key));
-  if (text === undefined) return false;
-  const expiresAt = peekHeader(text)?.e;
-  return expiresAt === undefined || expiresAt > clock.now();
+  return isLive(await route.call("get", key, undefined, (backend) => backend.get(key)), clock);
 }
 
 /** Milliseconds left for `key`, `-1` without expiry, `-2` when missing. */
@@ -213,17 +222,46 @@ export async function expiryOf(route: Route, clock: Clock, key: string): Promise
   return route.call("getExpire", key, -2, (backend) => backend.getExpire(key));
 }
 
-/** Gives `key` a new TTL, rewriting the record when the TTL lives in it. */
-export async function setExpiry(route: Route, clock: Clock, key: string, ttl: number): Promise<boolean> {
-  if (route.needsEnvelopeExpiry(ttl) || route.envelopeExpiry) {
-    const text = await route.call("get", key, undefined, (backend) => backend.get(key));
-    if (text === undefined) return false;
-    const header = peekHeader(text);
-    if (header !== undefined || route.needsEnvelopeExpiry(ttl)) {
-      const value = await decodeValue(route, clock, key, text);
-      if (value === MISS) return false;
-      return writeValue(route, clock, key, value, ttl, header?.t, undefined);
-    }
-  }
+/**
+ * Gives `key` a new TTL, rewriting the record when the TTL lives in it; the read and the rewrite
+ * are one step among the key's commands (`Route.step`), so a set or delete called after this
+ * `expire` is not undone by the rewrite.
+ */
+export function setExpiry(route: Route, clock: Clock, key: string, ttl: number): Promise<boolean> {
+  if (route.needsEnvelopeExpiry(ttl) || route.envelopeExpiry)
+    return route.step("expire", key, (call) => rewriteExpiry(route, clock, key, ttl, call));
   return route.call("expire", key, false, (backend) => backend.expire(key, ttl));
+}
+
+async function rewriteExpiry(
+  route: Route,
+  clock: Clock,
+  key: string,
+  ttl: number,
+  call: StepCall,
+): Promise<boolean> {
+  const text = await call("get", undefined, (backend) => backend.get(key));
+  if (text === undefined) return false;
+  const header = peekHeader(text);
+  if (header !== undefined || route.needsEnvelopeExpiry(ttl)) {
+    const value = await decodeValue(route, clock, key, text);
+    if (value === MISS) return false;
+    return writeIn(route, clock, key, value, ttl, header?.t, call);
+  }
+  return call("expire", false, (backend) => backend.expire(key, ttl));
+}
+
+/** `writeValue` (without `exist`) inside a `Route.step`. */
+export async function writeIn(
+  route: Route,
+  clock: Clock,
+  key: string,
+  value: unknown,
+  ttl: number | undefined,
+  tags: readonly string[] | undefined,
+  call: StepCall,
+): Promise<boolean> {
+  const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
+  const text = await encodeRecord(route.codec, key, value, expiresAt, tags);
+  return call("set", false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
 }

@@ -95,6 +95,9 @@ export interface LoadTicket {
 const TAG_MEMORY = 1024;
 
 /** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
+/** A backend call made inside `Route.step`: it goes straight to the backend, not behind the key's queue. */
+export type StepCall = <T>(command: string, fallback: T, fn: (backend: Backend) => Promise<T>) => Promise<T>;
+
 export class Route {
   readonly prefix: string;
   readonly backend: Backend;
@@ -286,6 +289,26 @@ export class Route {
     // after it; and a failed encoding still holds them until the earlier turn is over.
     const turn = ready.then(settled, settled);
     this.#hold(command, key, prior === undefined ? turn : Promise.all([prior, turn]).then(settled));
+    return done;
+  }
+
+  /**
+   * A command on `key` made of several backend calls that must not interleave with the key's
+   * other commands (a read, then a write that depends on it: `set` with `exist` where the TTL
+   * lives in records, `expire` that rewrites the record, `incr` that rewrites it). It waits for
+   * the key's earlier commands, and the key's later commands wait until it is over, so within
+   * this cache a delete or set called after it is never undone by its write. `run` makes its
+   * backend calls through the `StepCall` it gets, which does not queue again.
+   */
+  step<T>(command: string, key: string, run: (call: StepCall) => Promise<T>): Promise<T> {
+    const direct: StepCall = (name, fallback, fn) =>
+      this.enabled ? this.#issue(name, key, fallback, fn) : Promise.resolve(fallback);
+    if (!this.enabled) return run(direct);
+    this.#dropShared(command, key, undefined);
+    const prior = this.#prior(command, key);
+    const done = prior === undefined ? run(direct) : prior.then(() => run(direct));
+    // `done` settles only after `prior` (it starts from it), so its settling is the whole turn.
+    this.#hold(command, key, done.then(settled, settled));
     return done;
   }
 

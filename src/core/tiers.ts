@@ -20,13 +20,18 @@ export class TieredBackend implements Backend {
   readonly tiers: readonly Backend[];
   readonly #last: Backend;
   #unsubscribe: (() => void)[] = [];
-  // Guards back-fills against invalidations that arrive while the lower tier's reply is in hand
-  // but not yet copied up: `#flushes` counts "everything changed" events, `#dirty` remembers the
-  // keys invalidated while any read is in flight, with the sequence number they were seen at.
+  // Guards back-fills against writes that come while the lower tier's reply is in hand but not
+  // yet copied up, this process's own (a delete called while a get is in flight) and other
+  // processes' invalidations: `#flushes` counts "everything changed" events, `#dirty` remembers
+  // the keys written while any read is in flight, with the sequence number they were seen at.
   #flushes = 0;
   #seq = 0;
   #reading = 0;
   readonly #dirty = new Map<string, number>();
+  // Writes in flight, by key (and clears): a read from below that overlaps one may have read from
+  // before it, so its answer is not copied up (`#settled`).
+  readonly #writing = new Map<string, number>();
+  #clearing = 0;
   // The optional atomic methods go to the authority only: the keys they manage never live above it.
   slideWindow: Backend["slideWindow"];
   addMembers: Backend["addMembers"];
@@ -72,7 +77,8 @@ export class TieredBackend implements Backend {
       this.lockUnlessStored = (lockKey, key, token, ttl) =>
         this.#tracked(key, async (stale) => {
           const found = await lockUnlessStored.call(last, lockKey, key, token, ttl);
-          if (typeof found !== "boolean" && !stale()) await this.#backfill(key, found, this.tiers.length - 1);
+          if (typeof found !== "boolean" && !stale() && this.#settled(key))
+            await this.#backfill(key, found, this.tiers.length - 1);
           return found;
         });
     if (native === undefined) return;
@@ -81,6 +87,7 @@ export class TieredBackend implements Backend {
       const result = await native(indexKey, tag);
       // Absent members go too: a copy above may outlive the authority's record (a failed write).
       const gone = [...result.deleted, ...result.absent];
+      for (const key of gone) this.#touch(key);
       if (gone.length > 0)
         await Promise.all(
           above.map((tier) =>
@@ -109,9 +116,32 @@ export class TieredBackend implements Backend {
     }
   }
 
-  #evict(above: readonly Backend[], key: string | undefined): void {
+  /** Notes a write of `key` (`undefined`: of every key) for the reads in flight, so none copies an older value up over it. */
+  #touch(key: string | undefined): void {
     if (key === undefined) this.#flushes++;
     else if (this.#reading > 0) this.#dirty.set(key, ++this.#seq);
+  }
+
+  /** Notes the start of this process's write of `key` over the tiers; `#end` its end (see `#settled`). */
+  #begin(key: string): void {
+    this.#touch(key);
+    this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
+  }
+
+  #end(key: string): void {
+    const left = (this.#writing.get(key) ?? 1) - 1;
+    if (left === 0) this.#writing.delete(key);
+    else this.#writing.set(key, left);
+    this.#touch(key);
+  }
+
+  /** True when no write of `key` (or clear) is in flight, so a value read from below may be copied up. */
+  #settled(key: string): boolean {
+    return this.#clearing === 0 && (this.#writing.size === 0 || !this.#writing.has(key));
+  }
+
+  #evict(above: readonly Backend[], key: string | undefined): void {
+    this.#touch(key);
     for (const tier of above) {
       const done = key === undefined ? tier.clear() : tier.delete(key);
       done.catch(() => undefined); // a local tier that cannot evict is caught by the next read's TTL
@@ -131,7 +161,7 @@ export class TieredBackend implements Backend {
       for (let index = 1; index < this.tiers.length; index++) {
         const found = await readWithExpire(this.tiers[index] as Backend, key);
         if (found === undefined) continue;
-        if (!stale()) await this.#backfill(key, found, index);
+        if (!stale() && this.#settled(key)) await this.#backfill(key, found, index);
         return found.value;
       }
       return undefined;
@@ -166,11 +196,20 @@ export class TieredBackend implements Backend {
     options: BackendSetOptions | undefined,
     toLast: (options: BackendSetOptions) => Promise<boolean>,
   ): Promise<boolean> {
+    this.#begin(key);
     try {
       if (options?.exist !== undefined) {
-        const stored = await toLast(options);
-        if (stored) await this.#upper((tier) => tier.set(key, value, { ttl: options.ttl }));
-        return stored;
+        // The authority decides and the tiers above follow; if another write of the key came
+        // meanwhile, which of the two the authority kept is not known here, so the copies above
+        // are dropped instead (a delete called after this set must not be undone above).
+        return await this.#tracked(key, async (stale) => {
+          const stored = await toLast(options);
+          if (stored)
+            await this.#upper((tier) =>
+              stale() ? tier.delete(key) : tier.set(key, value, { ttl: options.ttl }),
+            );
+          return stored;
+        });
       }
       const upper = this.tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
       const results = await Promise.all([...upper, toLast(options ?? {})]);
@@ -179,12 +218,19 @@ export class TieredBackend implements Backend {
       // A local copy of a write the authority did not take would outlive it: drop it.
       await this.#upper((tier) => tier.delete(key)).catch(() => undefined);
       throw error;
+    } finally {
+      this.#end(key);
     }
   }
 
   async delete(key: string): Promise<boolean> {
-    const results = await Promise.all(this.tiers.map((tier) => tier.delete(key)));
-    return results.some(Boolean);
+    this.#begin(key);
+    try {
+      const results = await Promise.all(this.tiers.map((tier) => tier.delete(key)));
+      return results.some(Boolean);
+    } finally {
+      this.#end(key);
+    }
   }
 
   async exists(key: string): Promise<boolean> {
@@ -197,14 +243,24 @@ export class TieredBackend implements Backend {
   }
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
-    const value = await this.#last.incr(key, by, ttl);
-    await this.#upper((tier) => tier.delete(key));
-    return value;
+    this.#begin(key);
+    try {
+      const value = await this.#last.incr(key, by, ttl);
+      await this.#upper((tier) => tier.delete(key));
+      return value;
+    } finally {
+      this.#end(key);
+    }
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
-    const results = await Promise.all(this.tiers.map((tier) => tier.expire(key, ttl)));
-    return results[results.length - 1] === true;
+    this.#begin(key);
+    try {
+      const results = await Promise.all(this.tiers.map((tier) => tier.expire(key, ttl)));
+      return results[results.length - 1] === true;
+    } finally {
+      this.#end(key);
+    }
   }
 
   getExpire(key: string): Promise<number> {
@@ -212,7 +268,14 @@ export class TieredBackend implements Backend {
   }
 
   async clear(): Promise<void> {
-    await Promise.all(this.tiers.map((tier) => tier.clear()));
+    this.#touch(undefined);
+    this.#clearing++;
+    try {
+      await Promise.all(this.tiers.map((tier) => tier.clear()));
+    } finally {
+      this.#clearing--;
+      this.#touch(undefined);
+    }
   }
 
   count(): Promise<number> {
