@@ -143,5 +143,7 @@ export function upstashCapabilities(options: ResolvedUpstashOptions): BackendCap
     maxKeyBytes: UPSTASH_MAX_KEY_BYTES - new TextEncoder().encode(options.namespace).length,
     atomic: true,
     consistency: "strong",
+    // Each call is an HTTP request; two in flight at once may reach the server in either order.
+    ordered: false,
   };
 }

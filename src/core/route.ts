@@ -114,6 +114,8 @@ export class Route {
   /** True when `slots` is the whole backend, so a slot miss is a miss (not so for a first tier). */
   readonly slotsComplete: boolean;
   readonly #timeoutMs: number | undefined;
+  /** The backend may apply two commands in flight at once out of order (`BackendCapabilities.ordered`). */
+  readonly #unordered: boolean;
   readonly #middlewares: readonly Middleware[];
   readonly #onError: ErrorHandler | undefined;
   #init: Promise<void> | undefined;
@@ -150,6 +152,7 @@ export class Route {
     const caps = config.backend.capabilities;
     this.envelopeExpiry = !caps.nativeTtl || caps.minTtlMs > 0;
     this.minTtlMs = caps.minTtlMs;
+    this.#unordered = caps.ordered === false;
     this.#initialised = config.backend.init === undefined;
     this.copy = config.copy;
     // Tiers whose first tier reads synchronously answer hits from it; a miss there still has to
@@ -245,6 +248,7 @@ export class Route {
   ): Promise<T> {
     if (!this.enabled) return Promise.resolve(fallback);
     this.#dropShared(command, key, keys);
+    if (this.#unordered) return this.#callAnswered(command, key, fallback, fn);
     if (this.#queued.size > 0 || this.#barrier !== undefined) {
       const prior = this.#prior(command, key);
       if (prior !== undefined) {
@@ -257,6 +261,26 @@ export class Route {
       }
     }
     return this.#issue(command, key, fallback, fn);
+  }
+
+  /**
+   * `call` on a backend that may apply commands in flight together out of order: the command
+   * goes once the key's earlier ones are answered (a command on several keys, once every earlier
+   * one is), and the key's later ones wait for its answer, or for its timeout.
+   */
+  #callAnswered<T>(
+    command: string,
+    key: string | undefined,
+    fallback: T,
+    fn: (backend: Backend) => Promise<T>,
+  ): Promise<T> {
+    const prior = this.#prior(command, key);
+    const done =
+      prior === undefined
+        ? this.#issue(command, key, fallback, fn)
+        : prior.then(() => this.#issue(command, key, fallback, fn));
+    this.#hold(command, key, done.then(settled, settled));
+    return done;
   }
 
   /**
@@ -287,7 +311,8 @@ export class Route {
     const done = ready.then((value) => this.#issue(command, key, fallback, (backend) => fn(backend, value)));
     // Attached after `done`'s reaction, so the commands waiting for this turn go to the backend
     // after it; and a failed encoding still holds them until the earlier turn is over.
-    const turn = ready.then(settled, settled);
+    // On a backend that may reorder commands in flight, the turn lasts until the answer.
+    const turn = (this.#unordered ? done : ready).then(settled, settled);
     this.#hold(command, key, prior === undefined ? turn : Promise.all([prior, turn]).then(settled));
     return done;
   }

@@ -54,6 +54,7 @@ export class TieredBackend implements Backend {
       maxKeyBytes: keyLimits.length > 0 ? Math.min(...keyLimits) : 0,
       atomic: last.capabilities.atomic,
       consistency: last.capabilities.consistency,
+      ...(tiers.some((tier) => tier.capabilities.ordered === false) ? { ordered: false } : {}),
     };
     this.#forward();
   }

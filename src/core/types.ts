@@ -16,6 +16,12 @@ export interface BackendCapabilities {
   readonly consistency: "strong" | "eventual";
   /** The backend reports writes and deletes made by other processes through `onInvalidate` (Redis with tracking). */
   readonly invalidations?: boolean;
+  /**
+   * `false` when commands sent one after another may reach the store in another order (each an
+   * HTTP request, on connections of their own): the core then sends a key's next command only
+   * once the one before is answered (or timed out). Absent: sent in order, applied in order.
+   */
+  readonly ordered?: boolean;
 }
 
 /** Receives the keys another process changed or deleted; `undefined` means "any key may have changed" (a reconnect, a flush). */

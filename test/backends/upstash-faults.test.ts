@@ -16,9 +16,10 @@ import {
 
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
 const TIMEOUT_MS = 300;
-const FAULTS: Fault["kind"][] = ["500", "hang", "garbage"];
+type Failure = Exclude<Fault["kind"], "delay">;
+const FAULTS: Failure[] = ["500", "hang", "garbage"];
 /** What the message of each fault says. */
-const SAYS: Record<Fault["kind"], RegExp> = {
+const SAYS: Record<Failure, RegExp> = {
   "500": /failed \(ERR injected failure\)/,
   hang: /timed out after 300 ms/,
   garbage: /a reply that is not Upstash REST JSON/,
@@ -146,5 +147,55 @@ describe.skipIf(skipWithoutRedis)("upstash faults", () => {
     await expect(cache.set("k", "v")).rejects.toBeInstanceOf(lib.CacheBackendError);
     expect(await cache.set("k", "v")).toBe(true);
     expect(await cache.get("k")).toBe("v");
+  });
+});
+
+// The client sends each tick's commands as an HTTP request of its own, and requests on separate
+// connections can reach the server in either order. The gateway holds the first request back
+// (`delay`), as a slow connection would, while later calls are made.
+describe.skipIf(skipWithoutRedis)("upstash requests that arrive late", () => {
+  const LATE_MS = 150;
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it("a key's later set or delete is not overtaken by an earlier write that arrives late", async () => {
+    const cache = faultyCache({ suppress: false, timeout: 2000 });
+    await session.setFault({ kind: "delay", ms: LATE_MS, count: 1 });
+    const first = cache.set("k", "first");
+    await tick();
+    await Promise.all([first, cache.set("k", "second")]);
+    expect(await cache.get("k")).toBe("second");
+
+    await session.setFault({ kind: "delay", ms: LATE_MS, count: 1 });
+    const written = cache.set("gone", "value");
+    await tick();
+    await Promise.all([written, cache.delete("gone")]);
+    expect(await cache.get("gone", null)).toBeNull();
+  });
+
+  it("a set after a tag invalidation or a clear that arrives late is kept", async () => {
+    const cache = faultyCache({ suppress: false, timeout: 2000 });
+    await cache.set("member", "old", { tags: ["t"] });
+    await session.setFault({ kind: "delay", ms: LATE_MS, count: 1 });
+    const invalidated = cache.deleteTags("t");
+    await tick();
+    await Promise.all([invalidated, cache.set("member", "new")]);
+    expect(await cache.get("member")).toBe("new");
+
+    await session.setFault({ kind: "delay", ms: LATE_MS, count: 1 });
+    const cleared = cache.clear();
+    await tick();
+    await Promise.all([cleared, cache.set("after", "kept")]);
+    expect(await cache.get("after")).toBe("kept");
+  });
+
+  it("other keys' calls do not wait for a late request", async () => {
+    const cache = faultyCache({ suppress: false, timeout: 2000 });
+    await session.setFault({ kind: "delay", ms: 400, count: 1 });
+    const slow = cache.set("slow", 1);
+    await tick();
+    const started = Date.now();
+    expect(await cache.set("fast", 2)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(300);
+    await slow;
   });
 });

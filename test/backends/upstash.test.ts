@@ -88,6 +88,7 @@ describe("upstash setup", () => {
       maxKeyBytes: 32 * 1024 - 2,
       atomic: true,
       consistency: "strong",
+      ordered: false,
     });
   });
 

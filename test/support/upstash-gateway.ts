@@ -11,10 +11,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createClient } from "redis";
 
-/** A fault the gateway injects into the next `count` data requests (all when `count` is absent). */
+/**
+ * A fault the gateway injects into the next `count` data requests (all when `count` is absent):
+ * an error reply, no reply, a reply that is not JSON, or (`delay`) the right reply `ms` late, so
+ * a later request can overtake it as requests on separate connections can.
+ */
 export interface GatewayFault {
-  kind: "500" | "hang" | "garbage";
+  kind: "500" | "hang" | "garbage" | "delay";
   count?: number;
+  /** For `delay`: how late, in milliseconds (default 100). */
+  ms?: number;
 }
 
 /** What the gateway has seen since the last reset. */
@@ -177,7 +183,7 @@ export async function startGateway(options: { redisUrl: string; token?: string }
   /** Answers with the fault of `state` if it has one; true when it did. */
   const injectFault = (state: SessionState, response: ServerResponse): boolean => {
     const current = state.fault;
-    if (current === undefined) return false;
+    if (current === undefined || current.kind === "delay") return false;
     if (current.count !== undefined && --current.count <= 0) state.fault = undefined;
     if (current.kind === "500") send(response, 500, { error: "ERR injected failure" });
     else if (current.kind === "garbage") {
@@ -185,6 +191,14 @@ export async function startGateway(options: { redisUrl: string; token?: string }
       response.end("<html>not json");
     } else hanging.add(response);
     return true;
+  };
+
+  /** How long to hold the request by the `delay` fault of `state` (0 without one). */
+  const delayOf = (state: SessionState | undefined): number => {
+    const current = state?.fault;
+    if (state === undefined || current?.kind !== "delay") return 0;
+    if (current.count !== undefined && --current.count <= 0) state.fault = undefined;
+    return current.ms ?? 100;
   };
 
   const count = (commands: unknown[], record: (name: string) => void) => {
@@ -206,6 +220,8 @@ export async function startGateway(options: { redisUrl: string; token?: string }
     } catch {
       return send(response, 400, { error: "ERR failed to parse the request body as JSON" });
     }
+    const late = Math.max(delayOf(everything), delayOf(session));
+    if (late > 0) await new Promise((resolve) => setTimeout(resolve, late));
     const base64 = request.headers["upstash-encoding"] === "base64";
     const encode = (reply: Reply) =>
       base64 && "result" in reply ? { result: encodeBase64(reply.result) } : reply;

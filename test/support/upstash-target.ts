@@ -56,8 +56,10 @@ export function upstashTarget(
 
 /** A fault as the gateway's `/__control/fault` takes it. */
 export interface Fault {
-  kind: "500" | "hang" | "garbage";
+  kind: "500" | "hang" | "garbage" | "delay";
   count?: number;
+  /** For `delay`: how late the reply comes, in milliseconds. */
+  ms?: number;
 }
 
 /** A gateway session seen over HTTP: its own token, request counter and fault. */
