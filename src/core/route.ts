@@ -94,10 +94,10 @@ export interface LoadTicket {
 /** Past this many tags invalidated during loads, the ones no load in flight can be outdated by are forgotten. */
 const TAG_MEMORY = 1024;
 
-/** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 /** A backend call made inside `Route.step`: it goes straight to the backend, not behind the key's queue. */
 export type StepCall = <T>(command: string, fallback: T, fn: (backend: Backend) => Promise<T>) => Promise<T>;
 
+/** One routed backend: runs commands through middlewares, `enable`, `timeout` and `suppress`. */
 export class Route {
   readonly prefix: string;
   readonly backend: Backend;
@@ -128,8 +128,9 @@ export class Route {
   /** Read-then-load work in flight by key (`cached()`), shared and dropped like the reads. */
   readonly #fills = new Map<string, object>();
   /**
-   * Keys with a command queued behind a write whose record is still being encoded (compressed or
-   * signed): the turn of the last one, which settles once it has been handed to the backend.
+   * Keys whose later commands must wait: the turn of the last command holding each, which settles
+   * once it has been handed to the backend (a write whose record is being compressed or signed),
+   * or once it is answered (a `step`, or any command on a backend that may reorder them).
    */
   readonly #queued = new Map<string, Promise<void>>();
   /** The turn of the last queued command on several keys (or none), which every later command waits for. */
@@ -337,7 +338,10 @@ export class Route {
     return done;
   }
 
-  /** True while `key` has commands queued behind an encoding write, so a synchronous read would jump the queue. */
+  /**
+   * True while a command holds `key`'s turn (an encoding write, a `step`, or any command on a
+   * backend that may reorder them), so a synchronous read would jump the queue.
+   */
   queued(key: string): boolean {
     return this.#barrier !== undefined || (this.#queued.size > 0 && this.#queued.has(key));
   }
