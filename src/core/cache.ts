@@ -438,7 +438,7 @@ export class CacheCore {
       const text = await call("get", undefined, (backend) => backend.get(key));
       const current = text === undefined ? MISS : await decodeValue(route, clock, key, text);
       if (current === MISS) {
-        await writeIn(route, clock, key, by, ttl, undefined, call);
+        await writeIn(call, route, clock, key, by, ttl);
         return by;
       }
       if (typeof current !== "number") {
@@ -457,7 +457,7 @@ export class CacheCore {
           ? expiresAt - clock.now()
           : await call("getExpire", -2, (backend) => backend.getExpire(key));
       const next = current + by;
-      await writeIn(route, clock, key, next, left > 0 ? left : undefined, undefined, call);
+      await writeIn(call, route, clock, key, next, left > 0 ? left : undefined);
       return next;
     });
   }

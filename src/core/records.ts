@@ -158,10 +158,9 @@ export function writeValue(
   tags: readonly string[] | undefined,
   exist: boolean | undefined,
 ): Promise<boolean> {
-  const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
   let encoded: string | Promise<string>;
   try {
-    encoded = encodeRecord(route.codec, key, value, expiresAt, tags);
+    encoded = encodeStored(route, clock, key, value, ttl, tags);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -171,6 +170,19 @@ export function writeValue(
   return route.callEncoded("set", key, encoded, false, (backend, text) =>
     backend.set(key, text, { ttl: route.nativeTtl(ttl), exist }),
   );
+}
+
+/** The record `writeValue` stores; its TTL lives in it only where the backend cannot expire it. */
+function encodeStored(
+  route: Route,
+  clock: Clock,
+  key: string,
+  value: unknown,
+  ttl: number | undefined,
+  tags: readonly string[] | undefined,
+): string | Promise<string> {
+  const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
+  return encodeRecord(route.codec, key, value, expiresAt, tags);
 }
 
 /**
@@ -246,22 +258,21 @@ async function rewriteExpiry(
   if (header !== undefined || route.needsEnvelopeExpiry(ttl)) {
     const value = await decodeValue(route, clock, key, text);
     if (value === MISS) return false;
-    return writeIn(route, clock, key, value, ttl, header?.t, call);
+    return writeIn(call, route, clock, key, value, ttl, header?.t);
   }
   return call("expire", false, (backend) => backend.expire(key, ttl));
 }
 
-/** `writeValue` (without `exist`) inside a `Route.step`. */
+/** `writeValue` (without `exist`) inside a `Route.step`, through its `call`. */
 export async function writeIn(
+  call: StepCall,
   route: Route,
   clock: Clock,
   key: string,
   value: unknown,
   ttl: number | undefined,
-  tags: readonly string[] | undefined,
-  call: StepCall,
+  tags?: readonly string[],
 ): Promise<boolean> {
-  const expiresAt = ttl !== undefined && route.needsEnvelopeExpiry(ttl) ? clock.now() + ttl : undefined;
-  const text = await encodeRecord(route.codec, key, value, expiresAt, tags);
+  const text = await encodeStored(route, clock, key, value, ttl, tags);
   return call("set", false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
 }
