@@ -267,7 +267,8 @@ export class Route {
   /**
    * `call` on a backend that may apply commands in flight together out of order: the command
    * goes once the key's earlier ones are answered (a command on several keys, once every earlier
-   * one is), and the key's later ones wait for its answer, or for its timeout.
+   * one is), and the key's later ones wait for its answer, or for its timeout; a write on several
+   * keys holds every later command so.
    */
   #callAnswered<T>(
     command: string,
@@ -280,7 +281,9 @@ export class Route {
       prior === undefined
         ? this.#issue(command, key, fallback, fn)
         : prior.then(() => this.#issue(command, key, fallback, fn));
-    this.#hold(command, key, done.then(settled, settled));
+    // A read of no one key (getMany, ping, a count) waits for earlier writes but holds no one back.
+    if (!READ_ONLY.has(command) || (key !== undefined && SINGLE.has(command)))
+      this.#hold(command, key, done.then(settled, settled));
     return done;
   }
 

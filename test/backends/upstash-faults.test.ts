@@ -197,5 +197,14 @@ describe.skipIf(skipWithoutRedis)("upstash requests that arrive late", () => {
     expect(await cache.set("fast", 2)).toBe(true);
     expect(Date.now() - started).toBeLessThan(300);
     await slow;
+
+    // Nor for a late read of several keys: it waits for earlier writes, but holds nothing back.
+    await session.setFault({ kind: "delay", ms: 400, count: 1 });
+    const reading = cache.getMany(["slow", "fast"]);
+    await tick();
+    const again = Date.now();
+    expect(await cache.set("fast", 3)).toBe(true);
+    expect(Date.now() - again).toBeLessThan(300);
+    expect(await reading).toHaveLength(2);
   });
 });
