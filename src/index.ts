@@ -8,6 +8,7 @@ export type { Duration, TtlOption } from "./core/durations";
 export { parseDuration } from "./core/durations";
 export type { CacheErrorCode, CacheErrorOptions } from "./core/errors";
 export {
+  CacheArgumentError,
   CacheBackendError,
   CacheConfigError,
   CacheError,

@@ -5,7 +5,7 @@ import type { Clock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
 import { peekHeader } from "./envelope";
-import { CacheValueError, errorMessage } from "./errors";
+import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
 import {
@@ -394,7 +394,7 @@ export class CacheCore {
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
     assertKey(key);
     if (typeof by !== "number" || !Number.isFinite(by)) {
-      throw new TypeError(
+      throw new CacheArgumentError(
         errorMessage(
           undefined,
           `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`,
@@ -633,7 +633,7 @@ export class CacheCore {
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);
     if (typeof value !== "string")
-      throw new TypeError(
+      throw new CacheArgumentError(
         errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"),
       );
     const ttl = ttlOption(options.ttl);

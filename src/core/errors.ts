@@ -7,7 +7,8 @@ export type CacheErrorCode =
   | "E_CIRCUIT_OPEN"
   | "E_LOCKED"
   | "E_TRANSACTION"
-  | "E_VALUE";
+  | "E_VALUE"
+  | "E_ARGUMENT";
 
 /** Options accepted by every isocache error constructor. */
 export interface CacheErrorOptions {
@@ -35,6 +36,36 @@ export class CacheError extends Error {
   /** True for any isocache error, even one created by another copy of the library. */
   static is(value: unknown): value is CacheError {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /**
+   * `err instanceof CacheError` holds for every isocache error, as `CacheError.is` does: one from
+   * another copy of the library, and `CacheArgumentError`, which is a `TypeError`; and, as usual,
+   * for whatever has `CacheError.prototype` in its chain. The subclasses check their chain only.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asks about, a subclass too.
+    const ordinary = Function.prototype[Symbol.hasInstance].call(this, value);
+    // biome-ignore lint/complexity/noThisInStatic: as above.
+    return ordinary || (this === CacheError && CacheError.is(value));
+  }
+}
+
+/**
+ * A call was given an argument of the wrong type: a key or key pattern that is not a non-empty
+ * string, an `incr` amount that is not a finite number, a raw value that is not a string. It is a
+ * `TypeError`, as SPEC 4 has bad keys throw, and an isocache error too: `instanceof CacheError`
+ * and `CacheError.is` hold, and its `code` is `E_ARGUMENT`. Thrown (or rejected) before anything
+ * reaches a backend.
+ */
+export class CacheArgumentError extends TypeError {
+  /** Always `E_ARGUMENT`. */
+  readonly code: CacheErrorCode = "E_ARGUMENT";
+
+  constructor(message: string) {
+    super(message);
+    this.name = "CacheArgumentError";
+    Object.defineProperty(this, BRAND, { value: true });
   }
 }
 

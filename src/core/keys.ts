@@ -1,12 +1,12 @@
-import { errorMessage } from "./errors";
+import { CacheArgumentError, errorMessage } from "./errors";
 
 /** Keys the cache keeps for itself (tag indexes, transaction locks) start with this; `scan` hides them. */
 export const INTERNAL_PREFIX = "__isocache__:";
 
-/** Throws `TypeError` unless `key` is a non-empty string. */
+/** Throws `CacheArgumentError` (a `TypeError`) unless `key` is a non-empty string. */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
-    throw new TypeError(
+    throw new CacheArgumentError(
       errorMessage(
         undefined,
         `a cache key must be a non-empty string, got ${describeKey(key)}`,
@@ -16,10 +16,10 @@ export function assertKey(key: unknown): asserts key is string {
   }
 }
 
-/** Throws `TypeError` unless `pattern` is a non-empty string. */
+/** Throws `CacheArgumentError` (a `TypeError`) unless `pattern` is a non-empty string. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
   if (typeof pattern !== "string" || pattern.length === 0) {
-    throw new TypeError(
+    throw new CacheArgumentError(
       errorMessage(
         undefined,
         `a key pattern must be a non-empty string, got ${describeKey(pattern)}`,
@@ -29,10 +29,10 @@ export function assertPattern(pattern: unknown): asserts pattern is string {
   }
 }
 
-/** Throws `TypeError` unless every entry of `keys` is a valid key. */
+/** Throws `CacheArgumentError` (a `TypeError`) unless every entry of `keys` is a valid key. */
 export function assertKeys(keys: unknown): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) {
-    throw new TypeError(
+    throw new CacheArgumentError(
       errorMessage(
         undefined,
         `expected an array of keys, got ${describeKey(keys)}`,

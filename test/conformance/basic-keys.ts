@@ -68,7 +68,11 @@ const ODD_KEYS = [
   "x".repeat(200),
 ];
 
-/** SPEC 4: a key that is not a non-empty string throws TypeError; any other string is a key. */
+/**
+ * SPEC 4: a key that is not a non-empty string throws TypeError; any other string is a key. The
+ * error is an isocache error too (SPEC 9: every error extends CacheError): a CacheArgumentError,
+ * with code E_ARGUMENT, for which `instanceof CacheError` and `CacheError.is` hold.
+ */
 export function keyTests(h: Harness): void {
   const { t } = h;
 
@@ -85,6 +89,9 @@ export function keyTests(h: Harness): void {
               }),
             );
             t.expect(error).toBeInstanceOf(TypeError);
+            t.expect(error).toBeInstanceOf(h.lib.CacheArgumentError);
+            t.expect(error).toBeInstanceOf(h.lib.CacheError);
+            t.expect((error as { code?: string }).code).toBe("E_ARGUMENT");
             t.expect(ran).toBe(false);
           });
         }
@@ -94,8 +101,23 @@ export function keyTests(h: Harness): void {
 
     t.it("setMany rejects a record with an empty key with TypeError and stores nothing", async () => {
       const c = await h.open();
-      t.expect(await rejection(() => c.setMany({ valid: 1, "": 2 }))).toBeInstanceOf(TypeError);
+      const error = await rejection(() => c.setMany({ valid: 1, "": 2 }));
+      t.expect(error).toBeInstanceOf(TypeError);
+      t.expect(error).toBeInstanceOf(h.lib.CacheError);
       t.expect(await c.getKeysCount()).toBe(0);
+    });
+
+    t.it("CacheError's instanceof: every isocache error, and nothing else; subclasses stay exact", () => {
+      const { CacheError, CacheConfigError, CacheArgumentError, CacheValueError } = h.lib;
+      const make = (Class: unknown) => new (Class as new (message: string) => Error)("m");
+      t.expect(make(CacheConfigError)).toBeInstanceOf(CacheError);
+      t.expect(make(CacheArgumentError)).toBeInstanceOf(CacheError);
+      t.expect(make(CacheArgumentError)).toBeInstanceOf(TypeError);
+      t.expect(make(CacheConfigError) instanceof CacheValueError).toBe(false);
+      t.expect(make(CacheArgumentError) instanceof CacheConfigError).toBe(false);
+      t.expect(new TypeError("plain") instanceof CacheError).toBe(false);
+      t.expect(new Error("plain") instanceof CacheError).toBe(false);
+      t.expect(CacheError.is(null)).toBe(false);
     });
 
     t.it("any non-empty string is a key: each is stored apart, read back and scanned unchanged", async () => {

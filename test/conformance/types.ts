@@ -121,11 +121,12 @@ export interface IsocacheModule {
   readonly Cache: new () => CacheLike;
   readonly cache: CacheLike;
   readonly runtime: string;
-  readonly CacheError: ErrorClass;
+  readonly CacheError: ErrorClass & { is(value: unknown): boolean };
   readonly CacheConfigError: ErrorClass;
   readonly CacheBackendError: ErrorClass;
   readonly LockedError: ErrorClass;
   readonly CacheValueError: ErrorClass;
+  readonly CacheArgumentError: ErrorClass;
   parseDuration(text: string): number;
   /** Typed loosely so any plausible generic signature fits; see `RegisterType` for how the suite calls it. */
   readonly registerType: (...args: never[]) => unknown;
