@@ -2,7 +2,7 @@
 // kept in metadata, writes that put it there (with KV's native expiration at least 60 s out),
 // bulk reads and listing. The backend builds cache semantics on top of it.
 import type { Clock } from "../core/clock";
-import { CacheBackendError, errorMessage } from "../core/errors";
+import { CacheArgumentError, CacheBackendError, errorMessage } from "../core/errors";
 import { type KvMetadata, type KvNamespaceLike, lookupBinding } from "./cloudflare-kv-namespace";
 
 /** Longest KV key in UTF-8 bytes. */
@@ -82,7 +82,7 @@ export class KvStore {
   name(key: string): string {
     const name = this.base + key;
     if (name === "." || name === "..") {
-      throw new TypeError(
+      throw new CacheArgumentError(
         errorMessage(NAME, `Workers KV refuses the key name "${name}"`, "use another key, or set a `base`"),
       );
     }

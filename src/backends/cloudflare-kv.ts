@@ -1,6 +1,6 @@
 import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
-import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
+import { CacheArgumentError, CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
 import { parseGlob } from "./_shared/glob";
 import { exclusive, exclusiveMany, isKvNamespace, type KvNamespaceLike } from "./cloudflare-kv-namespace";
@@ -137,7 +137,7 @@ export class CloudflareKvBackend implements Backend {
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     if (!Number.isSafeInteger(by)) {
-      throw new TypeError(
+      throw new CacheArgumentError(
         errorMessage(this.name, `incr by ${String(by)} failed`, "pass a safe integer such as 1 or -1"),
       );
     }

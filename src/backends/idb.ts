@@ -1,7 +1,7 @@
 import { promisifyRequest } from "idb-keyval";
 import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
-import { CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
+import { CacheArgumentError, CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
 import { parseGlob } from "./_shared/glob";
 import { IdbConnection } from "./idb-connection";
@@ -150,7 +150,7 @@ export class IdbBackend implements Backend {
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     if (!Number.isSafeInteger(by)) {
-      throw new TypeError(
+      throw new CacheArgumentError(
         errorMessage("idb", `incr by ${String(by)} failed`, "pass a safe integer such as 1 or -1"),
       );
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { IndexedMinHeap } from "../../src/backends/_shared/heap";
 import { MemoryBackend, memoryBackend } from "../../src/backends/memory";
-import { CacheConfigError, CacheValueError } from "../../src/core/errors";
+import { CacheArgumentError, CacheConfigError, CacheError, CacheValueError } from "../../src/core/errors";
 
 function setup(size?: number) {
   const clock = { t: 1_000_000, now: () => clock.t };
@@ -377,6 +377,8 @@ describe("memoryBackend", () => {
     it("rejects a non-integer amount", async () => {
       const { backend } = setup();
       await expect(backend.incr("n", 1.5)).rejects.toThrow(TypeError);
+      await expect(backend.incr("n", 1.5)).rejects.toThrow(CacheArgumentError);
+      await expect(backend.incr("n", 1.5)).rejects.toThrow(CacheError);
       expect(await backend.exists("n")).toBe(false);
     });
   });

@@ -3,7 +3,7 @@
 // class supplies names (./key-names), records with the backend's own expiry (./stored-record),
 // per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
 import type { Clock } from "../../core/clock";
-import { CacheValueError, errorMessage } from "../../core/errors";
+import { CacheArgumentError, CacheValueError, errorMessage } from "../../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core/types";
 import { parseGlob } from "./glob";
 import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
@@ -101,7 +101,7 @@ export abstract class RecordBackend implements Backend {
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     if (!Number.isSafeInteger(by)) {
       const problem = `incr by ${String(by)} failed`;
-      throw new TypeError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
+      throw new CacheArgumentError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
     }
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
     return this.#mutate("incr", key, async (slot, current) => {

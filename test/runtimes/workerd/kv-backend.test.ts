@@ -97,6 +97,7 @@ describe("cloudflare-kv: keys", () => {
     const bare = new lib.Cache().setup({ kv: env.CACHE });
     for (const key of [".", ".."]) {
       await expect(bare.set(key, 1)).rejects.toThrow(TypeError);
+      await expect(bare.set(key, 1)).rejects.toThrow(lib.CacheArgumentError);
       await expect(bare.set(key, 1)).rejects.toThrow(/refuses the key name/);
     }
     const based = new lib.Cache().setup({ kv: env.CACHE, base: freshBase() });
