@@ -4,13 +4,13 @@ import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
-import { peekHeader } from "./envelope";
 import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
 import {
   decodeValue,
   expiryOf,
+  headerExpiry,
   isReadValue,
   liveExists,
   MISS,
@@ -450,12 +450,9 @@ export class CacheCore {
           ),
         );
       }
-      // The TTL left: in the record's header where it lives there, else the backend's own.
-      const expiresAt = route.envelopeExpiry && text !== undefined ? peekHeader(text)?.e : undefined;
-      const left =
-        expiresAt !== undefined
-          ? expiresAt - clock.now()
-          : await call("getExpire", -2, (backend) => backend.getExpire(key));
+      // The TTL left, as `expiryOf` reads it: from the record's header where it lives there.
+      const inHeader = route.envelopeExpiry && text !== undefined ? headerExpiry(text, clock) : undefined;
+      const left = inHeader ?? (await call("getExpire", -2, (backend) => backend.getExpire(key)));
       const next = current + by;
       await writeIn(call, route, clock, key, next, left > 0 ? left : undefined);
       return next;

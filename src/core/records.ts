@@ -225,13 +225,18 @@ export async function expiryOf(route: Route, clock: Clock, key: string): Promise
   if (route.envelopeExpiry) {
     const text = await route.call("get", key, undefined, (backend) => backend.get(key));
     if (text === undefined) return -2;
-    const expiresAt = peekHeader(text)?.e;
-    if (expiresAt !== undefined) {
-      const left = expiresAt - clock.now();
-      return left > 0 ? left : -2;
-    }
+    const left = headerExpiry(text, clock);
+    if (left !== undefined) return left;
   }
   return route.call("getExpire", key, -2, (backend) => backend.getExpire(key));
+}
+
+/** Milliseconds left by the expiry in `text`'s header (`-2` once it has passed); `undefined` when the header has none. */
+export function headerExpiry(text: string, clock: Clock): number | undefined {
+  const expiresAt = peekHeader(text)?.e;
+  if (expiresAt === undefined) return undefined;
+  const left = expiresAt - clock.now();
+  return left > 0 ? left : -2;
 }
 
 /**

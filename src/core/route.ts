@@ -276,14 +276,20 @@ export class Route {
     fallback: T,
     fn: (backend: Backend) => Promise<T>,
   ): Promise<T> {
-    const prior = this.#prior(command, key);
-    const done =
-      prior === undefined
-        ? this.#issue(command, key, fallback, fn)
-        : prior.then(() => this.#issue(command, key, fallback, fn));
     // A read of no one key (getMany, ping, a count) waits for earlier writes but holds no one back.
-    if (!READ_ONLY.has(command) || (key !== undefined && SINGLE.has(command)))
-      this.#hold(command, key, done.then(settled, settled));
+    const holds = !READ_ONLY.has(command) || (key !== undefined && SINGLE.has(command));
+    return this.#inTurn(command, key, () => this.#issue(command, key, fallback, fn), holds);
+  }
+
+  /**
+   * Starts `start` once the commands `command` must wait for are over (see `#prior`); with
+   * `holds`, the later ones wait until it settles. `start` begins from `prior`, so its settling
+   * ends the whole turn.
+   */
+  #inTurn<T>(command: string, key: string | undefined, start: () => Promise<T>, holds: boolean): Promise<T> {
+    const prior = this.#prior(command, key);
+    const done = prior === undefined ? start() : prior.then(start);
+    if (holds) this.#hold(command, key, done.then(settled, settled));
     return done;
   }
 
@@ -334,11 +340,7 @@ export class Route {
       this.enabled ? this.#issue(name, key, fallback, fn) : Promise.resolve(fallback);
     if (!this.enabled) return run(direct);
     this.#dropShared(command, key, undefined);
-    const prior = this.#prior(command, key);
-    const done = prior === undefined ? run(direct) : prior.then(() => run(direct));
-    // `done` settles only after `prior` (it starts from it), so its settling is the whole turn.
-    this.#hold(command, key, done.then(settled, settled));
-    return done;
+    return this.#inTurn(command, key, () => run(direct), true);
   }
 
   /**
