@@ -332,6 +332,11 @@ export class CacheCore {
     });
   }
 
+  /** Records one run of a wrapped function (see `Plan.execute`) in `stats()`. @internal */
+  countLoad(ms: number, failed: boolean): void {
+    this.#stats.load(ms, failed);
+  }
+
   /** Runs a loader and records its time and outcome in `stats()`. */
   async load<T>(loader: () => T | Promise<T>): Promise<T> {
     const started = Date.now();

@@ -28,7 +28,9 @@ export class CacheError extends Error {
 
   constructor(message: string, code: CacheErrorCode = "E_CACHE", options?: CacheErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    // Spelled out: bundlers and minifiers rename classes (esbuild emits `class _CacheError`). Each
+    // subclass here names itself too; a user's own subclass keeps its class name.
+    this.name = new.target === CacheError ? "CacheError" : new.target.name;
     this.code = code;
     Object.defineProperty(this, BRAND, { value: true });
   }
@@ -73,6 +75,7 @@ export class CacheArgumentError extends TypeError {
 export class CacheConfigError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_CONFIG", options);
+    this.name = "CacheConfigError";
   }
 }
 
@@ -83,6 +86,7 @@ export class CacheBackendError extends CacheError {
 
   constructor(backend: string, message: string, options?: CacheErrorOptions) {
     super(message, "E_BACKEND", options);
+    this.name = "CacheBackendError";
     this.backend = backend;
   }
 }
@@ -91,6 +95,7 @@ export class CacheBackendError extends CacheError {
 export class RateLimitError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_RATE_LIMIT", options);
+    this.name = "RateLimitError";
   }
 }
 
@@ -98,6 +103,7 @@ export class RateLimitError extends CacheError {
 export class CircuitBreakerOpen extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_CIRCUIT_OPEN", options);
+    this.name = "CircuitBreakerOpen";
   }
 }
 
@@ -105,6 +111,7 @@ export class CircuitBreakerOpen extends CacheError {
 export class LockedError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_LOCKED", options);
+    this.name = "LockedError";
   }
 }
 
@@ -112,6 +119,7 @@ export class LockedError extends CacheError {
 export class TransactionError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_TRANSACTION", options);
+    this.name = "TransactionError";
   }
 }
 
@@ -124,5 +132,6 @@ export function errorMessage(scope: string | undefined, problem: string, remedy:
 export class CacheValueError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_VALUE", options);
+    this.name = "CacheValueError";
   }
 }

@@ -43,7 +43,8 @@ export function assertKeys(keys: unknown): asserts keys is readonly string[] {
   for (const key of keys) assertKey(key);
 }
 
-function describeKey(key: unknown): string {
+/** A short description of a bad key for a message: `number 5`, `an object`, `an empty string`. */
+export function describeKey(key: unknown): string {
   if (key === "") return "an empty string";
   if (key === null) return "null";
   if (Array.isArray(key)) return "an array";

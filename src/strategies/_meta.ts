@@ -205,7 +205,7 @@ export class StampedLoader {
   /** While waiting for another process's load: its value, or `MISS` (soft wants a fresh one). */
   async #peek(key: string): Promise<unknown> {
     const stored = await this.plan.cache.fetch(key, this.plan.strategy, undefined);
-    const failed = failureOf(stored);
+    const failed = failureOf(stored, this.plan.condition?.exceptions);
     if (failed !== undefined) throw failed.error;
     if (!isStamped(stored)) return MISS;
     return this.#freshOnly && stored.refreshAt <= this.plan.cache.clock.now() ? MISS : stored.value;

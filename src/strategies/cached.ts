@@ -28,7 +28,7 @@ export function cached(cache: FeatureCache, options: StrategyOptions<never[]> = 
         if (hit === NOT_SYNC) return slow(key, thisArg, args, scope);
         if (hit === MISS) return plan.load(thisArg, args, key);
       }
-      const failed = failureOf(hit);
+      const failed = failureOf(hit, plan.condition?.exceptions);
       return failed === undefined ? Promise.resolve(hit) : Promise.reject(failed.error);
     };
     return {

@@ -29,16 +29,45 @@ export function isOneOf(error: unknown, classes: readonly ErrorClass[]): boolean
 }
 
 const FAILURE = "__isocache_error__";
+const CLASS = "__isocache_class__";
 
-/** The stored form of a cached error. */
-export function failure(error: unknown): Record<string, unknown> {
-  return { [FAILURE]: error };
+/**
+ * The stored form of a cached error, with the name of the listed class it matched (of
+ * `exceptions`), so a read can give it that class back: serializers rebuild only the built-in
+ * error classes, and `instanceof NotFound` must hold on a later call too.
+ */
+export function failure(error: unknown, exceptions?: readonly ErrorClass[]): Record<string, unknown> {
+  const matched = exceptions?.find((Class) => error instanceof Class);
+  return matched === undefined || matched.name === ""
+    ? { [FAILURE]: error }
+    : { [FAILURE]: error, [CLASS]: matched.name };
 }
 
-/** The error inside a stored failure, or `undefined` for an ordinary value. */
-export function failureOf(value: unknown): { error: unknown } | undefined {
+/**
+ * The error inside a stored failure, or `undefined` for an ordinary value. When the stored
+ * error lost its class on the way through the serializer, and `exceptions` lists a class of the
+ * recorded name, the error gets that class's prototype back (its name, message, stack, cause
+ * and own properties are kept as stored).
+ */
+export function failureOf(
+  value: unknown,
+  exceptions?: readonly ErrorClass[],
+): { error: unknown } | undefined {
   // `in` rather than `Object.hasOwn`: the JIT answers it from the object's shape, and every hit
   // asks. Stored values are decoded plain data, so an inherited marker cannot occur.
   if (value === null || typeof value !== "object" || !(FAILURE in value)) return undefined;
-  return { error: (value as Record<string, unknown>)[FAILURE] };
+  const stored = value as Record<string, unknown>;
+  const error = stored[FAILURE];
+  const className = stored[CLASS];
+  if (
+    exceptions !== undefined &&
+    typeof className === "string" &&
+    error !== null &&
+    typeof error === "object" &&
+    !isOneOf(error, exceptions)
+  ) {
+    const Class = exceptions.find((candidate) => candidate.name === className);
+    if (Class !== undefined) Object.setPrototypeOf(error, Class.prototype);
+  }
+  return { error };
 }

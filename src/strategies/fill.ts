@@ -45,7 +45,9 @@ export function readOrLoad(
   const fill: Fill = { hit: undefined, done: Promise.resolve() };
   fill.done = plan.lookup(key, args).then((stored) => {
     fill.hit = stored !== MISS;
-    return stored === MISS ? plan.load(thisArg, args, key) : unwrapFailure(stored);
+    return stored === MISS
+      ? plan.load(thisArg, args, key)
+      : unwrapFailure(stored, plan.condition?.exceptions);
   });
   route.shareFill(key, fill, fill.done);
   return fill.done;

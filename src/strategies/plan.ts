@@ -5,8 +5,8 @@ import {
   type TtlResolver,
   toMilliseconds,
 } from "../core/durations";
-import { CacheConfigError, errorMessage } from "../core/errors";
-import { INTERNAL_PREFIX } from "../core/keys";
+import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
+import { describeKey, INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 import { isReadValue, MISS, NOT_SYNC } from "../core/records";
 import type { LoadTicket } from "../core/route";
@@ -14,7 +14,7 @@ import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
 import { compileKey, defaultKey, type KeyFn, parameterInfo } from "../keys/index";
-import { type Condition, failure, failureOf, isOneOf } from "./conditions";
+import { type Condition, type ErrorClass, failure, failureOf, isOneOf } from "./conditions";
 import type { AnyFn, Site } from "./decorate";
 
 /** Options every strategy accepts. */
@@ -69,6 +69,7 @@ export class Plan {
   readonly #timeConditionMs: number | undefined;
   readonly #lock: boolean;
   readonly #classNames = new WeakMap<object, string>();
+  readonly #where: string;
 
   constructor(
     cache: FeatureCache,
@@ -82,6 +83,7 @@ export class Plan {
     this.strategy = strategy;
     this.#site = site;
     const where = `${strategy}(${options.name ?? site.name ?? "anonymous"})`;
+    this.#where = where;
     this.ttl = checkTtlOption(options.ttl as TtlOption<unknown[]>, "ttl");
     this.condition = options.condition;
     if (options.condition !== undefined && typeof options.condition !== "function") {
@@ -128,7 +130,7 @@ export class Plan {
         this.#template.usesContext ? (scope ?? this.cache.scope()).keyContext : undefined,
       );
     } else if (this.#keyFn !== undefined) {
-      key = this.#keyFn(...args);
+      key = keyFnResult(this.#where, this.#keyFn(...args));
     } else {
       key = defaultKey(this.#nameFor(thisArg), args);
     }
@@ -180,9 +182,12 @@ export class Plan {
       const value = await this.fn.apply(thisArg, args as unknown[]);
       const elapsed = Date.now() - started;
       this.stats.load(elapsed, false);
+      this.cache.countLoad(elapsed, false);
       return { value, elapsed };
     } catch (error) {
-      this.stats.load(Date.now() - started, true);
+      const elapsed = Date.now() - started;
+      this.stats.load(elapsed, true);
+      this.cache.countLoad(elapsed, true);
       throw error;
     }
   }
@@ -193,7 +198,7 @@ export class Plan {
       this.stats.misses++;
       return MISS;
     }
-    return unwrapFailure(await this.lookup(key, args));
+    return unwrapFailure(await this.lookup(key, args), this.condition?.exceptions);
   }
 
   /** The stored value (a cached failure as stored) or `MISS`, counted as a hit or a miss. */
@@ -245,7 +250,7 @@ export class Plan {
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
     const tags = await this.tagsOf(args);
     if (this.outdated(key, ticket, tags)) return;
-    await this.cache.set(key, failure(error), { ttl: this.ttl(args as unknown[]), tags });
+    await this.cache.set(key, failure(error, exceptions), { ttl: this.ttl(args as unknown[]), tags });
   }
 
   /** True when a result for `key` loaded under `ticket` must not be stored: the key was written, or one of `tags` invalidated, since. */
@@ -333,7 +338,7 @@ export class Plan {
           await this.cache.unlock(lockKey, token);
         }
       }
-      if (got !== false) return unwrapFailure(got.value);
+      if (got !== false) return unwrapFailure(got.value, this.condition?.exceptions);
       await sleep(LOCK_STEP_MS);
     }
     return this.loadNow(thisArg, args, key); // the holder vanished: load rather than wait forever
@@ -345,7 +350,11 @@ export class Plan {
     return {
       // Called as `fn.key(…)`, `this` is the wrapper itself; `fn.key.call(instance, …)` passes an instance.
       key(this: unknown, ...args: unknown[]) {
-        return Promise.resolve(plan.keyOf(receiver(this), args));
+        try {
+          return Promise.resolve(plan.keyOf(receiver(this), args));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       },
       async invalidate(this: unknown, ...args: unknown[]) {
         return plan.cache.delete(await plan.keyOf(receiver(this), args));
@@ -359,13 +368,38 @@ export class Plan {
   }
 }
 
+/**
+ * What a `key` function returned, checked: a non-empty string, or a promise of one. Anything else
+ * throws (or rejects with) `CacheArgumentError` before a key reaches a backend or a strategy's state.
+ */
+function keyFnResult(where: string, key: unknown): string | Promise<string> {
+  if (typeof key === "string" && key.length > 0) return key;
+  if (typeof (key as PromiseLike<unknown> | null)?.then === "function") {
+    return Promise.resolve(key).then((text) => {
+      if (typeof text === "string" && text.length > 0) return text;
+      throw badKeyFnResult(where, text);
+    });
+  }
+  throw badKeyFnResult(where, key);
+}
+
+function badKeyFnResult(where: string, key: unknown): CacheArgumentError {
+  return new CacheArgumentError(
+    errorMessage(
+      where,
+      `the \`key\` function returned ${describeKey(key)}, not a non-empty string`,
+      'return a string such as "user:42" (or a promise of one)',
+    ),
+  );
+}
+
 function receiver(thisArg: unknown): unknown {
   return typeof thisArg === "function" ? undefined : thisArg;
 }
 
-/** `value`, or the error it holds when it is a cached failure, thrown. */
-export function unwrapFailure(value: unknown): unknown {
-  const failed = failureOf(value);
+/** `value`, or the error it holds when it is a cached failure, thrown (with its class back; see `failureOf`). */
+export function unwrapFailure(value: unknown, exceptions?: readonly ErrorClass[]): unknown {
+  const failed = failureOf(value, exceptions);
   if (failed !== undefined) throw failed.error;
   return value;
 }

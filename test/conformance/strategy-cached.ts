@@ -75,6 +75,43 @@ export function cachedTests(h: StrategyHarness): void {
       t.expect(await load("ok")).toBe("ok:4");
     });
 
+    t.it("withExceptions gives a cached error of the user's own class back as that class", async () => {
+      const cache = await h.open();
+      class NotFound extends Error {
+        readonly status: number;
+        constructor(message: string, status: number) {
+          super(message);
+          this.name = "NotFound";
+          this.status = status;
+        }
+      }
+      class Gone extends NotFound {}
+      let runs = 0;
+      const find = cache.cached({ ttl: "10s", condition: h.lib.withExceptions(NotFound) })(
+        async function find(id: string) {
+          runs++;
+          if (id === "gone") throw new Gone(`${id} is gone`, 410);
+          throw new NotFound(`no ${id}`, 404);
+        },
+      );
+      const first = await rejection(() => find("a"));
+      t.expect(first).toBeInstanceOf(NotFound);
+      for (let i = 0; i < 2; i++) {
+        const again = await rejection(() => find("a"));
+        t.expect(again).toBeInstanceOf(NotFound);
+        t.expect(again).toBeInstanceOf(Error);
+        t.expect((again as NotFound).message).toBe("no a");
+        t.expect((again as NotFound).name).toBe("NotFound");
+        t.expect((again as NotFound).status).toBe(404);
+      }
+      // A subclass comes back as the class the condition lists.
+      await rejection(() => find("gone"));
+      const gone = await rejection(() => find("gone"));
+      t.expect(gone).toBeInstanceOf(NotFound);
+      t.expect((gone as NotFound).status).toBe(410);
+      t.expect(runs).toBe(2);
+    });
+
     t.it("NOT_NULLISH, onlyExceptions and a custom condition decide what is stored", async () => {
       const cache = await h.open();
       let runs = 0;

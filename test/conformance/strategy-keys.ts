@@ -2,7 +2,15 @@
 // configuration errors raised when wrapping, and both decorator forms, called by hand so the test
 // files need no decorator syntax.
 
-import { counted, expectCacheError, MISS, named, type StrategyHarness, thrown } from "./strategy-harness";
+import {
+  counted,
+  expectCacheError,
+  MISS,
+  named,
+  rejection,
+  type StrategyHarness,
+  thrown,
+} from "./strategy-harness";
 import type { AnyFn } from "./strategy-types";
 
 type LegacyDecorator = (
@@ -191,6 +199,61 @@ export function keyTests(h: StrategyHarness): void {
         h.lib.CacheConfigError,
       );
     });
+
+    t.it(
+      "a key function that returns no non-empty string rejects the call with CacheArgumentError",
+      async () => {
+        const cache = await h.open();
+        const bad: unknown[] = [5, undefined, null, {}, ""];
+        let runs = 0;
+        const work = async function work(_id: string) {
+          runs++;
+          return "ran";
+        };
+        for (const result of bad) {
+          for (const key of [() => result, async () => result]) {
+            const wrappers = [
+              cache.cached({ ttl: "10s", key: key as () => string })(work),
+              cache.locked({ ttl: "10s", key: key as () => string })(work),
+              cache.rateLimit({ limit: 1, period: "10s", key: key as () => string })(work),
+            ];
+            for (const wrapped of wrappers) {
+              // A rejected promise, never a synchronous throw: `.catch` on the call must see it.
+              let call: Promise<unknown> | undefined;
+              t.expect(() => {
+                call = wrapped("a") as Promise<unknown>;
+              }).not.toThrow();
+              const error = await rejection(() => call as Promise<unknown>);
+              expectCacheError(h, error, h.lib.CacheArgumentError);
+              t.expect(error).toBeInstanceOf(TypeError);
+              t.expect((error as Error).message).toContain("key");
+              const keyed = wrapped.key("a");
+              t.expect(keyed).toBeInstanceOf(Promise);
+              expectCacheError(h, await rejection(() => keyed), h.lib.CacheArgumentError);
+            }
+          }
+        }
+        t.expect(runs).toBe(0);
+        // A key function that throws, or a template whose formatter fails, rejects `.key` too.
+        const throwing = cache.cached({
+          ttl: "10s",
+          key: () => {
+            throw new RangeError("no key");
+          },
+        })(work);
+        const keyed = throwing.key("a");
+        t.expect(keyed).toBeInstanceOf(Promise);
+        t.expect(await rejection(() => keyed)).toBeInstanceOf(RangeError);
+        const jwt = cache.cached({ ttl: "10s", key: "sub:{token:jwt(sub)}" })(async function me(
+          token: string,
+        ) {
+          return token;
+        });
+        const notJwt = jwt.key("not-a-token");
+        t.expect(notJwt).toBeInstanceOf(Promise);
+        expectCacheError(h, await rejection(() => notJwt), h.lib.CacheError);
+      },
+    );
 
     t.it("the legacy decorator form (target, propertyKey, descriptor) gives a cached method", async () => {
       const cache = await h.open();

@@ -8,6 +8,7 @@ import {
   counted,
   gate,
   MISS,
+  rejection,
   type StrategyHarness,
   sleep,
 } from "./strategy-harness";
@@ -288,8 +289,15 @@ export function scopeTests(h: StrategyHarness): void {
       t.expect(await cache.getOrSet("g", () => "again")).toBe("made");
       const stats = cache.stats();
       t.expect([stats.requests, stats.hits, stats.misses, stats.hitRate]).toEqual([9, 5, 4, 5 / 9]);
-      t.expect(stats.loads).toBeGreaterThanOrEqual(1);
+      // f1's and f2's executions and getOrSet's factory.
+      t.expect(stats.loads).toBe(3);
       t.expect(stats.loadFailures).toBe(0);
+      const failing = cache.cached({ ttl: "10s", name: "failing" })(async () => {
+        throw new RangeError("no");
+      });
+      await rejection(() => failing());
+      t.expect([cache.stats().loads, cache.stats().loadFailures]).toEqual([3, 1]);
+      t.expect([failing.stats().loads, failing.stats().loadFailures]).toEqual([0, 1]);
       t.expect([f1.stats().requests, f1.stats().hits, f2.stats().requests, f2.stats().hits]).toEqual([
         2, 1, 3, 2,
       ]);
