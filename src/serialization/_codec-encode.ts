@@ -86,6 +86,13 @@ class Encoder {
     if (value instanceof Symbol) throw unsupported(value.valueOf());
     if (value instanceof Promise) throw promise();
     if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    // A built-in or platform object (WeakMap, Blob, Headers, Response, ReadableStream, a
+    // generator, …) keeps its data in internal slots: read as its own properties it would come
+    // back as `{}`, so it is refused. Such objects carry their class in the toString tag.
+    const tag = Object.prototype.toString.call(value);
+    if (tag !== "[object Object]" && tag !== "[object Arguments]" && Object.keys(value).length === 0) {
+      throw opaque(tag.slice(8, -1));
+    }
     // Unregistered class instances keep their own enumerable data, as structuredClone does.
     return this.record(value as Dict);
   }
@@ -193,6 +200,16 @@ function unsupported(value: unknown): CacheValueError {
       "codec",
       `cannot serialize a ${what}`,
       "cache plain data only: remove it from the value or convert it (a symbol to its description)",
+    ),
+  );
+}
+
+function opaque(name: string): CacheValueError {
+  return new CacheValueError(
+    errorMessage(
+      "codec",
+      `cannot serialize an object of type ${name}: its data is not in properties a cache can copy`,
+      `convert it to plain data first (a Blob with await blob.arrayBuffer(), Headers with Object.fromEntries(headers)), or registerType(${name}, encode, decode)`,
     ),
   );
 }

@@ -1,4 +1,4 @@
-import { type Harness, MISS, matchSorted } from "./basic-harness";
+import { type Harness, MISS, matchSorted, rejection } from "./basic-harness";
 
 const PRIMITIVES: readonly (readonly [string, unknown])[] = [
   ["an empty string", ""],
@@ -240,6 +240,37 @@ export function valueTests(h: Harness): void {
       value.bytes[0] = 99;
       t.expect(await c.get("v")).toStrictEqual(everything());
     });
+
+    t.it(
+      "a platform object whose data a cache cannot copy is refused, and the stored value kept",
+      async () => {
+        const c = await h.open();
+        await c.set("v", "before");
+        const opaque: [string, unknown][] = [
+          ["WeakMap", new WeakMap()],
+          ["WeakSet", new WeakSet()],
+          ["Blob", new Blob(["bytes"])],
+          ["Headers", new Headers({ a: "1" })],
+          ["URLSearchParams", new URLSearchParams("a=1")],
+          ["ReadableStream", new ReadableStream()],
+          ["Generator", (function* generate() {})()],
+        ];
+        for (const [name, value] of opaque) {
+          const error = await rejection(() => c.set("v", { nested: [value] }));
+          t.expect(error).toBeInstanceOf(h.lib.CacheValueError);
+          t.expect((error as Error).message).toContain(name);
+          t.expect(await c.get("v")).toBe("before");
+        }
+        // A class of one's own still stores its own data, and an empty one an empty object.
+        class Point {
+          x = 1;
+          y = 2;
+        }
+        class Empty {}
+        await c.set("v", [new Point(), new Empty()]);
+        t.expect(await c.get("v")).toStrictEqual([{ x: 1, y: 2 }, {}]);
+      },
+    );
 
     t.it(
       "mutating a value returned by get, getMany or getOrSet does not change the cached value",

@@ -300,6 +300,26 @@ describe("codec: typed round trips", () => {
     expectValueError(() => encode(Promise.resolve(1)));
     expectValueError(() => encode(() => 1));
   });
+
+  it("rejects built-in and platform objects that keep their data out of reach, naming the type", () => {
+    for (const [name, value] of [
+      ["WeakMap", new WeakMap()],
+      ["WeakRef", new WeakRef({})],
+      ["Blob", new Blob(["x"])],
+      ["Headers", new Headers()],
+      ["Response", new Response("x")],
+      ["AbortController", new AbortController()],
+      ["Intl.NumberFormat", new Intl.NumberFormat()],
+    ] as const) {
+      expect(expectValueError(() => encode({ inside: value })).message).toContain(`type ${name}`);
+    }
+    // An arguments object and a user's class with data are plain data.
+    const args = (function collect(..._: number[]) {
+      // biome-ignore lint/complexity/noArguments: the arguments object itself is under test.
+      return arguments;
+    })(1, 2);
+    expect(roundTrip(args)).toStrictEqual({ 0: 1, 1: 2 });
+  });
 });
 
 describe("codec: references", () => {
