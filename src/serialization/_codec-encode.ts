@@ -85,13 +85,17 @@ class Encoder {
     }
     if (value instanceof Symbol) throw unsupported(value.valueOf());
     if (value instanceof Promise) throw promise();
-    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
     // A built-in or platform object (WeakMap, Blob, Headers, Response, ReadableStream, a
     // generator, …) keeps its data in internal slots: read as its own properties it would come
     // back as `{}`, so it is refused. Such objects carry their class in the toString tag.
     const tag = Object.prototype.toString.call(value);
+    const name = tag.slice(8, -1);
+    // Bun gives these a toJSON that Node, Deno, workerd and browsers do not; they are refused
+    // before toJSON is looked at, so the same program stores the same thing on every runtime.
+    if (RUNTIME_TOJSON.has(name) && Object.keys(value).length === 0) throw opaque(name);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
     if (tag !== "[object Object]" && tag !== "[object Arguments]" && Object.keys(value).length === 0) {
-      throw opaque(tag.slice(8, -1));
+      throw opaque(name);
     }
     // Unregistered class instances keep their own enumerable data, as structuredClone does.
     return this.record(value as Dict);
@@ -203,6 +207,8 @@ function unsupported(value: unknown): CacheValueError {
     ),
   );
 }
+
+const RUNTIME_TOJSON: ReadonlySet<string> = new Set(["Headers", "URLSearchParams", "FormData"]);
 
 function opaque(name: string): CacheValueError {
   return new CacheValueError(

@@ -252,6 +252,7 @@ export function valueTests(h: Harness): void {
           ["Blob", new Blob(["bytes"])],
           ["Headers", new Headers({ a: "1" })],
           ["URLSearchParams", new URLSearchParams("a=1")],
+          ["FormData", new FormData()],
           ["ReadableStream", new ReadableStream()],
           ["Generator", (function* generate() {})()],
         ];
@@ -269,6 +270,9 @@ export function valueTests(h: Harness): void {
         class Empty {}
         await c.set("v", [new Point(), new Empty()]);
         t.expect(await c.get("v")).toStrictEqual([{ x: 1, y: 2 }, {}]);
+        // A platform object with a toJSON on every runtime is stored through it.
+        await c.set("v", { at: new URL("https://example.com/a?b=1") });
+        t.expect(await c.get("v")).toStrictEqual({ at: "https://example.com/a?b=1" });
       },
     );
 
