@@ -551,9 +551,12 @@ export class CacheCore {
     });
   }
 
-  /** Closes every backend; the next command opens them again. */
+  /**
+   * Closes every backend, those an earlier `setup` of the same prefix replaced too; the next
+   * command opens the ones in use again.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.#router.distinct().map((route) => route.close()));
+    await Promise.all(this.#router.closing().map((route) => route.close()));
   }
 
   /** Stores `token` under `key` for `ttl` only if the key is free; `true` when the lock was taken. */

@@ -1,5 +1,12 @@
 import type { RecordCodec } from "./envelope";
-import { CacheBackendError, CacheConfigError, CacheError, CacheValueError, errorMessage } from "./errors";
+import {
+  CacheArgumentError,
+  CacheBackendError,
+  CacheConfigError,
+  CacheError,
+  CacheValueError,
+  errorMessage,
+} from "./errors";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -495,18 +502,25 @@ export class Route {
     try {
       // Once init is done, the commands that waited for it go first, in the order they came: a
       // command arriving meanwhile waits its turn instead of running ahead of them.
+      // `timeout` bounds the whole command, the wait for the backend's init included: an init
+      // that never settles (a server that accepts nothing) must not hang every command.
+      const ms = this.#timeoutMs;
+      const deadline = ms === undefined ? 0 : Date.now() + ms;
       if (!this.#initialised || this.#awaitingInit > 0) {
         this.#awaitingInit++;
         try {
-          await this.#ready();
+          const ready = this.#ready();
+          await (ms === undefined
+            ? ready
+            : withTimeout(ready, ms, this.backend.name, command, "the backend to connect or open"));
         } finally {
           this.#awaitingInit--;
         }
       }
       const pending = fn(this.backend);
-      return this.#timeoutMs === undefined
+      return ms === undefined
         ? await pending
-        : await withTimeout(pending, this.#timeoutMs, this.backend.name, command);
+        : await withTimeout(pending, ms, this.backend.name, command, undefined, deadline - Date.now());
     } catch (error) {
       return this.fail(error, command, key, fallback);
     }
@@ -514,7 +528,14 @@ export class Route {
 
   /** Reports or throws a failure of `command`; returns `fallback` when suppressed. */
   fail<T>(error: unknown, command: string, key: string | undefined, fallback: T): T {
-    if (error instanceof TypeError || error instanceof CacheValueError || error instanceof CacheConfigError) {
+    // A refused argument, value or configuration is the caller's to fix, never a miss. Any
+    // other failure is the backend's, a plain TypeError too (`fetch` rejects with one when the
+    // server cannot be reached), and `suppress` applies to it.
+    if (
+      error instanceof CacheArgumentError ||
+      error instanceof CacheValueError ||
+      error instanceof CacheConfigError
+    ) {
       throw error;
     }
     const wrapped = CacheError.is(error)
@@ -592,21 +613,34 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-function withTimeout<T>(pending: Promise<T>, ms: number, backend: string, command: string): Promise<T> {
+/** `pending`, or a `CacheBackendError` naming the `ms` timeout once `leftMs` (what is left of it) has passed. */
+function withTimeout<T>(
+  pending: Promise<T>,
+  ms: number,
+  backend: string,
+  command: string,
+  waitingFor?: string,
+  leftMs = ms,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new CacheBackendError(
-          backend,
-          errorMessage(
+    timer = setTimeout(
+      () => {
+        reject(
+          new CacheBackendError(
             backend,
-            `${command} timed out after ${ms} ms`,
-            "check that the backend is reachable, or raise the `timeout` option",
+            errorMessage(
+              backend,
+              waitingFor === undefined
+                ? `${command} timed out after ${ms} ms`
+                : `${command} timed out after ${ms} ms waiting for ${waitingFor}`,
+              "check that the backend is reachable, or raise the `timeout` option",
+            ),
           ),
-        ),
-      );
-    }, ms);
+        );
+      },
+      Math.max(1, leftMs),
+    );
   });
   pending.catch(() => undefined); // a late rejection after the timeout is not unhandled
   return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));

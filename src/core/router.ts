@@ -6,6 +6,8 @@ import type { Backend } from "./types";
 export class Router {
   #routes: Route[] = [];
   #default: Route | undefined;
+  /** Routes a later `setup` replaced: `close()` still has to close their backends. */
+  #replaced: Route[] = [];
   readonly #makeDefault: () => Route;
 
   constructor(makeDefault: () => Route) {
@@ -15,9 +17,11 @@ export class Router {
   /** Adds a route, replacing one with the same prefix. */
   add(route: Route): void {
     if (route.prefix === "") {
+      if (this.#default !== undefined) this.#replaced.push(this.#default);
       this.#default = route;
       return;
     }
+    for (const existing of this.#routes) if (existing.prefix === route.prefix) this.#replaced.push(existing);
     this.#routes = this.#routes.filter((existing) => existing.prefix !== route.prefix);
     this.#routes.push(route);
     this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
@@ -55,6 +59,23 @@ export class Router {
     const seen = new Set<Backend>();
     const out: Route[] = [];
     for (const route of this.all()) {
+      if (seen.has(route.backend)) continue;
+      seen.add(route.backend);
+      out.push(route);
+    }
+    return out;
+  }
+
+  /**
+   * One route per distinct backend to close: the ones serving keys and the ones a later `setup`
+   * replaced, which are forgotten (a replaced backend is closed once, and then no longer used).
+   */
+  closing(): Route[] {
+    const replaced = this.#replaced;
+    this.#replaced = [];
+    const seen = new Set<Backend>();
+    const out: Route[] = [];
+    for (const route of [...this.all(), ...replaced]) {
       if (seen.has(route.backend)) continue;
       seen.add(route.backend);
       out.push(route);

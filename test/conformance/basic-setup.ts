@@ -117,6 +117,30 @@ export function setupTests(h: Harness): void {
       t.expect((error as Error).message).toMatch(/1\.5x|timeout/);
     });
 
+    t.it("close() also closes a backend that a later setup of the same prefix replaced", async () => {
+      const closed: string[] = [];
+      const closing = (name: string) => {
+        const outer = withInit(h.lib.memoryBackend() as object, async () => {}) as Record<string, unknown>;
+        outer.close = async () => {
+          closed.push(name);
+        };
+        return outer;
+      };
+      const c = h.cache();
+      c.setup(closing("first"));
+      c.setup(closing("second"));
+      c.setup(closing("users-first"), { prefix: "users:" });
+      c.setup(closing("users-second"), { prefix: "users:" });
+      await c.set("users:1", 1);
+      await c.set("k", 1);
+      await c.close();
+      t.expect([...closed].sort()).toStrictEqual(["first", "second", "users-first", "users-second"]);
+      // A replaced backend is closed once; the ones in use are closed by every close().
+      closed.length = 0;
+      await c.close();
+      t.expect([...closed].sort()).toStrictEqual(["second", "users-second"]);
+    });
+
     t.it("the backend is initialised once, even when the first commands are concurrent", async () => {
       const store = await h.store();
       // A URL or a list of tiers is not one backend object to wrap: check the core with memory then.
@@ -233,6 +257,41 @@ export function setupTests(h: Harness): void {
       t.expect(value).toBe(MISS);
       t.expect(lenientMs).toBeLessThan(1_000);
       t.expect(errors.length).toBeGreaterThanOrEqual(1);
+    });
+
+    t.it("timeout also bounds the wait for a backend's init that never settles", async () => {
+      const inner = h.lib.memoryBackend() as object;
+      const strict = h.attach(withInit(inner, hanging), { timeout: 50, suppress: false });
+      const [error, strictMs] = await timed(() => rejection(() => strict.get("k")));
+      expectCacheError(h, error, h.lib.CacheBackendError);
+      t.expect((error as Error).message).toMatch(/timed out after 50 ms waiting for the backend to connect/);
+      t.expect(strictMs).toBeLessThan(1_000);
+      // Later commands wait for the same init, each within its own timeout.
+      const [again, againMs] = await timed(() => rejection(() => strict.set("k", 1)));
+      expectCacheError(h, again, h.lib.CacheBackendError);
+      t.expect(againMs).toBeLessThan(1_000);
+      const errors: unknown[] = [];
+      const lenient = h.attach(withInit(inner, hanging), { timeout: "50ms", onError: (e) => errors.push(e) });
+      const [values, lenientMs] = await timed(() =>
+        Promise.all([lenient.get("k", MISS), lenient.set("k", 1), lenient.getOrSet("k", () => "computed")]),
+      );
+      t.expect(values).toStrictEqual([MISS, false, "computed"]);
+      t.expect(lenientMs).toBeLessThan(1_000);
+      t.expect(errors.length).toBeGreaterThanOrEqual(3);
+    });
+
+    t.it("a backend failing with a plain TypeError (fetch failed) is a backend failure too", async () => {
+      const unreachable = () => Promise.reject(new TypeError("fetch failed"));
+      const errors: unknown[] = [];
+      const lenient = h.attach(faultyBackend(unreachable), { onError: (e) => errors.push(e) });
+      t.expect(await lenient.get("k", MISS)).toBe(MISS);
+      t.expect(await lenient.set("k", 1)).toBe(false);
+      t.expect(await lenient.getOrSet("k", () => "computed")).toBe("computed");
+      t.expect(errors.length).toBeGreaterThanOrEqual(3);
+      expectCacheError(h, errors[0], h.lib.CacheBackendError);
+      t.expect((errors[0] as Error).message).toContain("fetch failed");
+      const strict = h.attach(faultyBackend(unreachable), { suppress: false });
+      expectCacheError(h, await rejection(() => strict.get("k")), h.lib.CacheBackendError);
     });
   });
 }
