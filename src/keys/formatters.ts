@@ -3,7 +3,7 @@
  * type formatters. A formatter is looked up and its arguments checked when a template is
  * compiled (wrap time), so a typo fails at startup rather than on the first call.
  */
-import { CacheConfigError, CacheError, errorMessage } from "../core/errors";
+import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
 import { addTypeFormatter, renderText } from "./render";
 
 /** A formatter: receives the placeholder's value (or the previous formatter's result) and its text arguments. */
@@ -225,7 +225,7 @@ function jwtPayload(value: unknown, where: string): object {
       // Falls through to the error below, which never echoes the token.
     }
   }
-  throw new CacheError(
+  throw new CacheArgumentError(
     errorMessage(
       "key",
       `${where} got a value that is not a JWT with a JSON payload`,

@@ -63,6 +63,7 @@ export class Plan {
   readonly #site: Site;
   readonly #name: string | undefined;
   readonly #template: KeyFn | undefined;
+  readonly #templateText: string;
   readonly #keyFn: ((...args: unknown[]) => string | Promise<string>) | undefined;
   readonly #prefix: string;
   readonly #tags: readonly KeyFn[] | undefined;
@@ -101,6 +102,7 @@ export class Plan {
     this.#prefix = options.prefix === undefined || options.prefix === "" ? "" : `${options.prefix}:`;
     this.#name = options.name ?? (site.name === "" ? undefined : site.name);
     const params = parameterInfo(fn);
+    this.#templateText = typeof options.key === "string" ? options.key : "";
     if (typeof options.key === "string") {
       this.#template = compileKey(options.key, params, { name: where });
     } else if (typeof options.key === "function") {
@@ -129,6 +131,17 @@ export class Plan {
         args,
         this.#template.usesContext ? (scope ?? this.cache.scope()).keyContext : undefined,
       );
+      // A template of placeholders only renders "" for empty arguments: refused before the call
+      // runs, as every backend and the strategies' own state would refuse or share that key.
+      if (this.#prefix === "") {
+        if (key === "") throw emptyTemplateKey(this.#where, this.#templateText);
+        if (typeof key !== "string") {
+          key = key.then((text) => {
+            if (text === "") throw emptyTemplateKey(this.#where, this.#templateText);
+            return text;
+          });
+        }
+      }
     } else if (this.#keyFn !== undefined) {
       key = keyFnResult(this.#where, this.#keyFn(...args));
     } else {
@@ -389,6 +402,16 @@ function badKeyFnResult(where: string, key: unknown): CacheArgumentError {
       where,
       `the \`key\` function returned ${describeKey(key)}, not a non-empty string`,
       'return a string such as "user:42" (or a promise of one)',
+    ),
+  );
+}
+
+function emptyTemplateKey(where: string, template: string): CacheArgumentError {
+  return new CacheArgumentError(
+    errorMessage(
+      where,
+      `the key template ${JSON.stringify(template)} rendered an empty key for these arguments`,
+      'pass arguments that fill it, or give the template fixed text such as "user:{id}"',
     ),
   );
 }

@@ -15,6 +15,7 @@ import { invalidate } from "./invalidate";
 import type { IteratorDecorator } from "./iterator";
 import { iterator } from "./iterator";
 import { locked } from "./locked";
+import { checkStrategyOptions } from "./options";
 import type { StrategyOptions } from "./plan";
 import type { RateLimitOptions, SliceRateLimitOptions } from "./rate-limit";
 import { rateLimit, sliceRateLimit } from "./rate-limit";
@@ -33,6 +34,7 @@ export class StrategyCache extends FeatureCache {
    * @example const getUser = cache.cached({ ttl: "3h", key: "user:{id}" })(async function getUser(id: string) { … });
    */
   cached(options?: Options): StrategyDecorator {
+    checkStrategyOptions("cached", options);
     return cached(this, options);
   }
 
@@ -42,6 +44,7 @@ export class StrategyCache extends FeatureCache {
    * @example const rates = cache.failover({ ttl: "1d" })(fetchRates);
    */
   failover(options: Options & { exceptions?: readonly ErrorClass[] }): StrategyDecorator {
+    checkStrategyOptions("failover", options);
     return failover(this, options);
   }
 
@@ -50,6 +53,7 @@ export class StrategyCache extends FeatureCache {
    * @example const top = cache.hit({ ttl: "1h", cacheHits: 100 })(topProducts);
    */
   hit(options: Options & { cacheHits: number; updateAfter?: number }): StrategyDecorator {
+    checkStrategyOptions("hit", options);
     return hit(this, options);
   }
 
@@ -58,6 +62,7 @@ export class StrategyCache extends FeatureCache {
    * @example const feed = cache.early({ ttl: "10m", earlyTtl: "8m" })(loadFeed);
    */
   early(options: Options & { earlyTtl: TtlOption }): StrategyDecorator {
+    checkStrategyOptions("early", options);
     return early(this, options);
   }
 
@@ -66,6 +71,7 @@ export class StrategyCache extends FeatureCache {
    * @example const prices = cache.soft({ ttl: "1h", softTtl: "1m" })(loadPrices);
    */
   soft(options: Options & { softTtl: TtlOption }): StrategyDecorator {
+    checkStrategyOptions("soft", options);
     return soft(this, options);
   }
 
@@ -74,6 +80,7 @@ export class StrategyCache extends FeatureCache {
    * @example const rows = cache.iterator({ ttl: "5m" })(async function* rows(q: string) { … });
    */
   iterator(options?: Options): IteratorDecorator {
+    checkStrategyOptions("iterator", options);
     return iterator(this, options);
   }
 
@@ -82,6 +89,7 @@ export class StrategyCache extends FeatureCache {
    * @example const charge = cache.locked({ ttl: "30s", wait: false })(chargeCard);
    */
   locked(options: Options & { wait?: boolean | Duration; step?: Duration }): StrategyDecorator {
+    checkStrategyOptions("locked", options);
     return locked(this, options);
   }
 
@@ -90,6 +98,7 @@ export class StrategyCache extends FeatureCache {
    * @example const login = cache.rateLimit({ limit: 5, period: "1m", key: "login:{ip}" })(doLogin);
    */
   rateLimit(options: RateLimitOptions): StrategyDecorator {
+    checkStrategyOptions("rateLimit", options);
     return rateLimit(this, options);
   }
 
@@ -98,6 +107,7 @@ export class StrategyCache extends FeatureCache {
    * @example const send = cache.sliceRateLimit({ limit: 10, period: "1s" })(sendMail);
    */
   sliceRateLimit(options: SliceRateLimitOptions): StrategyDecorator {
+    checkStrategyOptions("sliceRateLimit", options);
     return sliceRateLimit(this, options);
   }
 
@@ -106,6 +116,7 @@ export class StrategyCache extends FeatureCache {
    * @example const pay = cache.circuitBreaker({ errorsRate: 50, period: "1m", ttl: "30s" })(callPaymentApi);
    */
   circuitBreaker(options: CircuitBreakerOptions): StrategyDecorator {
+    checkStrategyOptions("circuitBreaker", options);
     return circuitBreaker(this, options);
   }
 
@@ -114,6 +125,7 @@ export class StrategyCache extends FeatureCache {
    * @example const taken = cache.bloom({ capacity: 100_000, falsePositives: 1 })(isEmailTaken);
    */
   bloom(options: Options & { capacity: number; falsePositives: number }): StrategyDecorator<BloomExtras> {
+    checkStrategyOptions("bloom", options);
     return bloom(this, options);
   }
 
@@ -122,6 +134,7 @@ export class StrategyCache extends FeatureCache {
    * @example const rename = cache.invalidate(getUser)(async function rename(id: string, name: string) { … });
    */
   invalidate(target: string | CachedFunction<AnyFn>, options?: InvalidateOptions): StrategyDecorator {
+    checkStrategyOptions("invalidate", options);
     return invalidate(this, target, options);
   }
 

@@ -200,6 +200,114 @@ export function keyTests(h: StrategyHarness): void {
       );
     });
 
+    t.it("a key template that renders an empty key rejects the call before it runs", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const work = async function work(id: string) {
+        runs++;
+        return `ran ${id}`;
+      };
+      const wrappers = [
+        cache.cached({ ttl: "10s", key: "{id}" })(work),
+        cache.locked({ ttl: "10s", key: "{id}" })(work),
+        cache.rateLimit({ limit: 5, period: "10s", key: "{id}" })(work),
+        cache.early({ ttl: "10s", earlyTtl: "5s", key: "{id}" })(work),
+      ];
+      for (const wrapped of wrappers) {
+        const error = await rejection(() => wrapped(""));
+        expectCacheError(h, error, h.lib.CacheArgumentError);
+        t.expect((error as Error).message).toContain('"{id}" rendered an empty key');
+        expectCacheError(h, await rejection(() => wrapped.key("")), h.lib.CacheArgumentError);
+      }
+      t.expect(runs).toBe(0);
+      // With fixed text or a prefix the key is not empty, and the call runs.
+      t.expect(await cache.cached({ ttl: "10s", key: "{id}", prefix: "v2" })(work)("")).toBe("ran ");
+      t.expect(await cache.get("v2:")).toBe("ran ");
+      t.expect(runs).toBe(1);
+    });
+
+    t.it("strategy options are checked when wrapping: unknown names and wrong types", async () => {
+      const cache = await h.open();
+      const work = async function work(id: string) {
+        return id;
+      };
+      const refused: [string, () => unknown, RegExp][] = [
+        [
+          "a typo",
+          () => cache.cached({ ttll: "1m" } as never)(work),
+          /unknown option `ttll`.*did you mean `ttl`/,
+        ],
+        ["an unknown name", () => cache.cached({ retries: 3 } as never)(work), /unknown option `retries`/],
+        [
+          "a hit option on cached",
+          () => cache.cached({ cacheHits: 3 } as never)(work),
+          /unknown option `cacheHits`/,
+        ],
+        [
+          "a typo on locked",
+          () => cache.locked({ ttl: "1m", wiat: false } as never)(work),
+          /did you mean `wait`/,
+        ],
+        [
+          "a typo on rateLimit",
+          () => cache.rateLimit({ limit: 1, period: "1s", perod: 1 } as never)(work),
+          /did you mean `period`/,
+        ],
+        ["prefix: 5", () => cache.cached({ prefix: 5 } as never)(work), /`prefix` must be a string, got 5/],
+        ["name: 3", () => cache.cached({ name: 3 } as never)(work), /`name` must be a string/],
+        [
+          'lock: "yes"',
+          () => cache.cached({ lock: "yes" } as never)(work),
+          /`lock` must be true or false, got "yes"/,
+        ],
+        ['tags: "items"', () => cache.cached({ tags: "items" } as never)(work), /`tags` must be an array/],
+        [
+          "tags: [1]",
+          () => cache.cached({ tags: [1] } as never)(work),
+          /`tags` must be an array of non-empty strings/,
+        ],
+        ["options: a string", () => cache.cached("1h" as never)(work), /options must be an object, got "1h"/],
+      ];
+      for (const [, wrap, message] of refused) {
+        const error = thrown(wrap);
+        expectCacheError(h, error, h.lib.CacheConfigError);
+        t.expect((error as Error).message).toMatch(message);
+      }
+      // Every option each strategy documents is accepted.
+      t.expect(
+        typeof cache.cached({
+          ttl: "1m",
+          key: "{id}",
+          prefix: "p",
+          tags: ["t"],
+          name: "n",
+          lock: true,
+          timeCondition: 0,
+        })(work),
+      ).toBe("function");
+      t.expect(typeof cache.hit({ ttl: "1m", cacheHits: 3, updateAfter: 2 })(work)).toBe("function");
+      t.expect(
+        typeof cache.circuitBreaker({
+          errorsRate: 50,
+          period: "1m",
+          ttl: "1s",
+          halfOpenTtl: 0,
+          minCalls: 2,
+          exceptions: [Error],
+          key: "{id}",
+        } as never)(work),
+      ).toBe("function");
+      t.expect(
+        typeof cache.sliceRateLimit({
+          limit: 1,
+          period: "1s",
+          action: () => 0,
+          prefix: "p",
+          name: "n",
+        } as never)(work),
+      ).toBe("function");
+    });
+
     t.it(
       "a key function that returns no non-empty string rejects the call with CacheArgumentError",
       async () => {
@@ -251,7 +359,10 @@ export function keyTests(h: StrategyHarness): void {
         });
         const notJwt = jwt.key("not-a-token");
         t.expect(notJwt).toBeInstanceOf(Promise);
-        expectCacheError(h, await rejection(() => notJwt), h.lib.CacheError);
+        const refused = await rejection(() => notJwt);
+        expectCacheError(h, refused, h.lib.CacheArgumentError);
+        t.expect((refused as Error).message).toMatch(/not a JWT/);
+        t.expect((refused as Error).message).not.toContain("not-a-token");
       },
     );
 

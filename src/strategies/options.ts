@@ -1,0 +1,121 @@
+import { CacheConfigError, errorMessage } from "../core/errors";
+
+/** The options every strategy built on `Plan` reads. */
+const PLAN = ["ttl", "key", "prefix", "tags", "condition", "timeCondition", "lock", "name"] as const;
+const NAMED = ["key", "prefix", "name"] as const;
+
+/** Which option names each strategy factory knows. */
+const KNOWN: Readonly<Record<string, readonly string[]>> = {
+  cached: PLAN,
+  failover: [...PLAN, "exceptions"],
+  hit: [...PLAN, "cacheHits", "updateAfter"],
+  early: [...PLAN, "earlyTtl"],
+  soft: [...PLAN, "softTtl"],
+  iterator: PLAN,
+  locked: [...PLAN, "wait", "step"],
+  rateLimit: [...NAMED, "limit", "period", "ttl", "action"],
+  sliceRateLimit: [...NAMED, "limit", "period", "action"],
+  circuitBreaker: [...NAMED, "errorsRate", "period", "ttl", "halfOpenTtl", "minCalls", "exceptions"],
+  // bloom refuses ttl, tags, condition, timeCondition and lock itself, with a reason.
+  bloom: [...PLAN, "capacity", "falsePositives"],
+  invalidate: ["argsMap"],
+};
+
+/**
+ * Checks a strategy factory's options before anything is wrapped: an object, only option names
+ * the strategy knows (a typo such as `ttll` would otherwise be ignored and the default used), and
+ * the right type for the options every strategy shares. Throws `CacheConfigError`.
+ */
+export function checkStrategyOptions(strategy: string, options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw fail(
+      strategy,
+      `options must be an object, got ${shown(options)}`,
+      'pass for example { ttl: "1h" }',
+    );
+  }
+  const known = KNOWN[strategy] ?? [];
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const near = nearest(name, known);
+    throw fail(
+      strategy,
+      `unknown option \`${name}\``,
+      near === undefined
+        ? `remove it; ${strategy} takes ${known.join(", ")}`
+        : `did you mean \`${near}\`? ${strategy} takes ${known.join(", ")}`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of ["prefix", "name"] as const) {
+    const value = given[name];
+    if (value !== undefined && typeof value !== "string") {
+      throw fail(
+        strategy,
+        `\`${name}\` must be a string, got ${shown(value)}`,
+        `pass for example ${name}: "v2"`,
+      );
+    }
+  }
+  if (given.name === "") throw fail(strategy, "`name` is empty", 'pass a name such as name: "getUser"');
+  if (given.lock !== undefined && typeof given.lock !== "boolean") {
+    throw fail(strategy, `\`lock\` must be true or false, got ${shown(given.lock)}`, "pass lock: true");
+  }
+  const tags = given.tags;
+  if (
+    tags !== undefined &&
+    (!Array.isArray(tags) || tags.some((tag) => typeof tag !== "string" || tag.length === 0))
+  ) {
+    throw fail(
+      strategy,
+      `\`tags\` must be an array of non-empty strings, got ${shown(tags)}`,
+      'pass for example tags: ["users", "user:{id}"]',
+    );
+  }
+}
+
+function fail(strategy: string, problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage(strategy, problem, remedy));
+}
+
+function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(shown).join(", ")}]`;
+  if (typeof value === "function") return "a function";
+  if (value === null || typeof value !== "object") return String(value);
+  return "an object";
+}
+
+/** The known name closest to `name` (at most two edits away, or differing only in case). */
+function nearest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const distance =
+      candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate, bestDistance);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + cost,
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
