@@ -97,12 +97,12 @@ async function* record(
         yield chunk;
       }
     } catch (error) {
-      plan.stats.load(Date.now() - started, true);
+      plan.countLoad(Date.now() - started, true);
       if (key !== undefined && held !== undefined) await plan.storeError(key, args, error, held.ticket);
       throw error;
     }
     const elapsed = Date.now() - started;
-    plan.stats.load(elapsed, false);
+    plan.countLoad(elapsed, false);
     if (key !== undefined && held !== undefined) await plan.store(key, args, chunks, elapsed, held.ticket);
   } finally {
     held?.release();

@@ -194,15 +194,18 @@ export class Plan {
     try {
       const value = await this.fn.apply(thisArg, args as unknown[]);
       const elapsed = Date.now() - started;
-      this.stats.load(elapsed, false);
-      this.cache.countLoad(elapsed, false);
+      this.countLoad(elapsed, false);
       return { value, elapsed };
     } catch (error) {
-      const elapsed = Date.now() - started;
-      this.stats.load(elapsed, true);
-      this.cache.countLoad(elapsed, true);
+      this.countLoad(Date.now() - started, true);
       throw error;
     }
+  }
+
+  /** Counts one execution into this function's stats and the cache's. */
+  countLoad(elapsed: number, failed: boolean): void {
+    this.stats.load(elapsed, failed);
+    this.cache.countLoad(elapsed, failed);
   }
 
   /** The cached value for `key` or `MISS`; a cached error is rethrown. Inside `invalidateFurther` always `MISS`. */

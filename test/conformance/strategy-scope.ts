@@ -301,6 +301,18 @@ export function scopeTests(h: StrategyHarness): void {
       t.expect([f1.stats().requests, f1.stats().hits, f2.stats().requests, f2.stats().hits]).toEqual([
         2, 1, 3, 2,
       ]);
+      // An iterator's recorded run is a load too; its replay is not.
+      const rows = cache.iterator({ ttl: "10s", name: "rows" })(async function* rows() {
+        yield 1;
+        yield 2;
+      });
+      for (let run = 0; run < 2; run++) {
+        const got: unknown[] = [];
+        for await (const row of rows()) got.push(row);
+        t.expect(got).toEqual([1, 2]);
+      }
+      const rowStats = (rows as unknown as { stats(): { loads: number } }).stats();
+      t.expect([cache.stats().loads, rowStats.loads]).toEqual([4, 1]);
     });
   });
 }
