@@ -7,6 +7,7 @@ import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
 import { registeredScheme } from "./lazy";
 import type { ErrorHandler, Middleware, RouteConfig } from "./route";
+import { closestName } from "./suggest";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -88,6 +89,7 @@ export interface SetupEnv {
 
 /** Turns `setup(target, options)` into one route configuration; throws `CacheConfigError` on bad input. */
 export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupOptions = {}): RouteConfig {
+  checkSetupOptions(options);
   let merged: SetupOptions = options;
   let backend: Backend;
   if (Array.isArray(target)) {
@@ -115,6 +117,89 @@ function withLocalTier(env: SetupEnv, backend: Backend): Backend {
   const memory = env.schemes.mem?.(new URL("mem://"), new URLSearchParams(), { clock: env.clock });
   if (memory === undefined) throw configError("clientSide needs mem:// on this runtime", "remove clientSide");
   return new TieredBackend([memory, backend]);
+}
+
+/** Every option `setup` takes, for the check that refuses a misspelt one. */
+const SETUP_OPTIONS = [
+  "prefix",
+  "enable",
+  "suppress",
+  "timeout",
+  "secret",
+  "serializer",
+  "compress",
+  "middlewares",
+  "onError",
+  "clientSide",
+  "copy",
+] as const;
+
+/**
+ * Checks the options object given to `setup` before anything opens: only known names (a typo
+ * such as `supress` would otherwise leave the default on), and booleans and functions where
+ * they are expected (the string "false" is truthy, and would do the opposite of what it says).
+ */
+function checkSetupOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw configError(
+      `the options must be an object, got ${shownOption(options)}`,
+      'pass for example { prefix: "user:", timeout: "200ms" }',
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if ((SETUP_OPTIONS as readonly string[]).includes(name)) continue;
+    const near = closestName(name, SETUP_OPTIONS);
+    throw configError(
+      `unknown option \`${name}\``,
+      `${near === undefined ? "remove it" : `did you mean \`${near}\`?`}; setup takes ${SETUP_OPTIONS.join(", ")}`,
+    );
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of ["enable", "suppress", "clientSide", "copy"] as const) {
+    const value = given[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw configError(
+        `the \`${name}\` option must be true or false, got ${shownOption(value)}`,
+        `pass ${name}: ${name === "enable" || name === "copy" ? "false" : "true"}, or omit it`,
+      );
+    }
+  }
+  if (given.onError !== undefined && typeof given.onError !== "function") {
+    throw configError(
+      `the \`onError\` option must be a function, got ${shownOption(given.onError)}`,
+      "pass (error, call) => { … }",
+    );
+  }
+  const middlewares = given.middlewares;
+  if (
+    middlewares !== undefined &&
+    (!Array.isArray(middlewares) || middlewares.some((middleware) => typeof middleware !== "function"))
+  ) {
+    throw configError(
+      "the `middlewares` option must be an array of functions",
+      "pass for example middlewares: [async (call, next) => next()]",
+    );
+  }
+  const serializer = given.serializer as Partial<Serializer> | null | undefined;
+  if (
+    serializer !== undefined &&
+    (typeof serializer !== "object" ||
+      serializer === null ||
+      typeof serializer.encode !== "function" ||
+      typeof serializer.decode !== "function")
+  ) {
+    throw configError(
+      "the `serializer` option must be an object with encode(value) and decode(text)",
+      "pass an object such as { encode: JSON.stringify, decode: JSON.parse }",
+    );
+  }
+}
+
+function shownOption(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return String(value);
+  return Array.isArray(value) ? "an array" : typeof value === "function" ? "a function" : "an object";
 }
 
 function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {
@@ -225,6 +310,14 @@ function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
     throw configError(`unknown URL scheme "${scheme}:"`, `use one of ${available}`);
   }
   const params = new URLSearchParams(url.search);
+  for (const name of new Set(params.keys())) {
+    if (params.getAll(name).length > 1) {
+      throw configError(
+        `URL parameter ${name} is given more than once in "${redact(text)}"`,
+        `keep one ${name}=…`,
+      );
+    }
+  }
   for (const name of CORE_PARAMS) {
     const value = params.get(name);
     if (value === null) continue;

@@ -1,4 +1,5 @@
 import { CacheConfigError, errorMessage } from "../core/errors";
+import { closestName } from "../core/suggest";
 
 /** The options every strategy built on `Plan` reads. */
 const PLAN = ["ttl", "key", "prefix", "tags", "condition", "timeCondition", "lock", "name"] as const;
@@ -38,7 +39,7 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
   const known = KNOWN[strategy] ?? [];
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
-    const near = nearest(name, known);
+    const near = closestName(name, known);
     throw fail(
       strategy,
       `unknown option \`${name}\``,
@@ -85,37 +86,4 @@ function shown(value: unknown): string {
   if (typeof value === "function") return "a function";
   if (value === null || typeof value !== "object") return String(value);
   return "an object";
-}
-
-/** The known name closest to `name` (at most two edits away, or differing only in case). */
-function nearest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const distance =
-      candidate.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name, candidate, bestDistance);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string, limit: number): number {
-  if (Math.abs(a.length - b.length) >= limit) return limit;
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(
-        (previous[j] as number) + 1,
-        (current[j - 1] as number) + 1,
-        (previous[j - 1] as number) + cost,
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

@@ -6,6 +6,32 @@ const BAD_URLS: readonly (readonly [string, string, RegExp])[] = [
   ["an unknown scheme", "nope://x", /nope/],
   ["a malformed URL", "::::", /url/i],
   ["a malformed URL parameter", "mem://?size=abc", /size/],
+  ["a URL parameter given twice", "mem://?size=10&size=20", /size is given more than once/],
+];
+
+/** Options objects `setup` refuses, and what the message says. */
+const BAD_OPTIONS: readonly (readonly [string, unknown, RegExp])[] = [
+  ["a misspelt option", { supress: false }, /unknown option `supress`.*did you mean `suppress`/],
+  ["another misspelt option", { secrett: "s" }, /did you mean `secret`/],
+  ["an unknown option", { retries: 3 }, /unknown option `retries`/],
+  [
+    'suppress: "false" (a string)',
+    { suppress: "false" },
+    /`suppress` option must be true or false, got "false"/,
+  ],
+  ['enable: "no"', { enable: "no" }, /`enable` option must be true or false/],
+  ["onError that is not a function", { onError: "log" }, /`onError` option must be a function/],
+  [
+    "middlewares that are not functions",
+    { middlewares: [1] },
+    /`middlewares` option must be an array of functions/,
+  ],
+  [
+    "a serializer without decode",
+    { serializer: { encode: String } },
+    /`serializer` option must be an object with encode/,
+  ],
+  ["options that are not an object", "prefix", /options must be an object, got "prefix"/],
 ];
 
 const DURATIONS: readonly (readonly [string, number])[] = [
@@ -105,6 +131,15 @@ export function setupTests(h: Harness): void {
     for (const [label, url, mentions] of BAD_URLS) {
       t.it(`setup throws CacheConfigError at once for ${label} ("${url}"), naming the problem`, () => {
         const error = thrown(() => h.cache().setup(url));
+        expectCacheError(h, error, h.lib.CacheConfigError);
+        t.expect((error as Error).message).toMatch(mentions);
+      });
+    }
+
+    for (const [label, options, mentions] of BAD_OPTIONS) {
+      t.it(`setup throws CacheConfigError at once for ${label}`, async () => {
+        const store = await h.store();
+        const error = thrown(() => h.cache().setup(store, options as never));
         expectCacheError(h, error, h.lib.CacheConfigError);
         t.expect((error as Error).message).toMatch(mentions);
       });
