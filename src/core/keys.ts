@@ -47,6 +47,8 @@ export function assertKeys(keys: unknown): asserts keys is readonly string[] {
 export function describeKey(key: unknown): string {
   if (key === "") return "an empty string";
   if (key === null) return "null";
+  if (key === undefined) return "undefined (no key given)";
+  if (typeof key === "function") return "a function";
   if (Array.isArray(key)) return "an array";
   return typeof key === "object" ? "an object" : `${typeof key} ${String(key)}`;
 }

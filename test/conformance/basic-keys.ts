@@ -99,6 +99,17 @@ export function keyTests(h: Harness): void {
       });
     }
 
+    t.it("the message names what was given instead of a key", async () => {
+      const c = await h.open();
+      const said = async (bad: unknown) => ((await rejection(() => c.get(bad as string))) as Error).message;
+      t.expect(await said(undefined)).toContain("got undefined (no key given)");
+      t.expect(await said(null)).toContain("got null");
+      t.expect(await said(42)).toContain("got number 42");
+      t.expect(await said("")).toContain("got an empty string");
+      t.expect(await said(() => "k")).toContain("got a function");
+      t.expect(await said(["k"])).toContain("got an array");
+    });
+
     t.it("setMany rejects a record with an empty key with TypeError and stores nothing", async () => {
       const c = await h.open();
       const error = await rejection(() => c.setMany({ valid: 1, "": 2 }));
