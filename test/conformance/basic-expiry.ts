@@ -40,6 +40,20 @@ export function expiryTests(h: Harness): void {
       t.expect(await c.get("k")).toBe(1);
     });
 
+    t.it(
+      "expire(key, 0) ends the key now, as Redis's EXPIRE does; ttl: 0 on a write means no expiry",
+      async () => {
+        const c = await h.open();
+        await c.set("k", "v", { ttl: "1h" });
+        t.expect(await c.expire("k", 0)).toBe(true);
+        t.expect(await c.get("k")).toBeUndefined();
+        t.expect(await c.getExpire("k")).toBe(-2);
+        await c.set("forever", "v", { ttl: 0 });
+        t.expect(await c.getExpire("forever")).toBe(-1);
+        t.expect(await c.get("forever")).toBe("v");
+      },
+    );
+
     t.it("expire returns false for a missing key and creates nothing", async () => {
       const c = await h.open();
       t.expect(await c.expire("missing", "10s")).toBe(false);
