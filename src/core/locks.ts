@@ -1,10 +1,13 @@
 import { NOT_NATIVE, type NotNative } from "./atomic";
 import { type Duration, toMilliseconds } from "./durations";
-import { CacheConfigError, errorMessage, LockedError } from "./errors";
+import { CacheBackendError, CacheConfigError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
 import type { Route } from "./route";
 import type { Router } from "./router";
 import type { ValueWithExpire } from "./types";
+
+/** What a lock attempt answers when `suppress` turned a backend failure into a no-op. */
+const BACKEND_FAILED: unique symbol = Symbol("backend failed");
 
 /** Options of `isLocked`. */
 export interface IsLockedOptions {
@@ -62,9 +65,15 @@ export class CacheLocks {
     return route.run("setLock", key, [key, token, ttl], () => this.#take(route, key, token, ms));
   }
 
-  #take(route: Route, key: string, token: string, ms: number): Promise<boolean> {
+  #take<F = false>(
+    route: Route,
+    key: string,
+    token: string,
+    ms: number,
+    failed: F = false as F,
+  ): Promise<boolean | F> {
     const ttl = route.nativeTtl(ms) ?? ms;
-    return route.call("setLock", key, false, (backend) =>
+    return route.call<boolean | F>("setLock", key, failed, (backend) =>
       backend.setLock !== undefined
         ? backend.setLock(key, token, ttl)
         : backend.set(key, token, { ttl, exist: false }),
@@ -127,9 +136,24 @@ export class CacheLocks {
     const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");
     const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
     const route = this.#router.route(key);
+    if (!route.enabled) return fn(); // `enable: false`: no lock to take, as wrappers call straight through
     const token = crypto.randomUUID();
     const deadline = Date.now() + waitMs;
-    while (!(await this.#take(route, key, token, ttlMs))) {
+    for (;;) {
+      const taken = await this.#take(route, key, token, ttlMs, BACKEND_FAILED);
+      if (taken === true) break;
+      // A failure `suppress` hid is not a lock someone holds: say so rather than LockedError,
+      // and do not run `fn` unguarded.
+      if (taken === BACKEND_FAILED) {
+        throw new CacheBackendError(
+          route.backend.name,
+          errorMessage(
+            route.backend.name,
+            `the lock "${key}" could not be taken: the backend failed (reported to onError)`,
+            "check that the backend is reachable, then retry",
+          ),
+        );
+      }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new LockedError(

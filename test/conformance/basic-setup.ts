@@ -275,6 +275,37 @@ export function setupTests(h: Harness): void {
       },
     );
 
+    t.it(
+      "lock() on a failing backend rejects with CacheBackendError, not LockedError, and runs nothing",
+      async () => {
+        let ran = 0;
+        const work = () => {
+          ran++;
+          return "done";
+        };
+        const errors: unknown[] = [];
+        const lenient = h.attach(faultyBackend(failing), { onError: (e) => errors.push(e) });
+        for (const wait of [false, true, 50]) {
+          const error = await rejection(() => lenient.lock("job", { ttl: "1s", wait }, work));
+          expectCacheError(h, error, h.lib.CacheBackendError);
+          t.expect(error).not.toBeInstanceOf(h.lib.LockedError);
+          t.expect((error as Error).message).toMatch(/could not be taken: the backend failed/);
+        }
+        t.expect(errors.length).toBeGreaterThanOrEqual(3);
+        const strict = h.attach(faultyBackend(failing), { suppress: false });
+        expectCacheError(
+          h,
+          await rejection(() => strict.lock("job", { ttl: "1s" }, work)),
+          h.lib.CacheBackendError,
+        );
+        t.expect(ran).toBe(0);
+        // With enable: false there is no lock to take: fn runs, as wrappers call straight through.
+        const disabled = h.attach(faultyBackend(failing), { enable: false });
+        t.expect(await disabled.lock("job", { ttl: "1s", wait: false }, work)).toBe("done");
+        t.expect(ran).toBe(1);
+      },
+    );
+
     t.it("suppress: false rejects a backend failure with CacheBackendError", async () => {
       const c = h.attach(faultyBackend(failing), { suppress: false });
       expectCacheError(h, await rejection(() => c.get("k")), h.lib.CacheBackendError);
