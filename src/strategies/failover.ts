@@ -51,6 +51,9 @@ export function failover(cache: StrategyCache, options: FailoverOptions): Strate
               if (stored === MISS) throw error;
               return stored;
             }
+            // A call answered by the function, not the cache: a miss in `fn.stats()`, so
+            // requests count every call and hitRate is the share served by the fallback.
+            plan.stats.misses++;
             await plan.store(key, args, done.value, done.elapsed, ticket);
             return done.value;
           }),

@@ -190,6 +190,12 @@ export function refreshTests(h: StrategyHarness): void {
         t.expect(runs).toBe(4);
         mode.set("b", "type");
         t.expect(await rejection(() => any("b"))).toBeInstanceOf(TypeError);
+        // Every call is a request: two answered by the function (misses), two by the fallback
+        // (hits), and one fallback that found nothing (a miss).
+        const stats = any.stats();
+        t.expect([stats.requests, stats.hits, stats.misses, stats.loads, stats.loadFailures]).toEqual([
+          5, 2, 3, 2, 3,
+        ]);
 
         const onlyRange = cache.failover({ ttl: "10s", name: "onlyRange", exceptions: [RangeError] })(body);
         t.expect(await onlyRange("c")).toBe("c:6");
