@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { type Duration, toMilliseconds } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { type Directives, deltaSeconds, parseDirectives, parseList } from "./headers";
+import { checkOptionNames } from "./options";
 import { type IsoCache, stateOf } from "./state";
 
 /** The request's `Cache-Control` directives (`Pragma: no-cache` when it has none, as RFC 9111 allows). */
@@ -68,7 +69,8 @@ export interface CacheControlTtlOptions {
  * app.get("/feed", cacheResponse({ cache, ttl: cacheControlTtl({ default: "5m" }) }), feed);
  */
 export function cacheControlTtl(options: CacheControlTtlOptions): (c: Context) => number {
-  const base = toMilliseconds(options?.default, "default");
+  checkOptionNames("cacheControlTtl", options, ["default"], '{ default: "5m" }');
+  const base = toMilliseconds(options.default, "default");
   if (base <= 0) {
     throw new CacheConfigError(
       errorMessage(

@@ -1,8 +1,17 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
+import { CacheBackendError } from "../core/errors";
 import { deltaSeconds } from "./headers";
 import { type KeyRenderer, keyRenderer, type ResponseKey } from "./key";
+import {
+  checkCacheOption,
+  checkOptionNames,
+  configError,
+  fixedTtl,
+  methodsOption,
+  statusesOption,
+  varyOption,
+} from "./options";
 import {
   type Handle,
   OriginFailure,
@@ -30,8 +39,12 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
    * headers are always added to it as a SHA-256.
    */
   key?: ResponseKey;
-  /** Request headers whose values select distinct entries (`["accept-language"]`); needed to cache requests with `Authorization` or `Cookie`. */
-  vary?: readonly string[];
+  /**
+   * Request headers whose values select distinct entries (`["accept-language"]`, or one string in
+   * the `Vary` header's form, `"accept-language, accept"`); needed to cache requests with
+   * `Authorization` or `Cookie`.
+   */
+  vary?: string | readonly string[];
   /**
    * Request methods served from and stored into the cache; default `["GET"]`. While GET is
    * listed, a HEAD request is answered like a GET one, from and into the GET entry: Hono runs the
@@ -39,7 +52,10 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
    * request's own method).
    */
   methods?: readonly string[];
-  /** Response statuses stored; default `[200]`. */
+  /**
+   * Response statuses stored; default `[200]`. A 5xx listed here is stored like any other; one
+   * that is not counts as the route failing, which `failover` and `soft` answer from the cache.
+   */
   statuses?: readonly number[];
   /** How the route goes through the cache: `"cached"` (default), `"failover"`, `{ name: "early", earlyTtl }`, `{ name: "soft", softTtl }`. */
   strategy?: ResponseStrategy;
@@ -86,19 +102,20 @@ export function cacheResponse<C extends IsoCache = IsoCache>(
   };
 }
 
+const OPTIONS = ["cache", "ttl", "key", "vary", "methods", "statuses", "strategy"];
+
 function configure(options: CacheResponseOptions<IsoCache>): Config {
-  if (typeof options !== "object" || options === null || options.ttl === undefined) {
+  checkOptionNames("cacheResponse", options, OPTIONS, '{ ttl: "5m" }');
+  if (options.ttl === undefined)
     throw configError("cacheResponse needs a `ttl`", 'pass for example { ttl: "5m" }');
-  }
-  const fixed = typeof options.ttl === "function" ? undefined : toMilliseconds(options.ttl, "ttl");
+  checkCacheOption(options.cache);
+  const fixed = typeof options.ttl === "function" ? undefined : fixedTtl(options.ttl);
   const ttlOption = options.ttl;
   const ttl =
     typeof ttlOption === "function"
       ? (c: Context) => toMilliseconds(ttlOption(c), "ttl")
       : () => fixed as number;
-  const vary = (options.vary ?? []).map((name) => name.toLowerCase());
-  if (vary.includes("*"))
-    throw configError('`vary` cannot include "*"', "list the request headers to key by");
+  const vary = varyOption(options.vary);
   const strategy = options.strategy ?? "cached";
   const window = windowOf(strategy, fixed);
   return {
@@ -107,8 +124,8 @@ function configure(options: CacheResponseOptions<IsoCache>): Config {
     keys: keyRenderer(options.key, vary),
     vary,
     varySet: new Set(vary),
-    methods: new Set((options.methods ?? ["GET"]).map((method) => method.toUpperCase())),
-    statuses: new Set(options.statuses ?? [200]),
+    methods: new Set(methodsOption(options.methods)),
+    statuses: new Set(statusesOption(options.statuses)),
     strategy,
     window,
   };
@@ -134,10 +151,6 @@ function windowOf(strategy: ResponseStrategy, ttl: number | undefined): number |
     );
   }
   return window;
-}
-
-function configError(problem: string, remedy: string): CacheConfigError {
-  return new CacheConfigError(errorMessage("hono", problem, remedy));
 }
 
 /** Why this request must not use the cache at all, or `undefined`. */
@@ -170,6 +183,11 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
   let call: Promise<unknown>;
   if (wantsFresh(state)) {
     if (state.replace === true) await cache.deleteTags(base);
+    // A run of the key still in flight (a miss recording its body, an early refresh) began
+    // before this request asked for a fresh answer: it must not store after this one, and it
+    // must not hold this one's store back either (runs of a key share one claim on it, which
+    // the first store to land invalidates). Dropping its claim does both.
+    cache.routeFor(key).staleLoads((one) => one === key);
     call = origin.refresh(key, base, handle);
   } else call = origin(key, base, handle);
   // One promise settles with whichever comes first: the route's live response (a miss this
@@ -230,6 +248,7 @@ function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl:
     served: false,
     called: false,
     early: typeof config.strategy === "object" && config.strategy.name === "early",
+    index: c.req.routeIndex,
     now: () => cache.clock.now(),
   };
   return handle;

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { ifNoneMatchHits } from "./headers";
+import { checkOptionNames, configError, shown } from "./options";
 import { readAll, sha256Hex } from "./record";
 import { type CachedResponse, stateOf } from "./state";
 
@@ -32,8 +33,16 @@ const KEPT_ON_304 = new Set([
  * @example
  * app.get("/report", etag(), cacheResponse({ cache, ttl: "1h" }), renderReport);
  */
-export function etag(options: EtagOptions = {}): MiddlewareHandler {
-  const weak = options.weak === true;
+export function etag(options?: EtagOptions): MiddlewareHandler {
+  checkOptionNames("etag", options, ["weak"], "{ weak: true }", true);
+  const given = options?.weak;
+  if (given !== undefined && typeof given !== "boolean") {
+    throw configError(
+      `\`weak\` must be true or false, got ${shown(given)}`,
+      'pass { weak: true } for W/"…" tags',
+    );
+  }
+  const weak = given === true;
   return async function etagMiddleware(c, next) {
     await next();
     const method = c.req.method;

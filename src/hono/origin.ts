@@ -10,6 +10,7 @@ import {
   storedBody,
   unstorableReason,
 } from "./record";
+import { rerun } from "./rerun";
 import { type CachedResponse, type IsoCache, stateOf } from "./state";
 
 /** The strategy `cacheResponse` runs the route through, with its window for `early` and `soft`. */
@@ -41,6 +42,8 @@ export interface Handle {
   /** The failing answer of this request's run, when the strategy may fall back on the stored one. */
   failure?: Response;
   readonly early: boolean;
+  /** Where `cacheResponse` is in the request's matched routes: a background refresh runs the handlers after it. */
+  readonly index: number;
   /** The cache's clock. */
   readonly now: () => number;
 }
@@ -53,18 +56,24 @@ export interface NotStored {
   readonly notStored: string;
 }
 
-/** The route failed (threw, or answered 5xx): strategies fall back on the stored response, if any. */
+/**
+ * The route failed (threw, answered a 5xx not in `statuses`, or its body failed while recorded):
+ * strategies fall back on the stored response, if any.
+ */
 export class OriginFailure extends CacheError {
   readonly handle: Handle;
   readonly response: Response;
 
-  constructor(handle: Handle, response: Response) {
+  constructor(
+    handle: Handle,
+    response: Response,
+    problem = `the route answered ${response.status}`,
+    cause?: unknown,
+  ) {
     super(
-      errorMessage(
-        "hono",
-        `the route answered ${response.status}`,
-        "the stored response is served while there is one",
-      ),
+      errorMessage("hono", problem, "the stored response is served while there is one"),
+      undefined,
+      cause === undefined ? undefined : { cause },
     );
     this.handle = handle;
     this.response = response;
@@ -109,17 +118,17 @@ const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  */
 async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
   // `early` may call this as a background refresh while the request is still settling its hit;
-  // one macrotask lets the middleware mark the request served first, so the two never race on c.res.
+  // one macrotask lets the middleware mark the request served first, so this run knows it is one.
   if (h.early) await macrotask();
   if (h.called)
     throw new CacheError(errorMessage("hono", "the route ran twice for one request", "report this"));
   h.called = true;
   const background = h.served;
-  if (background) await prepareRerun(h);
-  await h.next();
-  const c = h.c;
+  const c = background ? await rerun(h.c, h.index) : await h.next().then(() => h.c);
   const response = c.res;
-  if (c.error !== undefined || response.status >= 500) {
+  // A 5xx is the route failing (strategies fall back on the stored response), unless the user
+  // listed that status in `statuses`: then it is an answer like any other.
+  if (c.error !== undefined || (response.status >= 500 && !h.statuses.has(response.status))) {
     // In a background refresh nobody will read this answer; in the foreground the middleware
     // sends it, or cancels it when the strategy serves the stored response instead.
     if (background) await response.body?.cancel();
@@ -133,19 +142,6 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
     return { notStored: reason };
   }
   return record(h, response, background);
-}
-
-/**
- * A background refresh reuses the request's context after its cached response was sent: wait
- * until that response has been handed over, then clear the context's response so the route
- * starts from a blank one (Hono merges a previous `c.res`'s headers into the next).
- */
-async function prepareRerun(h: Handle): Promise<void> {
-  // A macrotask from now: the middleware marked the request served (and set its cached answer)
-  // before this run was told it is a background one, so the answer has been handed over by then.
-  await macrotask();
-  h.c.res = undefined;
-  h.c.finalized = false;
 }
 
 async function record(h: Handle, response: Response, background: boolean): Promise<CachedResponse> {
@@ -164,7 +160,7 @@ async function record(h: Handle, response: Response, background: boolean): Promi
         body = toRecord;
       } else h.deliver(response);
     }
-    const bytes = await readAll(body);
+    const bytes = await readBody(h, response, body);
     const digest = await sha256Hex(bytes);
     finish(digest);
     const now = h.now();
@@ -178,5 +174,22 @@ async function record(h: Handle, response: Response, background: boolean): Promi
     };
   } finally {
     finish(undefined);
+  }
+}
+
+/**
+ * The recorded body, whole. A body that errors midway is the route failing, not the cache: its
+ * client got the broken stream already, nothing is stored, and requests that joined this run
+ * run the route themselves (see `OriginFailure`) instead of failing with the stream's error.
+ */
+async function readBody(
+  h: Handle,
+  response: Response,
+  body: ReadableStream<Uint8Array> | null,
+): Promise<Uint8Array> {
+  try {
+    return await readAll(body);
+  } catch (error) {
+    throw new OriginFailure(h, response, "the route's response body failed while it was recorded", error);
   }
 }

@@ -8,7 +8,7 @@ import type { CacheVariables, IsoCache } from "./state";
  * getter throws. That throw happens on every request there, and capturing its stack trace cost
  * about a tenth of a cached 304 on Node, so the trace is switched off around the read.
  */
-function executionContext(c: Context): { waitUntil?: unknown } | undefined {
+export function executionContext(c: Context): { waitUntil?: unknown } | undefined {
   const limit = Error.stackTraceLimit;
   let lowered = false;
   try {

@@ -33,6 +33,15 @@ export interface Served {
   readonly waitUntils?: readonly Promise<unknown>[];
 }
 
+/** What `Fixture.serve` gives a test. */
+export interface SuiteServed extends Served {
+  /**
+   * Sends a request at once, without first waiting for earlier requests' background work: for a
+   * request that must arrive while another one's store is still in flight.
+   */
+  fetchNow(path: string, init?: RequestInit): Promise<Response>;
+}
+
 /** The runtime entry under test, as far as the suite uses it. */
 export interface HonoSuiteLib {
   readonly Cache: new (options?: { clock?: { now(): number } }) => SuiteCache;
@@ -66,7 +75,7 @@ export interface Fixture {
    * background work of earlier requests (stores after a response, early refreshes) to finish,
    * so a test's second request sees what the first one stored, on any storage.
    */
-  serve(): Promise<Served>;
+  serve(): Promise<SuiteServed>;
   /** Waits for the background work handed to `waitUntil` so far. */
   settle(): Promise<void>;
   /** Keys of stored responses, after `settle`. */
@@ -146,13 +155,17 @@ export function createHonoHarness(t: TestApi, target: HonoSuiteTarget): HonoHarn
           const http = await target.serve(app);
           served = http;
           servers.push(http);
+          const send = async (path: string, init?: RequestInit) => {
+            const response = await http.fetch(path, init);
+            responses.push(response);
+            return response;
+          };
           return {
             fetch: async (path, init) => {
               await settle();
-              const response = await http.fetch(path, init);
-              responses.push(response);
-              return response;
+              return send(path, init);
             },
+            fetchNow: send,
             close: () => http.close(),
             get waitUntils() {
               return http.waitUntils;

@@ -1,6 +1,6 @@
 // cacheControl(), cacheControlTtl() and cacheDelete(): requests steering the response cache.
 import { cacheControl, cacheControlTtl, cacheDelete, cacheResponse } from "../../src/hono/index";
-import { counter, type HonoHarness } from "./harness";
+import { counter, eventually, gate, type HonoHarness } from "./harness";
 
 export function controlTests(h: HonoHarness): void {
   const { t } = h;
@@ -26,6 +26,57 @@ export function controlTests(h: HonoHarness): void {
       await (await http.fetch("/n", { headers: { "Cache-Control": "NO-STORE" } })).text();
       expect(await (await http.fetch("/n")).text()).toBe("body #4");
     });
+
+    const refreshes: [string, "cached" | "failover", Record<string, string>][] = [
+      ["no-cache", "cached", { "Cache-Control": "no-cache" }],
+      ["no-cache", "failover", { "Cache-Control": "no-cache" }],
+      ['Clear-Site-Data: "cache"', "cached", { "Clear-Site-Data": '"cache"' }],
+    ];
+    for (const [asked, strategy, headers] of refreshes) {
+      it(`${strategy}: a ${asked} request right after a miss stores its own answer, not the miss's later one`, async () => {
+        const { app, cache, serve, settle } = await h.open();
+        const body = counter();
+        const missEnds = gate();
+        const refreshAnswers = gate();
+        app.onError((error, c) => c.text(error.message, 500));
+        app.use(cacheControl());
+        app.get("/late", cacheDelete(), cacheResponse({ cache, ttl: "1m", strategy }), async (c) => {
+          const text = body.next();
+          if (text === "body #1") {
+            // The miss: its body, and so its store, ends only after the refresh began.
+            const stream = new ReadableStream<Uint8Array>({
+              async start(controller) {
+                controller.enqueue(new TextEncoder().encode(text));
+                await missEnds.wait;
+                controller.close();
+              },
+            });
+            return c.body(stream, 200, { "content-type": "text/plain" });
+          }
+          if (text === "body #2") await refreshAnswers.wait;
+          // failover calls the route on every request: failing now, it answers from the store.
+          else if (strategy === "failover") throw new Error("origin down");
+          return c.text(text);
+        });
+        const http = await serve();
+        const miss = await http.fetch("/late");
+        expect(miss.headers.get("x-cache")).toBe("MISS");
+        const refresh = http.fetchNow("/late", { headers });
+        expect(await eventually(() => body.count() === 2)).toBe(true);
+        missEnds.open();
+        expect(await miss.text()).toBe("body #1");
+        // The miss's store is done (or dropped) before the refresh answers.
+        await settle();
+        refreshAnswers.open();
+        const fresh = await refresh;
+        expect(fresh.headers.get("x-cache")).toBe("MISS");
+        expect(await fresh.text()).toBe("body #2");
+        const after = await http.fetch("/late");
+        expect(after.status).toBe(200);
+        expect(after.headers.get("x-cache")).toBe("HIT");
+        expect(await after.text()).toBe("body #2");
+      });
+    }
 
     it("without cacheControl(), request directives are ignored", async () => {
       const { app, cache, serve } = await h.open();
@@ -55,6 +106,20 @@ export function controlTests(h: HonoHarness): void {
       expect(hit.headers.get("x-cache")).toBe("HIT");
       expect(hit.headers.get("age")).toBe("3");
       expect(hit.headers.get("cache-control")).toBe("public, max-age=56");
+    });
+
+    it("cacheControlTtl refuses a misspelt option with a CacheConfigError", () => {
+      const misspelt = { defualt: "5m" } as unknown as Parameters<typeof cacheControlTtl>[0];
+      let error: Error | undefined;
+      try {
+        cacheControlTtl(misspelt);
+      } catch (thrown) {
+        error = thrown as Error;
+      }
+      expect(error?.name).toBe("CacheConfigError");
+      expect(error?.message).toMatch(
+        /cacheControlTtl has no option `defualt`: remove it; cacheControlTtl takes default/,
+      );
     });
 
     it("cacheControlTtl: max-age=N caps the stored TTL at N seconds, however it is written", async () => {

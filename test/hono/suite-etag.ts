@@ -19,6 +19,30 @@ export function etagTests(h: HonoHarness): void {
       expect((await http.fetch("/own")).headers.get("etag")).toBe('"v1"');
     });
 
+    it("rejects options that are not { weak?: boolean } with a CacheConfigError saying what to pass", () => {
+      const refused = (options: unknown): Error => {
+        try {
+          etag(options as Parameters<typeof etag>[0]);
+        } catch (error) {
+          return error as Error;
+        }
+        throw new Error(`accepted ${JSON.stringify(options)}`);
+      };
+      const cases: [unknown, RegExp][] = [
+        ["weak", /etag options must be an object, got "weak": pass for example \{ weak: true \}/],
+        [{ weak: "yes" }, /`weak` must be true or false, got "yes"/],
+        [{ wek: true }, /etag has no option `wek`: remove it; etag takes weak/],
+      ];
+      for (const [options, message] of cases) {
+        const error = refused(options);
+        expect(error.name).toBe("CacheConfigError");
+        expect(error.message).toMatch(message);
+      }
+      for (const options of [undefined, {}, { weak: false }, { weak: true }]) {
+        expect(typeof etag(options)).toBe("function");
+      }
+    });
+
     it("answers 304 with no body for every matching If-None-Match form, keeping the caching headers", async () => {
       const { app, serve } = await h.open();
       app.get("/r", etag(), (c) => {

@@ -1,6 +1,6 @@
 // cacheResponse: what is stored, what is replayed, keys, statuses, methods, streaming, c.var.cache.
 import { cacheContext, cacheResponse } from "../../src/hono/index";
-import { counter, gate, type HonoHarness } from "./harness";
+import { counter, eventually, gate, type HonoHarness } from "./harness";
 
 export function responseTests(h: HonoHarness): void {
   const { t } = h;
@@ -98,6 +98,8 @@ export function responseTests(h: HonoHarness): void {
       }
       expect(missing.count()).toBe(2);
       expect(posted.count()).toBe(2);
+      // A method the middleware does not serve passes through untouched.
+      expect((await http.fetch("/post", { method: "POST" })).headers.get("x-cache")).toBeNull();
       const gone = await http.fetch("/gone");
       expect(gone.status).toBe(410);
       expect(gone.headers.get("x-cache")).toBe("HIT");
@@ -171,6 +173,48 @@ export function responseTests(h: HonoHarness): void {
       expect(runs).toBe(1);
     });
 
+    it("a streamed body that errors midway fails only its own client: requests that joined it run the route", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      const breaks = gate();
+      let arrived = 0;
+      app.use("/broken", (_c, next) => {
+        arrived++;
+        return next();
+      });
+      app.get("/broken", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        const text = body.next();
+        if (text !== "body #1") return c.text(text);
+        const stream = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(new TextEncoder().encode("part;"));
+            await breaks.wait;
+            controller.error(new Error("upstream went away"));
+          },
+        });
+        return c.body(stream, 200, { "content-type": "text/plain" });
+      });
+      const http = await serve();
+      const leader = await http.fetch("/broken");
+      expect(leader.headers.get("x-cache")).toBe("MISS");
+      const joined = [http.fetchNow("/broken"), http.fetchNow("/broken")];
+      // Both reached the middleware; a moment more and they joined the leader's run, which is
+      // still recording its body.
+      expect(await eventually(() => arrived === 3)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(body.count()).toBe(1);
+      breaks.open();
+      await leader.text().catch(() => "");
+      const answers = await Promise.all(joined);
+      expect(answers.map((res) => res.status)).toEqual([200, 200]);
+      expect((await Promise.all(answers.map((res) => res.text()))).sort()).toEqual(["body #2", "body #3"]);
+      expect(await stored()).toEqual([]);
+      const next = await http.fetch("/broken");
+      expect(next.headers.get("x-cache")).toBe("MISS");
+      expect(await next.text()).toBe("body #4");
+      expect(await (await http.fetch("/broken")).text()).toBe("body #4");
+    });
+
     it("concurrent misses of one key run the route once", async () => {
       const { app, cache, serve } = await h.open();
       const body = counter();
@@ -238,6 +282,66 @@ export function responseTests(h: HonoHarness): void {
         /strategy/,
       );
       expect(() => cacheResponse({ cache, ttl: "1m", vary: ["*"] })).toThrow(/vary/);
+    });
+
+    it("rejects options of the wrong type or name with a CacheConfigError saying what to pass", async () => {
+      const { cache } = await h.open();
+      const refused = (options: unknown): Error => {
+        try {
+          cacheResponse(options as Parameters<typeof cacheResponse>[0]);
+        } catch (error) {
+          return error as Error;
+        }
+        throw new Error(
+          `accepted ${JSON.stringify(options, (key, value) => (key === "cache" ? "cache" : value))}`,
+        );
+      };
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [
+          { methods: "GET" },
+          /`methods` must be a non-empty array of method names, got "GET": pass for example methods: \["GET"\]/,
+        ],
+        [{ methods: [1] }, /`methods` .*got \[1\]/],
+        [{ methods: [] }, /`methods` must be a non-empty array/],
+        [
+          { statuses: "200" },
+          /`statuses` must be a non-empty array of status codes .*got "200": pass for example statuses: \[200, 404\]/,
+        ],
+        [{ statuses: [200, 2000] }, /`statuses`/],
+        [{ vary: [42] }, /`vary` must list request header names, got \[42\]/],
+        [{ ttl: 0 }, /`ttl` must be positive, got 0: pass for example \{ ttl: "5m" \}/],
+        [
+          { status: [200] },
+          /cacheResponse has no option `status`: remove it; cacheResponse takes cache, ttl, key, vary, methods, statuses, strategy/,
+        ],
+        [{ cache: {} }, /`cache` must be an isocache Cache/],
+      ];
+      for (const [options, message] of cases) {
+        const error = refused({ cache, ttl: "1m", ...options });
+        expect(error.name).toBe("CacheConfigError");
+        expect(error.message).toMatch(/^\[isocache\] \[hono\] /);
+        expect(error.message).toMatch(message);
+      }
+      expect(refused("5m").message).toMatch(/cacheResponse options must be an object, got "5m"/);
+    });
+
+    it("takes vary as one string in the Vary header's form", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      app.get("/v", cacheResponse({ cache, ttl: "1m", vary: "Accept-Language, accept" }), (c) =>
+        c.text(`${c.req.header("accept-language")} ${body.next()}`),
+      );
+      const http = await serve();
+      const fr = { "accept-language": "fr", accept: "text/plain" };
+      expect(await (await http.fetch("/v", { headers: fr })).text()).toBe("fr body #1");
+      expect(await (await http.fetch("/v", { headers: { ...fr, accept: "text/html" } })).text()).toBe(
+        "fr body #2",
+      );
+      const hit = await http.fetch("/v", { headers: fr });
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("vary")).toBe("accept-language, accept");
+      expect(await hit.text()).toBe("fr body #1");
+      expect(await stored()).toHaveLength(2);
     });
   });
 }

@@ -73,6 +73,46 @@ export function strategyTests(h: HonoHarness): void {
       expect(fresh?.headers.get("x-cache")).toBe("HIT");
     });
 
+    it("early: a stale hit is sent as it is while an outer middleware still awaits after next(), and refreshes in the background", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      app.use(async (c, next) => {
+        await next();
+        // Still running when the background refresh starts and while it renders.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        c.header("X-Outer", "seen");
+      });
+      app.get(
+        "/outer",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        async (c) => {
+          const text = body.next();
+          if (text !== "body #1") await new Promise((resolve) => setTimeout(resolve, 100));
+          c.header("X-Version", text);
+          return c.text(text);
+        },
+      );
+      const http = await serve();
+      expect(await (await http.fetch("/outer")).text()).toBe("body #1");
+      // Stored (and stamped) before the clock moves.
+      await settle();
+      clock.advance(15_000);
+      const stale = await http.fetch("/outer");
+      expect(stale.status).toBe(200);
+      expect(stale.headers.get("x-cache")).toBe("HIT");
+      expect(stale.headers.get("x-outer")).toBe("seen");
+      expect(stale.headers.get("x-version")).toBe("body #1");
+      expect(await stale.text()).toBe("body #1");
+      expect(await eventually(() => body.count() === 2)).toBe(true);
+      await settle();
+      const fresh = await http.fetch("/outer");
+      expect(fresh.headers.get("x-cache")).toBe("HIT");
+      expect(fresh.headers.get("x-version")).toBe("body #2");
+      expect(fresh.headers.get("x-outer")).toBe("seen");
+      expect(await fresh.text()).toBe("body #2");
+      expect(body.count()).toBe(2);
+    });
+
     it("soft: after softTtl a failing route gets the stale response, a working one replaces it", async () => {
       const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
@@ -122,6 +162,36 @@ export function strategyTests(h: HonoHarness): void {
       expect(never.status).toBe(502);
       expect(never.headers.get("x-cache")).toBe("MISS");
       expect(await never.text()).toBe("no");
+    });
+
+    it("a 5xx listed in statuses is an answer: stored, and not a failure failover answers from the cache", async () => {
+      const { app, cache, serve } = await h.open();
+      const body = counter();
+      let busy = false;
+      app.get("/busy", cacheResponse({ cache, ttl: "1m", statuses: [200, 503] }), (c) =>
+        c.text(body.next(), 503),
+      );
+      app.get(
+        "/rates",
+        cacheResponse({ cache, ttl: "1m", strategy: "failover", statuses: [200, 503] }),
+        (c) => (busy ? c.text("busy", 503) : c.text("rates")),
+      );
+      const http = await serve();
+      const first = await http.fetch("/busy");
+      expect(first.status).toBe(503);
+      expect(first.headers.get("x-cache")).toBe("MISS");
+      expect(await first.text()).toBe("body #1");
+      const again = await http.fetch("/busy");
+      expect(again.status).toBe(503);
+      expect(again.headers.get("x-cache")).toBe("HIT");
+      expect(await again.text()).toBe("body #1");
+      expect(body.count()).toBe(1);
+      expect(await (await http.fetch("/rates")).text()).toBe("rates");
+      busy = true;
+      const listed = await http.fetch("/rates");
+      expect(listed.status).toBe(503);
+      expect(listed.headers.get("x-cache")).toBe("MISS");
+      expect(await listed.text()).toBe("busy");
     });
 
     it("cached: a failing route is answered as it failed and nothing is stored", async () => {

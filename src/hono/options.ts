@@ -1,0 +1,117 @@
+import { type Duration, toMilliseconds } from "../core/durations";
+import { CacheConfigError, errorMessage } from "../core/errors";
+
+/** A `CacheConfigError` of the Hono middleware: `[isocache] [hono] problem: remedy`. */
+export function configError(problem: string, remedy: string): CacheConfigError {
+  return new CacheConfigError(errorMessage("hono", problem, remedy));
+}
+
+/** `value` as a message shows it: as JSON (strings quoted), cut at 60 characters, else its type. */
+export function shown(value: unknown): string {
+  if (typeof value === "function") return "a function";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * Checks that a middleware's `options` is an object (or absent when `optional`) naming only
+ * options it knows, since a misspelt one (`statuses` as `status`) would otherwise be ignored.
+ */
+export function checkOptionNames(
+  who: string,
+  options: unknown,
+  known: readonly string[],
+  example: string,
+  optional = false,
+): void {
+  if (options === undefined && optional) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw configError(
+      `${who} options must be an object, got ${shown(options)}`,
+      `pass for example ${example}`,
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw configError(`${who} has no option \`${name}\``, `remove it; ${who} takes ${known.join(", ")}`);
+    }
+  }
+}
+
+/** Checks that `cache`, when given, is an isocache cache. */
+export function checkCacheOption(value: unknown): void {
+  if (value === undefined || typeof (value as { cached?: unknown } | null)?.cached === "function") return;
+  throw configError(
+    `\`cache\` must be an isocache Cache, got ${shown(value)}`,
+    'pass { cache } (import { cache } from "isocache"), or leave it out to use c.var.cache',
+  );
+}
+
+/** A fixed `ttl` in milliseconds, which must be positive. */
+export function fixedTtl(value: Duration): number {
+  const ms = toMilliseconds(value, "ttl");
+  // 0 is "no expiry" to the cache, but a response kept forever is a slip more often than a wish;
+  // a `ttl` function may still give 0 for one request (`max-age=0`: store nothing).
+  if (ms <= 0)
+    throw configError(`\`ttl\` must be positive, got ${shown(value)}`, 'pass for example { ttl: "5m" }');
+  return ms;
+}
+
+// RFC 9110 §5.1 and §9.1: field names and method names are tokens.
+const TOKEN = /^[!#$%&'*+.^_`|~\w-]+$/;
+
+/**
+ * `vary` as lower-case header names: an array of names, or one string in the `Vary` header's
+ * own form (`"accept, accept-language"`), as Hono's `cache()` takes it.
+ */
+export function varyOption(value: unknown): string[] {
+  if (value === undefined) return [];
+  const names = typeof value === "string" ? value.split(",").map((name) => name.trim()) : value;
+  if (!Array.isArray(names) || names.some((name) => typeof name !== "string" || !TOKEN.test(name))) {
+    throw configError(
+      `\`vary\` must list request header names, got ${shown(value)}`,
+      'pass for example vary: ["accept-language"]',
+    );
+  }
+  const vary = names.map((name: string) => name.toLowerCase());
+  if (vary.includes("*"))
+    throw configError('`vary` cannot include "*"', "list the request headers to key by");
+  return vary;
+}
+
+/** `methods` as upper-case method names; default GET. */
+export function methodsOption(value: unknown): string[] {
+  if (value === undefined) return ["GET"];
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((method) => typeof method !== "string" || !TOKEN.test(method))
+  ) {
+    throw configError(
+      `\`methods\` must be a non-empty array of method names, got ${shown(value)}`,
+      'pass for example methods: ["GET"]',
+    );
+  }
+  return value.map((method: string) => method.toUpperCase());
+}
+
+/** `statuses` as HTTP status codes; default 200. */
+export function statusesOption(value: unknown): number[] {
+  if (value === undefined) return [200];
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((status) => !Number.isInteger(status) || status < 100 || status > 599)
+  ) {
+    throw configError(
+      `\`statuses\` must be a non-empty array of status codes (100 to 599), got ${shown(value)}`,
+      "pass for example statuses: [200, 404]",
+    );
+  }
+  return value;
+}
