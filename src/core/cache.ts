@@ -4,6 +4,7 @@ import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
+import { peekHeader } from "./envelope";
 import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
@@ -459,7 +460,9 @@ export class CacheCore {
       const inHeader = route.envelopeExpiry && text !== undefined ? headerExpiry(text, clock) : undefined;
       const left = inHeader ?? (await call("getExpire", -2, (backend) => backend.getExpire(key)));
       const next = current + by;
-      await writeIn(call, route, clock, key, next, left > 0 ? left : undefined);
+      // The record keeps its tags, so the tags' indexes, which list the key, still reach it.
+      const tags = text === undefined ? undefined : peekHeader(text)?.t;
+      await writeIn(call, route, clock, key, next, left > 0 ? left : undefined, tags);
       return next;
     });
   }

@@ -1,9 +1,19 @@
 import { NOT_NATIVE } from "../core/atomic";
-import { CacheCore } from "../core/cache";
+import { CacheCore, type GetOrSetOptions, type SetOptions } from "../core/cache";
+import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage } from "../core/errors";
+import { assertKey } from "../core/keys";
 import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
-import { deleteTagged, INDEX_APART, indexTags, writeIndexed } from "./tags";
-import { runTransaction, type Transaction, type TransactionOptions } from "./transaction";
+import {
+  deleteTagged,
+  INDEX_APART,
+  indexTags,
+  storedTags,
+  tagsError,
+  tagsOptionError,
+  writeIndexed,
+} from "./tags";
+import { runTransaction, type Transaction, type TransactionOptions, transactionIn } from "./transaction";
 
 const ALL_COMMANDS: readonly string[] = Object.values(Command);
 
@@ -16,6 +26,22 @@ export interface Detected<T> {
 
 /** The cache with its request-scoped features: disabling, detect, transactions, tags, callbacks. */
 export class FeatureCache extends CacheCore {
+  /** Stores `value`; `true` when stored (see `exist`). `tags` that are not an array of strings reject with `CacheArgumentError`. */
+  override set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
+    const refused = tagsOptionError(options.tags, "set");
+    return refused === undefined ? super.set(key, value, options) : Promise.reject(refused);
+  }
+
+  /** The cached value, or `factory`'s result stored with `ttl` and `tags` (an array of strings, else `CacheArgumentError`). */
+  override getOrSet<T>(
+    key: string,
+    factory: () => T | Promise<T>,
+    options: GetOrSetOptions = {},
+  ): Promise<T> {
+    const refused = tagsOptionError(options.tags, "getOrSet");
+    return refused === undefined ? super.getOrSet(key, factory, options) : Promise.reject(refused);
+  }
+
   override write(
     key: string,
     value: unknown,
@@ -51,9 +77,64 @@ export class FeatureCache extends CacheCore {
     );
   }
 
+  /**
+   * Gives an existing key a new TTL, and the indexes of its tags at least as long, so the key
+   * never outlives the index `deleteTags` finds it by.
+   */
+  override async expire(key: string, ttl: Duration): Promise<boolean> {
+    assertKey(key);
+    const ms = toMilliseconds(ttl, "ttl");
+    // Both in this frame, so they take their places among the key's commands as called.
+    const extended = super.expire(key, ms);
+    if (ms <= 0 || !this.isEnabled(Command.EXPIRE)) return extended;
+    const [done, tags] = await Promise.all([extended, storedTags(this, key)]);
+    if (done && tags !== undefined && tags.length > 0) await indexTags(this, key, tags, ms);
+    return done;
+  }
+
+  /** Milliseconds left for `key`; `-1` without expiry, `-2` when missing. Inside a transaction, as it sees the key. */
+  override getExpire(key: string): Promise<number> {
+    const tx = transactionIn(this.scope());
+    if (tx === undefined) return super.getExpire(key);
+    try {
+      assertKey(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.guard("getExpire", key, -2, () => tx.getExpire(key));
+  }
+
+  /** Number of keys over all backends; inside a transaction, with its own writes counted. */
+  override getKeysCount(): Promise<number> {
+    const tx = transactionIn(this.scope());
+    if (tx === undefined) return super.getKeysCount();
+    return this.guard("getKeysCount", undefined, 0, () => tx.keysCount(() => super.getKeysCount()));
+  }
+
+  /** Keys matching a Redis glob; inside a transaction, with its own writes and deletes applied. */
+  override scan(pattern: string): AsyncGenerator<string> {
+    const tx = transactionIn(this.scope());
+    return tx === undefined ? super.scan(pattern) : tx.scan(pattern);
+  }
+
+  /** `[key, value]` pairs whose key matches a Redis glob; inside a transaction, as it sees them. */
+  override getMatch<T = unknown>(pattern: string): AsyncGenerator<[string, T]> {
+    const tx = transactionIn(this.scope());
+    return tx === undefined
+      ? super.getMatch<T>(pattern)
+      : (tx.getMatch(pattern) as AsyncGenerator<[string, T]>);
+  }
+
   /** Deletes every key carrying any of `tags`, on every backend, without scanning; returns how many. */
   async deleteTags(...tags: string[]): Promise<number> {
-    return this.guard("deleteTags", tags[0], 0, () => deleteTagged(this, tags));
+    const refused = tagsError(
+      tags,
+      "deleteTags() takes each tag as a string",
+      'pass for example deleteTags("items", "page:1")',
+    );
+    if (refused !== undefined) throw refused;
+    const tx = transactionIn(this.scope());
+    return this.guard("deleteTags", tags[0], 0, () => deleteTagged(this, tags, tx));
   }
 
   /** Disables `commands` (all when none given) in the current async context, or cache-wide outside any. */

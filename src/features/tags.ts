@@ -8,7 +8,8 @@ import {
 } from "../core/atomic";
 import type { CacheCore } from "../core/cache";
 import { encodeRecord, peekHeader } from "../core/envelope";
-import { INTERNAL_PREFIX } from "../core/keys";
+import { CacheArgumentError, errorMessage } from "../core/errors";
+import { describeKey, INTERNAL_PREFIX } from "../core/keys";
 import { expiryOf, MISS, readValue, writeValue } from "../core/records";
 import type { Route } from "../core/route";
 
@@ -24,6 +25,42 @@ const TAG_PREFIX = `${INTERNAL_PREFIX}tag:`;
  */
 export function tagIndexKey(tag: string): string {
   return TAG_PREFIX + tag;
+}
+
+/**
+ * The `CacheArgumentError` (a `TypeError`) for `tags` that are not an array of strings, or
+ * `undefined` when they are; callers refuse the call with it before anything is written. A lone
+ * string is refused, not taken as one tag: the option is typed `string[]`, the strategies refuse
+ * a string too, and a tag that is not a string would be stored but never matched by `deleteTags`.
+ */
+export function tagsError(tags: unknown, problem: string, remedy: string): CacheArgumentError | undefined {
+  if (Array.isArray(tags) && tags.every((tag) => typeof tag === "string")) return undefined;
+  const bad: unknown = Array.isArray(tags) ? tags.find((tag) => typeof tag !== "string") : tags;
+  const got =
+    typeof bad === "string"
+      ? `the string ${JSON.stringify(bad)}`
+      : bad === undefined
+        ? "undefined"
+        : describeKey(bad);
+  return new CacheArgumentError(errorMessage(undefined, `${problem}, got ${got}`, remedy));
+}
+
+/** `tagsError` for the `tags` option of `command` (`set`, `getOrSet`); `undefined` when absent. */
+export function tagsOptionError(tags: unknown, command: string): CacheArgumentError | undefined {
+  if (tags === undefined) return undefined;
+  return tagsError(
+    tags,
+    `${command}() \`tags\` must be an array of strings`,
+    'pass for example tags: ["items"]',
+  );
+}
+
+/** The tags in the stored record of `key` (its header), read past the middlewares; `undefined` without any. */
+export function storedTags(cache: CacheCore, key: string): Promise<string[] | undefined> {
+  return cache
+    .routeFor(key)
+    .call("getRaw", key, undefined, (backend) => backend.get(key))
+    .then((text) => (text === undefined ? undefined : peekHeader(text)?.t));
 }
 
 /** `writeIndexed`'s answer when the record was stored but its tags are still to be indexed (`indexTags`). */
@@ -168,14 +205,27 @@ async function rewriteIndex(
   await writeValue(route, cache.clock, indexKey, [...members, ...added], keep, undefined, undefined);
 }
 
+/** What `deleteTagged` needs of the transaction in scope: the tags of what it wrote. */
+export interface StagedTags {
+  /** The tags `key` has in the transaction; `null` when it deleted the key; `undefined` when the stored record's count. */
+  tagsOf(key: string): readonly string[] | null | undefined;
+  /** The keys the transaction set with `tag`. */
+  keysTagged(tag: string): string[];
+}
+
 /**
  * Deletes every key that still carries one of `tags` (a key rewritten without the tag is kept),
  * then the tag indexes themselves, on every backend. Returns the number of keys deleted. Where the
  * backend offers `invalidateTag` (Upstash: one script, one HTTP request per tag) that is one
  * atomic step; otherwise a set index loses only the members read, so keys another process tags
- * meanwhile stay indexed.
+ * meanwhile stay indexed. Inside a transaction (`staged`) the keys are judged by what it wrote,
+ * and those it set with a tag, which no index lists yet, are deleted too.
  */
-export async function deleteTagged(cache: CacheCore, tags: readonly string[]): Promise<number> {
+export async function deleteTagged(
+  cache: CacheCore,
+  tags: readonly string[],
+  staged?: StagedTags,
+): Promise<number> {
   let deleted = 0;
   const scope = cache.scope();
   // Whether the key deletes take effect now: inside a transaction they are staged (and may be
@@ -198,12 +248,13 @@ export async function deleteTagged(cache: CacheCore, tags: readonly string[]): P
       let count = 0;
       for (const route of routes) {
         try {
-          count += await deleteTaggedOn(cache, route, indexKey, tag, native, settled);
+          count += await deleteTaggedOn(cache, route, indexKey, tag, native, settled, staged);
         } catch (error) {
           failure ??= { error };
         }
       }
-      return count;
+      const own = staged?.keysTagged(tag) ?? [];
+      return own.length > 0 ? count + (await cache.deleteMany(own)) : count;
     });
   }
   if (failure !== undefined) throw failure.error;
@@ -218,6 +269,7 @@ async function deleteTaggedOn(
   tag: string,
   native: boolean,
   settled: boolean,
+  staged: StagedTags | undefined,
 ): Promise<number> {
   if (native) {
     const done = await invalidateTagOn(route, indexKey, tag);
@@ -230,7 +282,7 @@ async function deleteTaggedOn(
   const listed = await membersOn(route, indexKey);
   const members = listed === NOT_NATIVE ? await readValue(route, cache.clock, indexKey) : listed;
   const keys = Array.isArray(members) ? (members as string[]) : [];
-  const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag) : 0;
+  const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag, staged) : 0;
   if (!settled) return count;
   if (listed !== NOT_NATIVE) await removeMembersOn(route, indexKey, keys);
   else if (members !== MISS)
@@ -238,10 +290,20 @@ async function deleteTaggedOn(
   return count;
 }
 
-/** Deletes those of `keys` whose record still lists `tag`; returns how many. */
-async function deleteCarrying(cache: CacheCore, keys: readonly string[], tag: string): Promise<number> {
-  const raws = await Promise.all(keys.map((key) => cache.getRaw(key)));
+/** Deletes those of `keys` whose record (or write in the transaction, `staged`) still lists `tag`; returns how many. */
+async function deleteCarrying(
+  cache: CacheCore,
+  keys: readonly string[],
+  tag: string,
+  staged?: StagedTags,
+): Promise<number> {
+  const own = keys.map((key) => staged?.tagsOf(key));
+  const raws = await Promise.all(
+    keys.map((key, at) => (own[at] === undefined ? cache.getRaw(key) : undefined)),
+  );
   const tagged = keys.filter((_, at) => {
+    const written = own[at];
+    if (written !== undefined) return written?.includes(tag) ?? false;
     const raw = raws[at];
     return raw !== undefined && (peekHeader(raw)?.t?.includes(tag) ?? false);
   });

@@ -1,12 +1,13 @@
 import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { errorMessage, LockedError, TransactionError } from "../core/errors";
+import { CacheValueError, errorMessage, LockedError, TransactionError } from "../core/errors";
+import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 import { MISS } from "../core/records";
-import type { TxHooks } from "../core/scope";
+import { isDisabled, type Scope, type TxHooks } from "../core/scope";
 import { decode, encode } from "../serialization/codec";
-import { INTERNAL_PREFIX } from "./tags";
+import { storedTags } from "./tags";
 
 /** Options of `transaction`. */
 export interface TransactionOptions {
@@ -29,7 +30,8 @@ type Write =
       text: string;
       ttl: number | undefined;
       tags: readonly string[] | undefined;
-      keepTtl: boolean;
+      /** An `incr` of a stored counter: it commits with the TTL and tags the stored record has then. */
+      keep: boolean;
     }
   | { kind: "delete" };
 
@@ -85,7 +87,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   ): Promise<boolean> {
     await this.#lock(key);
     if (exist !== undefined && (await this.exists(key)) !== exist) return false;
-    this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keepTtl: false });
+    this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
     return true;
   }
 
@@ -100,45 +102,137 @@ export class CacheTransaction implements TxHooks, Transaction {
     await this.#lock(key);
     const current = await this.get(key);
     if (current === MISS) {
-      this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keepTtl: false });
+      this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
       return by;
     }
     if (typeof current !== "number") {
-      throw new TransactionError(
+      // The error `incr` throws outside a transaction; the value stays as it is.
+      throw new CacheValueError(
         errorMessage(
-          "transaction",
+          this.#cache.backendFor(key).name,
           `incr("${key}") found a ${typeof current}, not a number`,
-          "use another key for the counter",
+          "delete the key or use another one for the counter",
         ),
       );
     }
     const previous = this.#writes.get(key);
-    const keep = previous?.kind === "set" ? previous : undefined;
+    const staged = previous?.kind === "set" ? previous : undefined;
     this.#writes.set(key, {
       kind: "set",
       text: encode(current + by),
-      ttl: keep?.ttl,
-      tags: keep?.tags,
-      keepTtl: keep === undefined || keep.keepTtl,
+      ttl: staged?.ttl,
+      tags: staged?.tags,
+      keep: staged === undefined || staged.keep,
     });
     return current + by;
   }
 
   async deleteMatch(pattern: string): Promise<number> {
-    const matcher = globToRegExp(pattern);
-    const keys = new Set<string>();
-    for await (const key of this.#cache.scan(pattern)) keys.add(key);
-    for (const [key, write] of this.#writes) {
-      if (matcher.test(key)) {
-        if (write.kind === "set") keys.add(key);
-        else keys.delete(key);
-      }
-    }
+    const keys: string[] = [];
+    for await (const key of this.scan(pattern)) keys.push(key);
     for (const key of keys) {
       await this.#lock(key);
       this.#writes.set(key, { kind: "delete" });
     }
-    return keys.size;
+    return keys.length;
+  }
+
+  /** `scan` as this transaction sees it: the stored keys it has not written, then those it set. */
+  scan(pattern: string): AsyncGenerator<string> {
+    return this.#merge(
+      "scan",
+      pattern,
+      (cache) => cache.scan(pattern),
+      (key) => key,
+      (key) => key,
+    );
+  }
+
+  /** `getMatch` as this transaction sees it (see `scan`). */
+  getMatch(pattern: string): AsyncGenerator<[string, unknown]> {
+    return this.#merge(
+      "getMatch",
+      pattern,
+      (cache) => cache.getMatch(pattern),
+      (entry) => entry[0],
+      (key, text) => [key, decode(text)],
+    );
+  }
+
+  async *#merge<E>(
+    command: string,
+    pattern: string,
+    stored: (cache: CacheCore) => AsyncIterable<E>,
+    keyOf: (entry: E) => string,
+    own: (key: string, text: string) => E,
+  ): AsyncGenerator<E> {
+    assertPattern(pattern);
+    const cache = this.#cache;
+    if (isDisabled(cache.scope(), command)) return;
+    this.#check();
+    const matcher = globToRegExp(pattern);
+    const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
+    const written = [...this.#writes.keys()].filter(
+      (key) => matcher.test(key) && !(hideInternal && key.startsWith(INTERNAL_PREFIX)),
+    );
+    for await (const entry of cache.withScope({ tx: undefined }, () => stored(cache))) {
+      if (!this.#writes.has(keyOf(entry))) yield entry;
+    }
+    for (const key of written) {
+      const write = this.#writes.get(key);
+      if (write?.kind === "set") yield own(key, write.text);
+    }
+  }
+
+  /** `getExpire` as this transaction sees it: a TTL it set counts from the commit, so it is whole until then. */
+  async getExpire(key: string): Promise<number> {
+    this.#check();
+    const write = this.#writes.get(key);
+    if (write?.kind === "delete") return -2;
+    if (write !== undefined && !write.keep) return write.ttl ?? -1;
+    const left = await this.#outside(() => this.#cache.getExpire(key));
+    // A counter whose stored record went meanwhile commits without a TTL.
+    return write !== undefined && left === -2 ? -1 : left;
+  }
+
+  /** `getKeysCount` as this transaction sees it: `stored` (the count outside) with its own sets and deletes. */
+  async keysCount(stored: () => Promise<number>): Promise<number> {
+    this.#check();
+    const writes = [...this.#writes];
+    const [count, found] = await Promise.all([
+      this.#outside(stored),
+      Promise.all(writes.map(([key]) => this.#cache.read(key))),
+    ]);
+    let total = count;
+    for (let at = 0; at < writes.length; at++) {
+      const kind = writes[at]?.[1].kind;
+      const present = found[at] !== MISS;
+      if (kind === "set" && !present) total++;
+      else if (kind === "delete" && present) total--;
+    }
+    return total;
+  }
+
+  /** The tags `key` has in this transaction: a staged set's; `null` when staged as deleted; `undefined` when the stored record's count. */
+  tagsOf(key: string): readonly string[] | null | undefined {
+    const write = this.#writes.get(key);
+    if (write === undefined) return undefined;
+    if (write.kind === "delete") return null;
+    return write.keep ? undefined : (write.tags ?? []);
+  }
+
+  /** The keys this transaction set with `tag`. */
+  keysTagged(tag: string): string[] {
+    const keys: string[] = [];
+    for (const [key, write] of this.#writes) {
+      if (write.kind === "set" && write.tags?.includes(tag) === true) keys.push(key);
+    }
+    return keys;
+  }
+
+  /** Runs `fn` as a command outside this transaction, reporting nothing to the callbacks in scope (its caller does). */
+  #outside<T>(fn: () => T): T {
+    return this.#cache.withScope({ tx: undefined, callbacks: undefined }, fn);
   }
 
   /** Applies the buffered writes (unless rolled back) and releases every lock. */
@@ -159,12 +253,13 @@ export class CacheTransaction implements TxHooks, Transaction {
       Promise.all(
         [...this.#writes].map(async ([key, write]) => {
           if (write.kind === "delete") return cache.delete(key);
-          let ttl = write.ttl;
-          if (write.keepTtl) {
-            const left = await cache.getExpire(key);
+          let { ttl, tags } = write;
+          if (write.keep) {
+            const [left, stored] = await Promise.all([cache.getExpire(key), storedTags(cache, key)]);
             ttl = left > 0 ? left : undefined;
+            tags = stored;
           }
-          return cache.set(key, decode(write.text), { ttl, tags: write.tags });
+          return cache.set(key, decode(write.text), { ttl, tags });
         }),
       ),
     );
@@ -221,14 +316,19 @@ export async function acquire(
   }
 }
 
+/** The transaction in `scope`, if any. */
+export function transactionIn(scope: Scope): CacheTransaction | undefined {
+  return scope.tx instanceof CacheTransaction ? scope.tx : undefined;
+}
+
 /** Runs `fn` inside a transaction on `cache`, joining the transaction already in scope if any. */
 export async function runTransaction<T>(
   cache: CacheCore,
   fn: (tx: Transaction) => T | Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  const outer = cache.scope().tx;
-  if (outer instanceof CacheTransaction) return fn(outer);
+  const outer = transactionIn(cache.scope());
+  if (outer !== undefined) return fn(outer);
   const tx = new CacheTransaction(cache, options);
   const run = async (): Promise<T> => {
     let result: T;

@@ -1,10 +1,13 @@
 // Invalidation (SPEC 5, 6): the `invalidate` strategy, tags on `set` and on strategies,
 // `deleteTags`, and `invalidateFurther`.
+import { shortTtl } from "./basic-harness";
 import {
   Boom,
   collect,
   counted,
+  expectCacheError,
   gate,
+  inTime,
   MISS,
   rejection,
   type StrategyHarness,
@@ -159,6 +162,65 @@ export function invalidationTests(h: StrategyHarness): void {
         "other",
       ]);
     });
+
+    t.it("a tagged key given a longer TTL by expire is still reached by deleteTags", async () => {
+      const cache = await h.open();
+      const { ttlMs, afterMs } = shortTtl(h.target);
+      // The tag's index was made to live as long as the key's first TTL; expire must stretch it.
+      await inTime("expire before the first TTL ends", async (n, deadline) => {
+        const [tag, key] = [`stretch${n}`, `stretched${n}`];
+        const window = deadline(ttlMs);
+        await cache.set(key, 1, { ttl: ttlMs, tags: [tag] });
+        const extended = await cache.expire(key, "10s");
+        window.check();
+        t.expect(extended).toBe(true);
+        await sleep(afterMs);
+        t.expect(await cache.get(key, MISS)).toBe(1);
+        t.expect(await cache.deleteTags(tag)).toBe(1);
+        t.expect(await cache.get(key, MISS)).toBe(MISS);
+      });
+    });
+
+    t.it("incr keeps the tags of the key it adds to", async () => {
+      const cache = await h.open();
+      await cache.set("whole", 1, { tags: ["counters"] });
+      await cache.set("timed", 1, { ttl: "10s", tags: ["counters"] });
+      await cache.set("fraction", 0.5, { tags: ["counters"] });
+      t.expect([
+        await cache.incr("whole"),
+        await cache.incr("timed", 2),
+        await cache.incr("fraction", 0.25),
+      ]).toEqual([2, 3, 0.75]);
+      t.expect(await cache.getExpire("timed")).toBeGreaterThan(0);
+      t.expect(await cache.deleteTags("counters")).toBe(3);
+      t.expect(await cache.getMany(["whole", "timed", "fraction"], MISS)).toEqual([MISS, MISS, MISS]);
+    });
+
+    t.it(
+      "tags that are not strings in an array are a CacheArgumentError, and nothing is stored",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const calls: [string, () => Promise<unknown>][] = [
+          ["set, a string", () => cache.set("k", 1, { tags: "items" as never })],
+          ["set, a number in the array", () => cache.set("k", 1, { tags: ["items", 1] as never })],
+          ["getOrSet, a string", () => cache.getOrSet("k", () => c.fn("k"), { tags: "items" } as never)],
+          [
+            "set in a transaction",
+            () => cache.transaction(() => cache.set("k", 1, { tags: "items" as never })),
+          ],
+          ["deleteTags, a number", () => cache.deleteTags(123 as never)],
+          ["deleteTags, an array", () => cache.deleteTags(["items"] as never)],
+        ];
+        for (const [what, call] of calls) {
+          const error = await rejection(call);
+          t.expect([what, error instanceof TypeError]).toEqual([what, true]);
+          expectCacheError(h, error, h.lib.CacheArgumentError);
+        }
+        t.expect(await cache.get("k", MISS)).toBe(MISS);
+        t.expect(c.runs()).toBe(0);
+      },
+    );
 
     const bulk = h.target.bulkTagKeys ?? 1_000;
     t.it(

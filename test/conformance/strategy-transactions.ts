@@ -1,6 +1,7 @@
 // Transactions (SPEC 7): isolation until commit, rollback by throw or `tx.rollback()`, `locked`
 // and `serializable` modes, nesting, and TTLs applied at commit. Reads from outside a running
 // transaction need a real AsyncLocalStorage; the browser fallback runs those parts in sequence.
+import { matchSorted, scanSorted } from "./basic-harness";
 import {
   Boom,
   expectCacheError,
@@ -164,6 +165,94 @@ export function transactionTests(h: StrategyHarness): void {
       });
       t.expect(await cache.get("c")).toBe(3);
     });
+
+    t.it("scan, getMatch, getExpire and getKeysCount inside see the transaction's own writes", async () => {
+      const cache = await h.open();
+      await cache.set("a:gone", 1);
+      await cache.set("a:kept", 2, { ttl: "10s" });
+      await cache.set("a:plain", 3, { ttl: "10s" });
+      const before = await cache.getKeysCount();
+      const inside = gate();
+      const release = gate();
+      const seen: unknown[] = [];
+      const tx = cache.transaction(async () => {
+        await cache.set("a:new", 4, { ttl: "5s" });
+        await cache.set("a:plain", "rewritten");
+        await cache.delete("a:gone");
+        await cache.set("b:new", 5);
+        seen.push(await scanSorted(cache, "a:*"), await matchSorted(cache, "a:*"));
+        seen.push(await cache.getKeysCount());
+        seen.push(...(await Promise.all(["a:gone", "a:plain", "b:new"].map((key) => cache.getExpire(key)))));
+        seen.push(await cache.getExpire("a:new"), await cache.getExpire("a:kept"));
+        inside.open();
+        await release.promise;
+      });
+      await inside.promise;
+      const [scanned, matched, count, gone, plain, untimed, fresh, kept] = seen;
+      t.expect(scanned).toEqual(["a:kept", "a:new", "a:plain"]);
+      t.expect(matched).toEqual([
+        ["a:kept", 2],
+        ["a:new", 4],
+        ["a:plain", "rewritten"],
+      ]);
+      t.expect([count, gone, plain, untimed]).toEqual([before + 1, -2, -1, -1]);
+      t.expect(fresh).toBeGreaterThan(4_000);
+      t.expect(fresh).toBeLessThanOrEqual(5_000);
+      t.expect(kept).toBeGreaterThan(0);
+      t.expect(kept).toBeLessThanOrEqual(10_000);
+      if (h.hasAls) {
+        t.expect(await scanSorted(cache, "a:*")).toEqual(["a:gone", "a:kept", "a:plain"]);
+        t.expect(await cache.getKeysCount()).toBe(before);
+        t.expect(await cache.getExpire("a:new")).toBe(-2);
+      }
+      release.open();
+      await tx;
+      t.expect(await scanSorted(cache, "a:*")).toEqual(["a:kept", "a:new", "a:plain"]);
+      t.expect(await cache.getKeysCount()).toBe(before + 1);
+    });
+
+    t.it(
+      "deleteTags inside reaches the keys the transaction tagged and spares those it untagged",
+      async () => {
+        const cache = await h.open();
+        await cache.set("stored", 1, { tags: ["t"] });
+        await cache.set("untagged", 2, { tags: ["t"] });
+        const inside = await cache.transaction(async () => {
+          await cache.set("staged", 3, { tags: ["t"] });
+          await cache.set("untagged", "plain");
+          await cache.set("other", 4, { tags: ["other"] });
+          const count = await cache.deleteTags("t");
+          return [count, await cache.getMany(["stored", "staged", "untagged", "other"], MISS)];
+        });
+        t.expect(inside).toEqual([2, [MISS, MISS, "plain", 4]]);
+        t.expect(await cache.getMany(["stored", "staged", "untagged", "other"], MISS)).toEqual([
+          MISS,
+          MISS,
+          "plain",
+          4,
+        ]);
+        t.expect(await cache.deleteTags("t")).toBe(0);
+        t.expect(await cache.get("untagged")).toBe("plain");
+      },
+    );
+
+    t.it(
+      "incr inside keeps a stored counter's tags and TTL; on a non-number it is CacheValueError",
+      async () => {
+        const cache = await h.open();
+        await cache.set("n", 1, { ttl: "10s", tags: ["counters"] });
+        await cache.set("text", "not a number");
+        const error = await cache.transaction(async () => {
+          t.expect(await cache.incr("n", 2)).toBe(3);
+          return rejection(() => cache.incr("text"));
+        });
+        expectCacheError(h, error, h.lib.CacheValueError);
+        t.expect(await cache.getMany(["n", "text"])).toEqual([3, "not a number"]);
+        t.expect(await cache.getExpire("n")).toBeGreaterThan(0);
+        t.expect(await cache.deleteTags("counters")).toBe(1);
+        t.expect(await cache.get("n", MISS)).toBe(MISS);
+      },
+    );
 
     t.it("sub-second TTLs are kept on commit and count from the commit", async () => {
       const cache = await h.open();
