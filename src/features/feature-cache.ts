@@ -1,9 +1,10 @@
 import { NOT_NATIVE } from "../core/atomic";
 import { CacheCore, type GetOrSetOptions, type SetOptions } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { errorMessage } from "../core/errors";
-import { assertKey } from "../core/keys";
+import { CacheArgumentError, errorMessage } from "../core/errors";
+import { assertKey, describeKey } from "../core/keys";
 import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
+import { closestName } from "../core/suggest";
 import {
   deleteTagged,
   INDEX_APART,
@@ -139,6 +140,7 @@ export class FeatureCache extends CacheCore {
 
   /** Disables `commands` (all when none given) in the current async context, or cache-wide outside any. */
   disable(...commands: string[]): void {
+    checkCommands(commands, "disable");
     const scope = this.scope();
     const disabled = scope.disabled ?? new Set<string>();
     if (commands.length === 0) disabled.add("*");
@@ -148,6 +150,7 @@ export class FeatureCache extends CacheCore {
 
   /** Enables `commands` again (all when none given) in the current async context. */
   enable(...commands: string[]): void {
+    checkCommands(commands, "enable");
     const scope = this.scope();
     const disabled = scope.disabled;
     if (disabled === undefined) return;
@@ -171,6 +174,7 @@ export class FeatureCache extends CacheCore {
 
   /** Runs `fn` with `commands` (all when none given) disabled inside it only. */
   disabling<T>(fn: () => T, ...commands: string[]): T {
+    checkCommands(commands, "disabling");
     const parent = this.scope().disabled;
     const disabled = new Set(parent);
     if (commands.length === 0) disabled.add("*");
@@ -207,7 +211,8 @@ export class FeatureCache extends CacheCore {
     options: { command?: string },
     scope: () => T,
   ): T {
-    const entry: CommandCallback = { command: options.command, fn };
+    if (options?.command !== undefined) checkCommands([options.command], "callback");
+    const entry: CommandCallback = { command: options?.command, fn };
     return this.withScope({ callbacks: [...(this.scope().callbacks ?? []), entry] }, scope);
   }
 
@@ -228,5 +233,23 @@ export class FeatureCache extends CacheCore {
       );
     });
     this.scope().waitUntil?.(guarded);
+  }
+}
+
+/**
+ * Throws `CacheArgumentError` for a name that is no command (`disable("gett")` would otherwise
+ * disable nothing, and a callback for it would never be called).
+ */
+function checkCommands(commands: readonly unknown[], method: string): void {
+  for (const command of commands) {
+    if (typeof command === "string" && ALL_COMMANDS.includes(command)) continue;
+    const near = typeof command === "string" ? closestName(command, ALL_COMMANDS) : undefined;
+    throw new CacheArgumentError(
+      errorMessage(
+        undefined,
+        `${method}() got ${typeof command === "string" ? JSON.stringify(command) : describeKey(command)}, which is not a command`,
+        `${near === undefined ? "pass" : `did you mean "${near}"? pass`} one of ${ALL_COMMANDS.join(", ")} (or Command.GET, …)`,
+      ),
+    );
   }
 }

@@ -6,11 +6,13 @@ import {
   collect,
   commandCounter,
   counted,
+  expectCacheError,
   gate,
   MISS,
   rejection,
   type StrategyHarness,
   sleep,
+  thrown,
 } from "./strategy-harness";
 import type { MiddlewareLike } from "./strategy-types";
 
@@ -143,6 +145,34 @@ export function scopeTests(h: StrategyHarness): void {
       t.expect(await cache.get("k")).toBe(3);
       t.expect(await cache.disabling(() => cache.get("k", "off"), h.lib.Command.GET)).toBe("off");
       t.expect(await cache.get("k")).toBe(3);
+    });
+
+    t.it("a name that is no command is refused by disable, enable, disabling and callback", async () => {
+      const cache = await h.open();
+      const refused: [() => unknown, RegExp][] = [
+        [() => cache.disable("gett"), /disable\(\) got "gett", which is not a command: did you mean "get"\?/],
+        [() => cache.enable("sett"), /did you mean "set"\?/],
+        [() => cache.disabling(() => 1, "cached"), /disabling\(\) got "cached", which is not a command/],
+        [
+          () =>
+            cache.callback(
+              () => {},
+              { command: "gte" },
+              () => 1,
+            ),
+          /did you mean "get"\?/,
+        ],
+        [() => cache.disable(5 as never), /got number 5, which is not a command/],
+      ];
+      for (const [call, message] of refused) {
+        const error = thrown(call);
+        expectCacheError(h, error, h.lib.CacheArgumentError);
+        t.expect((error as Error).message).toMatch(message);
+      }
+      // Nothing was disabled by the refused calls.
+      t.expect(cache.isEnabled()).toBe(true);
+      await cache.set("k", 1);
+      t.expect(await cache.get("k")).toBe(1);
     });
 
     t.it("detect lists the hits inside its scope with the strategy name, ttl and backend", async () => {
