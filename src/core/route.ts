@@ -94,6 +94,12 @@ const settled = (): void => undefined;
 export interface LoadTicket {
   stale: boolean;
   holders: number;
+  /**
+   * Stores of the load's own result on their way to the backend (`Plan.store`): the first `set`
+   * of the key that comes is taken for one of them and leaves the load shared (its callers get
+   * the value being stored), instead of sending every caller meanwhile back to the backend.
+   */
+  storing?: number;
   /** The route's invalidation count when the ticket was made: a tag invalidated later outdates it. */
   readonly since: number;
 }
@@ -455,7 +461,7 @@ export class Route {
       return;
     }
     if (key !== undefined && ONE_KEY.has(command)) {
-      this.#dropKey(key);
+      this.#dropKey(key, command);
       return;
     }
     this.#reads.clear();
@@ -465,10 +471,14 @@ export class Route {
     this.#tickets.clear();
   }
 
-  #dropKey(key: string): void {
+  #dropKey(key: string, command?: string): void {
     this.#reads.delete(key);
-    this.#fills.delete(key);
     const ticket = this.#tickets.get(key);
+    if (ticket !== undefined && command === "set" && (ticket.storing ?? 0) > 0) {
+      ticket.storing = (ticket.storing as number) - 1; // the load's own store (see `LoadTicket.storing`)
+      return;
+    }
+    this.#fills.delete(key);
     if (ticket !== undefined) {
       ticket.stale = true;
       this.#tickets.delete(key);

@@ -257,7 +257,14 @@ export class Plan {
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
     const tags = this.#tags === undefined ? undefined : await this.tagsOf(args);
     if (this.outdated(key, ticket, tags)) return;
-    await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags });
+    const storing = ticket.storing ?? 0;
+    ticket.storing = storing + 1;
+    try {
+      await this.cache.set(key, value, { ttl: this.ttl(args as unknown[]), tags });
+    } finally {
+      // Unused when the set never reached the route (disabled, refused): nothing to take it for.
+      if ((ticket.storing ?? 0) > storing) ticket.storing = storing;
+    }
   }
 
   /** Stores an error when the condition caches that class of error (and `ticket` is not stale, as in `store`). */
