@@ -7,7 +7,7 @@ import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
 import { registeredScheme } from "./lazy";
 import type { ErrorHandler, Middleware, RouteConfig } from "./route";
-import { closestName } from "./suggest";
+import { closestName, shownValue } from "./suggest";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -143,7 +143,7 @@ function checkSetupOptions(options: unknown): void {
   if (options === undefined) return;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw configError(
-      `the options must be an object, got ${shownOption(options)}`,
+      `the options must be an object, got ${shownValue(options)}`,
       'pass for example { prefix: "user:", timeout: "200ms" }',
     );
   }
@@ -160,14 +160,14 @@ function checkSetupOptions(options: unknown): void {
     const value = given[name];
     if (value !== undefined && typeof value !== "boolean") {
       throw configError(
-        `the \`${name}\` option must be true or false, got ${shownOption(value)}`,
+        `the \`${name}\` option must be true or false, got ${shownValue(value)}`,
         `pass ${name}: ${name === "enable" || name === "copy" ? "false" : "true"}, or omit it`,
       );
     }
   }
   if (given.onError !== undefined && typeof given.onError !== "function") {
     throw configError(
-      `the \`onError\` option must be a function, got ${shownOption(given.onError)}`,
+      `the \`onError\` option must be a function, got ${shownValue(given.onError)}`,
       "pass (error, call) => { … }",
     );
   }
@@ -194,12 +194,6 @@ function checkSetupOptions(options: unknown): void {
       "pass an object such as { encode: JSON.stringify, decode: JSON.parse }",
     );
   }
-}
-
-function shownOption(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === null || (typeof value !== "object" && typeof value !== "function")) return String(value);
-  return Array.isArray(value) ? "an array" : typeof value === "function" ? "a function" : "an object";
 }
 
 function routeConfig(backend: Backend, options: SetupOptions): RouteConfig {

@@ -31,3 +31,12 @@ function editDistance(a: string, b: string, limit: number): number {
   }
   return previous[b.length] as number;
 }
+
+/** How an option's value reads in a message: a string quoted, an array by its items, else its kind (`a function`, `an object`) or its text. */
+export function shownValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(shownValue).join(", ")}]`;
+  if (typeof value === "function") return "a function";
+  if (value === null || typeof value !== "object") return String(value);
+  return "an object";
+}

@@ -1,5 +1,5 @@
 import { CacheConfigError, errorMessage } from "../core/errors";
-import { closestName } from "../core/suggest";
+import { closestName, shownValue } from "../core/suggest";
 
 /** The options every strategy built on `Plan` reads. */
 const PLAN = ["ttl", "key", "prefix", "tags", "condition", "timeCondition", "lock", "name"] as const;
@@ -32,7 +32,7 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw fail(
       strategy,
-      `options must be an object, got ${shown(options)}`,
+      `options must be an object, got ${shownValue(options)}`,
       'pass for example { ttl: "1h" }',
     );
   }
@@ -54,14 +54,14 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
     if (value !== undefined && typeof value !== "string") {
       throw fail(
         strategy,
-        `\`${name}\` must be a string, got ${shown(value)}`,
+        `\`${name}\` must be a string, got ${shownValue(value)}`,
         `pass for example ${name}: "v2"`,
       );
     }
   }
   if (given.name === "") throw fail(strategy, "`name` is empty", 'pass a name such as name: "getUser"');
   if (given.lock !== undefined && typeof given.lock !== "boolean") {
-    throw fail(strategy, `\`lock\` must be true or false, got ${shown(given.lock)}`, "pass lock: true");
+    throw fail(strategy, `\`lock\` must be true or false, got ${shownValue(given.lock)}`, "pass lock: true");
   }
   const tags = given.tags;
   if (
@@ -70,7 +70,7 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
   ) {
     throw fail(
       strategy,
-      `\`tags\` must be an array of non-empty strings, got ${shown(tags)}`,
+      `\`tags\` must be an array of non-empty strings, got ${shownValue(tags)}`,
       'pass for example tags: ["users", "user:{id}"]',
     );
   }
@@ -78,12 +78,4 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
 
 function fail(strategy: string, problem: string, remedy: string): CacheConfigError {
   return new CacheConfigError(errorMessage(strategy, problem, remedy));
-}
-
-function shown(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(shown).join(", ")}]`;
-  if (typeof value === "function") return "a function";
-  if (value === null || typeof value !== "object") return String(value);
-  return "an object";
 }
