@@ -502,8 +502,10 @@ export class CacheCore {
     assertKey(key);
     const ms = toMilliseconds(ttl, "ttl");
     const route = this.#router.route(key);
-    return this.guard("expire", key, false, () =>
-      route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms)),
+    return this.guard("expire", key, false, (tx) =>
+      tx !== undefined
+        ? tx.expire(key, ms)
+        : route.run("expire", key, [key, ttl], () => setExpiry(route, this.clock, key, ms)),
     );
   }
 

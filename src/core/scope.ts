@@ -110,5 +110,6 @@ export interface TxHooks {
   ): Promise<boolean>;
   delete(key: string): Promise<boolean>;
   incr(key: string, by: number, ttl: number | undefined): Promise<number>;
+  expire(key: string, ttl: number): Promise<boolean>;
   deleteMatch(pattern: string): Promise<number>;
 }

@@ -87,7 +87,9 @@ export class FeatureCache extends CacheCore {
     const ms = toMilliseconds(ttl, "ttl");
     // Both in this frame, so they take their places among the key's commands as called.
     const extended = super.expire(key, ms);
-    if (ms <= 0 || !this.isEnabled(Command.EXPIRE)) return extended;
+    // Inside a transaction the new TTL is staged, and the commit's set indexes the tags.
+    if (ms <= 0 || !this.isEnabled(Command.EXPIRE) || transactionIn(this.scope()) !== undefined)
+      return extended;
     const [done, tags] = await Promise.all([extended, storedTags(this, key)]);
     if (done && tags !== undefined && tags.length > 0) await indexTags(this, key, tags, ms);
     return done;

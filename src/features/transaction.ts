@@ -91,6 +91,26 @@ export class CacheTransaction implements TxHooks, Transaction {
     return true;
   }
 
+  /**
+   * A new TTL for `key` as this transaction sees it, staged like a write: the key's value (its
+   * staged one, else the stored one) is set again at commit with `ttl` and the tags it has, and a
+   * rollback leaves the stored TTL as it was. `0` ends the key, as outside.
+   */
+  async expire(key: string, ttl: number): Promise<boolean> {
+    await this.#lock(key);
+    const current = await this.get(key);
+    if (current === MISS) return false;
+    if (ttl <= 0) {
+      this.#writes.set(key, { kind: "delete" });
+      return true;
+    }
+    const staged = this.#writes.get(key);
+    const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
+    const tags = own !== undefined ? own.tags : await this.#outside(() => storedTags(this.#cache, key));
+    this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
+    return true;
+  }
+
   async delete(key: string): Promise<boolean> {
     await this.#lock(key);
     const existed = await this.exists(key);

@@ -254,6 +254,42 @@ export function transactionTests(h: StrategyHarness): void {
       },
     );
 
+    t.it(
+      "expire inside is staged: a rollback keeps the stored TTL, a commit applies it with the tags",
+      async () => {
+        const cache = await h.open();
+        await cache.set("k", "v", { ttl: "1h", tags: ["group"] });
+        await cache.transaction(async (tx) => {
+          t.expect(await cache.expire("k", "5s")).toBe(true);
+          t.expect(await cache.getExpire("k")).toBe(5_000);
+          t.expect(await cache.expire("missing", "5s")).toBe(false);
+          tx.rollback();
+        });
+        t.expect(await cache.getExpire("k")).toBeGreaterThan(3_000_000);
+        await cache.transaction(async () => {
+          t.expect(await cache.expire("k", "5s")).toBe(true);
+        });
+        const left = await cache.getExpire("k");
+        t.expect(left).toBeGreaterThan(0);
+        t.expect(left).toBeLessThanOrEqual(5_000);
+        t.expect(await cache.get("k")).toBe("v");
+        t.expect(await cache.exists("missing")).toBe(false);
+        // expire(key, 0) ends the key, seen inside at once and outside from the commit.
+        await cache.transaction(async () => {
+          t.expect(await cache.expire("k", 0)).toBe(true);
+          t.expect(await cache.get("k", MISS)).toBe(MISS);
+        });
+        t.expect(await cache.get("k", MISS)).toBe(MISS);
+        // The tags went through the commit: a new tagged key and one re-timed keep their index.
+        await cache.set("t", 1, { tags: ["group"] });
+        await cache.transaction(async () => {
+          t.expect(await cache.expire("t", "10s")).toBe(true);
+        });
+        t.expect(await cache.deleteTags("group")).toBe(1);
+        t.expect(await cache.get("t", MISS)).toBe(MISS);
+      },
+    );
+
     t.it("sub-second TTLs are kept on commit and count from the commit", async () => {
       const cache = await h.open();
       const x = h.target.timeScale ?? 1;
