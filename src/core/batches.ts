@@ -195,11 +195,16 @@ export class CacheBatches {
     for (const route of this.#router.distinct()) {
       // Loads in flight for matching keys must not store after this, even where nothing is stored yet.
       route.staleLoads((key) => glob.test(key));
-      const keys: string[] = [];
-      for await (const batch of this.#scanRoute(route, pattern)) keys.push(...batch);
-      for (let start = 0; start < keys.length; start += 500) {
-        deleted += await this.#deleteOwn(route, keys.slice(start, start + 500));
-      }
+      // One command per backend for its middlewares, whatever number of scans and deletes it takes.
+      deleted += await route.run("deleteMatch", pattern, [pattern], async () => {
+        const keys: string[] = [];
+        for await (const batch of this.#scanRoute(route, pattern)) keys.push(...batch);
+        let count = 0;
+        for (let start = 0; start < keys.length; start += 500) {
+          count += await this.#deleteOwn(route, keys.slice(start, start + 500));
+        }
+        return count;
+      });
     }
     return deleted;
   }

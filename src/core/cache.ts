@@ -550,7 +550,11 @@ export class CacheCore {
       const counts = await Promise.all(
         this.#router
           .distinct()
-          .map((route) => route.call("getKeysCount", undefined, 0, (backend) => backend.count())),
+          .map((route) =>
+            route.run("getKeysCount", undefined, [], () =>
+              route.call("getKeysCount", undefined, 0, (backend) => backend.count()),
+            ),
+          ),
       );
       return counts.reduce((sum, count) => sum + count, 0);
     });

@@ -27,7 +27,7 @@ export interface SetupOptions {
   serializer?: Serializer;
   /** `true` compresses values longer than 1024 characters with gzip; a number sets that threshold. */
   compress?: boolean | number;
-  /** Wrap every command of this backend; outermost first. */
+  /** Wrap every command of this backend (not the streaming `scan` and `getMatch`); outermost first. */
   middlewares?: readonly Middleware[];
   /** Receives the failures that `suppress` hides. Default: a console warning at most once a minute. */
   onError?: ErrorHandler;

@@ -253,6 +253,25 @@ export function scopeTests(h: StrategyHarness): void {
         const key = await load.key("a");
         t.expect(counter.calls.some((call) => call.command === "get" && call.key === key)).toBe(true);
         t.expect(counter.calls.some((call) => call.command === "set" && call.key === key)).toBe(true);
+        // deleteMatch and getKeysCount are commands too: one call each for the backend.
+        counter.calls.length = 0;
+        await cache.set("m:1", 1);
+        await cache.set("m:2", 2);
+        t.expect(await cache.deleteMatch("m:*")).toBe(2);
+        const total = await cache.getKeysCount();
+        const seen = counter.calls.map((call) => call.command);
+        t.expect(seen.filter((command) => command === "deleteMatch")).toHaveLength(1);
+        t.expect(counter.calls.find((call) => call.command === "deleteMatch")?.key).toBe("m:*");
+        t.expect(seen.filter((command) => command === "getKeysCount")).toHaveLength(1);
+        t.expect(typeof total).toBe("number");
+        // A middleware may answer them itself.
+        const fixed = await h.open({
+          middlewares: [
+            (call, next) =>
+              call.command === "getKeysCount" || call.command === "deleteMatch" ? Promise.resolve(7) : next(),
+          ],
+        });
+        t.expect([await fixed.getKeysCount(), await fixed.deleteMatch("x:*")]).toEqual([7, 7]);
       },
     );
 
