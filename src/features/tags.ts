@@ -301,11 +301,26 @@ async function deleteCarrying(
   const raws = await Promise.all(
     keys.map((key, at) => (own[at] === undefined ? cache.getRaw(key) : undefined)),
   );
-  const tagged = keys.filter((_, at) => {
+  const now = cache.clock.now();
+  const live: string[] = [];
+  // Records whose TTL, kept in their header, has passed where the backend cannot expire them
+  // (unstorage, KV below its floor): deleted too, but not counted, as they read as missing.
+  const ended: string[] = [];
+  keys.forEach((key, at) => {
     const written = own[at];
-    if (written !== undefined) return written?.includes(tag) ?? false;
+    if (written !== undefined) {
+      if (written?.includes(tag) ?? false) live.push(key);
+      return;
+    }
     const raw = raws[at];
-    return raw !== undefined && (peekHeader(raw)?.t?.includes(tag) ?? false);
+    const header = raw === undefined ? undefined : peekHeader(raw);
+    if (!(header?.t?.includes(tag) ?? false)) return;
+    if (header?.e !== undefined && header.e <= now) ended.push(key);
+    else live.push(key);
   });
-  return tagged.length > 0 ? cache.deleteMany(tagged) : 0;
+  const [count] = await Promise.all([
+    live.length > 0 ? cache.deleteMany(live) : 0,
+    ended.length > 0 ? cache.deleteMany(ended) : 0,
+  ]);
+  return count;
 }

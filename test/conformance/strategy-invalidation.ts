@@ -181,6 +181,17 @@ export function invalidationTests(h: StrategyHarness): void {
       });
     });
 
+    t.it("deleteTags does not count a tagged key whose TTL has ended", async () => {
+      const cache = await h.open();
+      const { ttlMs, afterMs } = shortTtl(h.target);
+      await cache.set("short", 1, { ttl: ttlMs, tags: ["ending"] });
+      await cache.set("long", 2, { ttl: "1h", tags: ["ending"] });
+      await sleep(afterMs);
+      t.expect(await cache.get("short", MISS)).toBe(MISS);
+      t.expect(await cache.deleteTags("ending")).toBe(1);
+      t.expect(await cache.getMany(["short", "long"], MISS)).toEqual([MISS, MISS]);
+    });
+
     t.it("incr keeps the tags of the key it adds to", async () => {
       const cache = await h.open();
       await cache.set("whole", 1, { tags: ["counters"] });
