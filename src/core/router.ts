@@ -56,14 +56,7 @@ export class Router {
 
   /** One route per distinct backend, so shared backends are scanned, counted and cleared once. */
   distinct(): Route[] {
-    const seen = new Set<Backend>();
-    const out: Route[] = [];
-    for (const route of this.all()) {
-      if (seen.has(route.backend)) continue;
-      seen.add(route.backend);
-      out.push(route);
-    }
-    return out;
+    return distinctBackends(this.all());
   }
 
   /**
@@ -73,14 +66,7 @@ export class Router {
   closing(): Route[] {
     const replaced = this.#replaced;
     this.#replaced = [];
-    const seen = new Set<Backend>();
-    const out: Route[] = [];
-    for (const route of [...this.all(), ...replaced]) {
-      if (seen.has(route.backend)) continue;
-      seen.add(route.backend);
-      out.push(route);
-    }
-    return out;
+    return distinctBackends([...this.all(), ...replaced]);
   }
 
   /** Groups keys by route, keeping each key's index in the input. */
@@ -94,6 +80,18 @@ export class Router {
     }
     return groups;
   }
+}
+
+/** The first route of each backend among `routes`. */
+function distinctBackends(routes: readonly Route[]): Route[] {
+  const seen = new Set<Backend>();
+  const out: Route[] = [];
+  for (const route of routes) {
+    if (seen.has(route.backend)) continue;
+    seen.add(route.backend);
+    out.push(route);
+  }
+  return out;
 }
 
 /** The key an internal key is about: what follows `__isocache__:<kind>:`. */

@@ -7,7 +7,7 @@ import { type Duration, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
 import { registeredScheme } from "./lazy";
 import type { ErrorHandler, Middleware, RouteConfig } from "./route";
-import { closestName, shownValue } from "./suggest";
+import { shownValue, unknownName } from "./suggest";
 import { TieredBackend } from "./tiers";
 import type { Backend } from "./types";
 
@@ -147,12 +147,11 @@ function checkSetupOptions(options: unknown): void {
       'pass for example { prefix: "user:", timeout: "200ms" }',
     );
   }
-  for (const name of Object.keys(options)) {
-    if ((SETUP_OPTIONS as readonly string[]).includes(name)) continue;
-    const near = closestName(name, SETUP_OPTIONS);
+  const unknown = unknownName(options, SETUP_OPTIONS);
+  if (unknown !== undefined) {
     throw configError(
-      `unknown option \`${name}\``,
-      `${near === undefined ? "remove it" : `did you mean \`${near}\`?`}; setup takes ${SETUP_OPTIONS.join(", ")}`,
+      `unknown option \`${unknown.name}\``,
+      `${unknown.near === undefined ? "remove it" : `did you mean \`${unknown.near}\`?`}; setup takes ${SETUP_OPTIONS.join(", ")}`,
     );
   }
   const given = options as Record<string, unknown>;

@@ -40,3 +40,14 @@ export function shownValue(value: unknown): string {
   if (value === null || typeof value !== "object") return String(value);
   return "an object";
 }
+
+/** The first own name of `options` that `known` lacks, with the known name closest to it; `undefined` when all are known. */
+export function unknownName(
+  options: object,
+  known: readonly string[],
+): { name: string; near: string | undefined } | undefined {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) return { name, near: closestName(name, known) };
+  }
+  return undefined;
+}

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { shownValue } from "../core/suggest";
 import { ifNoneMatchHits } from "./headers";
-import { checkOptionNames, configError, shown } from "./options";
+import { checkOptionNames, configError } from "./options";
 import { readAll, sha256Hex } from "./record";
 import { type CachedResponse, stateOf } from "./state";
 
@@ -38,7 +39,7 @@ export function etag(options?: EtagOptions): MiddlewareHandler {
   const given = options?.weak;
   if (given !== undefined && typeof given !== "boolean") {
     throw configError(
-      `\`weak\` must be true or false, got ${shown(given)}`,
+      `\`weak\` must be true or false, got ${shownValue(given)}`,
       'pass { weak: true } for W/"…" tags',
     );
   }

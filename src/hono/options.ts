@@ -1,21 +1,10 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
+import { shownValue, unknownName } from "../core/suggest";
 
 /** A `CacheConfigError` of the Hono middleware: `[isocache] [hono] problem: remedy`. */
 export function configError(problem: string, remedy: string): CacheConfigError {
   return new CacheConfigError(errorMessage("hono", problem, remedy));
-}
-
-/** `value` as a message shows it: as JSON (strings quoted), cut at 60 characters, else its type. */
-export function shown(value: unknown): string {
-  if (typeof value === "function") return "a function";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    return typeof value;
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /**
@@ -32,14 +21,16 @@ export function checkOptionNames(
   if (options === undefined && optional) return;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw configError(
-      `${who} options must be an object, got ${shown(options)}`,
+      `${who} options must be an object, got ${shownValue(options)}`,
       `pass for example ${example}`,
     );
   }
-  for (const name of Object.keys(options)) {
-    if (!known.includes(name)) {
-      throw configError(`${who} has no option \`${name}\``, `remove it; ${who} takes ${known.join(", ")}`);
-    }
+  const unknown = unknownName(options, known);
+  if (unknown !== undefined) {
+    throw configError(
+      `${who} has no option \`${unknown.name}\``,
+      `remove it; ${who} takes ${known.join(", ")}`,
+    );
   }
 }
 
@@ -47,7 +38,7 @@ export function checkOptionNames(
 export function checkCacheOption(value: unknown): void {
   if (value === undefined || typeof (value as { cached?: unknown } | null)?.cached === "function") return;
   throw configError(
-    `\`cache\` must be an isocache Cache, got ${shown(value)}`,
+    `\`cache\` must be an isocache Cache, got ${shownValue(value)}`,
     'pass { cache } (import { cache } from "isocache"), or leave it out to use c.var.cache',
   );
 }
@@ -58,7 +49,7 @@ export function fixedTtl(value: Duration): number {
   // 0 is "no expiry" to the cache, but a response kept forever is a slip more often than a wish;
   // a `ttl` function may still give 0 for one request (`max-age=0`: store nothing).
   if (ms <= 0)
-    throw configError(`\`ttl\` must be positive, got ${shown(value)}`, 'pass for example { ttl: "5m" }');
+    throw configError(`\`ttl\` must be positive, got ${shownValue(value)}`, 'pass for example { ttl: "5m" }');
   return ms;
 }
 
@@ -74,7 +65,7 @@ export function varyOption(value: unknown): string[] {
   const names = typeof value === "string" ? value.split(",").map((name) => name.trim()) : value;
   if (!Array.isArray(names) || names.some((name) => typeof name !== "string" || !TOKEN.test(name))) {
     throw configError(
-      `\`vary\` must list request header names, got ${shown(value)}`,
+      `\`vary\` must list request header names, got ${shownValue(value)}`,
       'pass for example vary: ["accept-language"]',
     );
   }
@@ -93,7 +84,7 @@ export function methodsOption(value: unknown): string[] {
     value.some((method) => typeof method !== "string" || !TOKEN.test(method))
   ) {
     throw configError(
-      `\`methods\` must be a non-empty array of method names, got ${shown(value)}`,
+      `\`methods\` must be a non-empty array of method names, got ${shownValue(value)}`,
       'pass for example methods: ["GET"]',
     );
   }
@@ -109,7 +100,7 @@ export function statusesOption(value: unknown): number[] {
     value.some((status) => !Number.isInteger(status) || status < 100 || status > 599)
   ) {
     throw configError(
-      `\`statuses\` must be a non-empty array of status codes (100 to 599), got ${shown(value)}`,
+      `\`statuses\` must be a non-empty array of status codes (100 to 599), got ${shownValue(value)}`,
       "pass for example statuses: [200, 404]",
     );
   }

@@ -1,5 +1,5 @@
 import { CacheConfigError, errorMessage } from "../core/errors";
-import { closestName, shownValue } from "../core/suggest";
+import { shownValue, unknownName } from "../core/suggest";
 
 /** The options every strategy built on `Plan` reads. */
 const PLAN = ["ttl", "key", "prefix", "tags", "condition", "timeCondition", "lock", "name"] as const;
@@ -37,15 +37,14 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
     );
   }
   const known = KNOWN[strategy] ?? [];
-  for (const name of Object.keys(options)) {
-    if (known.includes(name)) continue;
-    const near = closestName(name, known);
+  const unknown = unknownName(options, known);
+  if (unknown !== undefined) {
     throw fail(
       strategy,
-      `unknown option \`${name}\``,
-      near === undefined
+      `unknown option \`${unknown.name}\``,
+      unknown.near === undefined
         ? `remove it; ${strategy} takes ${known.join(", ")}`
-        : `did you mean \`${near}\`? ${strategy} takes ${known.join(", ")}`,
+        : `did you mean \`${unknown.near}\`? ${strategy} takes ${known.join(", ")}`,
     );
   }
   const given = options as Record<string, unknown>;
