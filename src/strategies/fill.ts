@@ -42,14 +42,15 @@ export function readOrLoad(
     plan.stats.misses++;
     return flying;
   }
-  const fill: Fill = { hit: undefined, done: Promise.resolve() };
-  fill.done = plan.lookup(key, args).then((stored) => {
+  // The callback runs after `fill` exists: a `then` callback never runs synchronously.
+  const done = plan.lookup(key, args).then((stored) => {
     fill.hit = stored !== MISS;
     return stored === MISS
       ? plan.load(thisArg, args, key)
       : unwrapFailure(stored, plan.condition?.exceptions);
   });
-  route.shareFill(key, fill, fill.done);
+  const fill: Fill = { hit: undefined, done };
+  route.shareFill(key, fill, done);
   return fill.done;
 }
 
