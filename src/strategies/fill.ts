@@ -51,7 +51,7 @@ export function readOrLoad(
   });
   const fill: Fill = { hit: undefined, done };
   route.shareFill(key, fill, done);
-  return fill.done;
+  return done;
 }
 
 /** The unshared path: join a load in flight, else read, then load on a miss. */
