@@ -22,6 +22,8 @@ import {
   MEMBERS,
   pxMs,
   REMOVE_MEMBERS,
+  REPLACE,
+  replaceArgs,
   SLIDE_WINDOW,
   slideWindowArgs,
   slideWindowHit,
@@ -215,6 +217,11 @@ export class RedisBackend implements Backend {
 
   async unlock(key: string, token: string): Promise<boolean> {
     return Number(await this.#conn.eval(UNLOCK, [this.#k(key)], [token])) === 1;
+  }
+
+  async replace(key: string, expected: string, value: string, ttl?: number): Promise<boolean> {
+    const args = replaceArgs(expected, value, ttl);
+    return Number(await this.#conn.eval(REPLACE, [this.#k(key)], args)) === 1;
   }
 
   async lockUnlessStored(

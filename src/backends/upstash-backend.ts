@@ -25,6 +25,8 @@ import {
   MEMBERS,
   pxMs,
   REMOVE_MEMBERS,
+  REPLACE,
+  replaceArgs,
   SET_INDEXED,
   SLIDE_WINDOW,
   slideWindowArgs,
@@ -262,6 +264,12 @@ export class UpstashBackend implements Backend {
 
   async unlock(key: string, token: string): Promise<boolean> {
     const reply = await this.#run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
+    return reply === 1;
+  }
+
+  async replace(key: string, expected: string, value: string, ttl?: number): Promise<boolean> {
+    const args = replaceArgs(expected, value, ttl);
+    const reply = await this.#run("replace", (redis) => redis.eval(REPLACE, [this.#ns + key], args));
     return reply === 1;
   }
 

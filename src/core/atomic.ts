@@ -1,4 +1,4 @@
-// The optional atomic methods of a backend (sliding windows, sets), and how the core reaches them
+// The optional atomic methods of a backend (sliding windows, sets, compare-and-set), and how the core reaches them
 // through a route. A backend either has them (Redis over TCP and HTTP: one Lua script each) or
 // not, and then the strategy or feature keeps its own read-modify-write emulation.
 import type { Route } from "./route";
@@ -17,6 +17,7 @@ type AtomicMethods = Pick<
   | "invalidateTag"
   | "setIndexed"
   | "lockUnlessStored"
+  | "replace"
 >;
 
 /**
@@ -24,8 +25,16 @@ type AtomicMethods = Pick<
  * through to it, and removes those it lacks; both wrappers run it once their real backend is known.
  */
 export function forwardAtomic(target: AtomicMethods, source: Backend): void {
-  const { slideWindow, addMembers, removeMembers, members, invalidateTag, setIndexed, lockUnlessStored } =
-    source;
+  const {
+    slideWindow,
+    addMembers,
+    removeMembers,
+    members,
+    invalidateTag,
+    setIndexed,
+    lockUnlessStored,
+    replace,
+  } = source;
   target.slideWindow =
     slideWindow === undefined
       ? undefined
@@ -45,6 +54,10 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
     lockUnlessStored === undefined
       ? undefined
       : (lockKey, key, token, ttl) => lockUnlessStored.call(source, lockKey, key, token, ttl);
+  target.replace =
+    replace === undefined
+      ? undefined
+      : (key, expected, value, ttl) => replace.call(source, key, expected, value, ttl);
 }
 
 /**

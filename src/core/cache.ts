@@ -3,15 +3,14 @@ import { NOT_NATIVE } from "./atomic";
 import { CacheBatches } from "./batches";
 import type { Clock } from "./clock";
 import type { ContextFactory, ContextStore } from "./context";
+import { incrByRewrite } from "./counters";
 import { type Duration, toMilliseconds } from "./durations";
-import { peekHeader } from "./envelope";
 import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
 import { assertKey, assertKeys, assertPattern } from "./keys";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
 import {
   decodeValue,
   expiryOf,
-  headerExpiry,
   isReadValue,
   liveExists,
   MISS,
@@ -19,7 +18,6 @@ import {
   readSync,
   readValue,
   setExpiry,
-  writeIn,
   writeValue,
 } from "./records";
 import { type LoadTicket, Route } from "./route";
@@ -426,44 +424,8 @@ export class CacheCore {
             if (!(error instanceof CacheValueError)) throw error;
           }
         }
-        return this.#incrByRewrite(key, by, ttl);
+        return incrByRewrite(route, this.clock, key, by, ttl);
       });
-    });
-  }
-
-  /**
-   * `incr` for values a backend cannot add to natively: signed, fractional, or with a TTL in the
-   * record. The read and the rewrite are one step among the key's commands (`Route.step`): two
-   * such increments never read the same count, and a delete or set called after this one is not
-   * undone by its write.
-   */
-  #incrByRewrite(key: string, by: number, ttl: number | undefined): Promise<number> {
-    const route = this.#router.route(key);
-    const clock = this.clock;
-    return route.step("incr", key, async (call) => {
-      const text = await call("get", undefined, (backend) => backend.get(key));
-      const current = text === undefined ? MISS : await decodeValue(route, clock, key, text);
-      if (current === MISS) {
-        await writeIn(call, route, clock, key, by, ttl);
-        return by;
-      }
-      if (typeof current !== "number") {
-        throw new CacheValueError(
-          errorMessage(
-            route.backend.name,
-            `incr("${key}") found a ${typeof current}, not a number`,
-            "delete the key or use another one for the counter",
-          ),
-        );
-      }
-      // The TTL left, as `expiryOf` reads it: from the record's header where it lives there.
-      const inHeader = route.envelopeExpiry && text !== undefined ? headerExpiry(text, clock) : undefined;
-      const left = inHeader ?? (await call("getExpire", -2, (backend) => backend.getExpire(key)));
-      const next = current + by;
-      // The record keeps its tags, so the tags' indexes, which list the key, still reach it.
-      const tags = text === undefined ? undefined : peekHeader(text)?.t;
-      await writeIn(call, route, clock, key, next, left > 0 ? left : undefined, tags);
-      return next;
     });
   }
 

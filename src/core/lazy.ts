@@ -79,6 +79,7 @@ class LazyBackend implements Backend {
   invalidateTag: Backend["invalidateTag"];
   setIndexed: Backend["setIndexed"];
   lockUnlessStored: Backend["lockUnlessStored"];
+  replace: Backend["replace"];
 
   constructor(name: string, capabilities: BackendCapabilities, load: () => Promise<Backend>) {
     this.name = name;

@@ -173,7 +173,7 @@ export function writeValue(
 }
 
 /** The record `writeValue` stores; its TTL lives in it only where the backend cannot expire it. */
-function encodeStored(
+export function encodeStored(
   route: Route,
   clock: Clock,
   key: string,

@@ -41,6 +41,7 @@ export class TieredBackend implements Backend {
   invalidateTag: Backend["invalidateTag"];
   setIndexed: Backend["setIndexed"];
   lockUnlessStored: Backend["lockUnlessStored"];
+  replace: Backend["replace"];
 
   constructor(tiers: readonly Backend[]) {
     const last = tiers[tiers.length - 1];
@@ -72,6 +73,7 @@ export class TieredBackend implements Backend {
     const native = this.invalidateTag;
     const indexed = this.setIndexed;
     const lockUnlessStored = last.lockUnlessStored;
+    const replace = last.replace;
     if (indexed !== undefined)
       this.setIndexed = (key, value, options, indexKeys, indexTtl) =>
         this.#write(key, value, options, (options) => indexed(key, value, options, indexKeys, indexTtl));
@@ -83,6 +85,9 @@ export class TieredBackend implements Backend {
             await this.#backfill(key, found, this.tiers.length - 1);
           return found;
         });
+    if (replace !== undefined)
+      this.replace = (key, expected, value, ttl) =>
+        this.#replace(replace.bind(last), key, expected, value, ttl);
     if (native === undefined) return;
     const above = this.tiers.slice(0, -1);
     this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
@@ -291,6 +296,28 @@ export class TieredBackend implements Backend {
         );
       return stored;
     });
+  }
+
+  /**
+   * Compare-and-set on the authority. The copies above are dropped whatever it answered: the
+   * value it kept is refilled on the next read with its TTL, and a refused replace means the
+   * `expected` value (often read from a copy above) was stale, so the retry must read below.
+   */
+  async #replace(
+    toLast: NonNullable<Backend["replace"]>,
+    key: string,
+    expected: string,
+    value: string,
+    ttl: number | undefined,
+  ): Promise<boolean> {
+    this.#begin(key);
+    try {
+      const stored = await toLast(key, expected, value, ttl);
+      await this.#upper((tier) => tier.delete(key));
+      return stored;
+    } finally {
+      this.#end(key);
+    }
   }
 
   async delete(key: string): Promise<boolean> {

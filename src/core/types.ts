@@ -115,6 +115,14 @@ export interface Backend {
     token: string,
     ttl: number,
   ): Promise<ValueWithExpire | boolean>;
+  /**
+   * Optional atomic compare-and-set: stores `value` only while `key` holds exactly `expected`,
+   * with `ttl` ms, or keeping the TTL the key has when `ttl` is `undefined`; `true` when stored.
+   * The core's read-and-rewrite `incr` (signed, tagged or fractional counters) uses it to stay
+   * atomic across processes, retrying when another write came between; without it that `incr`
+   * is serialised within one cache only.
+   */
+  replace?(key: string, expected: string, value: string, ttl?: number): Promise<boolean>;
   /** Optional read of a value and its TTL in one round trip; tiers fall back to `get` + `getExpire` when absent. */
   getWithExpire?(key: string): Promise<ValueWithExpire | undefined>;
   /**

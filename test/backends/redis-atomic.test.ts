@@ -55,10 +55,15 @@ describe.skipIf(skipWithoutRedis)("atomic windows and tag indexes across process
     await dropPrefixes(redisUrl, prefixes);
   });
 
-  async function setupAll(make: Target): Promise<void> {
+  /** Sets every process up on one fresh target, with `query` added to its (last) URL. */
+  async function setupAll(make: Target, query = ""): Promise<void> {
     const { target, prefix } = make();
     prefixes.push(prefix);
-    await Promise.all(procs.map((worker) => worker.call("setup", target)));
+    const add = (url: string) => (query === "" ? url : `${url}&${query}`);
+    const urls = target.startsWith("[") ? (JSON.parse(target) as string[]) : undefined;
+    const full =
+      urls === undefined ? add(target) : JSON.stringify([...urls.slice(0, -1), add(urls.at(-1) ?? "")]);
+    await Promise.all(procs.map((worker) => worker.call("setup", full)));
   }
 
   for (const [name, make] of targets) {
@@ -78,6 +83,39 @@ describe.skipIf(skipWithoutRedis)("atomic windows and tag indexes across process
         procs.map((worker) => worker.call<number>("slice", "one", 0, 1, 5, 10, "10s")),
       );
       expect(again).toEqual([0, 0, 0, 0]);
+    }, 30_000);
+
+    it(`${name}: 4 processes x 50 increments (10 waves of 5 concurrent) of one tagged counter lose none`, async () => {
+      await setupAll(make);
+      const [first] = procs as [Worker];
+      // The tags put a header in the record, so INCRBY cannot add to it: each incr rewrites it.
+      expect(await first.call("set", "hits", 0, ["counters"])).toBe(true);
+      const startAt = Date.now() + 300;
+      const counts = await Promise.all(
+        procs.map((worker) => worker.call<number[]>("count", "hits", 1, startAt, 10, 5)),
+      );
+      const all = counts.flat().sort((a, b) => a - b);
+      // Every increment saw a count no other one saw: 1 to 200, each once.
+      expect(all).toEqual(Array.from({ length: 200 }, (_, at) => at + 1));
+      expect(await Promise.all(procs.map((worker) => worker.call("get", "hits")))).toEqual([
+        200, 200, 200, 200,
+      ]);
+      // The counter kept its tag through the rewrites.
+      expect(await first.call("deleteTags", "counters")).toBe(1);
+      expect(await first.call("get", "hits")).toBe(null);
+    }, 30_000);
+
+    it(`${name}: signed counters with a fractional step stay exact across 4 processes`, async () => {
+      await setupAll(make, "secret=s3cret");
+      const startAt = Date.now() + 300;
+      const counts = await Promise.all(
+        procs.map((worker) => worker.call<number[]>("count", "half", 0.5, startAt, 10, 5)),
+      );
+      const all = counts.flat().sort((a, b) => a - b);
+      expect(all).toEqual(Array.from({ length: 200 }, (_, at) => (at + 1) / 2));
+      expect(await Promise.all(procs.map((worker) => worker.call("get", "half")))).toEqual([
+        100, 100, 100, 100,
+      ]);
     }, 30_000);
 
     it(`${name}: 4 processes x 250 tagged sets (25 waves of 10 concurrent) on one tag, then deleteTags removes all 1,000`, async () => {

@@ -53,6 +53,24 @@ local value = redis.call('GET', KEYS[1])
 if not value then return nil end
 return {value, redis.call('PTTL', KEYS[1])}`;
 
+/**
+ * Compare-and-set: when KEYS[1] holds exactly ARGV[1], SET it to ARGV[2] and return 1, else 0.
+ * ARGV[3] is the TTL in ms; 0 keeps the TTL the key had (read with PTTL, so no Redis 6 KEEPTTL).
+ */
+export const REPLACE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
+elseif left > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', left)
+else redis.call('SET', KEYS[1], ARGV[2]) end
+return 1`;
+
+/** ARGV of `REPLACE`: the expected and the new value, then the TTL in whole ms (0: keep the key's). */
+export function replaceArgs(expected: string, value: string, ttl: number | undefined): string[] {
+  return [expected, value, ttl === undefined ? "0" : String(pxMs(ttl))];
+}
+
 /** `text` with the Redis glob metacharacters (`*`, `?`, `[`, `]`, `\\`) escaped, so it matches itself. */
 export function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");

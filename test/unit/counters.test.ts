@@ -1,0 +1,66 @@
+// The read-and-rewrite `incr` (tagged, signed or fractional counters) over a backend with a
+// compare-and-set `replace`: another writer between the read and the write makes it read again,
+// and a key that never stops changing ends in a `CacheBackendError` instead of a lost update.
+import { describe, expect, it } from "vitest";
+import { type Backend, Cache, CacheBackendError } from "../../runtimes/node";
+import { MemoryBackend } from "../../src/backends/memory";
+import { REWRITE_ATTEMPTS } from "../../src/core/counters";
+
+/**
+ * A memory backend with `replace`; before each of its first `races` compares, `other` (a second
+ * cache on the same store, standing for another process) writes the key.
+ */
+function sharedStore(races: number) {
+  const inner = new MemoryBackend({ size: 100 }) as unknown as Backend;
+  const other = new Cache().setup(inner);
+  let replaces = 0;
+  const replace = async (key: string, expected: string, value: string, ttl?: number) => {
+    replaces++;
+    if (replaces <= races) await other.incr(key, 10);
+    if ((await inner.get(key)) !== expected) return false;
+    const left = ttl ?? (await inner.getExpire(key));
+    return inner.set(key, value, { ttl: left > 0 ? left : undefined });
+  };
+  const backend = new Proxy(inner, {
+    get(target, name) {
+      if (name === "replace") return replace;
+      if (name === "readSlot") return undefined;
+      const value = Reflect.get(target, name);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { cache: new Cache().setup(backend), other, replaces: () => replaces };
+}
+
+describe("incr by rewrite over a compare-and-set backend", () => {
+  it("reads again after another writer's change and loses neither update", async () => {
+    const { cache, replaces } = sharedStore(3);
+    await cache.set("hits", 1, { tags: ["counters"], ttl: "1h" });
+    expect(await cache.incr("hits")).toBe(32);
+    expect(replaces()).toBe(4);
+    expect(await cache.get("hits")).toBe(32);
+    // The TTL and the tag stayed through the rewrites.
+    expect(await cache.getExpire("hits")).toBeGreaterThan(3_500_000);
+    expect(await cache.deleteTags("counters")).toBe(1);
+  });
+
+  it("adds to a counter another writer made, and creates a missing one with its TTL", async () => {
+    const { cache, other } = sharedStore(0);
+    await cache.set("seed", 0, { tags: ["t"] }); // a tagged store, so the counters below rewrite
+    await other.set("made", 5, { tags: ["t"] });
+    expect(await cache.incr("made", 0.5)).toBe(5.5);
+    expect(await cache.incr("fresh", 0.5, { ttl: "1m" })).toBe(0.5);
+    expect(await cache.getExpire("fresh")).toBeGreaterThan(50_000);
+  });
+
+  it(`gives up with a CacheBackendError after ${REWRITE_ATTEMPTS} rewrites lost in a row`, async () => {
+    const { cache, other, replaces } = sharedStore(Number.POSITIVE_INFINITY);
+    await cache.set("busy", 0, { tags: ["counters"] });
+    const error = await cache.incr("busy").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CacheBackendError);
+    expect((error as CacheBackendError).message).toMatch(/compare-and-set.*retry later/s);
+    expect(replaces()).toBe(REWRITE_ATTEMPTS);
+    // Nothing of this cache's was written; the other writer's updates all stand.
+    expect(await other.get("busy")).toBe(10 * REWRITE_ATTEMPTS);
+  });
+});
