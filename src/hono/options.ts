@@ -29,7 +29,9 @@ export function checkOptionNames(
   if (unknown !== undefined) {
     throw configError(
       `${who} has no option \`${unknown.name}\``,
-      `remove it; ${who} takes ${known.join(", ")}`,
+      unknown.near === undefined
+        ? `remove it; ${who} takes ${known.join(", ")}`
+        : `did you mean \`${unknown.near}\`? ${who} takes ${known.join(", ")}`,
     );
   }
 }

@@ -1,4 +1,5 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
+import { matchedRoutes } from "hono/route";
 import { CacheError, errorMessage } from "../core/errors";
 import { executionContext } from "./scope";
 
@@ -15,8 +16,7 @@ export async function rerun(c: Context, index: number): Promise<Context> {
   // The same HonoRequest: route params, query and a body already parsed stay readable.
   Object.defineProperty(fresh, "req", { value: c.req });
   for (const [name, value] of Object.entries(c.var)) fresh.set(name as never, value as never);
-  // biome-ignore lint/suspicious/noExplicitAny: `matchedRoutes` is typed per app; only the handlers are read.
-  const routes = (c.req as any).matchedRoutes as { handler: MiddlewareHandler }[];
+  const routes = matchedRoutes(c);
   const dispatch = async (at: number): Promise<void> => {
     const route = routes[at];
     if (route === undefined) return;

@@ -118,7 +118,7 @@ export function controlTests(h: HonoHarness): void {
       }
       expect(error?.name).toBe("CacheConfigError");
       expect(error?.message).toMatch(
-        /cacheControlTtl has no option `defualt`: remove it; cacheControlTtl takes default/,
+        /cacheControlTtl has no option `defualt`: did you mean `default`\? cacheControlTtl takes default/,
       );
     });
 

@@ -31,7 +31,8 @@ export function etagTests(h: HonoHarness): void {
       const cases: [unknown, RegExp][] = [
         ["weak", /etag options must be an object, got "weak": pass for example \{ weak: true \}/],
         [{ weak: "yes" }, /`weak` must be true or false, got "yes"/],
-        [{ wek: true }, /etag has no option `wek`: remove it; etag takes weak/],
+        [{ wek: true }, /etag has no option `wek`: did you mean `weak`\? etag takes weak/],
+        [{ strong: true }, /etag has no option `strong`: remove it; etag takes weak/],
       ];
       for (const [options, message] of cases) {
         const error = refused(options);
