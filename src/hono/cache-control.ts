@@ -17,7 +17,8 @@ function requestDirectives(c: Context): Directives {
 
 /**
  * Lets requests steer `cacheResponse`: `Cache-Control: no-cache` (or `max-age=0`) skips the read
- * and stores the fresh answer, `no-store` bypasses the cache both ways. Responses served from
+ * and stores the fresh answer, `no-store` bypasses the cache both ways, `max-age=N` refuses a
+ * stored response older than N seconds and `min-fresh=N` one expiring within N. Responses served from
  * the cache get `Age` (whole seconds since stored) and `Cache-Control: max-age=<seconds left>`.
  * Mount it before `cacheResponse`; to let `max-age=N` cap the TTL use `cacheControlTtl`.
  * @example

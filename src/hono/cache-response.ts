@@ -171,18 +171,20 @@ function wantsFresh(state: RequestState): boolean {
   );
 }
 
-async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
-  const method = servedMethod(c.req.method, config.methods);
-  if (method === undefined) return next();
-  const state = stateOf(c);
-  const ttl = config.ttl(c);
-  // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
-  if (bypassReason(c, state, config) !== undefined || ttl <= 1) return passThrough(c, next, config);
-  const { base, key } = await config.keys(c, method);
-  const handle = newHandle(c, next, cache, config, ttl);
+/**
+ * Starts the strategy's call for one request, or a fresh run of the route when the request asked
+ * for one, and settles the handle's `first` with its outcome.
+ */
+function start(
+  cache: IsoCache,
+  origin: WrappedOrigin,
+  key: string,
+  base: string,
+  handle: Handle,
+  fresh: boolean,
+): Promise<unknown> {
   let call: Promise<unknown>;
-  if (wantsFresh(state)) {
-    if (state.replace === true) await cache.deleteTags(base);
+  if (fresh) {
     // A run of the key still in flight (a miss recording its body, an early refresh) began
     // before this request asked for a fresh answer: it must not store after this one, and it
     // must not hold this one's store back either (runs of a key share one claim on it, which
@@ -196,7 +198,43 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     (value) => handle.settle({ ok: true, value }),
     (error: unknown) => handle.settle({ ok: false, error }),
   );
-  const outcome = await handle.first;
+  return call;
+}
+
+/**
+ * A stored entry older than the request's `max-age=N` allows, or nearer its expiry than its
+ * `min-fresh=N` (RFC 9111 5.2.1.1 and 5.2.1.3); ages in whole seconds, as the `Age` header.
+ */
+function tooOldFor(state: RequestState, entry: CachedResponse, now: number): boolean {
+  const directives = state.directives;
+  if (directives === undefined) return false;
+  const maxAge = deltaSeconds(directives, "max-age");
+  if (maxAge !== undefined && Math.floor((now - entry.storedAt) / 1000) > maxAge) return true;
+  const minFresh = deltaSeconds(directives, "min-fresh");
+  return minFresh !== undefined && entry.expiresAt - now < minFresh * 1000;
+}
+
+async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
+  const method = servedMethod(c.req.method, config.methods);
+  if (method === undefined) return next();
+  const state = stateOf(c);
+  const ttl = config.ttl(c);
+  // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
+  if (bypassReason(c, state, config) !== undefined || ttl <= 1) return passThrough(c, next, config);
+  const { base, key } = await config.keys(c, method);
+  const fresh = wantsFresh(state);
+  if (fresh && state.replace === true) await cache.deleteTags(base);
+  let handle = newHandle(c, next, cache, config, ttl);
+  let call = start(cache, origin, key, base, handle, fresh);
+  let outcome = await handle.first;
+  const stored = !handle.called && outcome?.ok && isCachedResponse(outcome.value) && outcome.value;
+  if (stored && tooOldFor(state, stored, cache.clock.now())) {
+    // The first call's own refresh (early) must not run the route in the foreground as well.
+    handle.served = true;
+    handle = newHandle(c, next, cache, config, ttl);
+    call = start(cache, origin, key, base, handle, true);
+    outcome = await handle.first;
+  }
   if (handle.live !== undefined) {
     cache.background(call, `store of the response for "${key}"`);
     return answer(c, handle.live, "MISS", config);

@@ -108,6 +108,80 @@ export function controlTests(h: HonoHarness): void {
       expect(hit.headers.get("cache-control")).toBe("public, max-age=56");
     });
 
+    it("max-age=N refuses a stored response older than N seconds, min-fresh=N one expiring within N; the fresh answer is stored", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      app.use(cacheControl());
+      app.get("/m", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+      const http = await serve();
+      expect(await (await http.fetch("/m")).text()).toBe("body #1");
+      await settle();
+      clock.advance(10_500);
+      // Age 10: max-age=10 still takes it, max-age=9 does not.
+      const young = await http.fetch("/m", { headers: { "Cache-Control": "max-age=10" } });
+      expect(young.headers.get("x-cache")).toBe("HIT");
+      expect(await young.text()).toBe("body #1");
+      const old = await http.fetch("/m", { headers: { "Cache-Control": "max-age=9" } });
+      expect(old.headers.get("x-cache")).toBe("MISS");
+      expect(await old.text()).toBe("body #2");
+      await settle();
+      const stored = await http.fetch("/m");
+      expect(stored.headers.get("x-cache")).toBe("HIT");
+      expect(await stored.text()).toBe("body #2");
+      clock.advance(30_000);
+      // 30 s left: min-fresh=30 takes it, min-fresh=31 does not.
+      expect(await (await http.fetch("/m", { headers: { "Cache-Control": "min-fresh=30" } })).text()).toBe(
+        "body #2",
+      );
+      const near = await http.fetch("/m", { headers: { "Cache-Control": "min-fresh=31" } });
+      expect(near.headers.get("x-cache")).toBe("MISS");
+      expect(await near.text()).toBe("body #3");
+      await settle();
+      expect(await (await http.fetch("/m")).text()).toBe("body #3");
+      expect(body.count()).toBe(3);
+    });
+
+    it("early: a max-age refusal past earlyTtl answers the fresh run, which is what stays stored", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      app.onError((error, c) => c.text(error.message, 500));
+      app.use(cacheControl());
+      const strategy = { name: "early" as const, earlyTtl: "30s" };
+      app.get("/e", cacheResponse({ cache, ttl: "1m", strategy }), (c) => c.text(body.next()));
+      const http = await serve();
+      expect(await (await http.fetch("/e")).text()).toBe("body #1");
+      await settle();
+      clock.advance(40_000);
+      const old = await http.fetch("/e", { headers: { "Cache-Control": "max-age=5" } });
+      expect(old.status).toBe(200);
+      expect(old.headers.get("x-cache")).toBe("MISS");
+      const text = await old.text();
+      expect(text).not.toBe("body #1");
+      await settle();
+      const after = await http.fetch("/e");
+      expect(after.headers.get("x-cache")).toBe("HIT");
+      expect(await after.text()).toBe(text);
+    });
+
+    it("failover: a failing route's stored answer is served whatever max-age asks, and the route runs once", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      const body = counter();
+      app.use(cacheControl());
+      app.get("/f", cacheResponse({ cache, ttl: "1m", strategy: "failover" }), (c) => {
+        const text = body.next();
+        if (text !== "body #1") throw new Error("origin down");
+        return c.text(text);
+      });
+      const http = await serve();
+      expect(await (await http.fetch("/f")).text()).toBe("body #1");
+      await settle();
+      clock.advance(20_000);
+      const res = await http.fetch("/f", { headers: { "Cache-Control": "max-age=5" } });
+      expect(res.headers.get("x-cache")).toBe("HIT");
+      expect(await res.text()).toBe("body #1");
+      expect(body.count()).toBe(2);
+    });
+
     it("cacheControlTtl refuses a misspelt option with a CacheConfigError", () => {
       const misspelt = { defualt: "5m" } as unknown as Parameters<typeof cacheControlTtl>[0];
       let error: Error | undefined;
