@@ -3,8 +3,7 @@
 // Every method sends one command or one explicit pipeline, so it costs at most one HTTP request;
 // the client's auto-pipelining also folds the commands of concurrent calls issued in the same
 // tick into one request (reads and writes apart), which keeps a burst of cache reads cheap.
-import type { Redis } from "@upstash/redis";
-import { CacheBackendError, CacheValueError, errorMessage } from "../core/errors";
+import { CacheValueError, errorMessage } from "../core/errors";
 import type {
   Backend,
   BackendCapabilities,
@@ -34,31 +33,10 @@ import {
   tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
-import { describeUpstashFailure } from "./upstash-errors";
+import { literalGlob, UpstashClient, type UpstashClientFactory } from "./upstash-client";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
 
-/** The configuration both platform entries of `@upstash/redis` accept. */
-export interface UpstashClientConfig {
-  url: string;
-  token: string;
-  automaticDeserialization: false;
-  enableTelemetry: false;
-  enableAutoPipelining: true;
-  keepAlive: boolean;
-  retry: { retries: number; backoff: (retryCount: number) => number };
-  signal: () => AbortSignal;
-}
-
-/** Builds a client; each platform entry passes its own `Redis` class. */
-export type UpstashClientFactory = (config: UpstashClientConfig) => Redis;
-
-const SCAN_COUNT = 1000;
 const DELETE_BATCH = 500;
-
-/** Escapes the glob characters of a literal, so a namespace never acts as a pattern. */
-function literalGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
-}
 
 /**
  * Redis over HTTP through `@upstash/redis`. One backend call is one HTTP request (batches are
@@ -70,64 +48,31 @@ export class UpstashBackend implements Backend {
   readonly name = "upstash";
   /** Native TTL, atomic, strong consistency, keys up to 32 KiB (less the namespace). */
   readonly capabilities: BackendCapabilities;
-  readonly #options: ResolvedUpstashOptions;
-  readonly #factory: UpstashClientFactory;
+  readonly #client: UpstashClient;
   readonly #ns: string;
-  #client: Redis | undefined;
 
   constructor(options: ResolvedUpstashOptions, factory: UpstashClientFactory) {
-    this.#options = options;
-    this.#factory = factory;
+    this.#client = new UpstashClient(options, factory);
     this.#ns = options.namespace;
     this.capabilities = upstashCapabilities(options);
   }
 
-  // The client holds no connection (each command is one fetch), so building it is all `init` does.
-  get #redis(): Redis {
-    if (this.#client === undefined) {
-      const { url, token, retries, requestTimeout } = this.#options;
-      this.#client = this.#factory({
-        url,
-        token,
-        automaticDeserialization: false,
-        enableTelemetry: false,
-        enableAutoPipelining: true,
-        // fetch's `keepalive` is for requests that outlive a page; browsers cap such bodies at 64 KiB.
-        keepAlive: false,
-        retry: { retries, backoff: (retryCount) => 50 * 2 ** retryCount },
-        // A function, so the client throws on abort instead of turning it into a fake reply.
-        signal: () => AbortSignal.timeout(requestTimeout),
-      });
-    }
-    return this.#client;
-  }
-
-  async #run<T>(command: string, send: (redis: Redis) => Promise<T>): Promise<T> {
-    try {
-      return await send(this.#redis);
-    } catch (error) {
-      throw new CacheBackendError(this.name, describeUpstashFailure(command, error, this.#options), {
-        cause: error,
-      });
-    }
-  }
-
   async init(): Promise<void> {
-    void this.#redis;
+    void this.#client.redis;
   }
 
   async close(): Promise<void> {
-    this.#client = undefined;
+    this.#client.close();
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = await this.#run("get", (redis) => redis.get<string>(this.#ns + key));
+    const value = await this.#client.run("get", (redis) => redis.get<string>(this.#ns + key));
     return value ?? undefined;
   }
 
   async getMany(keys: readonly string[]): Promise<(string | undefined)[]> {
     if (keys.length === 0) return [];
-    const values = await this.#run("getMany", (redis) =>
+    const values = await this.#client.run("getMany", (redis) =>
       redis.mget<(string | null)[]>(...keys.map((key) => this.#ns + key)),
     );
     return values.map((value) => value ?? undefined);
@@ -136,7 +81,7 @@ export class UpstashBackend implements Backend {
   /** Value and milliseconds left in one pipelined request (tiers back-fill with it). */
   async getWithExpire(key: string): Promise<ValueWithExpire | undefined> {
     const full = this.#ns + key;
-    const [value, left] = await this.#run("getWithExpire", (redis) =>
+    const [value, left] = await this.#client.run("getWithExpire", (redis) =>
       redis.pipeline().get<string>(full).pttl(full).exec<[string | null, number]>(),
     );
     return value === null || left === -2 ? undefined : { value, ttl: left };
@@ -148,7 +93,7 @@ export class UpstashBackend implements Backend {
     // Redis refuses PX 0; a TTL that already ended keeps its meaning as "expire at once".
     const px = ttl === undefined ? undefined : pxMs(ttl);
     const exist = options?.exist;
-    const reply = await this.#run("set", (redis) => {
+    const reply = await this.#client.run("set", (redis) => {
       if (exist === undefined)
         return px === undefined ? redis.set(full, value) : redis.set(full, value, { px });
       const flag = exist ? { xx: true as const } : { nx: true as const };
@@ -160,7 +105,7 @@ export class UpstashBackend implements Backend {
   async setMany(entries: readonly (readonly [string, string])[], ttl?: number): Promise<void> {
     if (entries.length === 0) return;
     const px = ttl === undefined ? undefined : pxMs(ttl);
-    await this.#run<unknown>("setMany", (redis) => {
+    await this.#client.run<unknown>("setMany", (redis) => {
       // One MSET (one command on the bill) when there is no TTL; SET has no multi-key form with PX.
       // fromEntries defines own properties, so a key such as "__proto__" stays a key.
       if (px === undefined)
@@ -172,41 +117,31 @@ export class UpstashBackend implements Backend {
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.#run("delete", (redis) => redis.del(this.#ns + key))) > 0;
+    return (await this.#client.run("delete", (redis) => redis.del(this.#ns + key))) > 0;
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.#run("deleteMany", (redis) => redis.del(...keys.map((key) => this.#ns + key)));
+    return this.#client.run("deleteMany", (redis) => redis.del(...keys.map((key) => this.#ns + key)));
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.#run("exists", (redis) => redis.exists(this.#ns + key))) > 0;
+    return (await this.#client.run("exists", (redis) => redis.exists(this.#ns + key))) > 0;
   }
 
   async *scan(pattern: string): AsyncIterable<string> {
     const strip = this.#ns.length;
-    for await (const keys of this.#scanPages(literalGlob(this.#ns) + pattern)) {
+    for await (const keys of this.#client.scanPages(literalGlob(this.#ns) + pattern)) {
       for (const key of keys) yield key.slice(strip);
     }
-  }
-
-  async *#scanPages(match: string): AsyncIterable<string[]> {
-    let cursor = "0";
-    do {
-      const [next, keys] = await this.#run("scan", (redis) =>
-        redis.scan(cursor, { match, count: SCAN_COUNT }),
-      );
-      cursor = String(next);
-      if (keys.length > 0) yield keys;
-    } while (cursor !== "0");
   }
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     const full = this.#ns + key;
     try {
-      if (ttl === undefined) return await this.#redis.incrby(full, by);
-      return (await this.#redis.eval(INCR_WITH_TTL, [full], [String(by), String(pxMs(ttl))])) as number;
+      const redis = this.#client.redis;
+      if (ttl === undefined) return await redis.incrby(full, by);
+      return (await redis.eval(INCR_WITH_TTL, [full], [String(by), String(pxMs(ttl))])) as number;
     } catch (error) {
       if (isNotIntegerError(error)) {
         throw new CacheValueError(
@@ -218,44 +153,44 @@ export class UpstashBackend implements Backend {
           { cause: error },
         );
       }
-      throw new CacheBackendError(this.name, describeUpstashFailure("incr", error, this.#options), {
-        cause: error,
-      });
+      throw this.#client.failure("incr", error);
     }
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
     const ms = Math.ceil(ttl);
-    return (await this.#run("expire", (redis) => redis.pexpire(this.#ns + key, ms))) === 1;
+    return (await this.#client.run("expire", (redis) => redis.pexpire(this.#ns + key, ms))) === 1;
   }
 
   async getExpire(key: string): Promise<number> {
-    const left = await this.#run("getExpire", (redis) => redis.pttl(this.#ns + key));
+    const left = await this.#client.run("getExpire", (redis) => redis.pttl(this.#ns + key));
     return left < 0 ? (left === -1 ? -1 : -2) : left;
   }
 
   async clear(): Promise<void> {
     if (this.#ns === "") {
-      await this.#run("clear", (redis) => redis.flushdb());
+      await this.#client.run("clear", (redis) => redis.flushdb());
       return;
     }
-    for await (const keys of this.#scanPages(`${literalGlob(this.#ns)}*`)) {
+    for await (const keys of this.#client.scanPages(`${literalGlob(this.#ns)}*`)) {
       for (let at = 0; at < keys.length; at += DELETE_BATCH) {
         const batch = keys.slice(at, at + DELETE_BATCH);
-        await this.#run("clear", (redis) => redis.del(...batch));
+        await this.#client.run("clear", (redis) => redis.del(...batch));
       }
     }
   }
 
   async count(): Promise<number> {
-    if (this.#ns === "") return this.#run("count", (redis) => redis.dbsize());
+    if (this.#ns === "") return this.#client.run("count", (redis) => redis.dbsize());
     let total = 0;
-    for await (const keys of this.#scanPages(`${literalGlob(this.#ns)}*`)) total += keys.length;
+    for await (const keys of this.#client.scanPages(`${literalGlob(this.#ns)}*`)) total += keys.length;
     return total;
   }
 
   async ping(message?: string): Promise<string> {
-    return this.#run("ping", (redis) => (message === undefined ? redis.ping() : redis.ping([message])));
+    return this.#client.run("ping", (redis) =>
+      message === undefined ? redis.ping() : redis.ping([message]),
+    );
   }
 
   async setLock(key: string, token: string, ttl: number): Promise<boolean> {
@@ -263,13 +198,13 @@ export class UpstashBackend implements Backend {
   }
 
   async unlock(key: string, token: string): Promise<boolean> {
-    const reply = await this.#run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
+    const reply = await this.#client.run("unlock", (redis) => redis.eval(UNLOCK, [this.#ns + key], [token]));
     return reply === 1;
   }
 
   async replace(key: string, expected: string, value: string, ttl?: number): Promise<boolean> {
     const args = replaceArgs(expected, value, ttl);
-    const reply = await this.#run("replace", (redis) => redis.eval(REPLACE, [this.#ns + key], args));
+    const reply = await this.#client.run("replace", (redis) => redis.eval(REPLACE, [this.#ns + key], args));
     return reply === 1;
   }
 
@@ -281,32 +216,34 @@ export class UpstashBackend implements Backend {
   ): Promise<ValueWithExpire | boolean> {
     const keys = [this.#ns + lockKey, this.#ns + key];
     const args = lockUnlessStoredArgs(token, ttl);
-    const reply = await this.#run("setLock", (redis) => redis.eval(LOCK_UNLESS_STORED, keys, args));
+    const reply = await this.#client.run("setLock", (redis) => redis.eval(LOCK_UNLESS_STORED, keys, args));
     return lockUnlessStoredReply(reply);
   }
 
   async slideWindow(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit> {
     const args = slideWindowArgs(nowMs, windowMs, limit);
-    const reply = await this.#run("slideWindow", (redis) => redis.eval(SLIDE_WINDOW, [this.#ns + key], args));
+    const reply = await this.#client.run("slideWindow", (redis) =>
+      redis.eval(SLIDE_WINDOW, [this.#ns + key], args),
+    );
     return slideWindowHit(reply);
   }
 
   async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
     if (members.length === 0) return;
     const args = addMembersArgs(members, ttl);
-    await this.#run("addMembers", (redis) => redis.eval(ADD_MEMBERS, [this.#ns + key], args));
+    await this.#client.run("addMembers", (redis) => redis.eval(ADD_MEMBERS, [this.#ns + key], args));
   }
 
   async removeMembers(key: string, members: readonly string[]): Promise<number> {
     if (members.length === 0) return 0;
     const args = [...members];
     return Number(
-      await this.#run("removeMembers", (redis) => redis.eval(REMOVE_MEMBERS, [this.#ns + key], args)),
+      await this.#client.run("removeMembers", (redis) => redis.eval(REMOVE_MEMBERS, [this.#ns + key], args)),
     );
   }
 
   async members(key: string): Promise<string[]> {
-    const reply = await this.#run("members", (redis) => redis.eval(MEMBERS, [this.#ns + key], []));
+    const reply = await this.#client.run("members", (redis) => redis.eval(MEMBERS, [this.#ns + key], []));
     return Array.isArray(reply) ? reply.map(String) : [];
   }
 
@@ -324,12 +261,12 @@ export class UpstashBackend implements Backend {
     const keys = [this.#ns + key, ...indexKeys.map((index) => this.#ns + index)];
     const indexMs = indexTtl === undefined ? 0 : pxMs(indexTtl);
     const args = [value, String(px), mode, key, String(indexMs)];
-    return (await this.#run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
+    return (await this.#client.run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
   }
 
   /** Deletes what a tag index lists, and the index, in one script (one HTTP request). */
   async invalidateTag(indexKey: string, tag: string): Promise<TagInvalidation> {
-    const reply = await this.#run("deleteTags", (redis) =>
+    const reply = await this.#client.run("deleteTags", (redis) =>
       redis.eval(INVALIDATE_TAG, [this.#ns + indexKey], [this.#ns, tag]),
     );
     return tagInvalidation(reply);

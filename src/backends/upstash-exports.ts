@@ -2,7 +2,8 @@
 // the platform file imports (`upstash.ts`: the default one; `upstash.workerd.ts`: the Cloudflare one).
 import type { BackendScheme } from "../core/lazy";
 import type { Backend } from "../core/types";
-import { UpstashBackend, type UpstashClientFactory } from "./upstash-backend";
+import { UpstashBackend } from "./upstash-backend";
+import type { UpstashClientFactory } from "./upstash-client";
 import {
   type ResolvedUpstashOptions,
   readUpstashUrl,

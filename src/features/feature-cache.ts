@@ -5,15 +5,8 @@ import { CacheArgumentError, errorMessage } from "../core/errors";
 import { assertKey, describeKey } from "../core/keys";
 import { Command, type CommandCallback, type DetectedCall, type WaitUntil } from "../core/scope";
 import { closestName } from "../core/suggest";
-import {
-  deleteTagged,
-  INDEX_APART,
-  indexTags,
-  storedTags,
-  tagsError,
-  tagsOptionError,
-  writeIndexed,
-} from "./tags";
+import { INDEX_APART, indexTags, storedTags, tagsError, tagsOptionError, writeIndexed } from "./tags";
+import { deleteTagged } from "./tags-delete";
 import { runTransaction, type Transaction, type TransactionOptions, transactionIn } from "./transaction";
 
 const ALL_COMMANDS: readonly string[] = Object.values(Command);

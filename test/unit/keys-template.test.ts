@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { CacheConfigError, CacheError } from "../../src/core/errors";
 import { registerFormatter, registerTypeFormatter } from "../../src/keys/formatters";
+import { registerKeyContext } from "../../src/keys/key-context";
 import { parameterInfo } from "../../src/keys/params";
-import { compileKey, defaultKey, registerKeyContext, templateToGlob } from "../../src/keys/template";
+import { compileKey, defaultKey, templateToGlob } from "../../src/keys/template";
 
 /** A JWT with the given payload; header and signature are never checked. */
 function jwt(payload: object): string {

@@ -1,0 +1,260 @@
+// The transaction handle: buffers writes, serves reads from them first, takes the locks of the
+// `locked` mode, and applies the writes when the transaction function ends.
+import { globToRegExp } from "../backends/_shared/glob";
+import type { CacheCore } from "../core/cache";
+import { toMilliseconds } from "../core/durations";
+import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
+import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
+import { MISS } from "../core/records";
+import { isDisabled, type TxHooks } from "../core/scope";
+import { decode, encode } from "../serialization/codec";
+import { storedTags } from "./tags";
+import type { Transaction, TransactionOptions } from "./transaction";
+import { acquire, lockKey } from "./transaction-locks";
+import { commitWrites, outside, type Write } from "./transaction-writes";
+
+/** Buffers writes in memory, serves reads from them first, and applies them on commit. */
+export class CacheTransaction implements TxHooks, Transaction {
+  readonly mode: "fast" | "locked" | "serializable";
+  readonly #cache: CacheCore;
+  readonly #writes = new Map<string, Write>();
+  readonly #locks = new Map<string, string>();
+  readonly #timeoutMs: number;
+  #rolledBack = false;
+  #ended = false;
+
+  constructor(cache: CacheCore, options: TransactionOptions) {
+    this.#cache = cache;
+    this.mode = options.mode ?? "fast";
+    if (!["fast", "locked", "serializable"].includes(this.mode)) {
+      throw new TransactionError(
+        errorMessage("transaction", `unknown mode "${this.mode}"`, 'use "fast", "locked" or "serializable"'),
+      );
+    }
+    this.#timeoutMs = options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout");
+  }
+
+  rollback(): void {
+    this.#rolledBack = true;
+  }
+
+  get rolledBack(): boolean {
+    return this.#rolledBack;
+  }
+
+  async get(key: string): Promise<unknown> {
+    this.#check();
+    const write = this.#writes.get(key);
+    if (write !== undefined) return write.kind === "delete" ? MISS : decode(write.text);
+    return this.#cache.read(key);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.get(key)) !== MISS;
+  }
+
+  async set(
+    key: string,
+    value: unknown,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+    exist: boolean | undefined,
+  ): Promise<boolean> {
+    await this.#lock(key);
+    if (exist !== undefined && (await this.exists(key)) !== exist) return false;
+    this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
+    return true;
+  }
+
+  /**
+   * A new TTL for `key` as this transaction sees it, staged like a write: the key's value (its
+   * staged one, else the stored one) is set again at commit with `ttl` and the tags it has, and a
+   * rollback leaves the stored TTL as it was. `0` ends the key, as outside.
+   */
+  async expire(key: string, ttl: number): Promise<boolean> {
+    await this.#lock(key);
+    const current = await this.get(key);
+    if (current === MISS) return false;
+    if (ttl <= 0) {
+      this.#writes.set(key, { kind: "delete" });
+      return true;
+    }
+    const staged = this.#writes.get(key);
+    const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
+    const tags =
+      own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
+    this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
+    return true;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    await this.#lock(key);
+    const existed = await this.exists(key);
+    this.#writes.set(key, { kind: "delete" });
+    return existed;
+  }
+
+  async incr(key: string, by: number, ttl: number | undefined): Promise<number> {
+    await this.#lock(key);
+    const current = await this.get(key);
+    if (current === MISS) {
+      this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
+      return by;
+    }
+    if (typeof current !== "number") {
+      // The error `incr` throws outside a transaction; the value stays as it is.
+      throw new CacheValueError(
+        errorMessage(
+          this.#cache.backendFor(key).name,
+          `incr("${key}") found a ${typeof current}, not a number`,
+          "delete the key or use another one for the counter",
+        ),
+      );
+    }
+    const previous = this.#writes.get(key);
+    const staged = previous?.kind === "set" ? previous : undefined;
+    this.#writes.set(key, {
+      kind: "set",
+      text: encode(current + by),
+      ttl: staged?.ttl,
+      tags: staged?.tags,
+      keep: staged === undefined || staged.keep,
+    });
+    return current + by;
+  }
+
+  async deleteMatch(pattern: string): Promise<number> {
+    const keys: string[] = [];
+    for await (const key of this.scan(pattern)) keys.push(key);
+    for (const key of keys) {
+      await this.#lock(key);
+      this.#writes.set(key, { kind: "delete" });
+    }
+    return keys.length;
+  }
+
+  /** `scan` as this transaction sees it: the stored keys it has not written, then those it set. */
+  scan(pattern: string): AsyncGenerator<string> {
+    return this.#merge(
+      "scan",
+      pattern,
+      (cache) => cache.scan(pattern),
+      (key) => key,
+      (key) => key,
+    );
+  }
+
+  /** `getMatch` as this transaction sees it (see `scan`). */
+  getMatch(pattern: string): AsyncGenerator<[string, unknown]> {
+    return this.#merge(
+      "getMatch",
+      pattern,
+      (cache) => cache.getMatch(pattern),
+      (entry) => entry[0],
+      (key, text) => [key, decode(text)],
+    );
+  }
+
+  async *#merge<E>(
+    command: string,
+    pattern: string,
+    stored: (cache: CacheCore) => AsyncIterable<E>,
+    keyOf: (entry: E) => string,
+    own: (key: string, text: string) => E,
+  ): AsyncGenerator<E> {
+    assertPattern(pattern);
+    const cache = this.#cache;
+    if (isDisabled(cache.scope(), command)) return;
+    this.#check();
+    const matcher = globToRegExp(pattern);
+    const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
+    const written = [...this.#writes.keys()].filter(
+      (key) => matcher.test(key) && !(hideInternal && key.startsWith(INTERNAL_PREFIX)),
+    );
+    for await (const entry of cache.withScope({ tx: undefined }, () => stored(cache))) {
+      if (!this.#writes.has(keyOf(entry))) yield entry;
+    }
+    for (const key of written) {
+      const write = this.#writes.get(key);
+      if (write?.kind === "set") yield own(key, write.text);
+    }
+  }
+
+  /** `getExpire` as this transaction sees it: a TTL it set counts from the commit, so it is whole until then. */
+  async getExpire(key: string): Promise<number> {
+    this.#check();
+    const write = this.#writes.get(key);
+    if (write?.kind === "delete") return -2;
+    if (write !== undefined && !write.keep) return write.ttl ?? -1;
+    const left = await outside(this.#cache, () => this.#cache.getExpire(key));
+    // A counter whose stored record went meanwhile commits without a TTL.
+    return write !== undefined && left === -2 ? -1 : left;
+  }
+
+  /** `getKeysCount` as this transaction sees it: `stored` (the count outside) with its own sets and deletes. */
+  async keysCount(stored: () => Promise<number>): Promise<number> {
+    this.#check();
+    const writes = [...this.#writes];
+    const [count, found] = await Promise.all([
+      outside(this.#cache, stored),
+      Promise.all(writes.map(([key]) => this.#cache.read(key))),
+    ]);
+    let total = count;
+    for (let at = 0; at < writes.length; at++) {
+      const kind = writes[at]?.[1].kind;
+      const present = found[at] !== MISS;
+      if (kind === "set" && !present) total++;
+      else if (kind === "delete" && present) total--;
+    }
+    return total;
+  }
+
+  /** The tags `key` has in this transaction: a staged set's; `null` when staged as deleted; `undefined` when the stored record's count. */
+  tagsOf(key: string): readonly string[] | null | undefined {
+    const write = this.#writes.get(key);
+    if (write === undefined) return undefined;
+    if (write.kind === "delete") return null;
+    return write.keep ? undefined : (write.tags ?? []);
+  }
+
+  /** The keys this transaction set with `tag`. */
+  keysTagged(tag: string): string[] {
+    const keys: string[] = [];
+    for (const [key, write] of this.#writes) {
+      if (write.kind === "set" && write.tags?.includes(tag) === true) keys.push(key);
+    }
+    return keys;
+  }
+
+  /** Applies the buffered writes (unless rolled back) and releases every lock. */
+  async end(commit: boolean): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (commit && !this.#rolledBack) await commitWrites(this.#cache, this.#writes);
+    } finally {
+      await Promise.all([...this.#locks].map(([key, token]) => this.#cache.unlock(lockKey(key), token)));
+      this.#locks.clear();
+    }
+  }
+
+  async #lock(key: string): Promise<void> {
+    this.#check();
+    if (this.mode !== "locked" || this.#locks.has(key)) return;
+    const token = crypto.randomUUID();
+    await acquire(this.#cache, lockKey(key), token, this.#timeoutMs);
+    this.#locks.set(key, token);
+  }
+
+  #check(): void {
+    if (this.#ended) {
+      throw new TransactionError(
+        errorMessage(
+          "transaction",
+          "the transaction has already ended",
+          "keep cache calls inside the transaction function and await them",
+        ),
+      );
+    }
+  }
+}

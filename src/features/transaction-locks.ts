@@ -1,0 +1,40 @@
+// The locks of the `locked` and `serializable` modes: cache locks under the internal prefix, taken
+// past the transaction in scope and polled until the transaction's `timeout`.
+import type { CacheCore } from "../core/cache";
+import { errorMessage, LockedError } from "../core/errors";
+import { INTERNAL_PREFIX } from "../core/keys";
+import { sleep } from "../core/locks";
+
+const LOCK_TTL_MS = 60_000;
+const STEP_MS = 10;
+
+/** The lock a `locked` transaction holds on `key` until it ends. */
+export function lockKey(key: string): string {
+  return `${INTERNAL_PREFIX}txlock:${key}`;
+}
+
+/** Takes a lock, polling until `timeoutMs`; throws `LockedError` after that. */
+export async function acquire(
+  cache: CacheCore,
+  key: string,
+  token: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (
+    !(await cache.withScope({ tx: undefined }, () =>
+      cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)),
+    ))
+  ) {
+    if (Date.now() >= deadline) {
+      throw new LockedError(
+        errorMessage(
+          "transaction",
+          `could not lock "${key}" within ${timeoutMs} ms`,
+          "retry, or raise the transaction `timeout`",
+        ),
+      );
+    }
+    await sleep(STEP_MS);
+  }
+}
