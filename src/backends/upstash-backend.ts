@@ -15,6 +15,7 @@ import type {
 import {
   ADD_MEMBERS,
   addMembersArgs,
+  escapeGlob,
   INCR_WITH_TTL,
   INVALIDATE_TAG,
   isNotIntegerError,
@@ -33,7 +34,7 @@ import {
   tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
-import { literalGlob, UpstashClient, type UpstashClientFactory } from "./upstash-client";
+import { UpstashClient, type UpstashClientFactory } from "./upstash-client";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
 
 const DELETE_BATCH = 500;
@@ -131,7 +132,7 @@ export class UpstashBackend implements Backend {
 
   async *scan(pattern: string): AsyncIterable<string> {
     const strip = this.#ns.length;
-    for await (const keys of this.#client.scanPages(literalGlob(this.#ns) + pattern)) {
+    for await (const keys of this.#client.scanPages(escapeGlob(this.#ns) + pattern)) {
       for (const key of keys) yield key.slice(strip);
     }
   }
@@ -172,7 +173,7 @@ export class UpstashBackend implements Backend {
       await this.#client.run("clear", (redis) => redis.flushdb());
       return;
     }
-    for await (const keys of this.#client.scanPages(`${literalGlob(this.#ns)}*`)) {
+    for await (const keys of this.#client.scanPages(`${escapeGlob(this.#ns)}*`)) {
       for (let at = 0; at < keys.length; at += DELETE_BATCH) {
         const batch = keys.slice(at, at + DELETE_BATCH);
         await this.#client.run("clear", (redis) => redis.del(...batch));
@@ -183,7 +184,7 @@ export class UpstashBackend implements Backend {
   async count(): Promise<number> {
     if (this.#ns === "") return this.#client.run("count", (redis) => redis.dbsize());
     let total = 0;
-    for await (const keys of this.#client.scanPages(`${literalGlob(this.#ns)}*`)) total += keys.length;
+    for await (const keys of this.#client.scanPages(`${escapeGlob(this.#ns)}*`)) total += keys.length;
     return total;
   }
 

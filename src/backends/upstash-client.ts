@@ -23,11 +23,6 @@ export type UpstashClientFactory = (config: UpstashClientConfig) => Redis;
 const NAME = "upstash";
 const SCAN_COUNT = 1000;
 
-/** Escapes the glob characters of a literal, so a namespace never acts as a pattern. */
-export function literalGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, "\\$&");
-}
-
 /** One backend's client, built on first use and dropped by `close`. */
 export class UpstashClient {
   readonly #options: ResolvedUpstashOptions;
