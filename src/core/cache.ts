@@ -1,71 +1,25 @@
-import { type CacheStats, StatsCounter } from "../features/stats";
-import { NOT_NATIVE } from "./atomic";
+import { StatsCounter } from "../features/stats";
 import { CacheBatches } from "./batches";
-import type { Clock } from "./clock";
-import type { ContextFactory, ContextStore } from "./context";
-import { incrByRewrite } from "./counters";
-import { type Duration, toMilliseconds } from "./durations";
-import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
-import { assertKey, assertKeys, assertPattern } from "./keys";
-import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
+import { assertIncrBy, incrOn } from "./cache-incr";
+import { CacheKernel } from "./cache-kernel";
 import {
-  decodeValue,
-  expiryOf,
-  isReadValue,
-  liveExists,
-  MISS,
-  NOT_SYNC,
-  readSync,
-  readValue,
-  setExpiry,
-  writeValue,
-} from "./records";
-import { type LoadTicket, Route } from "./route";
+  assertRawValue,
+  type CacheOptions,
+  type GetOrSetOptions,
+  type Platform,
+  type SetOptions,
+  ttlOption,
+} from "./cache-options";
+import { getOrSetOn } from "./cache-reads";
+import { clearRoutes, countKeys, setupRoute } from "./cache-routes";
+import { type Duration, toMilliseconds } from "./durations";
+import { assertKey, assertKeys, assertPattern } from "./keys";
+import { expiryOf, isReadValue, liveExists, MISS, setExpiry } from "./records";
 import { Router } from "./router";
-import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
-import type { ObjectAdapter, SchemeFactory, SetupOptions, SetupTarget } from "./setup";
-import { resolveSetup } from "./setup";
+import { isDisabled } from "./scope";
 import { SingleFlight } from "./single-flight";
-import type { Backend } from "./types";
 
-/** A TTL option in milliseconds; `0` and absent both mean "no expiry". */
-function ttlOption(ttl: Duration | undefined): number | undefined {
-  return ttl === undefined ? undefined : toMilliseconds(ttl, "ttl") || undefined;
-}
-
-/** What a runtime entry hands the core: its name, its context storage and the backends it serves. */
-export interface Platform {
-  readonly runtime: string;
-  readonly context: ContextFactory;
-  readonly schemes: Readonly<Record<string, SchemeFactory>>;
-  readonly adapters: readonly ObjectAdapter[];
-  /** The URL used when `setup` is never called. */
-  readonly defaultUrl: string;
-  /** The clock a cache uses when `CacheOptions.clock` is not given. */
-  readonly clock: Clock;
-}
-
-/** Options of `new Cache()`. */
-export interface CacheOptions {
-  /** Time source for TTLs computed by the core; default: `Date.now()`, read at most once per millisecond on Node, Bun and Deno (see `coarseClock`). */
-  clock?: Clock;
-}
-
-/** Options of `set`. */
-export interface SetOptions {
-  /** Time to live: `"2h5m"`, `"500ms"` or milliseconds; default none. */
-  ttl?: Duration;
-  /** `false`: store only if absent; `true`: store only if present. */
-  exist?: boolean;
-  /** Tags to invalidate the key with later through `deleteTags`. */
-  tags?: readonly string[];
-}
-
-/** Options of `getOrSet`. */
-export interface GetOrSetOptions {
-  ttl?: Duration;
-  tags?: readonly string[];
-}
+export type { CacheOptions, GetOrSetOptions, Platform, SetOptions } from "./cache-options";
 
 /**
  * An async cache over one or more backends routed by key prefix. Runtime entries export a
@@ -74,94 +28,24 @@ export interface GetOrSetOptions {
  * const cache = new Cache().setup("mem://?size=1000");
  * await cache.set("user:1", { name: "Ada" }, { ttl: "10m" });
  */
-export class CacheCore {
-  /** Time source used for TTLs kept in records. */
-  readonly clock: Clock;
-  /** The platform this cache runs on. */
-  readonly platform: Platform;
+export class CacheCore extends CacheKernel {
+  // The kernel's router, stats and single-flight, held here too so the commands reach them
+  // through a field of their own, as the kernel's reads do, not through a call.
   readonly #router: Router;
-  readonly #flight = new SingleFlight();
-  readonly #stats = new StatsCounter();
-  readonly #locks: CacheLocks;
+  readonly #flight: SingleFlight;
+  readonly #stats: StatsCounter;
   readonly #batches: CacheBatches;
-  #context: ContextStore<Scope> | undefined;
-  readonly #globalScope: Scope = rootScope();
 
   constructor(platform: Platform, options: CacheOptions = {}) {
-    this.platform = platform;
-    this.clock = options.clock ?? platform.clock;
-    this.#router = new Router(() => new Route(this.#resolve(platform.defaultUrl, {})));
-    this.#locks = new CacheLocks(this.#router);
-    this.#batches = new CacheBatches(this.#router, this.clock, this.#stats);
-  }
-
-  /** The scope of the current async context (the cache-wide one outside any). @internal */
-  scope(): Scope {
-    return this.#contextStore().getStore() ?? this.#globalScope;
-  }
-
-  /** The context store, made on first use so constructing a cache does no work. */
-  #contextStore(): ContextStore<Scope> {
-    if (this.#context === undefined) this.#context = this.platform.context<Scope>();
-    return this.#context;
-  }
-
-  /** Runs `fn` in a child of the current scope with `changes` applied. @internal */
-  withScope<R>(changes: Partial<Scope>, fn: () => R): R {
-    return this.#contextStore().run(childScope(this.scope(), changes), fn);
-  }
-
-  /**
-   * Runs one command unless the scope disables it (then `disabledValue` is the result), and
-   * reports the result to the scope's callbacks.
-   */
-  protected guard<T>(
-    command: string,
-    key: string | undefined,
-    disabledValue: T,
-    run: (tx: TxHooks | undefined) => Promise<T>,
-  ): Promise<T> {
-    const scope = this.scope();
-    if (isDisabled(scope, command)) return Promise.resolve(disabledValue);
-    let pending: Promise<T>;
-    try {
-      pending = run(scope.tx as TxHooks | undefined);
-    } catch (error) {
-      return Promise.reject(error); // a middleware that throws: the command fails, never the caller's frame
-    }
-    const callbacks = scope.callbacks;
-    if (callbacks === undefined) return pending;
-    return pending.then((result) => {
-      for (const callback of callbacks) {
-        if (callback.command !== undefined && callback.command !== command) continue;
-        try {
-          callback.fn(key, result === MISS ? undefined : result);
-        } catch {
-          // A failing callback must not change the command's outcome.
-        }
-      }
-      return result;
-    });
-  }
-
-  /**
-   * Adds a backend: a URL (`"mem://?size=1000"`, `"redis://…"`), a `Backend` object, or a list of
-   * them as tiers. Without `prefix` it serves every key no prefixed backend claims.
-   * Throws `CacheConfigError` at once for a malformed URL, unknown scheme or bad option.
-   */
-  setup(target: SetupTarget, options?: SetupOptions): this {
-    this.#router.add(new Route(this.#resolve(target, options ?? {})));
-    return this;
-  }
-
-  #resolve(target: SetupTarget, options: SetupOptions) {
-    const { runtime, schemes, adapters } = this.platform;
-    return resolveSetup({ runtime, schemes, adapters, clock: this.clock }, target, options);
-  }
-
-  /** The backend that serves `key`. */
-  backendFor(key: string): Backend {
-    return this.#router.route(key).backend;
+    const clock = options.clock ?? platform.clock;
+    const router = new Router(() => setupRoute(platform, clock, platform.defaultUrl, {}));
+    const stats = new StatsCounter();
+    const flight = new SingleFlight();
+    super(platform, clock, router, stats, flight);
+    this.#router = router;
+    this.#stats = stats;
+    this.#flight = flight;
+    this.#batches = new CacheBatches(router, clock, stats);
   }
 
   /** The value stored under `key`, else `defaultValue`. A stored `null` is a hit. */
@@ -172,82 +56,6 @@ export class CacheCore {
     if (fast === MISS) return defaultValue;
     const value = await this.fetch(key, "get", undefined);
     return value === MISS ? defaultValue : (value as T);
-  }
-
-  /**
-   * Reads `key` as the `get` command does (scope, transaction, middlewares, stats) and returns
-   * `MISS` on a miss; a hit is noted for `detect` under `name` with `ttl`.
-   * @internal
-   */
-  fetch(key: string, name: string, ttl: number | undefined): Promise<unknown> {
-    // Promise chains, not async frames: a cold miss of `cached()` comes through here.
-    return this.guard("get", key, MISS, (tx) => {
-      if (tx !== undefined) return tx.get(key);
-      const route = this.#router.route(key);
-      return route.run("get", key, [key], () =>
-        readValue(route, this.clock, key).then((value) => {
-          if (value === MISS) {
-            this.#stats.misses++;
-            return MISS;
-          }
-          this.#stats.hits++;
-          this.recordHit(key, name, ttl, route.backend.name);
-          return value;
-        }),
-      );
-    });
-  }
-
-  /**
-   * `fetch` without a promise, for hits and misses the plain way: no transaction, callback,
-   * `detect` or disabled read in `scope`, and a backend that reads synchronously. Returns
-   * `NOT_SYNC` when only `fetch` can answer (it then does the whole read, stats included).
-   * @internal
-   */
-  fetchSync(key: string, scope: Scope): unknown {
-    if (scope.tx !== undefined || scope.callbacks !== undefined || scope.detect !== undefined)
-      return NOT_SYNC;
-    if (isDisabled(scope, "get")) return NOT_SYNC;
-    const value = readSync(this.#router.route(key), this.clock, key);
-    if (isReadValue(value)) this.#stats.hits++;
-    else if (value === MISS) this.#stats.misses++;
-    return value;
-  }
-
-  /**
-   * Shares one in-flight `load` per key among concurrent callers of this cache; `load` gets the
-   * run's ticket for `key` (see `Route.ticket`). @internal
-   */
-  singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T> {
-    return this.#flight.run(key, load, this.#router.route(key));
-  }
-
-  /**
-   * The load in flight for `key` in this cache, counted as a miss, for a caller that can share
-   * it instead of reading first; `undefined` when none runs or a transaction is in scope (its
-   * own writes must be read).
-   * @internal
-   */
-  joinFlight(key: string): Promise<unknown> | undefined {
-    const flying = this.#flight.peek(key);
-    if (flying === undefined || this.scope().tx !== undefined) return undefined;
-    this.#stats.misses++;
-    return flying;
-  }
-
-  /** Counts a caller that shared another caller's read instead of reading: a hit or a miss, like the read. @internal */
-  countShared(hit: boolean): void {
-    if (hit) this.#stats.hits++;
-    else this.#stats.misses++;
-  }
-
-  /** Notes a cache hit for `detect` when a detect scope is active. @internal */
-  recordHit(key: string, name: string, ttl: number | undefined, backend: string): void {
-    const log = this.scope().detect;
-    if (log === undefined) return;
-    const calls = log[key];
-    if (calls === undefined) log[key] = [{ name, ttl, backend }];
-    else calls.push({ name, ttl, backend });
   }
 
   /** Stores `value`; `true` when stored (see `exist`). Replaces both value and TTL. */
@@ -267,22 +75,6 @@ export class CacheCore {
         this.write(key, value, ttl, options.tags, options.exist),
       );
     });
-  }
-
-  /** Encodes and stores one value on the route of `key`, outside any transaction. @internal */
-  write(
-    key: string,
-    value: unknown,
-    ttl: number | undefined,
-    tags: readonly string[] | undefined,
-    exist?: boolean,
-  ): Promise<boolean> {
-    return writeValue(this.#router.route(key), this.clock, key, value, ttl, tags, exist);
-  }
-
-  /** Reads one value from the route of `key`, outside any transaction; `MISS` when absent. @internal */
-  read(key: string): Promise<unknown> {
-    return readValue(this.#router.route(key), this.clock, key);
   }
 
   /** True when `key` holds a live value. */
@@ -309,44 +101,10 @@ export class CacheCore {
         return value;
       }
       const route = this.#router.route(key);
-      return route.run("getOrSet", key, [key, factory, options], async () => {
-        const cached = await readValue(route, this.clock, key);
-        if (cached !== MISS) {
-          this.#stats.hits++;
-          this.recordHit(key, "getOrSet", ttl, route.backend.name);
-          return cached as T;
-        }
-        this.#stats.misses++;
-        return this.#flight.run(
-          key,
-          async (ticket) => {
-            const value = await this.load(factory);
-            // A write to the key while the factory ran (an invalidation) wins over its result.
-            if (!route.outdated(ticket, options.tags)) await this.write(key, value, ttl, options.tags);
-            return value;
-          },
-          route,
-        );
-      });
+      return route.run("getOrSet", key, [key, factory, options], () =>
+        getOrSetOn(this, route, this.#stats, this.#flight, key, factory, ttl, options),
+      );
     });
-  }
-
-  /** Records one run of a wrapped function (see `Plan.execute`) in `stats()`. @internal */
-  countLoad(ms: number, failed: boolean): void {
-    this.#stats.load(ms, failed);
-  }
-
-  /** Runs a loader and records its time and outcome in `stats()`. */
-  async load<T>(loader: () => T | Promise<T>): Promise<T> {
-    const started = Date.now();
-    try {
-      const value = await loader();
-      this.#stats.load(Date.now() - started, false);
-      return value;
-    } catch (error) {
-      this.#stats.load(Date.now() - started, true);
-      throw error;
-    }
   }
 
   /** Values of `keys` in order, `defaultValue` for each miss; keys may live on different backends. */
@@ -397,35 +155,12 @@ export class CacheCore {
   /** Adds `by` (default 1) and returns the new number; a missing key counts from 0 and gets `ttl`. */
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
     assertKey(key);
-    if (typeof by !== "number" || !Number.isFinite(by)) {
-      throw new CacheArgumentError(
-        errorMessage(
-          undefined,
-          `incr(${JSON.stringify(key)}, ${String(by)}) needs a finite number`,
-          "pass a number such as 1 or -1",
-        ),
-      );
-    }
+    assertIncrBy(key, by);
     const ttl = ttlOption(options.ttl);
     return this.guard("incr", key, by, (tx) => {
       if (tx !== undefined) return tx.incr(key, by, ttl);
       const route = this.#router.route(key);
-      return route.run("incr", key, [key, by, options], async () => {
-        const native =
-          route.codec.signer === undefined &&
-          Number.isInteger(by) &&
-          (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
-        if (native) {
-          try {
-            return await route.call("incr", key, by, (backend) =>
-              backend.incr(key, by, route.nativeTtl(ttl)),
-            );
-          } catch (error) {
-            if (!(error instanceof CacheValueError)) throw error;
-          }
-        }
-        return incrByRewrite(route, this.clock, key, by, ttl);
-      });
+      return route.run("incr", key, [key, by, options], () => incrOn(route, this.clock, key, by, ttl));
     });
   }
 
@@ -493,125 +228,18 @@ export class CacheCore {
 
   /** Removes every key from every backend. */
   async clear(): Promise<void> {
-    return this.guard("clear", undefined, undefined, async () => {
-      await Promise.all(
-        this.#router
-          .distinct()
-          .map((route) =>
-            route.run("clear", undefined, [], () =>
-              route.call("clear", undefined, undefined, (backend) => backend.clear()),
-            ),
-          ),
-      );
-    });
+    return this.guard("clear", undefined, undefined, () => clearRoutes(this.#router.distinct()));
   }
 
   /** Number of keys over all backends. */
   async getKeysCount(): Promise<number> {
-    return this.guard("getKeysCount", undefined, 0, async () => {
-      const counts = await Promise.all(
-        this.#router
-          .distinct()
-          .map((route) =>
-            route.run("getKeysCount", undefined, [], () =>
-              route.call("getKeysCount", undefined, 0, (backend) => backend.count()),
-            ),
-          ),
-      );
-      return counts.reduce((sum, count) => sum + count, 0);
-    });
-  }
-
-  /**
-   * Closes every backend, those an earlier `setup` of the same prefix replaced too; the next
-   * command opens the ones in use again.
-   */
-  async close(): Promise<void> {
-    await Promise.all(this.#router.closing().map((route) => route.close()));
-  }
-
-  /** Stores `token` under `key` for `ttl` only if the key is free; `true` when the lock was taken. */
-  async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
-    return this.guard("setLock", key, false, () => this.#locks.setLock(key, token, ttl));
-  }
-
-  /**
-   * For `lock: true`: takes the lock `lockKey` unless `key` already holds a value, in one atomic
-   * call where both keys live on a backend with `lockUnlessStored` (elsewhere `setLock`, then a
-   * read of `key`): `{ value }` when stored (and no lock is then held), `true` when the lock was
-   * taken, `false` when another caller holds it. A value found counts as a hit under `name`.
-   * @internal
-   */
-  async setLockUnlessStored(
-    lockKey: string,
-    key: string,
-    token: string,
-    ttl: number,
-    name: string,
-  ): Promise<boolean | { value: unknown }> {
-    const scope = this.scope();
-    const route = this.#router.route(key);
-    if (
-      scope.tx === undefined &&
-      scope.callbacks === undefined &&
-      !isDisabled(scope, "setLock") &&
-      this.#router.route(lockKey) === route
-    ) {
-      const found = await this.#locks.lockUnlessStored(route, lockKey, key, token, ttl);
-      if (typeof found === "boolean") return found;
-      if (found !== NOT_NATIVE) {
-        const value = await decodeValue(route, this.clock, key, found.value);
-        if (value !== MISS) {
-          this.#stats.hits++;
-          this.recordHit(key, name, undefined, route.backend.name);
-          return { value };
-        }
-      }
-    }
-    const taken = await this.setLock(lockKey, token, ttl);
-    const value = await this.fetch(key, name, undefined);
-    if (value === MISS) return taken;
-    if (taken) await this.unlock(lockKey, token);
-    return { value };
-  }
-
-  /** Releases the lock on `key` only if it holds `token`. */
-  async unlock(key: string, token: string): Promise<boolean> {
-    return this.guard("unlock", key, false, () => this.#locks.unlock(key, token));
-  }
-
-  /** Whether `key` is locked; with `wait`, waits up to that long for a release, polling every `step`. */
-  async isLocked(key: string, options?: IsLockedOptions): Promise<boolean> {
-    return this.guard("isLocked", key, false, () => this.#locks.isLocked(key, options));
-  }
-
-  /** Runs `fn` while holding the lock `key`; `wait: false` and held → `LockedError`. */
-  lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
-    return this.#locks.lock(key, options, fn);
-  }
-
-  /** Runs `fn` with no other `exclusive` call for `key` on this cache running meanwhile (in-process). @internal */
-  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.#locks.exclusive(key, fn);
-  }
-
-  /** The route serving `key` (backend, codec, `suppress`, `timeout`), for features that call optional backend methods. @internal */
-  routeFor(key: string): Route {
-    return this.#router.route(key);
-  }
-
-  /** One route per distinct backend, the default last, for features that visit every backend. @internal */
-  routes(): Route[] {
-    return this.#router.distinct();
+    return this.guard("getKeysCount", undefined, 0, () => countKeys(this.#router.distinct()));
   }
 
   /** Stores `value` as it is, bypassing serialization, signing and compression. */
   async setRaw(key: string, value: string, options: { ttl?: Duration } = {}): Promise<boolean> {
     assertKey(key);
-    if (typeof value !== "string")
-      throw new CacheArgumentError(
-        errorMessage(undefined, "setRaw() stores strings only", "serialize the value yourself, or use set()"),
-      );
+    assertRawValue(value);
     const ttl = ttlOption(options.ttl);
     const route = this.#router.route(key);
     return this.guard("setRaw", key, false, () =>
@@ -630,15 +258,5 @@ export class CacheCore {
         route.call("getRaw", key, undefined, (backend) => backend.get(key)),
       ),
     );
-  }
-
-  /** Hits, misses and loader figures of this cache since it was created or `resetStats()`. */
-  stats(): CacheStats {
-    return this.#stats.snapshot();
-  }
-
-  /** Sets every `stats()` counter back to zero. */
-  resetStats(): void {
-    this.#stats.reset();
   }
 }
