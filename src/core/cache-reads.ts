@@ -94,7 +94,14 @@ export async function lockUnlessStored(
     }
   }
   const taken = await cache.setLock(lockKey, token, ttl);
-  const value = await cache.fetch(key, name, undefined);
+  let value: unknown;
+  try {
+    value = await cache.fetch(key, name, undefined);
+  } catch (error) {
+    // The caller never learns it holds the lock: left, it would stall every process for its TTL.
+    if (taken) await cache.unlock(lockKey, token).catch(() => undefined);
+    throw error;
+  }
   if (value === MISS) return taken;
   if (taken) await cache.unlock(lockKey, token);
   return { value };

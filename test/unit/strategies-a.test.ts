@@ -232,3 +232,37 @@ describe("every strategy of this group", () => {
     }
   });
 });
+
+describe("lock: true when the read after taking the lock fails", () => {
+  it("gives the lock back, so the next call loads at once instead of waiting out the lock's TTL", async () => {
+    const commands: string[] = [];
+    let armed = true;
+    let failNextGet = false;
+    const cache = new Cache().setup("mem://", {
+      suppress: false,
+      middlewares: [
+        (call, next) => {
+          commands.push(`${call.command} ${call.key}`);
+          // Once: the read that checks no holder stored the value while the lock was being taken.
+          if (call.command === "setLock" && armed) failNextGet = true;
+          else if (call.command === "get" && call.key === "k" && failNextGet) {
+            armed = false;
+            failNextGet = false;
+            return Promise.reject(new Error("read failed"));
+          }
+          return next();
+        },
+      ],
+    });
+    let calls = 0;
+    const load = cache.cached({ ttl: "1m", key: "k", lock: true })(async () => ++calls);
+    await expect(load()).rejects.toThrow("read failed");
+    const locked = commands.lastIndexOf("setLock __isocache__:lock:k");
+    expect(locked).toBeGreaterThanOrEqual(0);
+    expect(commands[locked + 1]).toBe("get k");
+    expect(await cache.isLocked("__isocache__:lock:k")).toBe(false);
+    const started = Date.now();
+    expect(await load()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
