@@ -1,62 +1,18 @@
 import type { Clock } from "../core/clock";
-import { systemClock } from "../core/clock";
-import { CacheArgumentError, CacheConfigError, CacheValueError, errorMessage } from "../core/errors";
-import type { Backend, BackendCapabilities, BackendSetOptions } from "../core/types";
+import type { Backend, BackendSetOptions } from "../core/types";
 import { parseGlob } from "./_shared/glob";
-import { IndexedMinHeap } from "./_shared/heap";
+import { checkStep, type Entry, incremented, type MemorySlot, matchingKeys, newEntry } from "./memory-entry";
+import { ExpiryQueue, expiry, NO_EXPIRY } from "./memory-expiry";
+import {
+  MEMORY_CAPABILITIES,
+  type MemoryBackendOptions,
+  type MemoryBackendStats,
+  memoryClock,
+  memorySize,
+} from "./memory-options";
 
-/** Options of `memoryBackend`. */
-export interface MemoryBackendOptions {
-  /** Most entries held before the least recently used one is evicted; a positive integer, default 10_000. */
-  size?: number;
-  /** Time source (milliseconds since the epoch); default `systemClock`. Inject a fake one to test TTLs. */
-  clock?: Clock;
-}
-
-/** Counters of a memory backend, for tests and diagnostics. */
-export interface MemoryBackendStats {
-  /** Entries held, including expired ones not purged yet. */
-  readonly entries: number;
-  /** Entries that carry a TTL. */
-  readonly expiring: number;
-  /** Live entries dropped to stay within `size`. */
-  readonly evictions: number;
-  /** Expired entries removed, by the purge or on access. */
-  readonly expirations: number;
-  /** Entries the purge examined: one per expired entry removed plus one per purge that found work left for later. */
-  readonly purgeVisits: number;
-}
-
-/**
- * A live entry as the core's synchronous read path sees it: the stored text, and a slot where
- * the core may keep the value it decoded from that text (cleared whenever the text changes).
- */
-export interface MemorySlot {
-  readonly value: string;
-  decoded: unknown;
-}
-
-interface Entry extends MemorySlot {
-  readonly key: string;
-  value: string;
-  /** Milliseconds since the epoch; `Infinity` without TTL. */
-  expiresAt: number;
-  heapIndex: number;
-  /** Neighbours in recency order. */
-  older: Entry | undefined;
-  newer: Entry | undefined;
-}
-
-const NO_EXPIRY = Number.POSITIVE_INFINITY;
-const DEFAULT_SIZE = 10_000;
-const INTEGER = /^-?\d+$/;
-const CAPABILITIES: BackendCapabilities = Object.freeze({
-  nativeTtl: true,
-  minTtlMs: 0,
-  maxKeyBytes: 0,
-  atomic: true,
-  consistency: "strong",
-});
+export type { MemorySlot } from "./memory-entry";
+export type { MemoryBackendOptions, MemoryBackendStats } from "./memory-options";
 
 /**
  * An in-process LRU cache with millisecond TTLs. Expired entries are dropped when touched and
@@ -69,9 +25,9 @@ export class MemoryBackend implements Backend {
   /** Always `"memory"`. */
   readonly name = "memory";
   /** Native TTL, atomic counters and locks, strong consistency, no key limit. */
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = MEMORY_CAPABILITIES;
   readonly #map = new Map<string, Entry>();
-  readonly #heap = new IndexedMinHeap<Entry>((a, b) => a.expiresAt < b.expiresAt);
+  readonly #expiring = new ExpiryQueue();
   readonly #size: number;
   readonly #clock: Clock;
   // Recency lives in a linked list, not in the Map's order: deleting and re-adding a key on every
@@ -80,22 +36,10 @@ export class MemoryBackend implements Backend {
   #newest: Entry | undefined;
   #evictions = 0;
   #expirations = 0;
-  #purgeVisits = 0;
 
   constructor(options: MemoryBackendOptions = {}) {
-    const size = options.size ?? DEFAULT_SIZE;
-    if (!Number.isSafeInteger(size) || size < 1) {
-      const problem = `size ${String(size)} is not a positive integer`;
-      throw new CacheConfigError(
-        errorMessage("memory", problem, "pass the most entries to keep, such as 10000"),
-      );
-    }
-    const clock = options.clock ?? systemClock;
-    if (typeof clock.now !== "function") {
-      throw new CacheConfigError(errorMessage("memory", "clock has no now()", "pass { now: () => ms }"));
-    }
-    this.#size = size;
-    this.#clock = clock;
+    this.#size = memorySize(options);
+    this.#clock = memoryClock(options);
   }
 
   get(key: string): Promise<string | undefined> {
@@ -152,20 +96,12 @@ export class MemoryBackend implements Backend {
     }
     const now = this.#clock.now();
     // Matches are collected before the first yield, so a caller deleting keys meanwhile is safe.
-    const matches: string[] = [];
-    for (let entry = this.#oldest; entry !== undefined; entry = entry.newer) {
-      if (entry.expiresAt > now && entry.key.startsWith(prefix) && regexp.test(entry.key))
-        matches.push(entry.key);
-    }
+    const matches = matchingKeys(this.#oldest, now, prefix, regexp);
     for (const key of matches) if (this.#live(key) !== undefined) yield key;
   }
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
-    if (!Number.isSafeInteger(by)) {
-      throw new CacheArgumentError(
-        errorMessage("memory", `incr by ${String(by)} failed`, "pass a safe integer such as 1 or -1"),
-      );
-    }
+    checkStep(by);
     const now = this.#clock.now();
     const expiresAt = expiry(ttl, now);
     this.#purge(now);
@@ -174,19 +110,7 @@ export class MemoryBackend implements Backend {
       this.#write(key, String(by), expiresAt, now);
       return by;
     }
-    const current = INTEGER.test(entry.value) ? Number(entry.value) : Number.NaN;
-    // `|| 0` turns -0 (from a stored "-0") into 0.
-    const next = current + by || 0;
-    if (!Number.isSafeInteger(current) || !Number.isSafeInteger(next)) {
-      const problem = `incr of "${key}" failed because its value is not a decimal integer or the sum leaves the safe range`;
-      throw new CacheValueError(
-        errorMessage(
-          "memory",
-          problem,
-          "keep counters apart from other values (the value was left unchanged)",
-        ),
-      );
-    }
+    const next = incremented(key, entry.value, by);
     entry.value = String(next);
     entry.decoded = undefined;
     this.#touch(entry);
@@ -200,7 +124,7 @@ export class MemoryBackend implements Backend {
     const entry = this.#map.get(key);
     if (entry === undefined) return false;
     if (expiresAt <= now) this.#drop(entry);
-    else this.#retime(entry, expiresAt);
+    else this.#expiring.retime(entry, expiresAt);
     return true;
   }
 
@@ -229,7 +153,7 @@ export class MemoryBackend implements Backend {
 
   async clear(): Promise<void> {
     this.#map.clear();
-    this.#heap.clear();
+    this.#expiring.clear();
     this.#oldest = undefined;
     this.#newest = undefined;
   }
@@ -249,10 +173,10 @@ export class MemoryBackend implements Backend {
   stats(): MemoryBackendStats {
     return {
       entries: this.#map.size,
-      expiring: this.#heap.size,
+      expiring: this.#expiring.size,
       evictions: this.#evictions,
       expirations: this.#expirations,
-      purgeVisits: this.#purgeVisits,
+      purgeVisits: this.#expiring.visits,
     };
   }
 
@@ -287,23 +211,15 @@ export class MemoryBackend implements Backend {
     } else if (entry !== undefined) {
       entry.value = value;
       entry.decoded = undefined;
-      this.#retime(entry, expiresAt);
+      this.#expiring.retime(entry, expiresAt);
       this.#touch(entry);
     } else {
-      this.#insert({
-        key,
-        value,
-        decoded: undefined,
-        expiresAt,
-        heapIndex: -1,
-        older: undefined,
-        newer: undefined,
-      });
+      this.#insert(newEntry(key, value, expiresAt));
     }
   }
 
   #insert(entry: Entry): void {
-    if (entry.expiresAt !== NO_EXPIRY) this.#heap.push(entry);
+    this.#expiring.add(entry);
     this.#map.set(entry.key, entry);
     this.#append(entry);
     if (this.#map.size > this.#size) {
@@ -317,14 +233,6 @@ export class MemoryBackend implements Backend {
     if (entry === undefined) return false;
     this.#drop(entry);
     return true;
-  }
-
-  #retime(entry: Entry, expiresAt: number): void {
-    const inHeap = entry.heapIndex >= 0;
-    entry.expiresAt = expiresAt;
-    if (expiresAt === NO_EXPIRY) this.#heap.remove(entry);
-    else if (inHeap) this.#heap.update(entry);
-    else this.#heap.push(entry);
   }
 
   /** Makes an entry the most recently used. */
@@ -355,7 +263,7 @@ export class MemoryBackend implements Backend {
 
   #drop(entry: Entry): void {
     this.#map.delete(entry.key);
-    this.#heap.remove(entry);
+    this.#expiring.remove(entry);
     this.#unlink(entry);
   }
 
@@ -366,12 +274,8 @@ export class MemoryBackend implements Backend {
 
   /** Removes every expired entry, soonest first; stops at the first live one. */
   #purge(now: number): void {
-    const heap = this.#heap;
-    for (let top = heap.peek(); top !== undefined; top = heap.peek()) {
-      this.#purgeVisits++;
-      if (top.expiresAt > now) return;
-      this.#expire(top);
-    }
+    const expiring = this.#expiring;
+    for (let top = expiring.expired(now); top !== undefined; top = expiring.expired(now)) this.#expire(top);
   }
 }
 
@@ -381,14 +285,4 @@ export class MemoryBackend implements Backend {
  */
 export function memoryBackend(options?: MemoryBackendOptions): Backend {
   return new MemoryBackend(options);
-}
-
-/** Absolute expiry of a TTL in milliseconds; absent = never. */
-function expiry(ttl: number | undefined, now: number): number {
-  if (ttl === undefined) return NO_EXPIRY;
-  if (typeof ttl !== "number" || !Number.isFinite(ttl)) {
-    const problem = `ttl ${String(ttl)} is not a finite number of milliseconds`;
-    throw new CacheConfigError(errorMessage("memory", problem, "pass milliseconds, or no ttl for no expiry"));
-  }
-  return now + ttl;
 }

@@ -1,5 +1,7 @@
 import { forwardAtomic } from "./atomic";
 import type { SlotReader } from "./route";
+import { BackfillGuard } from "./tiers-guard";
+import { backfill, eachAbove, writeTiers } from "./tiers-write";
 import type {
   Backend,
   BackendCapabilities,
@@ -21,18 +23,7 @@ export class TieredBackend implements Backend {
   readonly tiers: readonly Backend[];
   readonly #last: Backend;
   #unsubscribe: (() => void)[] = [];
-  // Guards back-fills against writes that come while the lower tier's reply is in hand but not
-  // yet copied up, this process's own (a delete called while a get is in flight) and other
-  // processes' invalidations: `#flushes` counts "everything changed" events, `#dirty` remembers
-  // the keys written while any read is in flight, with the sequence number they were seen at.
-  #flushes = 0;
-  #seq = 0;
-  #reading = 0;
-  readonly #dirty = new Map<string, number>();
-  // Writes in flight, by key (and clears): a read from below that overlaps one may have read from
-  // before it, so its answer is not copied up (`#settled`).
-  readonly #writing = new Map<string, number>();
-  #clearing = 0;
+  readonly #guard = new BackfillGuard();
   // The optional atomic methods go to the authority only: the keys they manage never live above it.
   slideWindow: Backend["slideWindow"];
   addMembers: Backend["addMembers"];
@@ -49,15 +40,7 @@ export class TieredBackend implements Backend {
     this.tiers = tiers;
     this.#last = last;
     this.name = tiers.map((tier) => tier.name).join("+");
-    const keyLimits = tiers.map((tier) => tier.capabilities.maxKeyBytes).filter((limit) => limit > 0);
-    this.capabilities = {
-      nativeTtl: tiers.every((tier) => tier.capabilities.nativeTtl),
-      minTtlMs: Math.max(...tiers.map((tier) => tier.capabilities.minTtlMs)),
-      maxKeyBytes: keyLimits.length > 0 ? Math.min(...keyLimits) : 0,
-      atomic: last.capabilities.atomic,
-      consistency: last.capabilities.consistency,
-      ...(tiers.some((tier) => tier.capabilities.ordered === false) ? { ordered: false } : {}),
-    };
+    this.capabilities = tieredCapabilities(tiers, last);
     this.#forward();
   }
 
@@ -76,13 +59,15 @@ export class TieredBackend implements Backend {
     const replace = last.replace;
     if (indexed !== undefined)
       this.setIndexed = (key, value, options, indexKeys, indexTtl) =>
-        this.#write(key, value, options, (options) => indexed(key, value, options, indexKeys, indexTtl));
+        writeTiers(this.tiers, this.#guard, key, value, options, (options) =>
+          indexed(key, value, options, indexKeys, indexTtl),
+        );
     if (lockUnlessStored !== undefined)
       this.lockUnlessStored = (lockKey, key, token, ttl) =>
-        this.#tracked(key, async (stale) => {
+        this.#guard.tracked(key, async (stale) => {
           const found = await lockUnlessStored.call(last, lockKey, key, token, ttl);
-          if (typeof found !== "boolean" && !stale() && this.#settled(key))
-            await this.#backfill(key, found, this.tiers.length - 1);
+          if (typeof found !== "boolean" && !stale() && this.#guard.settled(key))
+            await backfill(this.tiers, key, found, this.tiers.length - 1);
           return found;
         });
     if (replace !== undefined)
@@ -90,21 +75,29 @@ export class TieredBackend implements Backend {
         this.#replace(replace.bind(last), key, expected, value, ttl);
     if (native === undefined) return;
     const above = this.tiers.slice(0, -1);
-    this.invalidateTag = async (indexKey: string, tag: string): Promise<TagInvalidation> => {
-      const result = await native(indexKey, tag);
-      // Absent members go too: a copy above may outlive the authority's record (a failed write).
-      const gone = [...result.deleted, ...result.absent];
-      for (const key of gone) this.#touch(key);
-      if (gone.length > 0)
-        await Promise.all(
-          above.map((tier) =>
-            tier.deleteMany !== undefined
-              ? tier.deleteMany(gone)
-              : Promise.all(gone.map((key) => tier.delete(key))),
-          ),
-        );
-      return result;
-    };
+    this.invalidateTag = (indexKey, tag) => this.#invalidateTag(native, above, indexKey, tag);
+  }
+
+  /** A tag invalidation run on the authority, whose members can also sit above: they are deleted there too. */
+  async #invalidateTag(
+    native: NonNullable<Backend["invalidateTag"]>,
+    above: readonly Backend[],
+    indexKey: string,
+    tag: string,
+  ): Promise<TagInvalidation> {
+    const result = await native(indexKey, tag);
+    // Absent members go too: a copy above may outlive the authority's record (a failed write).
+    const gone = [...result.deleted, ...result.absent];
+    for (const key of gone) this.#guard.touch(key);
+    if (gone.length > 0)
+      await Promise.all(
+        above.map((tier) =>
+          tier.deleteMany !== undefined
+            ? tier.deleteMany(gone)
+            : Promise.all(gone.map((key) => tier.delete(key))),
+        ),
+      );
+    return result;
   }
 
   async init(): Promise<void> {
@@ -123,32 +116,8 @@ export class TieredBackend implements Backend {
     }
   }
 
-  /** Notes a write of `key` (`undefined`: of every key) for the reads in flight, so none copies an older value up over it. */
-  #touch(key: string | undefined): void {
-    if (key === undefined) this.#flushes++;
-    else if (this.#reading > 0) this.#dirty.set(key, ++this.#seq);
-  }
-
-  /** Notes the start of this process's write of `key` over the tiers; `#end` its end (see `#settled`). */
-  #begin(key: string): void {
-    this.#touch(key);
-    this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
-  }
-
-  #end(key: string): void {
-    const left = (this.#writing.get(key) ?? 1) - 1;
-    if (left === 0) this.#writing.delete(key);
-    else this.#writing.set(key, left);
-    this.#touch(key);
-  }
-
-  /** True when no write of `key` (or clear) is in flight, so a value read from below may be copied up. */
-  #settled(key: string): boolean {
-    return this.#clearing === 0 && (this.#writing.size === 0 || !this.#writing.has(key));
-  }
-
   #evict(above: readonly Backend[], key: string | undefined): void {
-    this.#touch(key);
+    this.#guard.touch(key);
     for (const tier of above) {
       const done = key === undefined ? tier.clear() : tier.delete(key);
       done.catch(() => undefined); // a local tier that cannot evict is caught by the next read's TTL
@@ -179,123 +148,22 @@ export class TieredBackend implements Backend {
 
   /** `key` read from the tiers below the top one, copied up unless a write of it came meanwhile. */
   #below(key: string): Promise<string | undefined> {
-    return this.#tracked(key, (stale) => this.#readFrom(1, key, stale));
+    return this.#guard.tracked(key, (stale) => this.#readFrom(1, key, stale));
   }
 
   #readFrom(index: number, key: string, stale: () => boolean): Promise<string | undefined> {
     return readWithExpire(this.tiers[index] as Backend, key).then((found) => {
       if (found === undefined)
         return index + 1 < this.tiers.length ? this.#readFrom(index + 1, key, stale) : undefined;
-      if (stale() || !this.#settled(key)) return found.value;
-      return this.#backfill(key, found, index).then(() => found.value);
+      if (stale() || !this.#guard.settled(key)) return found.value;
+      return backfill(this.tiers, key, found, index).then(() => found.value);
     });
-  }
-
-  /** Runs a read from below; `stale()` tells whether `key` was invalidated meanwhile, so its value must not be copied up. */
-  #tracked<T>(key: string, read: (stale: () => boolean) => Promise<T>): Promise<T> {
-    const flushes = this.#flushes;
-    const seq = this.#seq;
-    this.#reading++;
-    const settle = (): void => {
-      if (--this.#reading === 0) this.#dirty.clear();
-    };
-    let pending: Promise<T>;
-    try {
-      pending = read(() => this.#flushes !== flushes || (this.#dirty.get(key) ?? 0) > seq);
-    } catch (error) {
-      settle();
-      return Promise.reject(error);
-    }
-    return pending.then(
-      (value) => {
-        settle();
-        return value;
-      },
-      (error: unknown) => {
-        settle();
-        throw error;
-      },
-    );
-  }
-
-  async #backfill(key: string, found: ValueWithExpire, upTo: number): Promise<void> {
-    const ttl = found.ttl === -1 ? undefined : Math.max(1, found.ttl);
-    await Promise.all(this.tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
   }
 
   set(key: string, value: string, options?: BackendSetOptions): Promise<boolean> {
-    return this.#write(key, value, options, (last) => this.#last.set(key, value, last));
-  }
-
-  /** `set` over every tier, the authority's part done by `toLast` (a plain or an indexed set). */
-  #write(
-    key: string,
-    value: string,
-    options: BackendSetOptions | undefined,
-    toLast: (options: BackendSetOptions) => Promise<boolean>,
-  ): Promise<boolean> {
-    this.#begin(key);
-    let pending: Promise<boolean>;
-    try {
-      pending =
-        options?.exist === undefined
-          ? this.#writeAll(key, value, options, toLast)
-          : this.#writeIf(key, value, options, toLast);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    return pending.then(
-      (stored) => {
-        this.#end(key);
-        return stored;
-      },
-      (error: unknown) =>
-        // A local copy of a write the authority did not take would outlive it: drop it.
-        this.#upper((tier) => tier.delete(key))
-          .catch(() => undefined)
-          .then(() => {
-            this.#end(key);
-            throw error;
-          }),
+    return writeTiers(this.tiers, this.#guard, key, value, options, (last) =>
+      this.#last.set(key, value, last),
     );
-  }
-
-  /** A plain write: every tier at once; the authority's answer is the result. */
-  #writeAll(
-    key: string,
-    value: string,
-    options: BackendSetOptions | undefined,
-    toLast: (options: BackendSetOptions) => Promise<boolean>,
-  ): Promise<boolean> {
-    const tiers = this.tiers;
-    if (tiers.length === 2) {
-      const upper = (tiers[0] as Backend).set(key, value, options);
-      return Promise.all([upper, toLast(options ?? {})]).then((results) => results[1] === true);
-    }
-    const writes = tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
-    writes.push(toLast(options ?? {}));
-    return Promise.all(writes).then((results) => results[results.length - 1] === true);
-  }
-
-  /**
-   * A conditional write: the authority decides and the tiers above follow; if another write of
-   * the key came meanwhile, which of the two the authority kept is not known here, so the copies
-   * above are dropped instead (a delete called after this set must not be undone above).
-   */
-  #writeIf(
-    key: string,
-    value: string,
-    options: BackendSetOptions,
-    toLast: (options: BackendSetOptions) => Promise<boolean>,
-  ): Promise<boolean> {
-    return this.#tracked(key, async (stale) => {
-      const stored = await toLast(options);
-      if (stored)
-        await this.#upper((tier) =>
-          stale() ? tier.delete(key) : tier.set(key, value, { ttl: options.ttl }),
-        );
-      return stored;
-    });
   }
 
   /**
@@ -310,23 +178,23 @@ export class TieredBackend implements Backend {
     value: string,
     ttl: number | undefined,
   ): Promise<boolean> {
-    this.#begin(key);
+    this.#guard.begin(key);
     try {
       const stored = await toLast(key, expected, value, ttl);
-      await this.#upper((tier) => tier.delete(key));
+      await eachAbove(this.tiers, (tier) => tier.delete(key));
       return stored;
     } finally {
-      this.#end(key);
+      this.#guard.end(key);
     }
   }
 
   async delete(key: string): Promise<boolean> {
-    this.#begin(key);
+    this.#guard.begin(key);
     try {
       const results = await Promise.all(this.tiers.map((tier) => tier.delete(key)));
       return results.some(Boolean);
     } finally {
-      this.#end(key);
+      this.#guard.end(key);
     }
   }
 
@@ -340,23 +208,23 @@ export class TieredBackend implements Backend {
   }
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
-    this.#begin(key);
+    this.#guard.begin(key);
     try {
       const value = await this.#last.incr(key, by, ttl);
-      await this.#upper((tier) => tier.delete(key));
+      await eachAbove(this.tiers, (tier) => tier.delete(key));
       return value;
     } finally {
-      this.#end(key);
+      this.#guard.end(key);
     }
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
-    this.#begin(key);
+    this.#guard.begin(key);
     try {
       const results = await Promise.all(this.tiers.map((tier) => tier.expire(key, ttl)));
       return results[results.length - 1] === true;
     } finally {
-      this.#end(key);
+      this.#guard.end(key);
     }
   }
 
@@ -365,13 +233,11 @@ export class TieredBackend implements Backend {
   }
 
   async clear(): Promise<void> {
-    this.#touch(undefined);
-    this.#clearing++;
+    this.#guard.beginClear();
     try {
       await Promise.all(this.tiers.map((tier) => tier.clear()));
     } finally {
-      this.#clearing--;
-      this.#touch(undefined);
+      this.#guard.endClear();
     }
   }
 
@@ -393,10 +259,6 @@ export class TieredBackend implements Backend {
     if ((await this.#last.get(key)) !== token) return false;
     return this.#last.delete(key);
   }
-
-  async #upper(fn: (tier: Backend) => Promise<unknown>): Promise<void> {
-    await Promise.all(this.tiers.slice(0, -1).map(fn));
-  }
 }
 
 /** A value and its TTL from `tier`: one call where it offers `getWithExpire`, else `get` + `getExpire`. */
@@ -407,4 +269,17 @@ export function readWithExpire(tier: Backend, key: string): Promise<ValueWithExp
     const ttl = await tier.getExpire(key);
     return ttl === -2 ? undefined : { value, ttl };
   });
+}
+
+/** The capabilities of `tiers` read as one backend: the weakest of each, the authority's (`last`) for what only it serves. */
+function tieredCapabilities(tiers: readonly Backend[], last: Backend): BackendCapabilities {
+  const keyLimits = tiers.map((tier) => tier.capabilities.maxKeyBytes).filter((limit) => limit > 0);
+  return {
+    nativeTtl: tiers.every((tier) => tier.capabilities.nativeTtl),
+    minTtlMs: Math.max(...tiers.map((tier) => tier.capabilities.minTtlMs)),
+    maxKeyBytes: keyLimits.length > 0 ? Math.min(...keyLimits) : 0,
+    atomic: last.capabilities.atomic,
+    consistency: last.capabilities.consistency,
+    ...(tiers.some((tier) => tier.capabilities.ordered === false) ? { ordered: false } : {}),
+  };
 }

@@ -3,7 +3,8 @@
 // answer and the start of the load (where a busy cache used to send a second read).
 import { MISS } from "../core/records";
 import type { Scope } from "../core/scope";
-import { type Plan, unwrapFailure } from "./plan";
+import type { Plan } from "./plan";
+import { unwrapFailure } from "./plan-load";
 
 /** A read-then-load in flight: `hit` is known once the read answered. */
 interface Fill {

@@ -5,17 +5,17 @@ import {
   type TtlResolver,
   toMilliseconds,
 } from "../core/durations";
-import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
-import { describeKey, INTERNAL_PREFIX } from "../core/keys";
-import { sleep } from "../core/locks";
 import { isReadValue, MISS, NOT_SYNC } from "../core/records";
 import type { LoadTicket } from "../core/route";
 import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
-import { compileKey, defaultKey, type KeyFn, parameterInfo } from "../keys/index";
-import { type Condition, type ErrorClass, failure, failureOf, isOneOf } from "./conditions";
+import { compileKey, type KeyFn, parameterInfo } from "../keys/index";
+import { type Condition, failure, isOneOf } from "./conditions";
 import type { AnyFn, Site } from "./decorate";
+import { planExtras } from "./plan-extras";
+import { configError, PlanKey } from "./plan-key";
+import { loadLocked, loadWith, unwrapFailure } from "./plan-load";
 
 /** Options every strategy accepts. */
 export interface StrategyOptions<A extends unknown[] = unknown[]> {
@@ -49,9 +49,6 @@ export interface WrappedExtras<A extends unknown[], R> {
   stats(): CacheStats;
 }
 
-const LOCK_TTL_MS = 10_000;
-const LOCK_STEP_MS = 20;
-
 /** Everything a strategy fixed when it wrapped one function: keys, TTL, tags, conditions, stats. */
 export class Plan {
   readonly cache: FeatureCache;
@@ -60,17 +57,10 @@ export class Plan {
   readonly stats = new StatsCounter();
   readonly ttl: TtlResolver<unknown[]>;
   readonly condition: Condition | undefined;
-  readonly #site: Site;
-  readonly #name: string | undefined;
-  readonly #template: KeyFn | undefined;
-  readonly #templateText: string;
-  readonly #keyFn: ((...args: unknown[]) => string | Promise<string>) | undefined;
-  readonly #prefix: string;
+  readonly #key: PlanKey;
   readonly #tags: readonly KeyFn[] | undefined;
   readonly #timeConditionMs: number | undefined;
   readonly #lock: boolean;
-  readonly #classNames = new WeakMap<object, string>();
-  readonly #where: string;
 
   constructor(
     cache: FeatureCache,
@@ -82,9 +72,7 @@ export class Plan {
     this.cache = cache;
     this.fn = fn;
     this.strategy = strategy;
-    this.#site = site;
     const where = `${strategy}(${options.name ?? site.name ?? "anonymous"})`;
-    this.#where = where;
     this.ttl = checkTtlOption(options.ttl as TtlOption<unknown[]>, "ttl");
     this.condition = options.condition;
     if (options.condition !== undefined && typeof options.condition !== "function") {
@@ -99,73 +87,14 @@ export class Plan {
         ? undefined
         : toMilliseconds(options.timeCondition, "timeCondition");
     this.#lock = options.lock === true;
-    this.#prefix = options.prefix === undefined || options.prefix === "" ? "" : `${options.prefix}:`;
-    this.#name = options.name ?? (site.name === "" ? undefined : site.name);
     const params = parameterInfo(fn);
-    this.#templateText = typeof options.key === "string" ? options.key : "";
-    if (typeof options.key === "string") {
-      this.#template = compileKey(options.key, params, { name: where });
-    } else if (typeof options.key === "function") {
-      this.#keyFn = options.key as (...args: unknown[]) => string;
-    } else if (options.key !== undefined) {
-      throw configError(
-        where,
-        "`key` must be a template string or a function",
-        'use for example key: "user:{id}"',
-      );
-    } else if (this.#name === undefined) {
-      throw configError(
-        where,
-        "an anonymous function has neither `key` nor `name`",
-        'give the function a name, or pass key: "…" or name: "…"',
-      );
-    }
+    this.#key = new PlanKey(cache, site, options, where, params);
     this.#tags = options.tags?.map((tag) => compileKey(tag, params, { name: `${where} tag` }));
   }
 
   /** The key of one call, with the prefix. */
   keyOf(thisArg: unknown, args: readonly unknown[], scope?: Scope): string | Promise<string> {
-    let key: string | Promise<string>;
-    if (this.#template !== undefined) {
-      key = this.#template(
-        args,
-        this.#template.usesContext ? (scope ?? this.cache.scope()).keyContext : undefined,
-      );
-      // A template of placeholders only renders "" for empty arguments: refused before the call
-      // runs, as every backend and the strategies' own state would refuse or share that key.
-      if (this.#prefix === "") {
-        if (key === "") throw emptyTemplateKey(this.#where, this.#templateText);
-        if (typeof key !== "string") {
-          key = key.then((text) => {
-            if (text === "") throw emptyTemplateKey(this.#where, this.#templateText);
-            return text;
-          });
-        }
-      }
-    } else if (this.#keyFn !== undefined) {
-      key = keyFnResult(this.#where, this.#keyFn(...args));
-    } else {
-      key = defaultKey(this.#nameFor(thisArg), args);
-    }
-    if (this.#prefix === "") return key;
-    return typeof key === "string" ? this.#prefix + key : key.then((text) => this.#prefix + text);
-  }
-
-  /** For methods the class is known only from the instance, so `find` in two classes gets two names. */
-  #nameFor(thisArg: unknown): string {
-    const name = this.#name as string;
-    if (this.#site.kind !== "method" || this.#site.className !== undefined) {
-      return this.#site.className === undefined ? name : `${this.#site.className}.${name}`;
-    }
-    if (thisArg === null || (typeof thisArg !== "object" && typeof thisArg !== "function")) return name;
-    const owner = thisArg as object;
-    let full = this.#classNames.get(owner.constructor ?? owner);
-    if (full === undefined) {
-      const className = typeof thisArg === "function" ? thisArg.name : (owner.constructor?.name ?? "");
-      full = className === "" ? name : `${className}.${name}`;
-      this.#classNames.set(owner.constructor ?? owner, full);
-    }
-    return full;
+    return this.#key.keyOf(thisArg, args, scope);
   }
 
   /** Runs `body` with the call's key, or calls straight through while the cache is disabled. */
@@ -179,7 +108,7 @@ export class Plan {
     if (isDisabled(scope, "get")) return this.execute(thisArg, args).then((done) => done.value);
     let key: string | Promise<string>;
     try {
-      key = this.keyOf(thisArg, args, scope);
+      key = this.#key.keyOf(thisArg, args, scope); // not `this.keyOf`: one call less on every call
     } catch (error) {
       return Promise.reject(error);
     }
@@ -311,7 +240,7 @@ export class Plan {
     // A locked load takes a fresh ticket once it holds the lock (`loadNow`): a write while it
     // waited for the lock happened before its execution, so it does not hold the store back.
     return this.cache.singleFlight(key, (ticket) =>
-      this.#lock ? this.#loadLocked(thisArg, args, key) : this.#loadWith(thisArg, args, key, ticket),
+      this.#lock ? loadLocked(this, thisArg, args, key) : loadWith(this, thisArg, args, key, ticket),
     );
   }
 
@@ -320,123 +249,14 @@ export class Plan {
     const route = this.cache.routeFor(key);
     const ticket = route.ticket(key);
     try {
-      return await this.#loadWith(thisArg, args, key, ticket);
+      return await loadWith(this, thisArg, args, key, ticket);
     } finally {
       route.release(key, ticket);
     }
   }
 
-  /** Executes and stores unless `ticket` went stale meanwhile (see `store`). */
-  async #loadWith(
-    thisArg: unknown,
-    args: readonly unknown[],
-    key: string,
-    ticket: LoadTicket,
-  ): Promise<unknown> {
-    let done: { value: unknown; elapsed: number };
-    try {
-      done = await this.execute(thisArg, args);
-    } catch (error) {
-      await this.storeError(key, args, error, ticket);
-      throw error;
-    }
-    await this.store(key, args, done.value, done.elapsed, ticket);
-    return done.value;
-  }
-
-  /**
-   * One execution per key across processes: the lock holder loads, the others wait for its
-   * result. Taking the lock and checking that no holder stored the value meanwhile is one call.
-   */
-  async #loadLocked(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
-    const lockKey = `${INTERNAL_PREFIX}lock:${key}`;
-    const token = crypto.randomUUID();
-    const deadline = Date.now() + LOCK_TTL_MS;
-    while (Date.now() < deadline) {
-      const got = await this.cache.setLockUnlessStored(lockKey, key, token, LOCK_TTL_MS, this.strategy);
-      if (got === true) {
-        try {
-          return await this.loadNow(thisArg, args, key);
-        } finally {
-          await this.cache.unlock(lockKey, token);
-        }
-      }
-      if (got !== false) return unwrapFailure(got.value, this.condition?.exceptions);
-      await sleep(LOCK_STEP_MS);
-    }
-    return this.loadNow(thisArg, args, key); // the holder vanished: load rather than wait forever
-  }
-
   /** The extras of a wrapper: `key`, `invalidate`, `refresh`, `stats`. */
   extras(): WrappedExtras<unknown[], unknown> {
-    const plan = this;
-    return {
-      // Called as `fn.key(…)`, `this` is the wrapper itself; `fn.key.call(instance, …)` passes an instance.
-      key(this: unknown, ...args: unknown[]) {
-        try {
-          return Promise.resolve(plan.keyOf(receiver(this), args));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      },
-      async invalidate(this: unknown, ...args: unknown[]) {
-        return plan.cache.delete(await plan.keyOf(receiver(this), args));
-      },
-      async refresh(this: unknown, ...args: unknown[]) {
-        const thisArg = receiver(this);
-        return plan.loadNow(thisArg, args, await plan.keyOf(thisArg, args));
-      },
-      stats: () => plan.stats.snapshot(),
-    };
+    return planExtras(this);
   }
-}
-
-/**
- * What a `key` function returned, checked: a non-empty string, or a promise of one. Anything else
- * throws (or rejects with) `CacheArgumentError` before a key reaches a backend or a strategy's state.
- */
-function keyFnResult(where: string, key: unknown): string | Promise<string> {
-  if (typeof key === "string" && key.length > 0) return key;
-  if (typeof (key as PromiseLike<unknown> | null)?.then === "function") {
-    return Promise.resolve(key).then((text) => {
-      if (typeof text === "string" && text.length > 0) return text;
-      throw badKeyFnResult(where, text);
-    });
-  }
-  throw badKeyFnResult(where, key);
-}
-
-function badKeyFnResult(where: string, key: unknown): CacheArgumentError {
-  return new CacheArgumentError(
-    errorMessage(
-      where,
-      `the \`key\` function returned ${describeKey(key)}, not a non-empty string`,
-      'return a string such as "user:42" (or a promise of one)',
-    ),
-  );
-}
-
-function emptyTemplateKey(where: string, template: string): CacheArgumentError {
-  return new CacheArgumentError(
-    errorMessage(
-      where,
-      `the key template ${JSON.stringify(template)} rendered an empty key for these arguments`,
-      'pass arguments that fill it, or give the template fixed text such as "user:{id}"',
-    ),
-  );
-}
-
-function receiver(thisArg: unknown): unknown {
-  return typeof thisArg === "function" ? undefined : thisArg;
-}
-
-/** `value`, or the error it holds when it is a cached failure, thrown (with its class back; see `failureOf`). */
-export function unwrapFailure(value: unknown, exceptions?: readonly ErrorClass[]): unknown {
-  const failed = failureOf(value, exceptions);
-  if (failed !== undefined) throw failed.error;
-  return value;
-}
-
-function configError(where: string, problem: string, remedy: string): CacheConfigError {
-  return new CacheConfigError(errorMessage(where, problem, remedy));
 }

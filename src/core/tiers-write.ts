@@ -1,0 +1,102 @@
+// The writes of a tiered backend that reach more than one tier: a set over every tier (plain
+// or conditional), a back-fill of a value read from below, and a call on every tier above the
+// authority. Like the tiered read path, they chain promises by hand (see `TieredBackend.get`).
+import type { BackfillGuard } from "./tiers-guard";
+import type { Backend, BackendSetOptions, ValueWithExpire } from "./types";
+
+/** The authority's part of a set: a plain or an indexed set with the options it is given. */
+type LastWrite = (options: BackendSetOptions) => Promise<boolean>;
+
+/** `set` over every tier of `tiers`, the authority's part done by `toLast`; `guard` notes it while it runs. */
+export function writeTiers(
+  tiers: readonly Backend[],
+  guard: BackfillGuard,
+  key: string,
+  value: string,
+  options: BackendSetOptions | undefined,
+  toLast: LastWrite,
+): Promise<boolean> {
+  guard.begin(key);
+  let pending: Promise<boolean>;
+  try {
+    pending =
+      options?.exist === undefined
+        ? writeAll(tiers, key, value, options, toLast)
+        : writeIf(tiers, guard, key, value, options, toLast);
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  return pending.then(
+    (stored) => {
+      guard.end(key);
+      return stored;
+    },
+    (error: unknown) =>
+      // A local copy of a write the authority did not take would outlive it: drop it.
+      eachAbove(tiers, (tier) => tier.delete(key))
+        .catch(() => undefined)
+        .then(() => {
+          guard.end(key);
+          throw error;
+        }),
+  );
+}
+
+/** A plain write: every tier at once; the authority's answer is the result. */
+function writeAll(
+  tiers: readonly Backend[],
+  key: string,
+  value: string,
+  options: BackendSetOptions | undefined,
+  toLast: LastWrite,
+): Promise<boolean> {
+  if (tiers.length === 2) {
+    const upper = (tiers[0] as Backend).set(key, value, options);
+    return Promise.all([upper, toLast(options ?? {})]).then((results) => results[1] === true);
+  }
+  const writes = tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
+  writes.push(toLast(options ?? {}));
+  return Promise.all(writes).then((results) => results[results.length - 1] === true);
+}
+
+/**
+ * A conditional write: the authority decides and the tiers above follow; if another write of
+ * the key came meanwhile, which of the two the authority kept is not known here, so the copies
+ * above are dropped instead (a delete called after this set must not be undone above).
+ */
+function writeIf(
+  tiers: readonly Backend[],
+  guard: BackfillGuard,
+  key: string,
+  value: string,
+  options: BackendSetOptions,
+  toLast: LastWrite,
+): Promise<boolean> {
+  return guard.tracked(key, async (stale) => {
+    const stored = await toLast(options);
+    if (stored)
+      await eachAbove(tiers, (tier) =>
+        stale() ? tier.delete(key) : tier.set(key, value, { ttl: options.ttl }),
+      );
+    return stored;
+  });
+}
+
+/** Copies `found`, read from `tiers[upTo]`, into the tiers above it with the TTL it has left. */
+export async function backfill(
+  tiers: readonly Backend[],
+  key: string,
+  found: ValueWithExpire,
+  upTo: number,
+): Promise<void> {
+  const ttl = found.ttl === -1 ? undefined : Math.max(1, found.ttl);
+  await Promise.all(tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
+}
+
+/** Runs `fn` on every tier above the last one (the authority), at once. */
+export async function eachAbove(
+  tiers: readonly Backend[],
+  fn: (tier: Backend) => Promise<unknown>,
+): Promise<void> {
+  await Promise.all(tiers.slice(0, -1).map(fn));
+}
