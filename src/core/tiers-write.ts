@@ -42,7 +42,11 @@ export function writeTiers(
   );
 }
 
-/** A plain write: every tier at once; the authority's answer is the result. */
+/**
+ * A plain write: every tier at once; the authority's answer is the result. All of them settle
+ * before it is given: a copy still on its way above when the authority fails would land after
+ * the failure's drop of it, and outlive the write that never happened.
+ */
 function writeAll(
   tiers: readonly Backend[],
   key: string,
@@ -50,13 +54,26 @@ function writeAll(
   options: BackendSetOptions | undefined,
   toLast: LastWrite,
 ): Promise<boolean> {
-  if (tiers.length === 2) {
-    const upper = (tiers[0] as Backend).set(key, value, options);
-    return Promise.all([upper, toLast(options ?? {})]).then((results) => results[1] === true);
+  const writes: Promise<boolean>[] = [];
+  for (let at = 0; at < tiers.length - 1; at++)
+    writes.push(attempt(() => (tiers[at] as Backend).set(key, value, options)));
+  writes.push(attempt(() => toLast(options ?? {})));
+  return Promise.allSettled(writes).then((results) => {
+    const last = results[results.length - 1] as PromiseSettledResult<boolean>;
+    // The authority's failure first: it is what the caller must hear about.
+    if (last.status === "rejected") throw last.reason;
+    for (const result of results) if (result.status === "rejected") throw result.reason;
+    return last.value === true;
+  });
+}
+
+/** `fn()`, with a synchronous throw turned into a rejection, so a sibling write is still awaited. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const writes = tiers.slice(0, -1).map((tier) => tier.set(key, value, options));
-  writes.push(toLast(options ?? {}));
-  return Promise.all(writes).then((results) => results[results.length - 1] === true);
 }
 
 /**

@@ -111,3 +111,66 @@ describe("tiers: a read from below that overlaps a write of its key is not copie
     expect(await cache.get("k", "miss")).toBe("miss");
   });
 });
+
+describe("tiers: a set the last tier refuses leaves no copy above", () => {
+  /** A memory tier whose `set` takes effect only when `writes` opens; `delete` is at once. */
+  function slowUpper(writes: Promise<void>): Backend {
+    const inner = new MemoryBackend({ size: 100 }) as unknown as Backend;
+    return new Proxy(inner, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name === "readSlot") return undefined;
+        if (typeof value !== "function") return value;
+        if (name === "set") return (...args: unknown[]) => writes.then(() => value.apply(target, args));
+        return value.bind(target);
+      },
+    });
+  }
+
+  /** A last tier whose `set` fails: by rejecting, or by throwing before it returns a promise. */
+  function failingLast(how: "rejects" | "throws"): Backend {
+    const inner = new MemoryBackend({ size: 100 }) as unknown as Backend;
+    return new Proxy(inner, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== "function") return value;
+        if (name === "set")
+          return () => {
+            if (how === "throws") throw new Error("authority down");
+            return Promise.reject(new Error("authority down"));
+          };
+        return value.bind(target);
+      },
+    });
+  }
+
+  for (const how of ["rejects", "throws"] as const) {
+    it(`the last tier's set ${how}, while the copy above is still being written`, async () => {
+      const writes = gate();
+      const upper = slowUpper(writes.wait);
+      const tiers = new TieredBackend([upper, failingLast(how)]);
+      const set = tiers.set("k", "v");
+      // The copy above lands only after the authority has failed.
+      setTimeout(writes.open, 10);
+      await expect(set).rejects.toThrow("authority down");
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(await upper.get("k")).toBeUndefined();
+      expect(await tiers.get("k")).toBeUndefined();
+    });
+  }
+
+  it("both tiers fail at once: the authority's error is the answer and no rejection goes unobserved", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const upper = failingLast("rejects");
+      const tiers = new TieredBackend([upper, failingLast("throws")]);
+      await expect(tiers.set("k", "v")).rejects.toThrow("authority down");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
+});
