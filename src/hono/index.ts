@@ -3,11 +3,11 @@
 export type { CacheControlTtlOptions } from "./cache-control";
 export { cacheControl, cacheControlTtl } from "./cache-control";
 export { cacheDelete } from "./cache-delete";
-export type { CacheResponseOptions, ResponseTtl } from "./cache-response";
 export { cacheResponse } from "./cache-response";
 export type { EtagOptions } from "./etag";
 export { etag } from "./etag";
 export type { ResponseKey } from "./key";
 export type { ResponseStrategy } from "./origin";
+export type { CacheResponseOptions, ResponseTtl } from "./response-config";
 export { cacheContext } from "./scope";
 export type { CachedResponse, CacheVariables, IsoCache } from "./state";
