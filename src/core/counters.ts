@@ -52,15 +52,7 @@ async function rewriteOnce(
 ): Promise<number | typeof RACED> {
   const text = await call("get", undefined, (backend) => backend.get(key));
   const current = text === undefined ? MISS : await decodeValue(route, clock, key, text);
-  if (current !== MISS && typeof current !== "number") {
-    throw new CacheValueError(
-      errorMessage(
-        route.backend.name,
-        `incr("${key}") found a ${typeof current}, not a number`,
-        "delete the key or use another one for the counter",
-      ),
-    );
-  }
+  if (current !== MISS && typeof current !== "number") throw notACounter(route, key, current);
   // Known once the read above has initialised the backend (a lazy one gains it at init).
   if (route.backend.replace === undefined)
     return rewriteInProcess(call, route, clock, key, by, ttl, text, current);
@@ -87,6 +79,16 @@ async function rewriteOnce(
       : backend.replace(key, text as string, record, route.nativeTtl(left)),
   );
   return stored ? next : RACED;
+}
+
+function notACounter(route: Route, key: string, found: unknown): CacheValueError {
+  return new CacheValueError(
+    errorMessage(
+      route.backend.name,
+      `incr("${key}") found a ${typeof found}, not a number`,
+      "delete the key or use another one for the counter",
+    ),
+  );
 }
 
 /** The rewrite where the backend has no compare-and-set: serialised within this cache only. */

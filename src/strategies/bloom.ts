@@ -2,7 +2,7 @@ import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import type { Site } from "./decorate";
 import { adapt } from "./decorate";
-import type { StrategyOptions } from "./plan";
+import type { Plan, StrategyOptions } from "./plan";
 import { keyPlan, outsideTransaction } from "./rate-limit";
 import type { StrategyDecorator } from "./types";
 
@@ -121,62 +121,91 @@ export function bloom(
       if (options[option] !== undefined)
         throw configError(where, `\`${option}\` has no meaning for a Bloom filter`, "remove it");
     }
-    const shape = bloomShape(options.capacity, options.falsePositives, where);
-    const size = shape.blocks * shape.blockBits;
-    const base = internalKey(
-      "bloom",
-      `${filterName(options, site, where)}:${shape.blocks}x${shape.blockBits}x${shape.hashes}:`,
-    );
-    const blocksOf = (key: string) => {
-      const byBlock = new Map<number, number[]>();
-      for (const position of bloomPositions(key, shape.hashes, size)) {
-        const block = Math.floor(position / shape.blockBits);
-        const bits = byBlock.get(block);
-        if (bits === undefined) byBlock.set(block, [position % shape.blockBits]);
-        else bits.push(position % shape.blockBits);
-      }
-      return byBlock;
-    };
-    const has = async (key: string): Promise<boolean> => {
-      const checks = [...blocksOf(key)].map(async ([block, bits]) => {
-        const stored = await cache.read(base + block);
-        return (
-          stored instanceof Uint8Array &&
-          bits.every((bit) => ((stored[bit >>> 3] as number) & (1 << (bit & 7))) !== 0)
-        );
-      });
-      return (await Promise.all(checks)).every(Boolean);
-    };
-    const mark = (key: string): Promise<unknown> =>
-      Promise.all(
-        [...blocksOf(key)].map(([block, bits]) =>
-          cache.exclusive(base + block, () => setBits(cache, base + block, bits, shape.blockBits / 8)),
-        ),
-      );
-    const common = plan.extras();
-    const extras = {
-      ...common,
-      async set(this: unknown, ...args: unknown[]): Promise<void> {
-        if (!cache.isEnabled("set")) return;
-        await mark(await common.key.apply(this, args));
-      },
-      async clear(): Promise<void> {
-        const keys = Array.from({ length: shape.blocks }, (_, block) => base + block);
-        await outsideTransaction(cache, () => cache.deleteMany(keys));
-      },
-      invalidate: async () => false,
-      async refresh(this: unknown, ...args: unknown[]) {
-        return (await plan.execute(typeof this === "function" ? undefined : this, args)).value;
-      },
-    };
+    const filter = filterOf(cache, options, site, where);
+    const body = async (key: string, thisArg: unknown, args: unknown[]) =>
+      (await has(filter, key)) ? (await plan.execute(thisArg, args)).value : false;
     return {
-      call: (thisArg, args) =>
-        plan.run(thisArg, args, async (key) =>
-          (await has(key)) ? (await plan.execute(thisArg, args)).value : false,
-        ),
-      extras,
+      call: (thisArg, args) => plan.run(thisArg, args, body),
+      extras: bloomExtras(plan, filter),
     };
   }) as StrategyDecorator<BloomExtras>;
+}
+
+/** One wrapped function's filter: its shape, and the prefix of its blocks' internal keys. */
+interface Filter {
+  readonly cache: FeatureCache;
+  readonly shape: BloomShape;
+  /** Bits in all blocks together. */
+  readonly size: number;
+  readonly base: string;
+}
+
+function filterOf(
+  cache: FeatureCache,
+  options: { capacity: number; falsePositives: number; name?: string; prefix?: string; key?: unknown },
+  site: Site,
+  where: string,
+): Filter {
+  const shape = bloomShape(options.capacity, options.falsePositives, where);
+  const size = shape.blocks * shape.blockBits;
+  const base = internalKey(
+    "bloom",
+    `${filterName(options, site, where)}:${shape.blocks}x${shape.blockBits}x${shape.hashes}:`,
+  );
+  return { cache, shape, size, base };
+}
+
+/** The bits of `key`, grouped by the block that holds them. */
+function blocksOf(filter: Filter, key: string): Map<number, number[]> {
+  const { shape } = filter;
+  const byBlock = new Map<number, number[]>();
+  for (const position of bloomPositions(key, shape.hashes, filter.size)) {
+    const block = Math.floor(position / shape.blockBits);
+    const bits = byBlock.get(block);
+    if (bits === undefined) byBlock.set(block, [position % shape.blockBits]);
+    else bits.push(position % shape.blockBits);
+  }
+  return byBlock;
+}
+
+async function has(filter: Filter, key: string): Promise<boolean> {
+  const checks = [...blocksOf(filter, key)].map(async ([block, bits]) => {
+    const stored = await filter.cache.read(filter.base + block);
+    return (
+      stored instanceof Uint8Array &&
+      bits.every((bit) => ((stored[bit >>> 3] as number) & (1 << (bit & 7))) !== 0)
+    );
+  });
+  return (await Promise.all(checks)).every(Boolean);
+}
+
+function mark(filter: Filter, key: string): Promise<unknown> {
+  const { cache, base } = filter;
+  return Promise.all(
+    [...blocksOf(filter, key)].map(([block, bits]) =>
+      cache.exclusive(base + block, () => setBits(cache, base + block, bits, filter.shape.blockBits / 8)),
+    ),
+  );
+}
+
+function bloomExtras(plan: Plan, filter: Filter) {
+  const cache = filter.cache;
+  const common = plan.extras();
+  return {
+    ...common,
+    async set(this: unknown, ...args: unknown[]): Promise<void> {
+      if (!cache.isEnabled("set")) return;
+      await mark(filter, await common.key.apply(this, args));
+    },
+    async clear(): Promise<void> {
+      const keys = Array.from({ length: filter.shape.blocks }, (_, block) => filter.base + block);
+      await outsideTransaction(cache, () => cache.deleteMany(keys));
+    },
+    invalidate: async () => false,
+    async refresh(this: unknown, ...args: unknown[]) {
+      return (await plan.execute(typeof this === "function" ? undefined : this, args)).value;
+    },
+  };
 }
 
 async function setBits(

@@ -4,6 +4,7 @@ import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import { type ErrorClass, isOneOf } from "./conditions";
 import { adapt } from "./decorate";
+import type { Plan } from "./plan";
 import { keyPlan, outsideTransaction, positiveDuration, positiveInteger, stateExtras } from "./rate-limit";
 import type { StrategyDecorator } from "./types";
 
@@ -46,122 +47,160 @@ type State = { kind: "closed" } | { kind: "open"; retryMs: number } | { kind: "h
 export function circuitBreaker(cache: FeatureCache, options: CircuitBreakerOptions): StrategyDecorator {
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "circuitBreaker");
-    const where = whereOf("circuitBreaker", options, site);
-    const rate = options.errorsRate;
-    if (typeof rate !== "number" || !(rate >= 0 && rate <= 100)) {
-      throw configError(
-        where,
-        `\`errorsRate\` must be a percentage from 0 to 100, got ${String(rate)}`,
-        "pass for example errorsRate: 50",
-      );
-    }
-    const periodMs = positiveDuration(options.period, "period", where);
-    const openMs = positiveDuration(options.ttl, "ttl", where);
-    const halfOpenMs =
-      options.halfOpenTtl === undefined ? openMs : toMilliseconds(options.halfOpenTtl, "halfOpenTtl");
-    const minCalls =
-      options.minCalls === undefined ? 1 : positiveInteger(options.minCalls, "minCalls", where);
-    const exceptions = options.exceptions;
-    if (
-      exceptions !== undefined &&
-      (!Array.isArray(exceptions) || !exceptions.every((item) => typeof item === "function"))
-    ) {
-      throw configError(
-        where,
-        "`exceptions` must be an array of error classes",
-        "pass for example exceptions: [TypeError]",
-      );
-    }
-    const fails = (error: unknown) =>
-      exceptions === undefined || exceptions.length === 0 || isOneOf(error, exceptions);
-    const keys = (key: string) => ({
-      state: internalKey("circuit", key),
-      probe: internalKey("circuit-probe", key),
-      calls: internalKey("circuit-calls", key),
-      errors: internalKey("circuit-errors", key),
-    });
-
-    const stateOf = async (stateKey: string): Promise<State> => {
-      const left = await cache.getExpire(stateKey);
-      if (left === -2) return { kind: "closed" };
-      if (left === -1 || left > halfOpenMs)
-        return { kind: "open", retryMs: left < 0 ? openMs : left - halfOpenMs };
-      return { kind: "half-open", leftMs: left };
-    };
-    const open = (stateKey: string, onlyIfClosed: boolean) =>
-      cache.write(
-        stateKey,
-        cache.clock.now(),
-        openMs + halfOpenMs,
-        undefined,
-        onlyIfClosed ? false : undefined,
-      );
-    const reset = (k: ReturnType<typeof keys>, closing: boolean) =>
-      outsideTransaction(cache, () =>
-        cache.deleteMany(closing ? [k.state, k.calls, k.errors] : [k.calls, k.errors]),
-      );
-
-    /** Counts one call of a closed circuit; on a failure, opens it when the rate is reached. */
-    const count = async (k: ReturnType<typeof keys>, failed: boolean): Promise<void> => {
-      const calls = await outsideTransaction(cache, () => cache.incr(k.calls, 1, { ttl: periodMs }));
-      if (!failed) return;
-      // The errors counter ends with the calls counter, so one window never counts another's errors.
-      const left = await cache.getExpire(k.calls);
-      const errors = await outsideTransaction(cache, () =>
-        cache.incr(k.errors, 1, { ttl: left > 0 ? left : periodMs }),
-      );
-      if (calls < minCalls || errors * 100 < rate * calls) return;
-      await open(k.state, true);
-      await reset(k, false);
-    };
-
-    const probe = async (
-      thisArg: unknown,
-      args: unknown[],
-      k: ReturnType<typeof keys>,
-      leftMs: number,
-    ): Promise<unknown> => {
-      const token = crypto.randomUUID();
-      if (!(await cache.setLock(k.probe, token, Math.max(1, leftMs))))
-        throw refused(where, "half-open and a probe call is running", "retry shortly");
-      try {
-        const done = await plan.execute(thisArg, args);
-        await reset(k, true);
-        return done.value;
-      } catch (error) {
-        if (fails(error)) await open(k.state, false);
-        else await reset(k, true);
-        throw error;
-      } finally {
-        await cache.unlock(k.probe, token);
-      }
-    };
-
+    const breaker = checkedBreaker(cache, plan, options, whereOf("circuitBreaker", options, site));
+    const body = (key: string, thisArg: unknown, args: unknown[]) => guard(breaker, key, thisArg, args);
     return {
-      call: (thisArg, args) =>
-        plan.run(thisArg, args, async (key) => {
-          const k = keys(key);
-          const state = await stateOf(k.state);
-          if (state.kind === "open")
-            throw refused(
-              where,
-              "open after too many failed calls",
-              `retry in ${Math.ceil(state.retryMs)} ms`,
-            );
-          if (state.kind === "half-open") return probe(thisArg, args, k, state.leftMs);
-          let done: { value: unknown };
-          try {
-            done = await plan.execute(thisArg, args);
-          } catch (error) {
-            await count(k, fails(error));
-            throw error;
-          }
-          await count(k, false);
-          return done.value;
-        }),
-      extras: stateExtras(plan, (key) => Object.values(keys(key))),
+      call: (thisArg, args) => plan.run(thisArg, args, body),
+      extras: stateExtras(plan, (key) => Object.values(circuitKeys(key))),
     };
   }) as StrategyDecorator;
+}
+
+/** One wrapped function's breaker: its checked options and what every call of its circuits reads. */
+interface Breaker {
+  readonly cache: FeatureCache;
+  readonly plan: Plan;
+  readonly where: string;
+  readonly rate: number;
+  readonly periodMs: number;
+  readonly openMs: number;
+  readonly halfOpenMs: number;
+  readonly minCalls: number;
+  readonly exceptions: readonly ErrorClass[] | undefined;
+}
+
+/** Checks the options when a function is wrapped, in the order their errors are reported. */
+function checkedBreaker(
+  cache: FeatureCache,
+  plan: Plan,
+  options: CircuitBreakerOptions,
+  where: string,
+): Breaker {
+  const rate = options.errorsRate;
+  if (typeof rate !== "number" || !(rate >= 0 && rate <= 100)) {
+    throw configError(
+      where,
+      `\`errorsRate\` must be a percentage from 0 to 100, got ${String(rate)}`,
+      "pass for example errorsRate: 50",
+    );
+  }
+  const periodMs = positiveDuration(options.period, "period", where);
+  const openMs = positiveDuration(options.ttl, "ttl", where);
+  const halfOpenMs =
+    options.halfOpenTtl === undefined ? openMs : toMilliseconds(options.halfOpenTtl, "halfOpenTtl");
+  const minCalls = options.minCalls === undefined ? 1 : positiveInteger(options.minCalls, "minCalls", where);
+  const exceptions = options.exceptions;
+  if (
+    exceptions !== undefined &&
+    (!Array.isArray(exceptions) || !exceptions.every((item) => typeof item === "function"))
+  ) {
+    throw configError(
+      where,
+      "`exceptions` must be an array of error classes",
+      "pass for example exceptions: [TypeError]",
+    );
+  }
+  return { cache, plan, where, rate, periodMs, openMs, halfOpenMs, minCalls, exceptions };
+}
+
+/** The internal keys of one call key's circuit. */
+interface CircuitKeys {
+  readonly state: string;
+  readonly probe: string;
+  readonly calls: string;
+  readonly errors: string;
+}
+
+function circuitKeys(key: string): CircuitKeys {
+  return {
+    state: internalKey("circuit", key),
+    probe: internalKey("circuit-probe", key),
+    calls: internalKey("circuit-calls", key),
+    errors: internalKey("circuit-errors", key),
+  };
+}
+
+/** One call: refused while the circuit is open, a probe while half-open, else run and counted. */
+async function guard(b: Breaker, key: string, thisArg: unknown, args: unknown[]): Promise<unknown> {
+  const k = circuitKeys(key);
+  const state = await stateOf(b, k.state);
+  if (state.kind === "open")
+    throw refused(b.where, "open after too many failed calls", `retry in ${Math.ceil(state.retryMs)} ms`);
+  if (state.kind === "half-open") return probe(b, thisArg, args, k, state.leftMs);
+  let done: { value: unknown };
+  try {
+    done = await b.plan.execute(thisArg, args);
+  } catch (error) {
+    await count(b, k, fails(b, error));
+    throw error;
+  }
+  await count(b, k, false);
+  return done.value;
+}
+
+function fails(b: Breaker, error: unknown): boolean {
+  return b.exceptions === undefined || b.exceptions.length === 0 || isOneOf(error, b.exceptions);
+}
+
+async function stateOf(b: Breaker, stateKey: string): Promise<State> {
+  const left = await b.cache.getExpire(stateKey);
+  if (left === -2) return { kind: "closed" };
+  if (left === -1 || left > b.halfOpenMs)
+    return { kind: "open", retryMs: left < 0 ? b.openMs : left - b.halfOpenMs };
+  return { kind: "half-open", leftMs: left };
+}
+
+function open(b: Breaker, stateKey: string, onlyIfClosed: boolean): Promise<boolean> {
+  return b.cache.write(
+    stateKey,
+    b.cache.clock.now(),
+    b.openMs + b.halfOpenMs,
+    undefined,
+    onlyIfClosed ? false : undefined,
+  );
+}
+
+function reset(b: Breaker, k: CircuitKeys, closing: boolean): Promise<number> {
+  return outsideTransaction(b.cache, () =>
+    b.cache.deleteMany(closing ? [k.state, k.calls, k.errors] : [k.calls, k.errors]),
+  );
+}
+
+/** Counts one call of a closed circuit; on a failure, opens it when the rate is reached. */
+async function count(b: Breaker, k: CircuitKeys, failed: boolean): Promise<void> {
+  const calls = await outsideTransaction(b.cache, () => b.cache.incr(k.calls, 1, { ttl: b.periodMs }));
+  if (!failed) return;
+  // The errors counter ends with the calls counter, so one window never counts another's errors.
+  const left = await b.cache.getExpire(k.calls);
+  const errors = await outsideTransaction(b.cache, () =>
+    b.cache.incr(k.errors, 1, { ttl: left > 0 ? left : b.periodMs }),
+  );
+  if (calls < b.minCalls || errors * 100 < b.rate * calls) return;
+  await open(b, k.state, true);
+  await reset(b, k, false);
+}
+
+async function probe(
+  b: Breaker,
+  thisArg: unknown,
+  args: unknown[],
+  k: CircuitKeys,
+  leftMs: number,
+): Promise<unknown> {
+  const token = crypto.randomUUID();
+  if (!(await b.cache.setLock(k.probe, token, Math.max(1, leftMs))))
+    throw refused(b.where, "half-open and a probe call is running", "retry shortly");
+  try {
+    const done = await b.plan.execute(thisArg, args);
+    await reset(b, k, true);
+    return done.value;
+  } catch (error) {
+    if (fails(b, error)) await open(b, k.state, false);
+    else await reset(b, k, true);
+    throw error;
+  } finally {
+    await b.cache.unlock(k.probe, token);
+  }
 }
 
 function refused(where: string, state: string, remedy: string): CircuitBreakerOpen {

@@ -69,21 +69,35 @@ export function invalidate(
       if (cache.isEnabled()) await drop(thisArg, args);
       return value;
     };
-    const receiver = (thisArg: unknown) => (typeof thisArg === "function" ? undefined : thisArg);
-    const extras: WrappedExtras<unknown[], unknown> = {
-      async key(this: unknown, ...args: unknown[]) {
-        return (await resolve(receiver(this), args)).text;
-      },
-      invalidate(this: unknown, ...args: unknown[]) {
-        return drop(receiver(this), args);
-      },
-      refresh(this: unknown, ...args: unknown[]) {
-        return call(receiver(this), args);
-      },
-      stats: () => stats.snapshot(),
-    };
-    return { call, extras };
+    return { call, extras: invalidateExtras(resolve, drop, call, stats) };
   }) as StrategyDecorator;
+}
+
+type Call<R> = (thisArg: unknown, args: unknown[]) => Promise<R>;
+
+function invalidateExtras(
+  resolve: Resolve,
+  drop: Call<boolean>,
+  call: Call<unknown>,
+  stats: StatsCounter,
+): WrappedExtras<unknown[], unknown> {
+  return {
+    async key(this: unknown, ...args: unknown[]) {
+      return (await resolve(receiver(this), args)).text;
+    },
+    invalidate(this: unknown, ...args: unknown[]) {
+      return drop(receiver(this), args);
+    },
+    refresh(this: unknown, ...args: unknown[]) {
+      return call(receiver(this), args);
+    },
+    stats: () => stats.snapshot(),
+  };
+}
+
+/** Called as `fn.key(...)`, an extra's `this` is the wrapper itself, not a receiver. */
+function receiver(thisArg: unknown): unknown {
+  return typeof thisArg === "function" ? undefined : thisArg;
 }
 
 function checkArgsMap(argsMap: Record<string, string> | undefined, where: string): Map<string, string> {
@@ -108,6 +122,21 @@ function templateTarget(
   argsMap: Map<string, string>,
   where: string,
 ): Resolve {
+  const { literals, bodies } = splitTemplate(template, where);
+  const parts = compilePlaceholders(template, bodies, params, argsMap, where);
+  const finish = targetFinisher(literals);
+  const usesContext = parts.some((part) => part.usesContext);
+  return (_thisArg, args) => {
+    const context = usesContext ? cache.scope().keyContext : undefined;
+    const texts = parts.map((part) => part(args, context));
+    return texts.every((text) => typeof text === "string")
+      ? finish(texts as string[])
+      : Promise.all(texts).then(finish);
+  };
+}
+
+/** The template's literal texts (unescaped) around its placeholders' bodies: one literal more than bodies. */
+function splitTemplate(template: string, where: string): { literals: string[]; bodies: string[] } {
   if (template === "") throw configError(where, "the target template is empty", 'pass "user:{id}"');
   templateToGlob(template); // throws the key module's CacheConfigError for a malformed template
   // Validated above, so a split on `{{`, `}}` and `{…}` finds the same tokens as the key module.
@@ -123,6 +152,17 @@ function templateTarget(
     } else literal += token === "{{" ? "{" : token === "}}" ? "}" : token;
   }
   literals.push(literal);
+  return { literals, bodies };
+}
+
+/** One key function per placeholder, its root renamed through `argsMap`; every `argsMap` name must be used. */
+function compilePlaceholders(
+  template: string,
+  bodies: readonly string[],
+  params: ParameterInfo,
+  argsMap: Map<string, string>,
+  where: string,
+): KeyFn[] {
   const unused = new Set(argsMap.keys());
   const parts: KeyFn[] = bodies.map((body) => {
     const root = /^\s*([^.:\s]+)/.exec(body);
@@ -138,9 +178,13 @@ function templateTarget(
       "map only its placeholders",
     );
   }
+  return parts;
+}
+
+/** Joins the rendered placeholders with the literals: a glob when the template has `*` or a placeholder renders empty. */
+function targetFinisher(literals: readonly string[]): (texts: readonly string[]) => Target {
   const wildcard = literals.some((literal) => literal.includes("*"));
-  const usesContext = parts.some((part) => part.usesContext);
-  const finish = (texts: readonly string[]): Target => {
+  return (texts) => {
     const glob = wildcard || texts.includes("");
     let text = glob ? escapeGlob(literals[0] as string, true) : (literals[0] as string);
     for (let i = 0; i < texts.length; i++) {
@@ -151,13 +195,6 @@ function templateTarget(
         : value + literal;
     }
     return { text, glob };
-  };
-  return (_thisArg, args) => {
-    const context = usesContext ? cache.scope().keyContext : undefined;
-    const texts = parts.map((part) => part(args, context));
-    return texts.every((text) => typeof text === "string")
-      ? finish(texts as string[])
-      : Promise.all(texts).then(finish);
   };
 }
 

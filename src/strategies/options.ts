@@ -47,7 +47,11 @@ export function checkStrategyOptions(strategy: string, options: unknown): void {
         : `did you mean \`${unknown.near}\`? ${strategy} takes ${known.join(", ")}`,
     );
   }
-  const given = options as Record<string, unknown>;
+  checkSharedOptions(strategy, options as Record<string, unknown>);
+}
+
+/** The types of the options every strategy shares, where they are given. */
+function checkSharedOptions(strategy: string, given: Record<string, unknown>): void {
   for (const name of ["prefix", "name"] as const) {
     const value = given[name];
     if (value !== undefined && typeof value !== "string") {
