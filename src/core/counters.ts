@@ -85,10 +85,17 @@ function notACounter(route: Route, key: string, found: unknown): CacheValueError
   return new CacheValueError(
     errorMessage(
       route.backend.name,
-      `incr("${key}") found a ${typeof found}, not a number`,
+      `incr("${key}") found ${kindOf(found)}, not a number`,
       "delete the key or use another one for the counter",
     ),
   );
+}
+
+/** How a stored value that is not a counter reads in a message: `null`, `an array`, `a string`, ... */
+function kindOf(found: unknown): string {
+  if (found === null) return "null";
+  if (Array.isArray(found)) return "an array";
+  return typeof found === "object" ? "an object" : `a ${typeof found}`;
 }
 
 /** The rewrite where the backend has no compare-and-set: serialised within this cache only. */

@@ -64,3 +64,21 @@ describe("incr by rewrite over a compare-and-set backend", () => {
     expect(await other.get("busy")).toBe(10 * REWRITE_ATTEMPTS);
   });
 });
+
+describe("incr by rewrite on a key that holds no number", () => {
+  it("refuses with CacheValueError naming what it found", async () => {
+    const cache = new Cache();
+    const cases: [unknown, string][] = [
+      [null, "found null"],
+      [{ a: 1 }, "found an object"],
+      [[1], "found an array"],
+      ["7", "found a string"],
+    ];
+    for (const [value, found] of cases) {
+      await cache.set("k", value);
+      const error = await cache.incr("k", 0.5).catch((caught: unknown) => caught);
+      expect((error as Error).name).toBe("CacheValueError");
+      expect((error as Error).message).toContain(`incr("k") ${found}, not a number`);
+    }
+  });
+});
