@@ -141,7 +141,7 @@ export function controlTests(h: HonoHarness): void {
       expect(body.count()).toBe(3);
     });
 
-    it("early: a max-age refusal past earlyTtl answers the fresh run, which is what stays stored", async () => {
+    it("early: a max-age refusal past earlyTtl answers a fresh run, and a fresh answer replaces the refused one", async () => {
       const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
       app.onError((error, c) => c.text(error.message, 500));
@@ -155,12 +155,14 @@ export function controlTests(h: HonoHarness): void {
       const old = await http.fetch("/e", { headers: { "Cache-Control": "max-age=5" } });
       expect(old.status).toBe(200);
       expect(old.headers.get("x-cache")).toBe("MISS");
-      const text = await old.text();
-      expect(text).not.toBe("body #1");
+      expect(await old.text()).not.toBe("body #1");
       await settle();
+      // The hit past earlyTtl also started early's own background refresh: either fresh answer
+      // may be the one stored, never the refused one, and the route ran at most once more for it.
       const after = await http.fetch("/e");
       expect(after.headers.get("x-cache")).toBe("HIT");
-      expect(await after.text()).toBe(text);
+      expect(["body #2", "body #3"]).toContain(await after.text());
+      expect(body.count()).toBeLessThanOrEqual(3);
     });
 
     it("failover: a failing route's stored answer is served whatever max-age asks, and the route runs once", async () => {
