@@ -80,7 +80,10 @@ export async function lockUnlessStored(
     scope.tx === undefined &&
     scope.callbacks === undefined &&
     !isDisabled(scope, "setLock") &&
-    router.route(lockKey) === route
+    router.route(lockKey) === route &&
+    // Once the backend is up its atomic methods are known: without this one, the attempt would
+    // show middlewares a `setLock` that does nothing before the real one.
+    (route.backend.lockUnlessStored !== undefined || !route.initialised)
   ) {
     const found = await locks.lockUnlessStored(route, lockKey, key, token, ttl);
     if (typeof found === "boolean") return found;
