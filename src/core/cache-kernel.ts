@@ -1,13 +1,14 @@
 import type { CacheStats, StatsCounter } from "../features/stats";
+import { NOT_NATIVE } from "./atomic";
 import { guardCommand } from "./cache-guard";
 import type { Platform } from "./cache-options";
-import { lockUnlessStored, timedLoad } from "./cache-reads";
+import { timedLoad } from "./cache-reads";
 import { setupRoute } from "./cache-routes";
 import type { Clock } from "./clock";
 import type { ContextStore } from "./context";
 import type { Duration } from "./durations";
 import { CacheLocks, type IsLockedOptions, type LockOptions } from "./locks";
-import { isReadValue, MISS, NOT_SYNC, readSync, readValue, writeValue } from "./records";
+import { decodeValue, isReadValue, MISS, NOT_SYNC, readSync, readValue, writeValue } from "./records";
 import type { LoadTicket, Route } from "./route";
 import type { Router } from "./router";
 import { childScope, isDisabled, rootScope, type Scope, type TxHooks } from "./scope";
@@ -219,14 +220,52 @@ export class CacheKernel {
    * taken, `false` when another caller holds it. A value found counts as a hit under `name`.
    * @internal
    */
-  setLockUnlessStored(
+  async setLockUnlessStored(
     lockKey: string,
     key: string,
     token: string,
     ttl: number,
     name: string,
   ): Promise<boolean | { value: unknown }> {
-    return lockUnlessStored(this, this.#router, this.#locks, this.#stats, lockKey, key, token, ttl, name);
+    const scope = this.scope();
+    const route = this.#router.route(key);
+    if (
+      scope.tx === undefined &&
+      scope.callbacks === undefined &&
+      !isDisabled(scope, "setLock") &&
+      this.#router.route(lockKey) === route &&
+      // Once the backend is up its atomic methods are known: without this one, the attempt would
+      // show middlewares a `setLock` that does nothing before the real one.
+      (route.backend.lockUnlessStored !== undefined || !route.initialised)
+    ) {
+      const found = await this.#locks.lockUnlessStored(route, lockKey, key, token, ttl);
+      if (typeof found === "boolean") return found;
+      if (found !== NOT_NATIVE) {
+        const value = await decodeValue(route, this.clock, key, found.value);
+        if (value !== MISS) {
+          this.#stats.hits++;
+          this.recordHit(key, name, undefined, route.backend.name);
+          return { value };
+        }
+      }
+    }
+    return this.#lockThenRead(lockKey, key, token, ttl, name);
+  }
+
+  /** `setLockUnlessStored` in two commands: `setLock`, then a read of `key`. */
+  async #lockThenRead(lockKey: string, key: string, token: string, ttl: number, name: string) {
+    const taken = await this.setLock(lockKey, token, ttl);
+    let value: unknown;
+    try {
+      value = await this.fetch(key, name, undefined);
+    } catch (error) {
+      // The caller never learns it holds the lock: left, it would stall every process for its TTL.
+      if (taken) await this.unlock(lockKey, token).catch(() => undefined);
+      throw error;
+    }
+    if (value === MISS) return taken;
+    if (taken) await this.unlock(lockKey, token);
+    return { value };
   }
 
   /** Releases the lock on `key` only if it holds `token`. */
