@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { CacheBackendError } from "../core/errors";
 import { deltaSeconds } from "./headers";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
-import { isCachedResponse, replay, withVary } from "./record";
+import { isCachedResponse, replay, requestOwnHeaders, withVary } from "./record";
 import { type CacheResponseOptions, type Config, configure } from "./response-config";
 import { inRequestScope, resolveCache } from "./scope";
 import { type CachedResponse, type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
@@ -188,26 +188,27 @@ async function passThrough(c: Context, next: Next, config: Config): Promise<void
 }
 
 /**
- * Answers from a stored entry: the replay carries `X-Cache` and `Vary` from the start, so the
- * response is built once (adding headers to a set `c.res` makes Hono rebuild it, and on
- * @hono/node-server that turns the stored bytes into a stream first).
+ * Answers from a stored entry. The replay gets the headers this request was given before
+ * `cacheResponse` (`requestId()`, `cors()`), where the entry, the route's own answer, has none
+ * by that name, and `X-Cache` and `Vary`; it is built once and replaces what `c.res` held (adding
+ * headers to a set `c.res` makes Hono rebuild it, and on @hono/node-server that turns the stored
+ * bytes into a stream first).
  */
 function answerHit(c: Context, state: RequestState, entry: CachedResponse, config: Config): void {
-  let headers: [string, string][] = [...entry.headers, ["x-cache", "HIT"]];
-  if (config.vary.length > 0) {
-    const stored = headers.filter(([name]) => name === "vary").map(([, value]) => value);
-    const vary = withVary(stored.length > 0 ? stored.join(", ") : null, config.vary);
-    if (vary !== undefined) headers = [...headers.filter(([name]) => name !== "vary"), ["vary", vary]];
-  }
-  const response = replay(entry, headers);
+  const response = replay(entry);
+  const headers = response.headers;
+  const own = requestOwnHeaders(c);
+  own.forEach((value, name) => {
+    if (name !== "set-cookie" && name !== "content-length" && !headers.has(name)) headers.set(name, value);
+  });
+  for (const cookie of own.getSetCookie()) headers.append("set-cookie", cookie);
+  headers.set("x-cache", "HIT");
+  const vary = withVary(headers.get("vary"), config.vary);
+  if (vary !== undefined) headers.set("vary", vary);
+  // Cleared first, or Hono would merge the response made before this middleware into a copy.
+  c.res = undefined;
   c.res = response;
-  if (c.res !== response) {
-    // Hono merged a response made before this middleware (cors() makes one) into a copy of the
-    // replay: X-Cache and Vary go on top, as in `answer`.
-    c.header("X-Cache", "HIT");
-    addVaryHeader(c, config);
-  }
-  state.replayed = c.res;
+  state.replayed = response;
 }
 
 function answer(c: Context, response: Response, label: "HIT" | "MISS", config: Config): void {

@@ -6,6 +6,7 @@ import {
   isCachedResponse,
   readAll,
   replayableHeaders,
+  requestOwnHeaders,
   sha256Hex,
   storedBody,
   unstorableReason,
@@ -124,6 +125,8 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
     throw new CacheError(errorMessage("hono", "the route ran twice for one request", "report this"));
   h.called = true;
   const background = h.served;
+  // A background run's fresh context has none of the request's own headers; a foreground one's are left out of the entry.
+  const inherited = background ? undefined : new Headers(requestOwnHeaders(h.c));
   const c = background ? await rerun(h.c, h.index) : await h.next().then(() => h.c);
   const response = c.res;
   // A 5xx is the route failing (strategies fall back on the stored response), unless the user
@@ -141,10 +144,15 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
     else h.deliver(response);
     return { notStored: reason };
   }
-  return record(h, response, background);
+  return record(h, response, background, inherited);
 }
 
-async function record(h: Handle, response: Response, background: boolean): Promise<CachedResponse> {
+async function record(
+  h: Handle,
+  response: Response,
+  background: boolean,
+  inherited: Headers | undefined,
+): Promise<CachedResponse> {
   let finish: (digest: string | undefined) => void = () => {};
   if (!background) {
     stateOf(h.c).digest = new Promise((resolve) => {
@@ -166,7 +174,7 @@ async function record(h: Handle, response: Response, background: boolean): Promi
     const now = h.now();
     return {
       status: response.status,
-      headers: replayableHeaders(response.headers),
+      headers: replayableHeaders(response.headers, inherited),
       body: storedBody(bytes, response.headers),
       digest,
       storedAt: now,

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { parseDirectives, parseList } from "./headers";
 import type { CachedResponse } from "./state";
 
@@ -16,16 +17,31 @@ const HOP_BY_HOP = new Set([
 // Recomputed on replay (length from the stored body, age and x-cache by the middleware), or never stored.
 const NOT_REPLAYED = new Set(["content-length", "age", "x-cache", "set-cookie", "set-cookie2"]);
 
-/** The headers of `headers` that are safe to replay to another client. */
-export function replayableHeaders(headers: Headers): [string, string][] {
+/**
+ * The headers of `headers` that are safe to replay to another client, less those it has as the
+ * request had them before the route ran (`inherited`): they belong to that request, and a hit
+ * takes its own request's instead (see `requestOwnHeaders`). Content-Type stays, as it describes the body.
+ */
+export function replayableHeaders(headers: Headers, inherited?: Headers): [string, string][] {
   const perConnection = new Set(parseList(headers.get("connection")));
   const kept: [string, string][] = [];
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || NOT_REPLAYED.has(lower) || perConnection.has(lower)) return;
+    if (lower !== "content-type" && inherited?.get(lower) === value) return;
     kept.push([lower, value]);
   });
   return kept;
+}
+
+/**
+ * The headers middleware before `cacheResponse` gave this request (`requestId()`, `cors()`, any
+ * `c.header()` before `next()`), read without making Hono build `c.res`, which would change how
+ * it merges them into the route's response. On @hono/node-server they are the live Headers the
+ * route goes on writing to: copy them to keep them as they are now.
+ */
+export function requestOwnHeaders(c: Context): Headers {
+  return c.newResponse(null, 200).headers;
 }
 
 /**
@@ -115,10 +131,10 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
 // Statuses whose responses cannot carry a body (the Response constructor rejects one).
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** A fresh Response replaying `entry`, with `headers` in place of its own when given. */
-export function replay(entry: CachedResponse, headers = entry.headers): Response {
+/** A fresh Response replaying `entry`, with Headers of its own. */
+export function replay(entry: CachedResponse): Response {
   const body = NULL_BODY.has(entry.status) ? null : (entry.body as BodyInit);
-  return new Response(body, { status: entry.status, headers });
+  return new Response(body, { status: entry.status, headers: entry.headers });
 }
 
 /** The `Vary` value listing `names` on top of `current`, or `undefined` when nothing is missing. */

@@ -1,5 +1,6 @@
 // How a stored response is kept and replayed: text or bytes, byte for byte, headers set around
 // cacheResponse, and etag()'s answers from an entry (the path revalidating clients take).
+import { requestId } from "hono/request-id";
 import { cacheResponse, etag } from "../../src/hono/index";
 import { counter, type HonoHarness } from "./harness";
 
@@ -85,6 +86,47 @@ export function replayTests(h: HonoHarness): void {
       const revalidated = await http.fetch("/around", { headers: { "If-None-Match": tag } });
       expect(revalidated.status).toBe(304);
       expect(revalidated.headers.get("x-cache")).toBe("HIT");
+      expect(runs.count()).toBe(1);
+    });
+
+    it("gives a hit the headers its own request set before cacheResponse through c.header() (requestId()), not the first request's", async () => {
+      const { app, cache, serve } = await h.open();
+      const runs = counter();
+      app.use("/id", requestId());
+      app.use("/id", async (c, next) => {
+        // Set for some requests only, and a default the route overrides.
+        if (c.req.header("x-trace") === "on") c.header("X-Traced", "yes");
+        c.header("Cache-Control", "no-store");
+        await next();
+      });
+      app.get("/id", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        c.header("Cache-Control", "public, max-age=60");
+        c.header("X-Route", "kept");
+        return c.text(runs.next());
+      });
+      const http = await serve();
+      const miss = await http.fetch("/id", { headers: { "X-Trace": "on" } });
+      expect(miss.headers.get("x-cache")).toBe("MISS");
+      expect(miss.headers.get("x-traced")).toBe("yes");
+      expect(miss.headers.get("cache-control")).toBe("public, max-age=60");
+      const first = miss.headers.get("x-request-id");
+      expect(first).toMatch(/^[\w-]{8,}$/);
+      expect(await miss.text()).toBe("body #1");
+      const hit = await http.fetch("/id");
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("x-request-id")).toMatch(/^[\w-]{8,}$/);
+      expect(hit.headers.get("x-request-id")).not.toBe(first);
+      expect(hit.headers.get("x-traced")).toBeNull();
+      expect(hit.headers.get("cache-control")).toBe("public, max-age=60");
+      expect(hit.headers.get("x-route")).toBe("kept");
+      expect(await hit.text()).toBe("body #1");
+      const given = await http.fetch("/id", {
+        headers: { "X-Request-Id": "client-given-3", "X-Trace": "on" },
+      });
+      expect(given.headers.get("x-cache")).toBe("HIT");
+      expect(given.headers.get("x-request-id")).toBe("client-given-3");
+      expect(given.headers.get("x-traced")).toBe("yes");
+      expect(await given.text()).toBe("body #1");
       expect(runs.count()).toBe(1);
     });
 
