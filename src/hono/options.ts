@@ -93,6 +93,19 @@ export function methodsOption(value: unknown): string[] {
   return value.map((method: string) => method.toUpperCase());
 }
 
+// Answers to one request's Range or validators: entries are keyed by URL, so a stored one would
+// answer requests that asked for something else (another range, or the whole body).
+const PER_REQUEST_STATUSES: Record<number, [string, string]> = {
+  206: [
+    "a partial response answers one request's Range, and would be replayed for every other range and for the whole body",
+    "leave 206 out (a stored 200 answers Range requests whole)",
+  ],
+  304: [
+    "a 304 answers one client's validators, and would be replayed to clients that have no copy",
+    "leave 304 out and mount etag() to answer If-None-Match from the stored response",
+  ],
+};
+
 /** `statuses` as HTTP status codes; default 200. */
 export function statusesOption(value: unknown): number[] {
   if (value === undefined) return [200];
@@ -105,6 +118,11 @@ export function statusesOption(value: unknown): number[] {
       `\`statuses\` must be a non-empty array of status codes (100 to 599), got ${shownValue(value)}`,
       "pass for example statuses: [200, 404]",
     );
+  }
+  const refused = value.find((status) => PER_REQUEST_STATUSES[status] !== undefined);
+  if (refused !== undefined) {
+    const [why, remedy] = PER_REQUEST_STATUSES[refused] as [string, string];
+    throw configError(`\`statuses\` cannot include ${refused}: ${why}`, remedy);
   }
   return value;
 }

@@ -45,6 +45,7 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
   /**
    * Response statuses stored; default `[200]`. A 5xx listed here is stored like any other; one
    * that is not counts as the route failing, which `failover` and `soft` answer from the cache.
+   * 206 and 304 throw `CacheConfigError`: each answers one request's `Range` or validators.
    */
   statuses?: readonly number[];
   /** How the route goes through the cache: `"cached"` (default), `"failover"`, `{ name: "early", earlyTtl }`, `{ name: "soft", softTtl }`. */

@@ -308,6 +308,11 @@ export function responseTests(h: HonoHarness): void {
           /`statuses` must be a non-empty array of status codes .*got "200": pass for example statuses: \[200, 404\]/,
         ],
         [{ statuses: [200, 2000] }, /`statuses`/],
+        [
+          { statuses: [200, 206] },
+          /`statuses` cannot include 206: a partial response answers one request's Range.*: leave 206 out/,
+        ],
+        [{ statuses: [304] }, /`statuses` cannot include 304: .*: leave 304 out and mount etag\(\)/],
         [{ vary: [42] }, /`vary` must list request header names, got \[42\]/],
         [{ ttl: 0 }, /`ttl` must be positive, got 0: pass for example \{ ttl: "5m" \}/],
         [
