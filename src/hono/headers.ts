@@ -100,11 +100,16 @@ export function opaqueTag(tag: string): string {
   return tag.startsWith("W/") || tag.startsWith("w/") ? tag.slice(2) : tag;
 }
 
-/** True when `If-None-Match` matches the current representation's entity tag (weak comparison). */
+/**
+ * True when `If-None-Match` matches the current representation's entity tag (weak comparison).
+ * An unquoted tag a route set (`ETag: v42`) is quoted like the bare entries of the header, so the
+ * client echoing it back matches.
+ */
 export function ifNoneMatchHits(header: string | null | undefined, etag: string): boolean {
   const tags = parseEntityTags(header);
   if (tags === "*") return true;
-  const current = opaqueTag(etag);
+  const opaque = opaqueTag(etag);
+  const current = opaque.startsWith('"') ? opaque : `"${opaque}"`;
   return tags.some((tag) => tag === current);
 }
 

@@ -46,6 +46,9 @@ describe("hono headers: If-None-Match", () => {
     expect(ifNoneMatchHits("*", '"x"')).toBe(true);
     expect(ifNoneMatchHits('"xy"', '"x"')).toBe(false);
     expect(ifNoneMatchHits(undefined, '"x"')).toBe(false);
+    expect(ifNoneMatchHits("x", "x")).toBe(true);
+    expect(ifNoneMatchHits('"x"', "W/x")).toBe(true);
+    expect(ifNoneMatchHits("xy", "x")).toBe(false);
   });
 });
 

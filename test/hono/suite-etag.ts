@@ -70,6 +70,30 @@ export function etagTests(h: HonoHarness): void {
       }
     });
 
+    it("answers 304 when the client echoes a route's own unquoted ETag, fresh or from the cache", async () => {
+      const { app, cache, serve } = await h.open();
+      app.get("/own", etag(), (c) => c.text("v42 body", 200, { ETag: "v42" }));
+      app.get("/cached", etag(), cacheResponse({ cache, ttl: "1m" }), (c) =>
+        c.text("v43 body", 200, { ETag: "W/v43" }),
+      );
+      const http = await serve();
+      for (const [path, tag] of [
+        ["/own", "v42"],
+        ["/cached", "W/v43"],
+        ["/cached", "W/v43"],
+      ] as const) {
+        const first = await http.fetch(path);
+        expect(first.headers.get("etag")).toBe(tag);
+        await first.text();
+        const again = await http.fetch(path, { headers: { "If-None-Match": tag } });
+        expect(again.status).toBe(304);
+        expect(await again.text()).toBe("");
+        const other = await http.fetch(path, { headers: { "If-None-Match": "v4" } });
+        expect(other.status).toBe(200);
+        await other.text();
+      }
+    });
+
     it("hashes a streamed body whole", async () => {
       const { app, serve } = await h.open();
       app.get("/s", etag(), () => {
