@@ -86,7 +86,20 @@ export function splitRecord(text: string): [RecordHeader | undefined, string] {
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw new SyntaxError("record header is not an object");
   }
+  // Another program's "@" text, or damage: its fields reach tag, expiry and counter code.
+  if (!isHeader(header as Record<string, unknown>)) throw new SyntaxError("record header is malformed");
   return [header as RecordHeader, text.slice(end + 1)];
+}
+
+/** True when the fields isocache reads have the types it writes (no allocation: hot path). */
+function isHeader(header: Record<string, unknown>): boolean {
+  const { e, t, c, s } = header;
+  if (e !== undefined && typeof e !== "number") return false;
+  if ((c !== undefined && typeof c !== "string") || (s !== undefined && typeof s !== "string")) return false;
+  if (t === undefined) return true;
+  if (!Array.isArray(t)) return false;
+  for (let i = 0; i < t.length; i++) if (typeof t[i] !== "string") return false;
+  return true;
 }
 
 /** Why a record read as a miss; reported through `onError` except for plain expiry. */

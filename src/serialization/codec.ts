@@ -134,10 +134,24 @@ function cloneArray(array: unknown[]): unknown {
   const length = array.length;
   const out = new Array<unknown>(length);
   for (let i = 0; i < length; i++) {
-    if (!(i in array)) continue; // keep holes of sparse arrays
+    if (!(i in array)) return cloneSparse(array, out, i);
     const item = cloneDecoded(array[i]);
     if (item === UNCLONEABLE) return UNCLONEABLE;
     out[i] = item;
+  }
+  return out;
+}
+
+/** The rest of `cloneArray` from its first hole: only present slots, as a sparse array may be 2^32 - 1 long. */
+function cloneSparse(array: unknown[], out: unknown[], hole: number): unknown {
+  const length = array.length;
+  // Object.keys lists the present indices, ascending, and no hole; other keys fail the range test.
+  for (const key of Object.keys(array)) {
+    const index = Number(key);
+    if (!(index > hole && index < length)) continue;
+    const item = cloneDecoded(array[index]);
+    if (item === UNCLONEABLE) return UNCLONEABLE;
+    out[index] = item;
   }
   return out;
 }

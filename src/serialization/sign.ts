@@ -11,7 +11,7 @@ const MAC_BYTES = 32;
 export interface Signer {
   /** The unpadded base64url HMAC-SHA-256 of `data` (43 characters). */
   sign(data: string): Promise<string>;
-  /** `true` only when `signature` is the HMAC of `data` under this secret; malformed input gives `false`. */
+  /** `true` only when `signature` is the HMAC of `data` under this secret, spelled as `sign` spells it; malformed input gives `false`. */
   verify(data: string, signature: string): Promise<boolean>;
 }
 
@@ -61,7 +61,9 @@ export function createSigner(secret: string): Signer {
       } catch {
         return false;
       }
-      if (mac.byteLength !== MAC_BYTES) return false;
+      // base64url has other spellings of the same bytes (spare low bits in the last character,
+      // padding): only the one `sign` writes is accepted, so every changed character is a miss.
+      if (mac.byteLength !== MAC_BYTES || bytesToBase64Url(mac) !== signature) return false;
       return subtle().verify("HMAC", await getKey(), mac, utf8Encode(data));
     },
   };

@@ -9,7 +9,7 @@ import {
   utf8Decode,
   utf8Encode,
 } from "../../src/serialization/base64";
-import { decode, defaultSerializer, encode, registerType } from "../../src/serialization/codec";
+import { cloneDecoded, decode, defaultSerializer, encode, registerType } from "../../src/serialization/codec";
 
 type Dict = Record<string, unknown>;
 
@@ -158,6 +158,21 @@ describe("codec: plain JSON text forms", () => {
     expect(out.length).toBe(1_000_001);
     expect(out[1_000_000]).toBe(7);
     expect(0 in out).toBe(false);
+  });
+
+  it("copies a decoded huge sparse array by its present slots, not its length", () => {
+    const huge = decode('{"$t":"sparse","v":[4294967295,0,"a",4294967294,"z"]}') as string[];
+    let probes = 0;
+    const counted = new Proxy(huge, {
+      has(target, key) {
+        // Walking every index of a 2^32 - 1 slot array takes minutes on every read of a memory hit.
+        if (++probes > 10) throw new Error("cloneDecoded walks the holes of a sparse array one by one");
+        return Reflect.has(target, key);
+      },
+    });
+    const copy = cloneDecoded(counted) as string[];
+    expect(copy.length).toBe(4294967295);
+    expect([copy[0], copy[4294967294], 1 in copy]).toEqual(["a", "z", false]);
   });
 });
 

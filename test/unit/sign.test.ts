@@ -53,6 +53,20 @@ describe("createSigner", () => {
     expect(await signer.verify(undefined as unknown as string, signature)).toBe(false);
   });
 
+  it("rejects other spellings of the right MAC: low bits of the last character, added padding", async () => {
+    const signer = createSigner(SECRET);
+    const signature = await signer.sign("user:1\n42");
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = alphabet.indexOf(signature.slice(-1));
+    // 43 characters carry 258 bits for a 256-bit MAC: the last character's two low bits are spare.
+    for (let spare = 1; spare < 4; spare++) {
+      const respelled = signature.slice(0, -1) + alphabet[last ^ spare];
+      expect(await signer.verify("user:1\n42", respelled)).toBe(false);
+    }
+    expect(await signer.verify("user:1\n42", `${signature}=`)).toBe(false);
+    expect(await signer.verify("user:1\n42", signature)).toBe(true);
+  });
+
   it("accepts exactly the right signature for any data", async () => {
     const signer = createSigner(SECRET);
     await fc.assert(

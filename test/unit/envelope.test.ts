@@ -1,0 +1,58 @@
+// Stored records whose header is JSON but not the shape isocache writes (another program's
+// "@"-prefixed text, or damage): every command treats them as unreadable, none throws a TypeError.
+import { describe, expect, it } from "vitest";
+import { Cache, type CacheError, CacheValueError } from "../../runtimes/node";
+import { splitRecord } from "../../src/core/envelope";
+
+const BAD_HEADERS = [
+  '@{"t":5}\n1',
+  '@{"t":"t1"}\n1',
+  '@{"t":null}\n1',
+  '@{"t":["t1",5]}\n1',
+  '@{"e":"soon"}\n1',
+  '@{"e":null}\n1',
+  '@{"c":5}\n1',
+  '@{"s":[]}\n1',
+];
+
+function watched() {
+  const errors: CacheError[] = [];
+  const cache = new Cache().setup("mem://", { onError: (error) => errors.push(error) });
+  return { cache, errors };
+}
+
+describe("record headers", () => {
+  it.each(BAD_HEADERS)("splitRecord refuses the header of %j", (text) => {
+    expect(() => splitRecord(text)).toThrow(SyntaxError);
+  });
+
+  it("splitRecord reads the headers isocache writes", () => {
+    expect(splitRecord('@{"e":5,"t":["a"],"c":"gzip","s":"x"}\n1')).toEqual([
+      { e: 5, t: ["a"], c: "gzip", s: "x" },
+      "1",
+    ]);
+    expect(splitRecord("1")).toEqual([undefined, "1"]);
+  });
+
+  it.each(BAD_HEADERS)("a record with the header of %j reads as a reported miss", async (text) => {
+    const { cache, errors } = watched();
+    await cache.setRaw("k", text);
+    expect(await cache.get("k", "miss")).toBe("miss");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(CacheValueError);
+  });
+
+  it.each(BAD_HEADERS)(
+    "deleteTags, expire and incr get past a record with the header of %j",
+    async (text) => {
+      const { cache } = watched();
+      await cache.set("k", 1, { tags: ["t1"] });
+      await cache.setRaw("k", text);
+      await expect(cache.deleteTags("t1")).resolves.toBeTypeOf("number");
+      await cache.setRaw("k", text);
+      await expect(cache.expire("k", 10_000)).resolves.toBeTypeOf("boolean");
+      await cache.setRaw("k", text);
+      await expect(cache.incr("k")).resolves.toBe(1);
+    },
+  );
+});
