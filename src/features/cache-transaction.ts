@@ -4,6 +4,7 @@ import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
+import { settled } from "../core/key-turns";
 import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 import { isDisabled, type TxHooks } from "../core/scope";
@@ -19,6 +20,11 @@ export class CacheTransaction implements TxHooks, Transaction {
   readonly #cache: CacheCore;
   readonly #writes = new Map<string, Write>();
   readonly #locks = new Map<string, string>();
+  /**
+   * Per key, the turn of its last staged command: a key's commands run one after another, as
+   * called, so concurrent ones neither lose an update nor wait for a lock their key already took.
+   */
+  readonly #turns = new Map<string, Promise<void>>();
   readonly #timeoutMs: number;
   #rolledBack = false;
   #ended = false;
@@ -44,6 +50,13 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   async get(key: string): Promise<unknown> {
     this.#check();
+    const turn = this.#turns.get(key);
+    if (turn !== undefined) await turn;
+    return this.#read(key);
+  }
+
+  /** `key` as this transaction sees it now, past the key's turns (for a command holding one). */
+  async #read(key: string): Promise<unknown> {
     const write = this.#writes.get(key);
     if (write !== undefined) return write.kind === "delete" ? MISS : decode(write.text);
     return this.#cache.read(key);
@@ -60,10 +73,12 @@ export class CacheTransaction implements TxHooks, Transaction {
     tags: readonly string[] | undefined,
     exist: boolean | undefined,
   ): Promise<boolean> {
-    await this.#lock(key);
-    if (exist !== undefined && (await this.exists(key)) !== exist) return false;
-    this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
-    return true;
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      if (exist !== undefined && ((await this.#read(key)) !== MISS) !== exist) return false;
+      this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
+      return true;
+    });
   }
 
   /**
@@ -71,64 +86,72 @@ export class CacheTransaction implements TxHooks, Transaction {
    * staged one, else the stored one) is set again at commit with `ttl` and the tags it has, and a
    * rollback leaves the stored TTL as it was. `0` ends the key, as outside.
    */
-  async expire(key: string, ttl: number): Promise<boolean> {
-    await this.#lock(key);
-    const current = await this.get(key);
-    if (current === MISS) return false;
-    if (ttl <= 0) {
-      this.#writes.set(key, { kind: "delete" });
+  expire(key: string, ttl: number): Promise<boolean> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const current = await this.#read(key);
+      if (current === MISS) return false;
+      if (ttl <= 0) {
+        this.#writes.set(key, { kind: "delete" });
+        return true;
+      }
+      const staged = this.#writes.get(key);
+      const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
+      const tags =
+        own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
+      this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
       return true;
-    }
-    const staged = this.#writes.get(key);
-    const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
-    const tags =
-      own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
-    this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
-    return true;
-  }
-
-  async delete(key: string): Promise<boolean> {
-    await this.#lock(key);
-    const existed = await this.exists(key);
-    this.#writes.set(key, { kind: "delete" });
-    return existed;
-  }
-
-  async incr(key: string, by: number, ttl: number | undefined): Promise<number> {
-    await this.#lock(key);
-    const current = await this.get(key);
-    if (current === MISS) {
-      this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
-      return by;
-    }
-    if (typeof current !== "number") {
-      // The error `incr` throws outside a transaction; the value stays as it is.
-      throw new CacheValueError(
-        errorMessage(
-          this.#cache.backendFor(key).name,
-          `incr("${key}") found a ${typeof current}, not a number`,
-          "delete the key or use another one for the counter",
-        ),
-      );
-    }
-    const previous = this.#writes.get(key);
-    const staged = previous?.kind === "set" ? previous : undefined;
-    this.#writes.set(key, {
-      kind: "set",
-      text: encode(current + by),
-      ttl: staged?.ttl,
-      tags: staged?.tags,
-      keep: staged === undefined || staged.keep,
     });
-    return current + by;
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const existed = (await this.#read(key)) !== MISS;
+      this.#writes.set(key, { kind: "delete" });
+      return existed;
+    });
+  }
+
+  incr(key: string, by: number, ttl: number | undefined): Promise<number> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const current = await this.#read(key);
+      if (current === MISS) {
+        this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
+        return by;
+      }
+      if (typeof current !== "number") {
+        // The error `incr` throws outside a transaction; the value stays as it is.
+        throw new CacheValueError(
+          errorMessage(
+            this.#cache.backendFor(key).name,
+            `incr("${key}") found a ${typeof current}, not a number`,
+            "delete the key or use another one for the counter",
+          ),
+        );
+      }
+      const previous = this.#writes.get(key);
+      const staged = previous?.kind === "set" ? previous : undefined;
+      this.#writes.set(key, {
+        kind: "set",
+        text: encode(current + by),
+        ttl: staged?.ttl,
+        tags: staged?.tags,
+        keep: staged === undefined || staged.keep,
+      });
+      return current + by;
+    });
   }
 
   async deleteMatch(pattern: string): Promise<number> {
     const keys: string[] = [];
     for await (const key of this.scan(pattern)) keys.push(key);
     for (const key of keys) {
-      await this.#lock(key);
-      this.#writes.set(key, { kind: "delete" });
+      await this.#inTurn(key, async () => {
+        await this.#lock(key);
+        this.#writes.set(key, { kind: "delete" });
+      });
     }
     return keys.length;
   }
@@ -236,6 +259,18 @@ export class CacheTransaction implements TxHooks, Transaction {
       await Promise.all([...this.#locks].map(([key, token]) => this.#cache.unlock(lockKey(key), token)));
       this.#locks.clear();
     }
+  }
+
+  /** Runs `command` on `key` once the key's earlier commands in this transaction are over. */
+  #inTurn<T>(key: string, command: () => Promise<T>): Promise<T> {
+    const prior = this.#turns.get(key);
+    const done = prior === undefined ? command() : prior.then(command);
+    const turn = done.then(settled, settled);
+    this.#turns.set(key, turn);
+    turn.then(() => {
+      if (this.#turns.get(key) === turn) this.#turns.delete(key);
+    });
+    return done;
   }
 
   async #lock(key: string): Promise<void> {

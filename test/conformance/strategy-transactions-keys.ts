@@ -1,0 +1,46 @@
+// Transactions (SPEC 7), one key at a time: commands on one key issued together inside a
+// transaction take effect in call order, as they do outside.
+import { MISS, type StrategyHarness } from "./strategy-harness";
+
+export function transactionKeyTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("transactions, one key at a time", () => {
+    t.it("commands on one key issued together take effect in call order, none lost", async () => {
+      const cache = await h.open();
+      await cache.set("n", 10, { ttl: "1h" });
+      const seen = await cache.transaction(() =>
+        Promise.all([
+          cache.incr("n"),
+          cache.incr("n", 2),
+          cache.get("n"),
+          cache.set("s", 1),
+          cache.incr("s"),
+          cache.exists("s"),
+          cache.delete("s"),
+          cache.get("s", MISS),
+        ]),
+      );
+      t.expect(seen).toEqual([11, 13, 13, true, 2, true, true, MISS]);
+      t.expect(await cache.getMany(["n", "s"], MISS)).toEqual([13, MISS]);
+      t.expect(await cache.getExpire("n")).toBeGreaterThan(3_000_000);
+    });
+
+    t.it("in locked mode, commands on one key issued together do not wait for their own lock", async () => {
+      const cache = await h.open();
+      await cache.set("gone", 1);
+      const seen = await cache.transaction(
+        () => Promise.all([cache.incr("n"), cache.incr("n"), cache.deleteMany(["gone", "gone"])]),
+        { mode: "locked", timeout: "300ms" },
+      );
+      t.expect(seen).toEqual([1, 2, 1]);
+      t.expect(await cache.getMany(["n", "gone"], MISS)).toEqual([2, MISS]);
+      // Every lock went with the transaction: the next one takes them at once.
+      await cache.transaction(() => Promise.all([cache.incr("n"), cache.set("gone", 2)]), {
+        mode: "locked",
+        timeout: "50ms",
+      });
+      t.expect(await cache.getMany(["n", "gone"])).toEqual([3, 2]);
+    });
+  });
+}
