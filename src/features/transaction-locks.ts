@@ -8,6 +8,13 @@ import { sleep } from "../core/locks";
 const LOCK_TTL_MS = 60_000;
 const STEP_MS = 10;
 
+/**
+ * The lock `serializable` transactions take in turn: outside `txlock:`, so no key's lock is it
+ * (a key may well be named `*serializable*`); with no `:` past the prefix, it is routed as it is
+ * (see `Router.route`), so to the default backend.
+ */
+export const SERIALIZABLE_LOCK = `${INTERNAL_PREFIX}txserializable`;
+
 /** The lock a `locked` transaction holds on `key` until it ends. */
 export function lockKey(key: string): string {
   return `${INTERNAL_PREFIX}txlock:${key}`;

@@ -1,6 +1,7 @@
 // Transactions (SPEC 7), one key at a time: commands on one key issued together inside a
-// transaction take effect in call order, as they do outside.
-import { MISS, type StrategyHarness } from "./strategy-harness";
+// transaction take effect in call order, as they do outside, and the locks of the `locked` and
+// `serializable` modes never stand for each other whatever the keys are called.
+import { expectCacheError, gate, MISS, rejection, type StrategyHarness } from "./strategy-harness";
 
 export function transactionKeyTests(h: StrategyHarness): void {
   const { t } = h;
@@ -41,6 +42,36 @@ export function transactionKeyTests(h: StrategyHarness): void {
         timeout: "50ms",
       });
       t.expect(await cache.getMany(["n", "gone"])).toEqual([3, 2]);
+    });
+
+    t.it("a locked transaction's key lock is never the serializable lock, whatever the key", async () => {
+      if (!h.hasAls) return;
+      const cache = await h.open();
+      const holding = gate();
+      const release = gate();
+      const keys = ["*serializable*", "serializable", "*"];
+      const holder = cache.transaction(
+        async () => {
+          for (const key of keys) await cache.set(key, "locked");
+          holding.open();
+          await release.promise;
+        },
+        { mode: "locked", timeout: "5s" },
+      );
+      await holding.promise;
+      const serial = await cache.transaction(() => cache.set("other", 1), {
+        mode: "serializable",
+        timeout: "100ms",
+      });
+      t.expect(serial).toBe(true);
+      // The key locks themselves still hold.
+      const late = await rejection(() =>
+        cache.transaction(() => cache.set("*serializable*", "late"), { mode: "locked", timeout: "50ms" }),
+      );
+      expectCacheError(h, late, h.lib.LockedError);
+      release.open();
+      await holder;
+      t.expect(await cache.getMany([...keys, "other"])).toEqual(["locked", "locked", "locked", 1]);
     });
   });
 }
