@@ -76,7 +76,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       if (exist !== undefined && ((await this.#read(key)) !== MISS) !== exist) return false;
-      this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
+      this.#stage(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
       return true;
     });
   }
@@ -92,14 +92,14 @@ export class CacheTransaction implements TxHooks, Transaction {
       const current = await this.#read(key);
       if (current === MISS) return false;
       if (ttl <= 0) {
-        this.#writes.set(key, { kind: "delete" });
+        this.#stage(key, { kind: "delete" });
         return true;
       }
       const staged = this.#writes.get(key);
       const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
       const tags =
         own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
-      this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
+      this.#stage(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
       return true;
     });
   }
@@ -108,7 +108,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       const existed = (await this.#read(key)) !== MISS;
-      this.#writes.set(key, { kind: "delete" });
+      this.#stage(key, { kind: "delete" });
       return existed;
     });
   }
@@ -118,7 +118,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       await this.#lock(key);
       const current = await this.#read(key);
       if (current === MISS) {
-        this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
+        this.#stage(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
         return by;
       }
       if (typeof current !== "number") {
@@ -133,7 +133,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       }
       const previous = this.#writes.get(key);
       const staged = previous?.kind === "set" ? previous : undefined;
-      this.#writes.set(key, {
+      this.#stage(key, {
         kind: "set",
         text: encode(current + by),
         ttl: staged?.ttl,
@@ -150,7 +150,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     for (const key of keys) {
       await this.#inTurn(key, async () => {
         await this.#lock(key);
-        this.#writes.set(key, { kind: "delete" });
+        this.#stage(key, { kind: "delete" });
       });
     }
     return keys.length;
@@ -278,7 +278,17 @@ export class CacheTransaction implements TxHooks, Transaction {
     if (this.mode !== "locked" || this.#locks.has(key)) return;
     const token = crypto.randomUUID();
     await acquire(this.#cache, lockKey(key), token, this.#timeoutMs);
+    // Obtained after `end` released the others (a sibling command failed the transaction): held
+    // on, it would keep every other transaction off the key until its TTL.
+    if (this.#ended) await outside(this.#cache, () => this.#cache.unlock(lockKey(key), token));
+    this.#check();
     this.#locks.set(key, token);
+  }
+
+  /** Stages one write; refused once the transaction has ended, as it would never be committed. */
+  #stage(key: string, write: Write): void {
+    this.#check();
+    this.#writes.set(key, write);
   }
 
   #check(): void {

@@ -73,5 +73,47 @@ export function transactionKeyTests(h: StrategyHarness): void {
       await holder;
       t.expect(await cache.getMany([...keys, "other"])).toEqual(["locked", "locked", "locked", 1]);
     });
+
+    t.it("a lock its key obtains only after the transaction ended is released at once", async () => {
+      if (!h.hasAls) return;
+      const slowLock = gate();
+      // The lock of "b" is taken only once the transaction has failed on "a" and ended.
+      const cache = await h.open({
+        middlewares: [
+          async (call, next) => {
+            if (call.command === "setLock" && call.key?.endsWith("txlock:b") === true) await slowLock.promise;
+            return next();
+          },
+        ],
+      });
+      const holding = gate();
+      const release = gate();
+      const holder = cache.transaction(
+        async () => {
+          await cache.set("a", "holder");
+          holding.open();
+          await release.promise;
+        },
+        { mode: "locked", timeout: "5s" },
+      );
+      await holding.promise;
+      const pending: Promise<unknown>[] = [];
+      const failed = await rejection(() =>
+        cache.transaction(
+          () => {
+            pending.push(rejection(() => cache.set("b", "late")));
+            return cache.set("a", "late");
+          },
+          { mode: "locked", timeout: "50ms" },
+        ),
+      );
+      expectCacheError(h, failed, h.lib.LockedError);
+      slowLock.open();
+      expectCacheError(h, await pending[0], h.lib.TransactionError);
+      release.open();
+      await holder;
+      await cache.transaction(() => cache.set("b", "next"), { mode: "locked", timeout: "100ms" });
+      t.expect(await cache.getMany(["a", "b"])).toEqual(["holder", "next"]);
+    });
   });
 }
