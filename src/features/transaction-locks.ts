@@ -1,5 +1,5 @@
-// The locks of the `locked` and `serializable` modes: cache locks under the internal prefix, taken
-// past the transaction in scope and polled until the transaction's `timeout`.
+// The locks of the `locked` and `serializable` modes: cache locks under the internal prefix,
+// polled until the transaction's `timeout`.
 import type { CacheCore } from "../core/cache";
 import { errorMessage, LockedError } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
@@ -28,11 +28,9 @@ export async function acquire(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (
-    !(await cache.withScope({ tx: undefined }, () =>
-      cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)),
-    ))
-  ) {
+  // In the transaction's own scope (`setLock` never consults it): a scope entered here would, in
+  // the browser's context fallback, be the one the commands issued alongside this one run in.
+  while (!(await cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)))) {
     if (Date.now() >= deadline) {
       throw new LockedError(
         errorMessage(

@@ -115,5 +115,19 @@ export function transactionKeyTests(h: StrategyHarness): void {
       await cache.transaction(() => cache.set("b", "next"), { mode: "locked", timeout: "100ms" });
       t.expect(await cache.getMany(["a", "b"])).toEqual(["holder", "next"]);
     });
+
+    t.it("in locked mode, writes issued together all stay inside the transaction", async () => {
+      const cache = await h.open();
+      const inside = await cache.transaction(
+        async (tx) => {
+          await Promise.all([cache.set("a", 1), cache.set("b", 2), cache.incr("c")]);
+          tx.rollback();
+          return cache.getMany(["a", "b", "c"], MISS);
+        },
+        { mode: "locked", timeout: "1s" },
+      );
+      t.expect(inside).toEqual([1, 2, 1]);
+      t.expect(await cache.getMany(["a", "b", "c"], MISS)).toEqual([MISS, MISS, MISS]);
+    });
   });
 }
