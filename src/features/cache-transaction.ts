@@ -4,15 +4,15 @@ import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
-import { settled } from "../core/key-turns";
 import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 import { isDisabled, type TxHooks } from "../core/scope";
-import { decode, encode } from "../serialization/codec";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
 import { acquire, lockKey } from "./transaction-locks";
-import { commitWrites, outside, type Write } from "./transaction-writes";
+import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
+
+type Tags = readonly string[] | undefined;
 
 /** Buffers writes in memory, serves reads from them first, and applies them on commit. */
 export class CacheTransaction implements TxHooks, Transaction {
@@ -58,7 +58,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   /** `key` as this transaction sees it now, past the key's turns (for a command holding one). */
   async #read(key: string): Promise<unknown> {
     const write = this.#writes.get(key);
-    if (write !== undefined) return write.kind === "delete" ? MISS : decode(write.text);
+    if (write !== undefined) return write.kind === "delete" ? MISS : decodeFor(this.#cache, key, write.text);
     return this.#cache.read(key);
   }
 
@@ -76,7 +76,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       if (exist !== undefined && ((await this.#read(key)) !== MISS) !== exist) return false;
-      this.#stage(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
+      this.#stageValue(key, value, ttl, tags, false);
       return true;
     });
   }
@@ -99,7 +99,8 @@ export class CacheTransaction implements TxHooks, Transaction {
       const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
       const tags =
         own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
-      this.#stage(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
+      const text = own?.text ?? encodeFor(this.#cache, key, current);
+      this.#stage(key, { kind: "set", text, ttl, tags, keep: false });
       return true;
     });
   }
@@ -118,7 +119,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       await this.#lock(key);
       const current = await this.#read(key);
       if (current === MISS) {
-        this.#stage(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
+        this.#stageValue(key, by, ttl, undefined, false);
         return by;
       }
       if (typeof current !== "number") {
@@ -133,13 +134,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       }
       const previous = this.#writes.get(key);
       const staged = previous?.kind === "set" ? previous : undefined;
-      this.#stage(key, {
-        kind: "set",
-        text: encode(current + by),
-        ttl: staged?.ttl,
-        tags: staged?.tags,
-        keep: staged === undefined || staged.keep,
-      });
+      this.#stageValue(key, current + by, staged?.ttl, staged?.tags, staged === undefined || staged.keep);
       return current + by;
     });
   }
@@ -174,7 +169,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       pattern,
       (cache) => cache.getMatch(pattern),
       (entry) => entry[0],
-      (key, text) => [key, decode(text)],
+      (key, text) => [key, decodeFor(this.#cache, key, text)],
     );
   }
 
@@ -263,14 +258,7 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   /** Runs `command` on `key` once the key's earlier commands in this transaction are over. */
   #inTurn<T>(key: string, command: () => Promise<T>): Promise<T> {
-    const prior = this.#turns.get(key);
-    const done = prior === undefined ? command() : prior.then(command);
-    const turn = done.then(settled, settled);
-    this.#turns.set(key, turn);
-    turn.then(() => {
-      if (this.#turns.get(key) === turn) this.#turns.delete(key);
-    });
-    return done;
+    return inTurn(this.#turns, key, command);
   }
 
   async #lock(key: string): Promise<void> {
@@ -289,6 +277,11 @@ export class CacheTransaction implements TxHooks, Transaction {
   #stage(key: string, write: Write): void {
     this.#check();
     this.#writes.set(key, write);
+  }
+
+  /** Stages `value` as set on `key`, in the text its backend's serializer makes of it. */
+  #stageValue(key: string, value: unknown, ttl: number | undefined, tags: Tags, keep: boolean): void {
+    this.#stage(key, { kind: "set", text: encodeFor(this.#cache, key, value), ttl, tags, keep });
   }
 
   #check(): void {

@@ -1,7 +1,25 @@
-// Transactions (SPEC 7), one key at a time: commands on one key issued together inside a
-// transaction take effect in call order, as they do outside, and the locks of the `locked` and
-// `serializable` modes never stand for each other whatever the keys are called.
+// Transactions (SPEC 7), commands issued together and what they store: commands on one key take
+// effect in call order, as they do outside; the locks of the `locked` and `serializable` modes
+// never stand for each other whatever the keys are called, nor outlive the transaction; and
+// values keep what the backend's `serializer` makes of them.
+import { matchSorted } from "./basic-harness";
 import { expectCacheError, gate, MISS, rejection, type StrategyHarness } from "./strategy-harness";
+
+/** A class the built-in codec does not know, which the serializer below keeps. */
+class Point {
+  constructor(readonly x: number) {}
+}
+
+/** Plain JSON, with `Point`s as `{ "point": x }`. */
+const POINTS = {
+  encode: (value: unknown): string => JSON.stringify(value instanceof Point ? { point: value.x } : value),
+  decode: (text: string): unknown => {
+    const data: unknown = JSON.parse(text);
+    return typeof data === "object" && data !== null && "point" in data
+      ? new Point(data.point as number)
+      : data;
+  },
+};
 
 export function transactionKeyTests(h: StrategyHarness): void {
   const { t } = h;
@@ -128,6 +146,25 @@ export function transactionKeyTests(h: StrategyHarness): void {
       );
       t.expect(inside).toEqual([1, 2, 1]);
       t.expect(await cache.getMany(["a", "b", "c"], MISS)).toEqual([MISS, MISS, MISS]);
+    });
+
+    t.it("values set inside go through the backend's serializer, inside and at commit", async () => {
+      const cache = await h.open({ serializer: POINTS });
+      await cache.set("stored", new Point(1));
+      const inside = await cache.transaction(async () => {
+        await cache.set("staged", new Point(2));
+        await cache.expire("stored", "1h");
+        return [await cache.get("staged"), await cache.get("stored"), await matchSorted(cache, "*")];
+      });
+      t.expect(inside).toStrictEqual([
+        new Point(2),
+        new Point(1),
+        [
+          ["staged", new Point(2)],
+          ["stored", new Point(1)],
+        ],
+      ]);
+      t.expect(await cache.getMany(["staged", "stored"])).toStrictEqual([new Point(2), new Point(1)]);
     });
   });
 }
