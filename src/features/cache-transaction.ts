@@ -7,11 +7,12 @@ import { CacheValueError, errorMessage, TransactionError } from "../core/errors"
 import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
 import { isDisabled, type TxHooks } from "../core/scope";
-import { decode, encode } from "../serialization/codec";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
 import { acquire, lockKey } from "./transaction-locks";
-import { commitWrites, outside, type Write } from "./transaction-writes";
+import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
+
+type Tags = readonly string[] | undefined;
 
 /** Buffers writes in memory, serves reads from them first, and applies them on commit. */
 export class CacheTransaction implements TxHooks, Transaction {
@@ -19,6 +20,11 @@ export class CacheTransaction implements TxHooks, Transaction {
   readonly #cache: CacheCore;
   readonly #writes = new Map<string, Write>();
   readonly #locks = new Map<string, string>();
+  /**
+   * Per key, the turn of its last staged command: a key's commands run one after another, as
+   * called, so concurrent ones neither lose an update nor wait for a lock their key already took.
+   */
+  readonly #turns = new Map<string, Promise<void>>();
   readonly #timeoutMs: number;
   #rolledBack = false;
   #ended = false;
@@ -44,8 +50,15 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   async get(key: string): Promise<unknown> {
     this.#check();
+    const turn = this.#turns.get(key);
+    if (turn !== undefined) await turn;
+    return this.#read(key);
+  }
+
+  /** `key` as this transaction sees it now, past the key's turns (for a command holding one). */
+  async #read(key: string): Promise<unknown> {
     const write = this.#writes.get(key);
-    if (write !== undefined) return write.kind === "delete" ? MISS : decode(write.text);
+    if (write !== undefined) return write.kind === "delete" ? MISS : decodeFor(this.#cache, key, write.text);
     return this.#cache.read(key);
   }
 
@@ -60,10 +73,12 @@ export class CacheTransaction implements TxHooks, Transaction {
     tags: readonly string[] | undefined,
     exist: boolean | undefined,
   ): Promise<boolean> {
-    await this.#lock(key);
-    if (exist !== undefined && (await this.exists(key)) !== exist) return false;
-    this.#writes.set(key, { kind: "set", text: encode(value), ttl, tags, keep: false });
-    return true;
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      if (exist !== undefined && ((await this.#read(key)) !== MISS) !== exist) return false;
+      this.#stageValue(key, value, ttl, tags, false);
+      return true;
+    });
   }
 
   /**
@@ -71,64 +86,67 @@ export class CacheTransaction implements TxHooks, Transaction {
    * staged one, else the stored one) is set again at commit with `ttl` and the tags it has, and a
    * rollback leaves the stored TTL as it was. `0` ends the key, as outside.
    */
-  async expire(key: string, ttl: number): Promise<boolean> {
-    await this.#lock(key);
-    const current = await this.get(key);
-    if (current === MISS) return false;
-    if (ttl <= 0) {
-      this.#writes.set(key, { kind: "delete" });
+  expire(key: string, ttl: number): Promise<boolean> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const current = await this.#read(key);
+      if (current === MISS) return false;
+      if (ttl <= 0) {
+        this.#stage(key, { kind: "delete" });
+        return true;
+      }
+      const staged = this.#writes.get(key);
+      const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
+      const tags =
+        own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
+      const text = own?.text ?? encodeFor(this.#cache, key, current);
+      this.#stage(key, { kind: "set", text, ttl, tags, keep: false });
       return true;
-    }
-    const staged = this.#writes.get(key);
-    const own = staged?.kind === "set" && !staged.keep ? staged : undefined;
-    const tags =
-      own !== undefined ? own.tags : await outside(this.#cache, () => storedTags(this.#cache, key));
-    this.#writes.set(key, { kind: "set", text: own?.text ?? encode(current), ttl, tags, keep: false });
-    return true;
-  }
-
-  async delete(key: string): Promise<boolean> {
-    await this.#lock(key);
-    const existed = await this.exists(key);
-    this.#writes.set(key, { kind: "delete" });
-    return existed;
-  }
-
-  async incr(key: string, by: number, ttl: number | undefined): Promise<number> {
-    await this.#lock(key);
-    const current = await this.get(key);
-    if (current === MISS) {
-      this.#writes.set(key, { kind: "set", text: encode(by), ttl, tags: undefined, keep: false });
-      return by;
-    }
-    if (typeof current !== "number") {
-      // The error `incr` throws outside a transaction; the value stays as it is.
-      throw new CacheValueError(
-        errorMessage(
-          this.#cache.backendFor(key).name,
-          `incr("${key}") found a ${typeof current}, not a number`,
-          "delete the key or use another one for the counter",
-        ),
-      );
-    }
-    const previous = this.#writes.get(key);
-    const staged = previous?.kind === "set" ? previous : undefined;
-    this.#writes.set(key, {
-      kind: "set",
-      text: encode(current + by),
-      ttl: staged?.ttl,
-      tags: staged?.tags,
-      keep: staged === undefined || staged.keep,
     });
-    return current + by;
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const existed = (await this.#read(key)) !== MISS;
+      this.#stage(key, { kind: "delete" });
+      return existed;
+    });
+  }
+
+  incr(key: string, by: number, ttl: number | undefined): Promise<number> {
+    return this.#inTurn(key, async () => {
+      await this.#lock(key);
+      const current = await this.#read(key);
+      if (current === MISS) {
+        this.#stageValue(key, by, ttl, undefined, false);
+        return by;
+      }
+      if (typeof current !== "number") {
+        // The error `incr` throws outside a transaction; the value stays as it is.
+        throw new CacheValueError(
+          errorMessage(
+            this.#cache.backendFor(key).name,
+            `incr("${key}") found a ${typeof current}, not a number`,
+            "delete the key or use another one for the counter",
+          ),
+        );
+      }
+      const previous = this.#writes.get(key);
+      const staged = previous?.kind === "set" ? previous : undefined;
+      this.#stageValue(key, current + by, staged?.ttl, staged?.tags, staged === undefined || staged.keep);
+      return current + by;
+    });
   }
 
   async deleteMatch(pattern: string): Promise<number> {
     const keys: string[] = [];
     for await (const key of this.scan(pattern)) keys.push(key);
     for (const key of keys) {
-      await this.#lock(key);
-      this.#writes.set(key, { kind: "delete" });
+      await this.#inTurn(key, async () => {
+        await this.#lock(key);
+        this.#stage(key, { kind: "delete" });
+      });
     }
     return keys.length;
   }
@@ -151,7 +169,7 @@ export class CacheTransaction implements TxHooks, Transaction {
       pattern,
       (cache) => cache.getMatch(pattern),
       (entry) => entry[0],
-      (key, text) => [key, decode(text)],
+      (key, text) => [key, decodeFor(this.#cache, key, text)],
     );
   }
 
@@ -238,12 +256,32 @@ export class CacheTransaction implements TxHooks, Transaction {
     }
   }
 
+  /** Runs `command` on `key` once the key's earlier commands in this transaction are over. */
+  #inTurn<T>(key: string, command: () => Promise<T>): Promise<T> {
+    return inTurn(this.#turns, key, command);
+  }
+
   async #lock(key: string): Promise<void> {
     this.#check();
     if (this.mode !== "locked" || this.#locks.has(key)) return;
     const token = crypto.randomUUID();
     await acquire(this.#cache, lockKey(key), token, this.#timeoutMs);
+    // Obtained after `end` released the others (a sibling command failed the transaction): held
+    // on, it would keep every other transaction off the key until its TTL.
+    if (this.#ended) await outside(this.#cache, () => this.#cache.unlock(lockKey(key), token));
+    this.#check();
     this.#locks.set(key, token);
+  }
+
+  /** Stages one write; refused once the transaction has ended, as it would never be committed. */
+  #stage(key: string, write: Write): void {
+    this.#check();
+    this.#writes.set(key, write);
+  }
+
+  /** Stages `value` as set on `key`, in the text its backend's serializer makes of it. */
+  #stageValue(key: string, value: unknown, ttl: number | undefined, tags: Tags, keep: boolean): void {
+    this.#stage(key, { kind: "set", text: encodeFor(this.#cache, key, value), ttl, tags, keep });
   }
 
   #check(): void {

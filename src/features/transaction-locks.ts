@@ -1,5 +1,5 @@
-// The locks of the `locked` and `serializable` modes: cache locks under the internal prefix, taken
-// past the transaction in scope and polled until the transaction's `timeout`.
+// The locks of the `locked` and `serializable` modes: cache locks under the internal prefix,
+// polled until the transaction's `timeout`.
 import type { CacheCore } from "../core/cache";
 import { errorMessage, LockedError } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
@@ -7,6 +7,13 @@ import { sleep } from "../core/locks";
 
 const LOCK_TTL_MS = 60_000;
 const STEP_MS = 10;
+
+/**
+ * The lock `serializable` transactions take in turn: outside `txlock:`, so no key's lock is it
+ * (a key may well be named `*serializable*`); with no `:` past the prefix, it is routed as it is
+ * (see `Router.route`), so to the default backend.
+ */
+export const SERIALIZABLE_LOCK = `${INTERNAL_PREFIX}txserializable`;
 
 /** The lock a `locked` transaction holds on `key` until it ends. */
 export function lockKey(key: string): string {
@@ -21,11 +28,9 @@ export async function acquire(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (
-    !(await cache.withScope({ tx: undefined }, () =>
-      cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)),
-    ))
-  ) {
+  // In the transaction's own scope (`setLock` never consults it): a scope entered here would, in
+  // the browser's context fallback, be the one the commands issued alongside this one run in.
+  while (!(await cache.setLock(key, token, Math.max(LOCK_TTL_MS, timeoutMs)))) {
     if (Date.now() >= deadline) {
       throw new LockedError(
         errorMessage(

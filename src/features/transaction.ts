@@ -1,9 +1,8 @@
 import type { CacheCore } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { INTERNAL_PREFIX } from "../core/keys";
 import type { Scope } from "../core/scope";
 import { CacheTransaction } from "./cache-transaction";
-import { acquire } from "./transaction-locks";
+import { acquire, SERIALIZABLE_LOCK } from "./transaction-locks";
 
 /** Options of `transaction`. */
 export interface TransactionOptions {
@@ -47,16 +46,15 @@ export async function runTransaction<T>(
   };
   if (tx.mode !== "serializable") return run();
   const token = crypto.randomUUID();
-  const key = `${INTERNAL_PREFIX}txlock:*serializable*`;
   await acquire(
     cache,
-    key,
+    SERIALIZABLE_LOCK,
     token,
     options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout"),
   );
   try {
     return await run();
   } finally {
-    await cache.withScope({ tx: undefined }, () => cache.unlock(key, token));
+    await cache.withScope({ tx: undefined }, () => cache.unlock(SERIALIZABLE_LOCK, token));
   }
 }

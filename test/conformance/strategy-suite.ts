@@ -11,6 +11,7 @@ import { keyTests } from "./strategy-keys";
 import { refreshTests } from "./strategy-refresh";
 import { scopeTests } from "./strategy-scope";
 import { transactionTests } from "./strategy-transactions";
+import { transactionKeyTests } from "./strategy-transactions-keys";
 import type { StrategySuiteTarget } from "./strategy-types";
 import type { TestApi } from "./types";
 
@@ -34,5 +35,6 @@ export function strategySuite(t: TestApi, target: StrategySuiteTarget): void {
     invalidationTests(h);
     scopeTests(h);
     transactionTests(h);
+    transactionKeyTests(h);
   });
 }
