@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { compileKey } from "../keys/index";
 
-/** What a `cacheResponse` key template can read: `{method}`, `{url}`, `{path}`, `{query.page}`, `{param.id}`. */
+/** What a `cacheResponse` key template can read: `{method}`, `{url}`, `{path}`, `{query.page}` (every value of a repeated name), `{param.id}`. */
 const TEMPLATE_NAMES = ["method", "url", "path", "query", "param"];
 
 /** The default key: method and full URL (query included). */
@@ -51,7 +51,20 @@ function baseRenderer(key: ResponseKey): (c: Context, method: string) => string 
   const template = compileKey(key, TEMPLATE_NAMES, { name: "cacheResponse" });
   return (c, method) => {
     const url = c.req.url;
-    const args = [method, url, c.req.path, c.req.query(), c.req.param()];
+    const args = [method, url, c.req.path, queryValues(c), c.req.param()];
     return template(args);
   };
+}
+
+/**
+ * The query as templates read it: a name's value, or all its values when it repeats, so
+ * `?a=1&a=2` (which a route reading `c.req.queries("a")` answers differently) is not `?a=1`.
+ */
+function queryValues(c: Context): Record<string, string | string[]> {
+  const all = c.req.queries();
+  // No prototype, as Hono's own: `?__proto__=1&__proto__=2` is a name like any other.
+  const values: Record<string, string | string[]> = Object.create(null);
+  for (const [name, list] of Object.entries(all))
+    values[name] = list.length === 1 ? (list[0] as string) : list;
+  return values;
 }

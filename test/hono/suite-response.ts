@@ -83,6 +83,25 @@ export function responseTests(h: HonoHarness): void {
       expect(() => cacheResponse({ cache, ttl: "1m", key: "item:{nope}" })).toThrow(/nope/);
     });
 
+    it("keys a repeated query parameter by all its values: ?a=1&a=2 is not ?a=1", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      app.get("/list", cacheResponse({ cache, ttl: "1m", key: "list:{query}" }), (c) =>
+        c.text((c.req.queries("a") ?? []).join("+")),
+      );
+      app.get("/one", cacheResponse({ cache, ttl: "1m", key: "one:{query.a}" }), (c) =>
+        c.text((c.req.queries("a") ?? []).join("+")),
+      );
+      const http = await serve();
+      for (const path of ["/list", "/one"]) {
+        expect(await (await http.fetch(`${path}?a=1`)).text()).toBe("1");
+        const both = await http.fetch(`${path}?a=1&a=2`);
+        expect(both.headers.get("x-cache")).toBe("MISS");
+        expect(await both.text()).toBe("1+2");
+        expect(await (await http.fetch(`${path}?a=1`)).text()).toBe("1");
+      }
+      expect(await stored()).toHaveLength(4);
+    });
+
     it("stores only the listed statuses (default 200) and methods (default GET)", async () => {
       const { app, cache, serve } = await h.open();
       const missing = counter();
