@@ -12,12 +12,14 @@ export interface UnstorageBackendOptions {
    * under it, so `clear` and `count` touch only this cache's records and never the rest of the storage.
    */
   base?: string;
-  /** Time source for the TTLs the backend is handed (lock TTLs); default `systemClock`. */
+  /** Time source for the TTLs kept in each record (milliseconds since the epoch); default `systemClock`. */
   clock?: Clock;
 }
 
+// `nativeTtl`: every TTL lives in the record's header (the drivers expire nothing), where scans
+// see it too; in the core's envelope, scans and deleteMatch would list expired keys.
 const CAPABILITIES: BackendCapabilities = Object.freeze({
-  nativeTtl: false,
+  nativeTtl: true,
   minTtlMs: 0,
   maxKeyBytes: 0,
   atomic: false,
@@ -26,9 +28,9 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
 const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
 
 /**
- * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so the
- * core keeps value TTLs in its envelope (`nativeTtl: false`); a TTL handed to the backend itself
- * (locks) lives in the record's header. unstorage has no compare-and-set, so `incr`, `set` with
+ * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so each
+ * record keeps its expiry in its header and reads, `exists` and scans skip it once passed (as on
+ * the fs backend). unstorage has no compare-and-set, so `incr`, `set` with
  * `exist` and locks are atomic within one backend object (per-key queue) but not across
  * processes sharing the storage (`atomic: false`). Within one backend object a read of a key
  * also waits for that key's writes (the fs driver rewrites a file in place, and a read meanwhile
@@ -44,7 +46,7 @@ const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
 export class UnstorageBackend extends RecordBackend {
   /** Always `"unstorage"`. */
   readonly name = "unstorage";
-  /** No native TTL, not atomic across processes; as consistent as the driver (strong for memory and fs). */
+  /** TTLs kept in each record, not atomic across processes; as consistent as the driver (strong for memory and fs). */
   readonly capabilities = CAPABILITIES;
   readonly #storage: Storage;
   readonly #base: string;

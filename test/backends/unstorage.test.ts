@@ -88,6 +88,23 @@ describe.each([
     expect(await backend.unlock("lock", "t2")).toBe(true);
   });
 
+  it("an expired key is gone from scan, getMatch, deleteMatch and exists, as on every other backend", async () => {
+    let now = 1_000;
+    const clock = { now: () => now };
+    const cache = new Cache({ clock }).setup(unstorageBackend(storage(), { clock }), { suppress: false });
+    await cache.set("user:1", "short", { ttl: 500 });
+    await cache.set("user:2", "long");
+    now += 500;
+    const scanned: string[] = [];
+    for await (const key of cache.scan("user:*")) scanned.push(key);
+    expect(scanned).toEqual(["user:2"]);
+    const matched: [string, unknown][] = [];
+    for await (const pair of cache.getMatch("user:*")) matched.push(pair);
+    expect(matched).toEqual([["user:2", "long"]]);
+    expect(await cache.exists("user:1")).toBe(false);
+    expect(await cache.deleteMatch("user:*")).toBe(1);
+  });
+
   it("concurrent increments on one backend object lose nothing", async () => {
     const backend = unstorageBackend(storage());
     await Promise.all(Array.from({ length: 50 }, () => backend.incr("n", 1)));
