@@ -26,6 +26,12 @@ const CAPABILITIES: BackendCapabilities = Object.freeze({
   consistency: "strong",
 });
 const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
+// unstorage's fs driver leaves out of `getKeys` every path with a `node_modules` or `.git`
+// segment unless given its own `ignore`: records there would be invisible to scan and clear.
+const IGNORED_SEGMENT = /(?:^|[/\\:])(?:node_modules|\.git)(?:[/\\:]|$)/;
+// The one key name that is such a segment is stored with its first letter escaped.
+const IGNORED_NAME = "node_modules";
+const STORED_IGNORED_NAME = "%6Eode_modules";
 
 /**
  * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so each
@@ -73,6 +79,7 @@ export class UnstorageBackend extends RecordBackend {
         ),
       );
     }
+    rejectHiddenBase(storage, base);
     this.#storage = storage;
     this.#base = `${base}:`;
   }
@@ -90,16 +97,16 @@ export class UnstorageBackend extends RecordBackend {
   async close(): Promise<void> {}
 
   protected async readText(name: string): Promise<string | undefined> {
-    const stored = await this.#storage.getItem(this.#base + name);
+    const stored = await this.#storage.getItem(this.#item(name));
     return typeof stored === "string" ? stored : undefined;
   }
 
   protected async writeText(name: string, text: string): Promise<void> {
-    await this.#storage.setItem(this.#base + name, JSON.stringify(text));
+    await this.#storage.setItem(this.#item(name), JSON.stringify(text));
   }
 
   protected async removeText(name: string): Promise<boolean> {
-    const key = this.#base + name;
+    const key = this.#item(name);
     if (!(await this.#storage.hasItem(key))) return false;
     await this.#storage.removeItem(key);
     return true;
@@ -109,7 +116,10 @@ export class UnstorageBackend extends RecordBackend {
     const base = this.#base;
     const names: string[] = [];
     for (const key of await this.#storage.getKeys(base)) {
-      if (key.startsWith(base)) names.push(key.slice(base.length));
+      if (!key.startsWith(base)) continue;
+      const name = key.slice(base.length);
+      // A bare `node_modules` item is none of this backend's (it never writes that name).
+      if (name !== IGNORED_NAME) names.push(name === STORED_IGNORED_NAME ? IGNORED_NAME : name);
     }
     return names;
   }
@@ -117,6 +127,10 @@ export class UnstorageBackend extends RecordBackend {
   // unstorage has no conditional write, so there is nothing to lock across processes with.
   protected exclusive<T>(_name: string, fn: () => Promise<T>): Promise<T> {
     return fn();
+  }
+
+  #item(name: string): string {
+    return this.#base + (name === IGNORED_NAME ? STORED_IGNORED_NAME : name);
   }
 
   protected failure(error: unknown, action: string): Error {
@@ -132,6 +146,23 @@ export class UnstorageBackend extends RecordBackend {
       { cause: error },
     );
   }
+}
+
+/** Refuses an fs driver whose default `ignore` would hide the records under `base` from listing. */
+function rejectHiddenBase(storage: Storage, base: string): void {
+  const driver = storage.getMount?.(base)?.driver;
+  const options = driver?.options as { base?: unknown; ignore?: unknown } | undefined;
+  if (driver?.name !== "fs" || options === undefined || options.ignore !== undefined) return;
+  const dir = String(options.base);
+  if (!IGNORED_SEGMENT.test(`${dir}:${base}`)) return;
+  const problem = `unstorage's fs driver ignores node_modules and .git paths by default, and "${dir}" with base "${base}" is one: scan, clear and count would see none of its records`;
+  throw new CacheConfigError(
+    errorMessage(
+      "unstorage",
+      problem,
+      "pass fsDriver({ base, ignore: [] }), or keep the directory and base outside node_modules and .git",
+    ),
+  );
 }
 
 /**

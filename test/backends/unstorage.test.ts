@@ -27,6 +27,7 @@ const KEYS = [
   "UPPER",
   "upper",
   "é 🙂",
+  "node_modules",
 ];
 
 describe.each([
@@ -117,6 +118,25 @@ describe("unstorage backend: errors", () => {
     expect(() => unstorageBackend({} as never)).toThrow(CacheConfigError);
     expect(() => unstorageBackend(createStorage(), { base: "a/b" })).toThrow(CacheConfigError);
     expect(() => unstorageBackend(createStorage(), { base: "" })).toThrow(CacheConfigError);
+  });
+
+  it("an fs driver that would hide every record (default ignore, a node_modules or .git path) is CacheConfigError", () => {
+    for (const [base, options] of [
+      [`${dirs.root}/node_modules/.cache/app`, {}],
+      [`${dirs.root}/repo/.git/cache`, {}],
+      [dirs.next(), { base: "app:node_modules" }],
+    ] as const) {
+      const storage = createStorage({ driver: fsDriver({ base }) });
+      expect(() => unstorageBackend(storage, options), `${base} ${JSON.stringify(options)}`).toThrow(
+        /unstorage's fs driver ignores node_modules and \.git paths.*pass fsDriver\(\{ base, ignore: \[\] \}\)/,
+      );
+    }
+    const ignoring = createStorage({
+      driver: fsDriver({ base: `${dirs.root}/node_modules/.cache/app`, ignore: [] }),
+    });
+    expect(() => unstorageBackend(ignoring)).not.toThrow();
+    const beside = createStorage({ driver: fsDriver({ base: `${dirs.root}/node_modules_old` }) });
+    expect(() => unstorageBackend(beside)).not.toThrow();
   });
 
   it("a failing driver gives CacheBackendError, or a miss reported to onError", async () => {
