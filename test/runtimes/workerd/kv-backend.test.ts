@@ -74,6 +74,18 @@ describe("cloudflare-kv: TTLs", () => {
     expect(await cache.getRaw("raw")).toBeUndefined();
     expect(await cache.setLock("lock", "t2", "10s")).toBe(true);
   });
+
+  it("a TTL beyond expirationTtl's 32-bit seconds (about 68 years) is stored, its end kept in metadata", async () => {
+    const cache = new lib.Cache().setup({ kv: env.CACHE, base: freshBase() }, { suppress: false });
+    const century = 100 * 365 * 86_400_000;
+    expect(await cache.set("century", "v", { ttl: century })).toBe(true);
+    expect(await cache.get("century")).toBe("v");
+    expect(await cache.getExpire("century")).toBeGreaterThan(century - 60_000);
+    expect(await cache.expire("century", century)).toBe(true);
+    expect(await cache.incr("counter", 1, { ttl: century })).toBe(1);
+    expect(await cache.setLock("lock", "t1", century)).toBe(true);
+    expect(await cache.setLock("lock", "t2", century)).toBe(false);
+  });
 });
 
 describe("cloudflare-kv: keys", () => {
