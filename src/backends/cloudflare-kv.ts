@@ -128,8 +128,10 @@ export class CloudflareKvBackend implements Backend {
 
   async *scan(pattern: string): AsyncIterable<string> {
     const { literal, prefix, regexp } = parseGlob(pattern);
+    // No key is longer than KV allows, and `list` refuses a longer prefix.
+    if (!this.#kv.fits(prefix)) return;
     if (literal) {
-      if (this.#kv.fits(prefix) && (await this.exists(prefix))) yield prefix;
+      if (await this.exists(prefix)) yield prefix;
       return;
     }
     for await (const key of this.#kv.keys(prefix)) if (regexp.test(key)) yield key;

@@ -105,6 +105,20 @@ describe("cloudflare-kv: keys", () => {
     expect(seen).toHaveLength(2);
   });
 
+  it("a scan pattern whose fixed start is longer than any KV key matches nothing (KV list would refuse it)", async () => {
+    const base = freshBase();
+    const cache = new lib.Cache().setup({ kv: env.CACHE, base }, { suppress: false });
+    await cache.set("k", 1);
+    const long = "k".repeat(512);
+    const scanned: string[] = [];
+    for await (const key of cache.scan(`${long}*`)) scanned.push(key);
+    expect(scanned).toEqual([]);
+    for await (const pair of cache.getMatch(`${long}?`)) scanned.push(pair[0]);
+    expect(scanned).toEqual([]);
+    expect(await cache.deleteMatch(`${long}*`)).toBe(0);
+    expect(await cache.get("k")).toBe(1);
+  });
+
   it('"." and ".." are refused with a TypeError without a base, and are ordinary keys with one', async () => {
     const bare = new lib.Cache().setup({ kv: env.CACHE });
     for (const key of [".", ".."]) {
