@@ -9,6 +9,8 @@ import { type KvMetadata, type KvNamespaceLike, lookupBinding } from "./cloudfla
 export const KV_MAX_KEY_BYTES = 512;
 /** KV refuses an `expirationTtl` below 60 seconds. */
 const KV_MIN_TTL_S = 60;
+/** The binding takes `expirationTtl` as a 32-bit integer (about 68 years) and throws above it. */
+const KV_MAX_TTL_S = 2_147_483_647;
 const BULK_GET = 100;
 const NAME = "cloudflare-kv";
 const encoder = new TextEncoder();
@@ -140,7 +142,10 @@ export class KvStore {
     return expiresAt <= this.#clock.now() ? undefined : { value, expiresAt };
   }
 
-  /** Writes `value` with its exact expiry in metadata and KV's own expiration at least 60 s out. */
+  /**
+   * Writes `value` with its exact expiry in metadata and KV's own expiration at least 60 s out
+   * (none beyond what `expirationTtl` can say: the metadata alone ends such a key).
+   */
   async write(name: string, value: string, expiresAt: number | undefined): Promise<void> {
     const ns = await this.ready();
     if (expiresAt === undefined) return ns.put(name, value);
@@ -148,7 +153,8 @@ export class KvStore {
     // A TTL of 0 or less expires the key at once (as Redis PEXPIRE does).
     if (left <= 0) return ns.delete(name);
     const expirationTtl = Math.max(KV_MIN_TTL_S, Math.ceil(left / 1000));
-    return ns.put(name, value, { expirationTtl, metadata: { e: expiresAt } satisfies KvMetadata });
+    const metadata: KvMetadata = { e: expiresAt };
+    return ns.put(name, value, expirationTtl > KV_MAX_TTL_S ? { metadata } : { expirationTtl, metadata });
   }
 
   /** Live keys (without `base`) starting with `prefix`, page by page from `list`. */

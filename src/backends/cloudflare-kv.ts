@@ -100,11 +100,14 @@ export class CloudflareKvBackend implements Backend {
     );
   }
 
+  // The read only counts: KV reads are eventually consistent, so a key another location has
+  // just written can read as absent here, and a delete skipped for that would be lost for good.
   async delete(key: string): Promise<boolean> {
     const name = this.#kv.name(key);
-    return exclusive(await this.#kv.ready(), name, async () => {
+    const ns = await this.#kv.ready();
+    return exclusive(ns, name, async () => {
       const existed = (await this.#kv.read(name)) !== undefined;
-      if (existed) await (await this.#kv.ready()).delete(name);
+      await ns.delete(name);
       return existed;
     });
   }
@@ -112,13 +115,12 @@ export class CloudflareKvBackend implements Backend {
   async deleteMany(keys: readonly string[]): Promise<number> {
     const names = [...new Set(keys.map((key) => this.#kv.name(key)))];
     const ns = await this.#kv.ready();
-    // Every key's turn at once, behind the writes of those keys in flight; then one bulk read
-    // tells which keys exist, so each delete costs one round trip, not two.
+    // Every key's turn at once, behind the writes of those keys in flight; one bulk read counts
+    // the keys that exist, and every key is deleted whatever it said (see `delete`).
     return exclusiveMany(ns, names, async () => {
       const values = await this.#kv.readMany(names);
-      const present = names.filter((_, at) => values[at] !== undefined);
-      await Promise.all(present.map((name) => ns.delete(name)));
-      return present.length;
+      await Promise.all(names.map((name) => ns.delete(name)));
+      return values.filter((value) => value !== undefined).length;
     });
   }
 
@@ -128,8 +130,10 @@ export class CloudflareKvBackend implements Backend {
 
   async *scan(pattern: string): AsyncIterable<string> {
     const { literal, prefix, regexp } = parseGlob(pattern);
+    // No key is longer than KV allows, and `list` refuses a longer prefix.
+    if (!this.#kv.fits(prefix)) return;
     if (literal) {
-      if (this.#kv.fits(prefix) && (await this.exists(prefix))) yield prefix;
+      if (await this.exists(prefix)) yield prefix;
       return;
     }
     for await (const key of this.#kv.keys(prefix)) if (regexp.test(key)) yield key;

@@ -12,23 +12,31 @@ export interface UnstorageBackendOptions {
    * under it, so `clear` and `count` touch only this cache's records and never the rest of the storage.
    */
   base?: string;
-  /** Time source for the TTLs the backend is handed (lock TTLs); default `systemClock`. */
+  /** Time source for the TTLs kept in each record (milliseconds since the epoch); default `systemClock`. */
   clock?: Clock;
 }
 
+// `nativeTtl`: every TTL lives in the record's header (the drivers expire nothing), where scans
+// see it too; in the core's envelope, scans and deleteMatch would list expired keys.
 const CAPABILITIES: BackendCapabilities = Object.freeze({
-  nativeTtl: false,
+  nativeTtl: true,
   minTtlMs: 0,
   maxKeyBytes: 0,
   atomic: false,
   consistency: "strong",
 });
 const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
+// unstorage's fs driver leaves out of `getKeys` every path with a `node_modules` or `.git`
+// segment unless given its own `ignore`: records there would be invisible to scan and clear.
+const IGNORED_SEGMENT = /(?:^|[/\\:])(?:node_modules|\.git)(?:[/\\:]|$)/;
+// The one key name that is such a segment is stored with its first letter escaped.
+const IGNORED_NAME = "node_modules";
+const STORED_IGNORED_NAME = "%6Eode_modules";
 
 /**
- * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so the
- * core keeps value TTLs in its envelope (`nativeTtl: false`); a TTL handed to the backend itself
- * (locks) lives in the record's header. unstorage has no compare-and-set, so `incr`, `set` with
+ * Any unstorage `Storage` as a cache. unstorage's memory and fs drivers expire nothing, so each
+ * record keeps its expiry in its header and reads, `exists` and scans skip it once passed (as on
+ * the fs backend). unstorage has no compare-and-set, so `incr`, `set` with
  * `exist` and locks are atomic within one backend object (per-key queue) but not across
  * processes sharing the storage (`atomic: false`). Within one backend object a read of a key
  * also waits for that key's writes (the fs driver rewrites a file in place, and a read meanwhile
@@ -44,7 +52,7 @@ const BASE = /^[A-Za-z0-9_-]+(?::[A-Za-z0-9_-]+)*$/;
 export class UnstorageBackend extends RecordBackend {
   /** Always `"unstorage"`. */
   readonly name = "unstorage";
-  /** No native TTL, not atomic across processes; as consistent as the driver (strong for memory and fs). */
+  /** TTLs kept in each record, not atomic across processes; as consistent as the driver (strong for memory and fs). */
   readonly capabilities = CAPABILITIES;
   readonly #storage: Storage;
   readonly #base: string;
@@ -71,6 +79,7 @@ export class UnstorageBackend extends RecordBackend {
         ),
       );
     }
+    rejectHiddenBase(storage, base);
     this.#storage = storage;
     this.#base = `${base}:`;
   }
@@ -88,16 +97,16 @@ export class UnstorageBackend extends RecordBackend {
   async close(): Promise<void> {}
 
   protected async readText(name: string): Promise<string | undefined> {
-    const stored = await this.#storage.getItem(this.#base + name);
+    const stored = await this.#storage.getItem(this.#item(name));
     return typeof stored === "string" ? stored : undefined;
   }
 
   protected async writeText(name: string, text: string): Promise<void> {
-    await this.#storage.setItem(this.#base + name, JSON.stringify(text));
+    await this.#storage.setItem(this.#item(name), JSON.stringify(text));
   }
 
   protected async removeText(name: string): Promise<boolean> {
-    const key = this.#base + name;
+    const key = this.#item(name);
     if (!(await this.#storage.hasItem(key))) return false;
     await this.#storage.removeItem(key);
     return true;
@@ -107,7 +116,10 @@ export class UnstorageBackend extends RecordBackend {
     const base = this.#base;
     const names: string[] = [];
     for (const key of await this.#storage.getKeys(base)) {
-      if (key.startsWith(base)) names.push(key.slice(base.length));
+      if (!key.startsWith(base)) continue;
+      const name = key.slice(base.length);
+      // A bare `node_modules` item is none of this backend's (it never writes that name).
+      if (name !== IGNORED_NAME) names.push(name === STORED_IGNORED_NAME ? IGNORED_NAME : name);
     }
     return names;
   }
@@ -115,6 +127,10 @@ export class UnstorageBackend extends RecordBackend {
   // unstorage has no conditional write, so there is nothing to lock across processes with.
   protected exclusive<T>(_name: string, fn: () => Promise<T>): Promise<T> {
     return fn();
+  }
+
+  #item(name: string): string {
+    return this.#base + (name === IGNORED_NAME ? STORED_IGNORED_NAME : name);
   }
 
   protected failure(error: unknown, action: string): Error {
@@ -130,6 +146,23 @@ export class UnstorageBackend extends RecordBackend {
       { cause: error },
     );
   }
+}
+
+/** Refuses an fs driver whose default `ignore` would hide the records under `base` from listing. */
+function rejectHiddenBase(storage: Storage, base: string): void {
+  const driver = storage.getMount?.(base)?.driver;
+  const options = driver?.options as { base?: unknown; ignore?: unknown } | undefined;
+  if (driver?.name !== "fs" || options === undefined || options.ignore !== undefined) return;
+  const dir = String(options.base);
+  if (!IGNORED_SEGMENT.test(`${dir}:${base}`)) return;
+  const problem = `unstorage's fs driver ignores node_modules and .git paths by default, and "${dir}" with base "${base}" is one: scan, clear and count would see none of its records`;
+  throw new CacheConfigError(
+    errorMessage(
+      "unstorage",
+      problem,
+      "pass fsDriver({ base, ignore: [] }), or keep the directory and base outside node_modules and .git",
+    ),
+  );
 }
 
 /**

@@ -27,6 +27,7 @@ const KEYS = [
   "UPPER",
   "upper",
   "é 🙂",
+  "node_modules",
 ];
 
 describe.each([
@@ -88,6 +89,23 @@ describe.each([
     expect(await backend.unlock("lock", "t2")).toBe(true);
   });
 
+  it("an expired key is gone from scan, getMatch, deleteMatch and exists, as on every other backend", async () => {
+    let now = 1_000;
+    const clock = { now: () => now };
+    const cache = new Cache({ clock }).setup(unstorageBackend(storage(), { clock }), { suppress: false });
+    await cache.set("user:1", "short", { ttl: 500 });
+    await cache.set("user:2", "long");
+    now += 500;
+    const scanned: string[] = [];
+    for await (const key of cache.scan("user:*")) scanned.push(key);
+    expect(scanned).toEqual(["user:2"]);
+    const matched: [string, unknown][] = [];
+    for await (const pair of cache.getMatch("user:*")) matched.push(pair);
+    expect(matched).toEqual([["user:2", "long"]]);
+    expect(await cache.exists("user:1")).toBe(false);
+    expect(await cache.deleteMatch("user:*")).toBe(1);
+  });
+
   it("concurrent increments on one backend object lose nothing", async () => {
     const backend = unstorageBackend(storage());
     await Promise.all(Array.from({ length: 50 }, () => backend.incr("n", 1)));
@@ -100,6 +118,25 @@ describe("unstorage backend: errors", () => {
     expect(() => unstorageBackend({} as never)).toThrow(CacheConfigError);
     expect(() => unstorageBackend(createStorage(), { base: "a/b" })).toThrow(CacheConfigError);
     expect(() => unstorageBackend(createStorage(), { base: "" })).toThrow(CacheConfigError);
+  });
+
+  it("an fs driver that would hide every record (default ignore, a node_modules or .git path) is CacheConfigError", () => {
+    for (const [base, options] of [
+      [`${dirs.root}/node_modules/.cache/app`, {}],
+      [`${dirs.root}/repo/.git/cache`, {}],
+      [dirs.next(), { base: "app:node_modules" }],
+    ] as const) {
+      const storage = createStorage({ driver: fsDriver({ base }) });
+      expect(() => unstorageBackend(storage, options), `${base} ${JSON.stringify(options)}`).toThrow(
+        /unstorage's fs driver ignores node_modules and \.git paths.*pass fsDriver\(\{ base, ignore: \[\] \}\)/,
+      );
+    }
+    const ignoring = createStorage({
+      driver: fsDriver({ base: `${dirs.root}/node_modules/.cache/app`, ignore: [] }),
+    });
+    expect(() => unstorageBackend(ignoring)).not.toThrow();
+    const beside = createStorage({ driver: fsDriver({ base: `${dirs.root}/node_modules_old` }) });
+    expect(() => unstorageBackend(beside)).not.toThrow();
   });
 
   it("a failing driver gives CacheBackendError, or a miss reported to onError", async () => {

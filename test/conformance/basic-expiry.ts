@@ -1,10 +1,12 @@
 import {
+  collect,
   expectCacheError,
   expectMsBetween,
   type Harness,
   inTime,
   MISS,
   rejection,
+  scanSorted,
   scenario,
   shortTtl,
   sleep,
@@ -155,6 +157,26 @@ export function expiryTests(h: Harness): void {
         t.expect(await c.exists(text)).toBe(false);
         t.expect(await c.getExpire(text)).toBe(-2);
         t.expect(await c.getMany([text, number, kept], MISS)).toEqual([MISS, MISS, "v"]);
+      });
+    });
+
+    t.it("scan, getMatch and deleteMatch leave out a key once its TTL has ended", async () => {
+      const c = await h.open();
+      const { ttlMs, afterMs } = shortTtl(h.target);
+      await inTime("scans after a TTL", async (n, deadline) => {
+        const pattern = `scan${n}:*`;
+        const [gone, kept] = [`scan${n}:gone`, `scan${n}:kept`];
+        const life = deadline(ttlMs);
+        await c.set(gone, "v", { ttl: ttlMs });
+        await c.set(kept, "v");
+        const listed = await scanSorted(c, pattern);
+        life.check();
+        t.expect(listed).toEqual([gone, kept]);
+        await sleep(afterMs);
+        t.expect(await scanSorted(c, pattern)).toEqual([kept]);
+        t.expect(await collect(c.getMatch(pattern))).toEqual([[kept, "v"]]);
+        t.expect(await c.deleteMatch(pattern)).toBe(1);
+        t.expect(await scanSorted(c, pattern)).toEqual([]);
       });
     });
 

@@ -74,6 +74,18 @@ describe("cloudflare-kv: TTLs", () => {
     expect(await cache.getRaw("raw")).toBeUndefined();
     expect(await cache.setLock("lock", "t2", "10s")).toBe(true);
   });
+
+  it("a TTL beyond expirationTtl's 32-bit seconds (about 68 years) is stored, its end kept in metadata", async () => {
+    const cache = new lib.Cache().setup({ kv: env.CACHE, base: freshBase() }, { suppress: false });
+    const century = 100 * 365 * 86_400_000;
+    expect(await cache.set("century", "v", { ttl: century })).toBe(true);
+    expect(await cache.get("century")).toBe("v");
+    expect(await cache.getExpire("century")).toBeGreaterThan(century - 60_000);
+    expect(await cache.expire("century", century)).toBe(true);
+    expect(await cache.incr("counter", 1, { ttl: century })).toBe(1);
+    expect(await cache.setLock("lock", "t1", century)).toBe(true);
+    expect(await cache.setLock("lock", "t2", century)).toBe(false);
+  });
 });
 
 describe("cloudflare-kv: keys", () => {
@@ -91,6 +103,20 @@ describe("cloudflare-kv: keys", () => {
     expect(await lenient.set(`${fits}x`, 1)).toBe(false);
     expect(await lenient.get(`${fits}x`, "miss")).toBe("miss");
     expect(seen).toHaveLength(2);
+  });
+
+  it("a scan pattern whose fixed start is longer than any KV key matches nothing (KV list would refuse it)", async () => {
+    const base = freshBase();
+    const cache = new lib.Cache().setup({ kv: env.CACHE, base }, { suppress: false });
+    await cache.set("k", 1);
+    const long = "k".repeat(512);
+    const scanned: string[] = [];
+    for await (const key of cache.scan(`${long}*`)) scanned.push(key);
+    expect(scanned).toEqual([]);
+    for await (const pair of cache.getMatch(`${long}?`)) scanned.push(pair[0]);
+    expect(scanned).toEqual([]);
+    expect(await cache.deleteMatch(`${long}*`)).toBe(0);
+    expect(await cache.get("k")).toBe(1);
   });
 
   it('"." and ".." are refused with a TypeError without a base, and are ordinary keys with one', async () => {
@@ -172,6 +198,33 @@ describe("cloudflare-kv: setup", () => {
     }
     expect(() => new lib.Cache().setup({ kv: { get() {} } })).toThrow(/not a Workers KV namespace/);
     expect(() => new lib.Cache().setup({ kv: env.CACHE, base: 3 })).toThrow(lib.CacheConfigError);
+  });
+});
+
+describe("cloudflare-kv: eventual consistency", () => {
+  it("delete and deleteMany reach KV even where a key another location wrote still reads as absent", async () => {
+    const base = freshBase();
+    // The real namespace, whose reads here lag behind another location's writes (a fault
+    // miniflare's single store cannot show): every read of these keys answers "not found".
+    const lagging = {
+      get: (key: string) => (key.startsWith(base) ? Promise.resolve(null) : env.CACHE.get(key, "text")),
+      getWithMetadata: (key: string | string[]) => {
+        if (Array.isArray(key)) throw new TypeError("no bulk reads in this sketch of a lagging location");
+        return key.startsWith(base)
+          ? Promise.resolve({ value: null, metadata: null })
+          : env.CACHE.getWithMetadata(key, "text");
+      },
+      put: env.CACHE.put.bind(env.CACHE),
+      delete: env.CACHE.delete.bind(env.CACHE),
+      list: env.CACHE.list.bind(env.CACHE),
+    };
+    const cache = new lib.Cache().setup({ kv: lagging, base }, { suppress: false });
+    for (const key of ["one", "two", "three"]) await env.CACHE.put(`${base}${key}`, "written elsewhere");
+    await cache.delete("one");
+    await cache.deleteMany(["two", "three"]);
+    for (const key of ["one", "two", "three"]) {
+      expect(await env.CACHE.get(`${base}${key}`), key).toBeNull();
+    }
   });
 });
 
