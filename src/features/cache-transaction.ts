@@ -9,7 +9,7 @@ import { MISS } from "../core/records";
 import { isDisabled, type TxHooks } from "../core/scope";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
-import { acquire, lockKey } from "./transaction-locks";
+import { acquire, lockKey, release } from "./transaction-locks";
 import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
 
 type Tags = readonly string[] | undefined;
@@ -251,8 +251,9 @@ export class CacheTransaction implements TxHooks, Transaction {
     try {
       if (commit && !this.#rolledBack) await commitWrites(this.#cache, this.#writes);
     } finally {
-      await Promise.all([...this.#locks].map(([key, token]) => this.#cache.unlock(lockKey(key), token)));
+      const locks = [...this.#locks];
       this.#locks.clear();
+      await Promise.all(locks.map(([key, token]) => release(this.#cache, lockKey(key), token)));
     }
   }
 
@@ -268,7 +269,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     await acquire(this.#cache, lockKey(key), token, this.#timeoutMs);
     // Obtained after `end` released the others (a sibling command failed the transaction): held
     // on, it would keep every other transaction off the key until its TTL.
-    if (this.#ended) await outside(this.#cache, () => this.#cache.unlock(lockKey(key), token));
+    if (this.#ended) await outside(this.#cache, () => release(this.#cache, lockKey(key), token));
     this.#check();
     this.#locks.set(key, token);
   }

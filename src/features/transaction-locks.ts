@@ -1,7 +1,7 @@
 // The locks of the `locked` and `serializable` modes: cache locks under the internal prefix,
 // polled until the transaction's `timeout`.
 import type { CacheCore } from "../core/cache";
-import { errorMessage, LockedError } from "../core/errors";
+import { CacheBackendError, CacheError, errorMessage, LockedError } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
 import { sleep } from "../core/locks";
 
@@ -41,5 +41,29 @@ export async function acquire(
       );
     }
     await sleep(STEP_MS);
+  }
+}
+
+/**
+ * Gives a transaction's lock back. A failure is reported (`onError`, or the once-a-minute
+ * warning), not thrown: the writes the lock guarded have settled by then, so throwing would hide
+ * the caller's own error or make a committed transaction look failed (and a retry apply its
+ * writes twice). The lock then ends with its TTL.
+ */
+export async function release(cache: CacheCore, key: string, token: string): Promise<void> {
+  try {
+    await cache.unlock(key, token);
+  } catch (error) {
+    const route = cache.routeFor(key);
+    const name = route.backend.name;
+    const reason = error instanceof Error ? error.message : String(error);
+    const wrapped = CacheError.is(error)
+      ? error
+      : new CacheBackendError(
+          name,
+          errorMessage(name, `unlock failed (${reason})`, "the lock ends with its TTL"),
+          { cause: error },
+        );
+    route.report(wrapped, "unlock", key);
   }
 }

@@ -34,10 +34,14 @@ export function outside<T>(cache: CacheCore, fn: () => T): T {
   return cache.withScope({ tx: undefined, callbacks: undefined }, fn);
 }
 
-/** Applies `writes` to the cache, past the transaction in scope. */
+/**
+ * Applies `writes` to the cache, past the transaction in scope. Every write settles before a
+ * failure is thrown, so the locks released after it never let another transaction in while a
+ * write of this one is still landing.
+ */
 export async function commitWrites(cache: CacheCore, writes: ReadonlyMap<string, Write>): Promise<void> {
-  await cache.withScope({ tx: undefined }, () =>
-    Promise.all(
+  const results = await cache.withScope({ tx: undefined }, () =>
+    Promise.allSettled(
       [...writes].map(async ([key, write]) => {
         if (write.kind === "delete") return cache.delete(key);
         let { ttl, tags } = write;
@@ -50,6 +54,7 @@ export async function commitWrites(cache: CacheCore, writes: ReadonlyMap<string,
       }),
     ),
   );
+  for (const result of results) if (result.status === "rejected") throw result.reason;
 }
 
 /** Runs `command` on `key` once the commands on `key` that `turns` holds are over, and holds it there. */

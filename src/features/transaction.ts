@@ -2,7 +2,7 @@ import type { CacheCore } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
 import type { Scope } from "../core/scope";
 import { CacheTransaction } from "./cache-transaction";
-import { acquire, SERIALIZABLE_LOCK } from "./transaction-locks";
+import { acquire, release, SERIALIZABLE_LOCK } from "./transaction-locks";
 
 /** Options of `transaction`. */
 export interface TransactionOptions {
@@ -55,6 +55,6 @@ export async function runTransaction<T>(
   try {
     return await run();
   } finally {
-    await cache.withScope({ tx: undefined }, () => cache.unlock(SERIALIZABLE_LOCK, token));
+    await cache.withScope({ tx: undefined }, () => release(cache, SERIALIZABLE_LOCK, token));
   }
 }
