@@ -46,3 +46,31 @@ describe("setup: schemes a runtime does not serve", () => {
     expect(config.backend.name).toBe("upstash");
   });
 });
+
+describe("setup: options inside a list of tiers", () => {
+  it("a core parameter in a tier's URL throws instead of being dropped, and says where it goes", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    for (const [tiers, name] of [
+      [["mem://?size=10", "mem://?suppress=false"], "suppress"],
+      [["mem://?timeout=200ms", "mem://"], "timeout"],
+      [["mem://?copy=false", "mem://"], "copy"],
+      [["mem://", "mem://?secret=s3cret"], "secret"],
+      [["mem://?prefix=user:"], "prefix"],
+    ] as const) {
+      const error = (() => {
+        try {
+          new Cache().setup([...tiers]);
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error(`setup(${JSON.stringify(tiers)}) did not throw`);
+      })();
+      expect(error).toBeInstanceOf(CacheConfigError);
+      expect((error as Error).message).toContain(`URL parameter ${name}`);
+      expect((error as Error).message).toContain(`{ ${name}: `);
+      expect((error as Error).message).not.toContain("s3cret");
+    }
+    // Backend parameters of a tier stay where they are.
+    expect(() => new Cache().setup(["mem://?size=10", "mem://"], { suppress: false })).not.toThrow();
+  });
+});
