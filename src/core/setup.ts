@@ -65,13 +65,19 @@ export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupO
     if (target.length === 0)
       throw configError("setup() got an empty list of tiers", "pass at least one URL or backend");
     const tiers = target.map((tier) => openTarget(env, tier as string | object, undefined));
+    if (tiers.length > 1 && options.clientSide === true) {
+      throw configError(
+        "clientSide takes one backend, not a list of tiers",
+        'a list that starts with "mem://" already has a memory tier in front (["mem://", "redis://…"]); remove clientSide',
+      );
+    }
     backend = tiers.length === 1 ? (tiers[0] as Backend) : new TieredBackend(tiers);
   } else {
     const fromUrl: SetupOptions = {};
     backend = openTarget(env, target as string | object, fromUrl);
     merged = { ...fromUrl, ...options };
-    if (merged.clientSide === true) backend = withLocalTier(env, backend);
   }
+  if (merged.clientSide === true) backend = withLocalTier(env, backend);
   return routeConfig(backend, merged);
 }
 

@@ -73,4 +73,17 @@ describe("setup: options inside a list of tiers", () => {
     // Backend parameters of a tier stay where they are.
     expect(() => new Cache().setup(["mem://?size=10", "mem://"], { suppress: false })).not.toThrow();
   });
+
+  it("clientSide: true with a list of tiers is checked like on one backend, not ignored", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    // One tier is one backend: memory reports no other process's writes.
+    expect(() => new Cache().setup(["mem://"], { clientSide: true })).toThrow(
+      /clientSide needs a backend that reports writes/,
+    );
+    // Several tiers already put their own tier in front.
+    expect(() => new Cache().setup(["mem://", "mem://"], { clientSide: true })).toThrow(CacheConfigError);
+    expect(() => new Cache().setup(["mem://", "mem://"], { clientSide: true })).toThrow(
+      /clientSide takes one backend, not a list of tiers/,
+    );
+  });
 });
