@@ -87,3 +87,19 @@ describe("setup: options inside a list of tiers", () => {
     );
   });
 });
+
+describe("setup: timeout values no timer can honour", () => {
+  it("timeout 0 or one past what timers can wait throws instead of timing out every call", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    for (const timeout of [0, "0s", "25d", 2 ** 31, "mem://?timeout=30d"]) {
+      const setup = () =>
+        typeof timeout === "string" && timeout.startsWith("mem:")
+          ? new Cache().setup(timeout)
+          : new Cache().setup("mem://", { timeout });
+      expect(setup, String(timeout)).toThrow(CacheConfigError);
+      expect(setup, String(timeout)).toThrow(/would make every backend call time out.*omit timeout/);
+    }
+    expect(() => new Cache().setup("mem://", { timeout: "24d" })).not.toThrow();
+    expect(() => new Cache().setup("mem://?timeout=1")).not.toThrow();
+  });
+});
