@@ -147,11 +147,27 @@ export function routeConfig(backend: Backend, options: SetupOptions): RouteConfi
     },
     enabled: options.enable ?? true,
     suppress: options.suppress ?? true,
-    timeoutMs: options.timeout === undefined ? undefined : toMilliseconds(options.timeout, "timeout"),
+    timeoutMs: options.timeout === undefined ? undefined : timeoutMs(options.timeout),
     middlewares: options.middlewares ?? [],
     onError: options.onError,
     copy: options.copy ?? true,
   };
+}
+
+/** Longest delay timers keep: a longer one fires at once, so every call would time out. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The `timeout` option in milliseconds: one a timer can wait for, and not 0, which would fail every call. */
+function timeoutMs(timeout: Duration): number {
+  const ms = toMilliseconds(timeout, "timeout");
+  if (ms === 0 || ms > MAX_TIMER_MS) {
+    const why = ms === 0 ? "" : `, since timers cannot wait longer than ${MAX_TIMER_MS} ms (about 24.8 days)`;
+    throw configError(
+      `a timeout of ${ms} ms would make every backend call time out${why}`,
+      'pass a duration such as "200ms", or omit timeout for no limit',
+    );
+  }
+  return ms;
 }
 
 /** Checks the values of the merged options, which a URL may have set too: prefix, secret, copy, compress. */

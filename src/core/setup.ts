@@ -64,14 +64,20 @@ export function resolveSetup(env: SetupEnv, target: SetupTarget, options: SetupO
   if (Array.isArray(target)) {
     if (target.length === 0)
       throw configError("setup() got an empty list of tiers", "pass at least one URL or backend");
-    const tiers = target.map((tier) => openTarget(env, tier as string | object, {}));
+    const tiers = target.map((tier) => openTarget(env, tier as string | object, undefined));
+    if (tiers.length > 1 && options.clientSide === true) {
+      throw configError(
+        "clientSide takes one backend, not a list of tiers",
+        'a list that starts with "mem://" already has a memory tier in front (["mem://", "redis://…"]); remove clientSide',
+      );
+    }
     backend = tiers.length === 1 ? (tiers[0] as Backend) : new TieredBackend(tiers);
   } else {
     const fromUrl: SetupOptions = {};
     backend = openTarget(env, target as string | object, fromUrl);
     merged = { ...fromUrl, ...options };
-    if (merged.clientSide === true) backend = withLocalTier(env, backend);
   }
+  if (merged.clientSide === true) backend = withLocalTier(env, backend);
   return routeConfig(backend, merged);
 }
 
@@ -88,7 +94,8 @@ function withLocalTier(env: SetupEnv, backend: Backend): Backend {
   return new TieredBackend([memory, backend]);
 }
 
-function openTarget(env: SetupEnv, target: string | object, fromUrl: SetupOptions): Backend {
+/** Opens one target; `fromUrl` collects the core's URL parameters, and is absent for a tier, which may not carry them. */
+function openTarget(env: SetupEnv, target: string | object, fromUrl: SetupOptions | undefined): Backend {
   if (typeof target === "string") return openUrl(env, target, fromUrl);
   if (isBackend(target)) return target;
   if (typeof target === "object" && target !== null) {
@@ -114,7 +121,7 @@ export function isBackend(value: unknown): value is Backend {
   );
 }
 
-function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions): Backend {
+function openUrl(env: SetupEnv, text: string, fromUrl: SetupOptions | undefined): Backend {
   let url: URL;
   try {
     url = new URL(text);
@@ -155,8 +162,12 @@ function schemeFactory(env: SetupEnv, scheme: string): SchemeFactory {
   throw configError(`unknown URL scheme "${scheme}:"`, `use one of ${available}`);
 }
 
-/** Moves the core's parameters from `params` into `fromUrl`, leaving the backend's own; refuses a parameter given twice in the URL `text`. */
-function takeCoreParams(params: URLSearchParams, text: string, fromUrl: SetupOptions): void {
+/**
+ * Moves the core's parameters from `params` into `fromUrl`, leaving the backend's own; refuses a
+ * parameter given twice in the URL `text`, and any core parameter in a tier's URL (no `fromUrl`):
+ * they configure the whole list, and dropping one silently would, say, leave `suppress` on.
+ */
+function takeCoreParams(params: URLSearchParams, text: string, fromUrl: SetupOptions | undefined): void {
   for (const name of new Set(params.keys())) {
     if (params.getAll(name).length > 1) {
       throw configError(
@@ -168,6 +179,12 @@ function takeCoreParams(params: URLSearchParams, text: string, fromUrl: SetupOpt
   for (const name of CORE_PARAMS) {
     const value = params.get(name);
     if (value === null) continue;
+    if (fromUrl === undefined) {
+      throw configError(
+        `URL parameter ${name} in the tier "${redact(text)}" would apply to every tier`,
+        `remove it from the URL and pass it in setup's options: setup([…], { ${name}: … })`,
+      );
+    }
     params.delete(name);
     readCoreParam(fromUrl, name, value);
   }

@@ -61,7 +61,7 @@ class Lexer {
     let token: Token;
     if (ch === '"' || ch === "'") token = { kind: "string", text: this.skipString(ch) };
     else if (ch === "`") token = { kind: "template", text: this.skipTemplate() };
-    else if (ch === "/" && this.regexAllowed()) token = { kind: "regex", text: this.skipRegex() };
+    else if (ch === "/" && this.regexAllowed() && this.skipRegex()) token = { kind: "regex", text: "" };
     else token = this.match(NUMBER_RE, "number") ?? this.match(ID_RE, "id") ?? this.punct();
     this.prev = token;
     return token;
@@ -125,21 +125,27 @@ class Lexer {
     return "";
   }
 
-  private skipRegex(): string {
+  /**
+   * Skips a regex literal and returns true, or returns false when none closes on this line: a
+   * regex cannot span lines, so the `/` was a division after all (as in `i++ / 2`).
+   */
+  private skipRegex(): boolean {
     const { src } = this;
     let i = this.pos + 1;
     let inClass = false;
     while (i < src.length && (inClass || src[i] !== "/")) {
+      if (src[i] === "\n" || src[i] === "\r") return false;
       if (src[i] === "\\") i += 1;
       else if (src[i] === "[") inClass = true;
       else if (src[i] === "]") inClass = false;
       i += 1;
     }
+    if (i >= src.length) return false;
     const flags = /\w*/y;
     flags.lastIndex = i + 1;
     flags.test(src);
     this.pos = flags.lastIndex;
-    return "";
+    return true;
   }
 }
 

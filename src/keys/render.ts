@@ -156,6 +156,13 @@ function renderComposite(value: object, stack: object[]): string {
   if (value instanceof String || value instanceof Number || value instanceof Boolean) {
     return `${className(value)}(${renderValue(value.valueOf(), stack)})`;
   }
+  // These keep their entries in internal slots, so as records every instance would read `{}`.
+  if (typeof URLSearchParams === "function" && value instanceof URLSearchParams) {
+    return `${className(value)}(${quote(value.toString())})`;
+  }
+  if (typeof Headers === "function" && value instanceof Headers) {
+    return `${className(value)}${renderArray([...value], stack)}`;
+  }
   // Objects whose state is not in own properties (URL, Temporal, decimal types) say so through toJSON.
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function")

@@ -55,14 +55,19 @@ describe.skipIf(skipWithoutRedis)("atomic windows and tag indexes across process
     await dropPrefixes(redisUrl, prefixes);
   });
 
-  /** Sets every process up on one fresh target, with `query` added to its (last) URL. */
+  /**
+   * Sets every process up on one fresh target, with the core options in `query` added to its URL,
+   * or for a list of tiers given as setup's options (a tier's URL may not carry them).
+   */
   async function setupAll(make: Target, query = ""): Promise<void> {
     const { target, prefix } = make();
     prefixes.push(prefix);
-    const add = (url: string) => (query === "" ? url : `${url}&${query}`);
-    const urls = target.startsWith("[") ? (JSON.parse(target) as string[]) : undefined;
-    const full =
-      urls === undefined ? add(target) : JSON.stringify([...urls.slice(0, -1), add(urls.at(-1) ?? "")]);
+    if (target.startsWith("[")) {
+      const options = Object.fromEntries(new URLSearchParams(query));
+      await Promise.all(procs.map((worker) => worker.call("setup", target, options)));
+      return;
+    }
+    const full = query === "" ? target : `${target}&${query}`;
     await Promise.all(procs.map((worker) => worker.call("setup", full)));
   }
 

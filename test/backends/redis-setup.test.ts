@@ -74,6 +74,7 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
   for (const [label, make] of [
     ['["mem://", redis]', (url: string) => new lib.Cache().setup(["mem://", url])],
     ["redis://…?clientSide=true", (url: string) => new lib.Cache().setup(`${url}&clientSide=true`)],
+    ["[redis], { clientSide: true }", (url: string) => new lib.Cache().setup([url], { clientSide: true })],
   ] as const) {
     it(`${label}: a memory miss that hits Redis costs one round trip, a warm read none`, async () => {
       const proxy = await startCountingProxy(redis.port);

@@ -166,6 +166,14 @@ describe("parseParameters on source text", () => {
     expect(names(source)).toEqual(expected);
   });
 
+  it("reads a division that looks like the start of a regex, without looping forever", () => {
+    // A "/" after a postfix "++" or an unterminated regex once sent the lexer back to position 0.
+    expect(names("function f(a = i++ / 2, b) {}")).toEqual(["a", "b"]);
+    expect(names("function f(a = i-- / 2,\n b = 1) {}")).toEqual(["a", "b"]);
+    expect(names("function f(a = b /=/ 2) {}")).toEqual(["a"]);
+    expect(names("class A { m() { return this.i++ / 2; } }")).toEqual([]);
+  });
+
   it("reports rest only for a trailing rest parameter", () => {
     expect(parseParameters("function f(a, ...b) {}").rest).toBe(true);
     expect(parseParameters("function f(a = [...x], b) {}").rest).toBe(false);

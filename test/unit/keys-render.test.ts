@@ -121,6 +121,24 @@ describe("stableRender", { timeout: 30_000 }, () => {
     expect(stableRender(new TypeError("boom"))).toBe('TypeError("boom")');
   });
 
+  it("renders URLSearchParams and Headers by their entries, which live in no own property", () => {
+    const texts = [
+      new URLSearchParams("q=a"),
+      new URLSearchParams("q=b"),
+      new URLSearchParams("q=a&page=2"),
+      new URLSearchParams(),
+      new Headers({ accept: "text/html" }),
+      new Headers({ accept: "application/json" }),
+      new Headers(),
+    ].map(stableRender);
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(stableRender(new URLSearchParams("q=a"))).toBe(stableRender(new URLSearchParams([["q", "a"]])));
+    expect(stableRender(new Headers({ "X-A": "1", b: "2" }))).toBe(
+      stableRender(new Headers({ B: "2", "x-a": "1" })),
+    );
+    expect(renderArgs([new URLSearchParams("id=1")])).not.toBe(renderArgs([new URLSearchParams("id=2")]));
+  });
+
   it("prefixes class instances with their class name", () => {
     class Point {
       constructor(

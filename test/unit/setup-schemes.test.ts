@@ -46,3 +46,60 @@ describe("setup: schemes a runtime does not serve", () => {
     expect(config.backend.name).toBe("upstash");
   });
 });
+
+describe("setup: options inside a list of tiers", () => {
+  it("a core parameter in a tier's URL throws instead of being dropped, and says where it goes", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    for (const [tiers, name] of [
+      [["mem://?size=10", "mem://?suppress=false"], "suppress"],
+      [["mem://?timeout=200ms", "mem://"], "timeout"],
+      [["mem://?copy=false", "mem://"], "copy"],
+      [["mem://", "mem://?secret=s3cret"], "secret"],
+      [["mem://?prefix=user:"], "prefix"],
+    ] as const) {
+      const error = (() => {
+        try {
+          new Cache().setup([...tiers]);
+        } catch (caught) {
+          return caught;
+        }
+        throw new Error(`setup(${JSON.stringify(tiers)}) did not throw`);
+      })();
+      expect(error).toBeInstanceOf(CacheConfigError);
+      expect((error as Error).message).toContain(`URL parameter ${name}`);
+      expect((error as Error).message).toContain(`{ ${name}: `);
+      expect((error as Error).message).not.toContain("s3cret");
+    }
+    // Backend parameters of a tier stay where they are.
+    expect(() => new Cache().setup(["mem://?size=10", "mem://"], { suppress: false })).not.toThrow();
+  });
+
+  it("clientSide: true with a list of tiers is checked like on one backend, not ignored", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    // One tier is one backend: memory reports no other process's writes.
+    expect(() => new Cache().setup(["mem://"], { clientSide: true })).toThrow(
+      /clientSide needs a backend that reports writes/,
+    );
+    // Several tiers already put their own tier in front.
+    expect(() => new Cache().setup(["mem://", "mem://"], { clientSide: true })).toThrow(CacheConfigError);
+    expect(() => new Cache().setup(["mem://", "mem://"], { clientSide: true })).toThrow(
+      /clientSide takes one backend, not a list of tiers/,
+    );
+  });
+});
+
+describe("setup: timeout values no timer can honour", () => {
+  it("timeout 0 or one past what timers can wait throws instead of timing out every call", async () => {
+    const { Cache } = await import("../../runtimes/node");
+    for (const timeout of [0, "0s", "25d", 2 ** 31, "mem://?timeout=30d"]) {
+      const setup = () =>
+        typeof timeout === "string" && timeout.startsWith("mem:")
+          ? new Cache().setup(timeout)
+          : new Cache().setup("mem://", { timeout });
+      expect(setup, String(timeout)).toThrow(CacheConfigError);
+      expect(setup, String(timeout)).toThrow(/would make every backend call time out.*omit timeout/);
+    }
+    expect(() => new Cache().setup("mem://", { timeout: "24d" })).not.toThrow();
+    expect(() => new Cache().setup("mem://?timeout=1")).not.toThrow();
+  });
+});
