@@ -2,6 +2,7 @@
 // entries import this module for `redis://` and `rediss://`; the module that imports the `redis`
 // client loads only on the first command (see `lazyScheme`).
 import type { RedisClientType } from "redis";
+import { MAX_TIMER_MS } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { lazyScheme } from "../core/lazy";
 import type { SchemeFactory } from "../core/setup";
@@ -128,9 +129,11 @@ function checkUrl(text: string): string {
 
 function positive(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value <= 0) {
+  // A timer cannot wait longer than MAX_TIMER_MS: it would fire at once, failing every connect
+  // (connectTimeout) or reconnecting without pause (maxReconnectDelay).
+  if (!Number.isSafeInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
     throw configError(
-      `\`${name}\` ${String(value)} is not a positive integer`,
+      `\`${name}\` ${String(value)} is not a positive integer of at most ${MAX_TIMER_MS}`,
       `pass milliseconds, such as ${fallback}`,
     );
   }

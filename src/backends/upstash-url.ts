@@ -1,6 +1,7 @@
 // The driver-free half of the Upstash backend: options, the `upstash://` URL, the environment
 // fallback and the capability flags. Runtime entries import this at setup time to check a URL
 // without loading `@upstash/redis`, which `upstash.ts` imports on the first command.
+import { MAX_TIMER_MS } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import type { BackendCapabilities } from "../core/types";
 
@@ -55,10 +56,10 @@ function configError(problem: string, remedy: string): CacheConfigError {
   return new CacheConfigError(errorMessage("upstash", problem, remedy));
 }
 
-function whole(name: string, value: unknown, min: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+function whole(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
     throw configError(
-      `\`${name}\` ${String(value)} is not an integer of at least ${min}`,
+      `\`${name}\` ${String(value)} is not an integer from ${min} to ${max}`,
       `pass for example ${name}: ${min + 1}`,
     );
   }
@@ -100,7 +101,13 @@ export function resolveUpstashOptions(options: UpstashBackendOptions = {}): Reso
     token,
     namespace,
     retries: whole("retries", options.retries ?? DEFAULT_RETRIES, 0),
-    requestTimeout: whole("requestTimeout", options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS, 1),
+    // A timer cannot wait longer: AbortSignal.timeout would abort every request at once.
+    requestTimeout: whole(
+      "requestTimeout",
+      options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      1,
+      MAX_TIMER_MS,
+    ),
   };
 }
 

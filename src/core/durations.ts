@@ -9,6 +9,9 @@ export type TtlOption<A extends unknown[] = unknown[]> = Duration | ((...args: A
 /** Resolves a checked TTL option for one call: milliseconds, or `undefined` for no expiry. */
 export type TtlResolver<A extends unknown[] = unknown[]> = (args: A) => number | undefined;
 
+/** The longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 const UNIT_MS = { w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
 const UNIT_ORDER = ["w", "d", "h", "m", "s", "ms"] as const;
 // `ms` before `m` so "5ms" is not read as five minutes and a stray "s".

@@ -4,7 +4,7 @@ import type { Serializer } from "../serialization/codec";
 import { defaultSerializer } from "../serialization/codec";
 import { compressionAvailable } from "../serialization/compress";
 import { createSigner } from "../serialization/sign";
-import { type Duration, toMilliseconds } from "./durations";
+import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
 import type { ErrorHandler, Middleware, RouteConfig } from "./route";
 import { shownValue, unknownName } from "./suggest";
@@ -153,9 +153,6 @@ export function routeConfig(backend: Backend, options: SetupOptions): RouteConfi
     copy: options.copy ?? true,
   };
 }
-
-/** Longest delay timers keep: a longer one fires at once, so every call would time out. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The `timeout` option in milliseconds: one a timer can wait for, and not 0, which would fail every call. */
 function timeoutMs(timeout: Duration): number {

@@ -16,9 +16,13 @@ describe("redis:// setup without a server", () => {
       "redis://127.0.0.1:6379/zero",
       "rediss://127.0.0.1:6379/0?connectTimeout=soon",
       "redis://127.0.0.1:6379/0?clientSide=maybe",
+      // Longer than a timer can wait: it would fire at once (every connect failing, reconnects spinning).
+      "redis://127.0.0.1:6379/0?connectTimeout=2147483648",
+      "redis://127.0.0.1:6379/0?maxReconnectDelay=3000000000",
     ]) {
       expect(() => cache.setup(url), url).toThrow(lib.CacheConfigError);
     }
+    expect(() => redisBackend({ connectTimeout: 2 ** 31 })).toThrow(/connectTimeout.*2147483647/);
     expect(() => redisBackend({ url: "http://127.0.0.1" })).toThrow(lib.CacheConfigError);
     expect(() => cache.setup("mem://?clientSide=true")).toThrow(/clientSide/);
   });

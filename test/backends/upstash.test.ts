@@ -62,6 +62,8 @@ describe("upstash setup", () => {
       `upstash://?url=ftp://x&token=${secret}`,
       `upstash://?url=https://x.upstash.io&token=${secret}&tokn=1`,
       `upstash://?url=https://x.upstash.io&token=${secret}&retries=many`,
+      // Longer than a timer can wait: it would fire at once and abort every request.
+      `upstash://?url=https://x.upstash.io&token=${secret}&requestTimeout=2147483648`,
       "upstash://?url=https://x.upstash.io&token=a%20b",
     ]) {
       let caught: unknown;
