@@ -203,7 +203,7 @@ function bloomExtras(plan: Plan, filter: Filter) {
     },
     invalidate: async () => false,
     async refresh(this: unknown, ...args: unknown[]) {
-      return (await plan.execute(typeof this === "function" ? undefined : this, args)).value;
+      return (await plan.execute(this, args)).value;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { MISS } from "../core/records";
 import type { FeatureCache } from "../features/feature-cache";
-import { configError, detached, internalKey, receiver, rejectLock, whereOf } from "./_meta";
+import { configError, detached, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
@@ -127,13 +127,12 @@ class HitCycles {
     return {
       ...plan.extras(),
       async invalidate(this: unknown, ...args: unknown[]) {
-        const key = await plan.keyOf(receiver(this), args);
+        const key = await plan.keyOf(this, args);
         await plan.cache.delete(internalKey("hits", key));
         return plan.cache.delete(key);
       },
       async refresh(this: unknown, ...args: unknown[]) {
-        const thisArg = receiver(this);
-        return cycles.#restart(thisArg, args, await plan.keyOf(thisArg, args));
+        return cycles.#restart(this, args, await plan.keyOf(this, args));
       },
     };
   }
