@@ -84,11 +84,6 @@ export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promis
   return cache.withScope({ detect: undefined, tx: undefined, invalidate: false }, work);
 }
 
-/** The instance a wrapper extra was called on: none when called as `fn.key(…)` on the wrapper itself. */
-export function receiver(thisArg: unknown): unknown {
-  return typeof thisArg === "function" ? undefined : thisArg;
-}
-
 /** The window option of `early` or `soft`, as the loader needs it. */
 export interface WindowSpec {
   /** The option's value (`earlyTtl`, `softTtl`), required. */
@@ -217,8 +212,7 @@ export class StampedLoader {
     return {
       ...this.plan.extras(),
       async refresh(this: unknown, ...args: unknown[]) {
-        const thisArg = receiver(this);
-        return loader.compute(thisArg, args, await loader.plan.keyOf(thisArg, args));
+        return loader.compute(this, args, await loader.plan.keyOf(this, args));
       },
     };
   }

@@ -1,3 +1,4 @@
+import { CacheBackendError } from "../core/errors";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import type { Site } from "./decorate";
@@ -19,6 +20,8 @@ export interface BloomExtras {
 const BLOCK_BITS = 4096;
 /** Hash positions are 32-bit; a larger filter could not address its bits. */
 const MAX_BITS = 2 ** 32;
+/** How long a block's lock is held at most: one read and one write of 512 bytes. */
+const BLOCK_LOCK = { ttl: 10_000, step: 10 } as const;
 
 /** Size of a Bloom filter for `capacity` members at a false-positive rate `falsePositives` percent. */
 export interface BloomShape {
@@ -100,8 +103,10 @@ function mix(h: number): number {
  * call whose arguments the filter has never seen returns `false` without running the function,
  * any other call runs it and returns its result (a Bloom filter has false positives, never false
  * negatives). `capacity` members at `falsePositives` percent (`1` = 1%) size the filter; its bits
- * live in 512-byte blocks (`Uint8Array`) under internal keys, updated under `cache.exclusive`, and
- * never expire: keep them on a backend that does not evict, or marks can be lost. The filter is
+ * live in 512-byte blocks (`Uint8Array`) under internal keys, each updated holding its lock in the
+ * backend (`cache.lock`, atomic where the backend's locks are), so processes sharing a backend keep
+ * each other's marks; blocks never expire: keep them on a backend that does not evict, or marks
+ * can be lost. The filter is
  * one per function (its `name`, else the function's), so `ttl`, `tags`, `condition`,
  * `timeCondition` and `lock` are refused; a filter cannot forget one member, so
  * `fn.invalidate(...)` returns `false` and `fn.clear()` empties it.
@@ -138,6 +143,8 @@ interface Filter {
   /** Bits in all blocks together. */
   readonly size: number;
   readonly base: string;
+  /** The prefix of its blocks' lock keys (routed like the blocks). */
+  readonly lockBase: string;
 }
 
 function filterOf(
@@ -148,11 +155,8 @@ function filterOf(
 ): Filter {
   const shape = bloomShape(options.capacity, options.falsePositives, where);
   const size = shape.blocks * shape.blockBits;
-  const base = internalKey(
-    "bloom",
-    `${filterName(options, site, where)}:${shape.blocks}x${shape.blockBits}x${shape.hashes}:`,
-  );
-  return { cache, shape, size, base };
+  const id = `${filterName(options, site, where)}:${shape.blocks}x${shape.blockBits}x${shape.hashes}:`;
+  return { cache, shape, size, base: internalKey("bloom", id), lockBase: internalKey("bloom-lock", id) };
 }
 
 /** The bits of `key`, grouped by the block that holds them. */
@@ -179,13 +183,35 @@ async function has(filter: Filter, key: string): Promise<boolean> {
   return (await Promise.all(checks)).every(Boolean);
 }
 
+// A block is read, changed and written back: `exclusive` orders that within this process, and the
+// block's lock in the backend across processes, whose writes would otherwise drop each other's bits.
 function mark(filter: Filter, key: string): Promise<unknown> {
-  const { cache, base } = filter;
+  const { cache, base, lockBase } = filter;
+  const bytes = filter.shape.blockBits / 8;
   return Promise.all(
     [...blocksOf(filter, key)].map(([block, bits]) =>
-      cache.exclusive(base + block, () => setBits(cache, base + block, bits, filter.shape.blockBits / 8)),
+      cache.exclusive(base + block, () =>
+        holdingLock(cache, lockBase + block, () => setBits(cache, base + block, bits, bytes)),
+      ),
     ),
   );
+}
+
+/**
+ * `work` holding the lock `lockKey`; when the backend fails to give it, `work` alone, whose own
+ * backend calls then fail as `suppress` says (a no-op by default) rather than the lock's error.
+ */
+async function holdingLock(cache: FeatureCache, lockKey: string, work: () => Promise<void>): Promise<void> {
+  let started = false;
+  try {
+    await cache.lock(lockKey, BLOCK_LOCK, () => {
+      started = true;
+      return work();
+    });
+  } catch (error) {
+    if (started || !(error instanceof CacheBackendError)) throw error;
+    await work();
+  }
 }
 
 function bloomExtras(plan: Plan, filter: Filter) {
@@ -203,7 +229,7 @@ function bloomExtras(plan: Plan, filter: Filter) {
     },
     invalidate: async () => false,
     async refresh(this: unknown, ...args: unknown[]) {
-      return (await plan.execute(typeof this === "function" ? undefined : this, args)).value;
+      return (await plan.execute(this, args)).value;
     },
   };
 }

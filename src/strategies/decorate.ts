@@ -10,6 +10,8 @@ export interface Site {
   readonly name: string;
   /** The class name when the decorator form tells it (legacy decorators do). */
   readonly className?: string;
+  /** For a static method, its class: the `this` its extras run it with when called on the wrapper. */
+  readonly owner?: unknown;
 }
 
 /** What a strategy builds for one function: how to call it, and the extras the wrapper gains. */
@@ -37,7 +39,7 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
           ),
         );
       }
-      const site: { kind: "method"; name: string; className?: string } = {
+      const site: { kind: "method"; name: string; className?: string; owner?: unknown } = {
         kind: "method",
         name: String(context.name),
       };
@@ -48,9 +50,11 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
       const owner =
         typeof target === "function" ? target : (target as { constructor?: { name?: string } })?.constructor;
       const className = owner?.name;
+      // Legacy decorators get the class itself as `target` for a static method.
+      const site: Site = { kind: "method", name: String(context), ...(className ? { className } : {}) };
       descriptor.value = wrap(
         descriptor.value as AnyFn,
-        { kind: "method", name: String(context), ...(className ? { className } : {}) },
+        typeof target === "function" ? { ...site, owner: target } : site,
         build,
       );
       return descriptor;
@@ -80,9 +84,21 @@ function wrap(fn: AnyFn, site: Site, build: (fn: AnyFn, site: Site) => Built): A
   };
   Object.defineProperty(wrapped, "name", { value: fn.name, configurable: true });
   Object.defineProperty(wrapped, "length", { value: fn.length, configurable: true });
-  Object.assign(wrapped, built.extras);
+  for (const [name, extra] of Object.entries(built.extras)) {
+    (wrapped as unknown as Record<string, unknown>)[name] =
+      typeof extra === "function" ? withReceiver(extra as AnyFn, wrapped, site) : extra;
+  }
   originals.set(wrapped, fn);
   return wrapped;
+}
+
+// Called as `fn.refresh(…)`, an extra's `this` is the wrapper itself, which stands for no receiver,
+// or for a static method its class (known only once the class exists), so that `refresh` runs
+// the method with the `this` a call has. `fn.refresh.call(instance, …)` passes an instance.
+function withReceiver(extra: AnyFn, wrapped: AnyFn, site: Site): AnyFn {
+  return function (this: unknown, ...args: unknown[]): unknown {
+    return extra.apply(this === wrapped || this === undefined ? site.owner : this, args);
+  };
 }
 
 type DecoratorContext = {
@@ -95,11 +111,12 @@ type DecoratorContext = {
 // A TC39 method decorator is not told its class; the first instance (or the class itself, for a
 // static method) tells it, so `fn.key()` and `fn.invalidate()` give the keys calls use. The
 // defining class is the one whose prototype owns the method, not a subclass of it.
-function learnClassName(context: DecoratorContext, site: { className?: string }): void {
+function learnClassName(context: DecoratorContext, site: { className?: string; owner?: unknown }): void {
   context.addInitializer?.(function (this: unknown) {
     if (site.className !== undefined) return;
     if (context.static === true) {
       site.className = (this as { name?: string }).name || undefined;
+      site.owner = this;
       return;
     }
     let owner = this === null || this === undefined ? null : Object.getPrototypeOf(this);

@@ -1,6 +1,6 @@
 import { MISS } from "../core/records";
 import type { FeatureCache } from "../features/feature-cache";
-import { configError, detached, internalKey, receiver, rejectLock, whereOf } from "./_meta";
+import { configError, detached, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
@@ -16,8 +16,9 @@ export type HitOptions = StrategyOptions<never[]> & {
 /**
  * Serves a computed value `cacheHits` times, then recomputes: with `cacheHits: 3`, calls 1, 5, 9…
  * execute and the calls in between are hits. The value is stored plain under the call's key; a
- * call counter lives next to it under `__isocache__:hits:<key>` (same TTL, on the default backend)
- * and is advanced with the backend's atomic `incr`, so exactly one call in each `cacheHits + 1`
+ * call counter lives next to it under `__isocache__:hits:<key>` (on the default backend, given
+ * the value's TTL each time a value is computed, so it never ends a cycle before its value) and
+ * is advanced with the backend's atomic `incr`, so exactly one call in each `cacheHits + 1`
  * computes, in-process and across processes sharing a backend with atomic counters. In-process,
  * hits arriving while their cycle's value is being computed wait for it instead of serving the
  * previous one. `updateAfter: n` makes hit n of a cycle start a background refresh (through
@@ -91,11 +92,21 @@ class HitCycles {
 
   /** Executes and stores, letting this cycle's hits in this process wait for the result. */
   #compute(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
-    const pending: Promise<unknown> = this.#plan.loadNow(thisArg, args, key).finally(() => {
+    const pending: Promise<unknown> = this.#load(thisArg, args, key).finally(() => {
       if (this.#computing.get(key) === pending) this.#computing.delete(key);
     });
     this.#computing.set(key, pending);
     return pending;
+  }
+
+  async #load(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
+    const plan = this.#plan;
+    const value = await plan.loadNow(thisArg, args, key);
+    // `incr` gave the counter its TTL when it created it, maybe cycles ago: left alone, it would
+    // end (and restart) this cycle before the value just stored has been served its hits.
+    const ttl = plan.ttl(args as unknown[]);
+    if (ttl !== undefined) await plan.cache.expire(internalKey("hits", key), ttl);
+    return value;
   }
 
   /** Executes, stores, and starts a new cycle in which this value counts as computed. */
@@ -127,13 +138,12 @@ class HitCycles {
     return {
       ...plan.extras(),
       async invalidate(this: unknown, ...args: unknown[]) {
-        const key = await plan.keyOf(receiver(this), args);
+        const key = await plan.keyOf(this, args);
         await plan.cache.delete(internalKey("hits", key));
         return plan.cache.delete(key);
       },
       async refresh(this: unknown, ...args: unknown[]) {
-        const thisArg = receiver(this);
-        return cycles.#restart(thisArg, args, await plan.keyOf(thisArg, args));
+        return cycles.#restart(this, args, await plan.keyOf(this, args));
       },
     };
   }

@@ -83,21 +83,16 @@ function invalidateExtras(
 ): WrappedExtras<unknown[], unknown> {
   return {
     async key(this: unknown, ...args: unknown[]) {
-      return (await resolve(receiver(this), args)).text;
+      return (await resolve(this, args)).text;
     },
     invalidate(this: unknown, ...args: unknown[]) {
-      return drop(receiver(this), args);
+      return drop(this, args);
     },
     refresh(this: unknown, ...args: unknown[]) {
-      return call(receiver(this), args);
+      return call(this, args);
     },
     stats: () => stats.snapshot(),
   };
-}
-
-/** Called as `fn.key(...)`, an extra's `this` is the wrapper itself, not a receiver. */
-function receiver(thisArg: unknown): unknown {
-  return typeof thisArg === "function" ? undefined : thisArg;
 }
 
 function checkArgsMap(argsMap: Record<string, string> | undefined, where: string): Map<string, string> {

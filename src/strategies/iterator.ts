@@ -1,5 +1,5 @@
 import type { FeatureCache } from "../features/feature-cache";
-import { receiver, rejectLock, whereOf } from "./_meta";
+import { rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions, type WrappedExtras } from "./plan";
 
@@ -49,10 +49,9 @@ export function iterator(cache: FeatureCache, options: StrategyOptions<never[]> 
       extras: {
         ...plan.extras(),
         async refresh(this: unknown, ...args: unknown[]) {
-          const thisArg = receiver(this);
-          const key = await plan.keyOf(thisArg, args);
+          const key = await plan.keyOf(this, args);
           const chunks: unknown[] = [];
-          for await (const chunk of record(plan, thisArg, args, key)) chunks.push(chunk);
+          for await (const chunk of record(plan, this, args, key)) chunks.push(chunk);
           return chunks;
         },
       },

@@ -2,7 +2,7 @@ import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, LockedError } from "../core/errors";
 import { sleep } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
-import { configError, internalKey, receiver, rejectLock, whereOf } from "./_meta";
+import { configError, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
@@ -36,7 +36,7 @@ export function locked(cache: FeatureCache, options: LockedOptions): StrategyDec
       extras: {
         ...plan.extras(),
         refresh(this: unknown, ...args: unknown[]) {
-          return call(receiver(this), args);
+          return call(this, args);
         },
       },
     };

@@ -5,25 +5,20 @@ import type { Plan, WrappedExtras } from "./plan";
 /** The extras of a wrapper over `plan`: `key`, `invalidate`, `refresh`, `stats`. */
 export function planExtras(plan: Plan): WrappedExtras<unknown[], unknown> {
   return {
-    // Called as `fn.key(…)`, `this` is the wrapper itself; `fn.key.call(instance, …)` passes an instance.
+    // `this` is the receiver the wrapper's extras were called for (see `withReceiver` in decorate.ts).
     key(this: unknown, ...args: unknown[]) {
       try {
-        return Promise.resolve(plan.keyOf(receiver(this), args));
+        return Promise.resolve(plan.keyOf(this, args));
       } catch (error) {
         return Promise.reject(error);
       }
     },
     async invalidate(this: unknown, ...args: unknown[]) {
-      return plan.cache.delete(await plan.keyOf(receiver(this), args));
+      return plan.cache.delete(await plan.keyOf(this, args));
     },
     async refresh(this: unknown, ...args: unknown[]) {
-      const thisArg = receiver(this);
-      return plan.loadNow(thisArg, args, await plan.keyOf(thisArg, args));
+      return plan.loadNow(this, args, await plan.keyOf(this, args));
     },
     stats: () => plan.stats.snapshot(),
   };
-}
-
-function receiver(thisArg: unknown): unknown {
-  return typeof thisArg === "function" ? undefined : thisArg;
 }

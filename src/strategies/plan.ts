@@ -106,15 +106,16 @@ export class Plan {
     // The scope is looked up once per call and handed on: the hit path reads it three times.
     const scope = this.cache.scope();
     if (isDisabled(scope, "get")) return this.execute(thisArg, args).then((done) => done.value);
-    let key: string | Promise<string>;
+    // The body is inside the `try` too: a body's synchronous part (a `ttl` function that throws,
+    // on the way to a read) must reject the call, as an async function would.
     try {
-      key = this.#key.keyOf(thisArg, args, scope); // not `this.keyOf`: one call less on every call
+      const key = this.#key.keyOf(thisArg, args, scope); // not `this.keyOf`: one call less on every call
+      return typeof key === "string"
+        ? body(key, thisArg, args, scope)
+        : key.then((text) => body(text, thisArg, args, scope));
     } catch (error) {
       return Promise.reject(error);
     }
-    return typeof key === "string"
-      ? body(key, thisArg, args, scope)
-      : key.then((text) => body(text, thisArg, args, scope));
   }
 
   /** Calls the wrapped function, timing it into `stats`. */

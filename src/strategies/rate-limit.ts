@@ -185,7 +185,7 @@ export function stateExtras(
       return deleted > 0;
     },
     async refresh(this: unknown, ...args: unknown[]) {
-      return (await plan.execute(typeof this === "function" ? undefined : this, args)).value;
+      return (await plan.execute(this, args)).value;
     },
   };
 }

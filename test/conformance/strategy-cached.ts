@@ -4,6 +4,7 @@ import {
   Boom,
   concurrently,
   counted,
+  expectCacheError,
   gate,
   MISS,
   rejection,
@@ -312,6 +313,27 @@ export function cachedTests(h: StrategyHarness): void {
       // `rejection` turns a synchronous throw into a different error, so this checks the channel too.
       t.expect(await rejection(() => explode())).toBeInstanceOf(Boom);
     });
+
+    t.it(
+      "a ttl function that throws or returns no duration rejects the call, never throws synchronously",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const badTtl = cache.cached({ ttl: () => "soon" })(async function badTtl(id: string) {
+          return c.fn(id);
+        });
+        const failingTtl = cache.cached({
+          ttl: (id: string) => {
+            throw new Boom(`no ttl for ${id}`);
+          },
+        })(async function failingTtl(id: string) {
+          return c.fn(id);
+        });
+        // `rejection` turns a synchronous throw into a different error, so this checks the channel.
+        expectCacheError(h, await rejection(() => badTtl("a")), h.lib.CacheConfigError);
+        t.expect(await rejection(() => failingTtl("a"))).toBeInstanceOf(Boom);
+      },
+    );
 
     t.it(".key, .invalidate and .refresh act on one argument set", async () => {
       const cache = await h.open();

@@ -20,6 +20,11 @@ export function build(cache, calls) {
     async once(id) { return id; }
     @cache.cached({ ttl: "1m" })
     async auto(id) { calls.push(-id); return id; }
+    static base = 100;
+    @cache.cached({ ttl: "1m" })
+    static async total(id) { calls.push(1000 + id); return this.base + id; }
+    @cache.hit({ ttl: "1m", cacheHits: 5 })
+    static async popular(id) { calls.push(2000 + id); return this.base * id; }
   }
   class Special extends Repo {}
   Repo.Special = Special;
@@ -34,7 +39,8 @@ type Repo = {
   once(id: number): Promise<number>;
   auto(id: number): Promise<number>;
 };
-type RepoClass = (new () => Repo) & { Special: new () => Repo };
+type Static = ((id: number) => Promise<number>) & Extras & { refresh(id: number): Promise<number> };
+type RepoClass = (new () => Repo) & { Special: new () => Repo; total: Static; popular: Static };
 type Build = (cache: Cache, calls: number[]) => RepoClass;
 type Extras = { key(id: number): Promise<string>; invalidate(id: number): Promise<boolean> };
 
@@ -98,6 +104,22 @@ describe.each([
     expect(await auto.invalidate(5)).toBe(true);
     await new Repo().auto(5);
     expect(calls).toEqual([-5, -5]);
+    await cache.close();
+  });
+
+  it("a static method's extras run it on its class: refresh keeps `this`, key and invalidate agree with calls", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    expect(await Repo.total(1)).toBe(101);
+    expect(await Repo.total.refresh(1)).toBe(101);
+    expect(await Repo.popular.refresh(2)).toBe(200);
+    expect(calls).toEqual([1001, 1001, 2002]);
+    expect(await Repo.total.key(1)).toMatch(/^Repo\.total/);
+    expect(await cache.get(await Repo.total.key(1))).toBe(101);
+    expect(await Repo.total.invalidate(1)).toBe(true);
+    expect(await Repo.total(1)).toBe(101);
+    expect(calls).toEqual([1001, 1001, 2002, 1001]);
     await cache.close();
   });
 });

@@ -138,6 +138,23 @@ describe("hit", () => {
     expect(computed()).toBe(3);
   });
 
+  it("serves a value computed late in the counter's life its cacheHits times, however old the counter", async () => {
+    let now = Date.now();
+    const cache = new Cache({ clock: { now: () => now } });
+    let version = 0;
+    const top = cache.hit({ ttl: "1s", cacheHits: 2 })(async function top() {
+      version++;
+      return `v${version}`;
+    });
+    expect([await top(), await top(), await top()]).toEqual(["v1", "v1", "v1"]);
+    now += 600;
+    expect(await top()).toBe("v2"); // a new cycle, stored for 1 s from now
+    now += 600; // the first cycle's second is over, v2 has 400 ms left
+    expect([await top(), await top()]).toEqual(["v2", "v2"]);
+    expect(await top()).toBe("v3");
+    expect(version).toBe(3);
+  });
+
   it("refuses bad counts when wrapping", () => {
     const cache = new Cache();
     const fn = async function f() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Cache, CacheConfigError } from "../../runtimes/node";
+import { Cache, CacheBackendError, CacheConfigError, memoryBackend } from "../../runtimes/node";
 import { bloomPositions, bloomShape } from "../../src/strategies/bloom";
 
 type Options = Parameters<Cache["bloom"]>[0];
@@ -66,6 +66,41 @@ describe("bloom", () => {
     state.runs = 0;
     for (let i = 0; i < 1000; i++) expect(await taken(`stranger${i}@example.com`)).toBe(false);
     expect(state.runs).toBeLessThan(25); // about 10 expected at 1%
+  });
+
+  it("keeps every mark when processes sharing a backend mark the same blocks at once", async () => {
+    const backend = memoryBackend();
+    const [a, b] = [new Cache(), new Cache()];
+    a.setup(backend);
+    b.setup(backend);
+    const inA = setup({}, a);
+    const inB = setup({}, b);
+    const members = Array.from({ length: 40 }, (_, i) => `user${i}@example.com`);
+    for (const email of members) inA.state.members.add(email);
+    await Promise.all(members.map((email, i) => (i % 2 === 0 ? inA : inB).taken.set(email)));
+    const answers = await Promise.all(members.map((email) => inA.taken(email)));
+    expect(members.filter((_, i) => !answers[i])).toEqual([]);
+  });
+
+  it("marks as a no-op reported to onError while the backend is down (suppress), else rejects", async () => {
+    const backend = memoryBackend();
+    let down = false;
+    const flaky = new Proxy(backend, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (typeof value !== "function") return value;
+        return down ? () => Promise.reject(new Error("connection refused")) : value.bind(target);
+      },
+    });
+    const errors: string[] = [];
+    const suppressed = setup({}, new Cache().setup(flaky, { onError: (error) => errors.push(error.code) }));
+    const strict = setup({}, new Cache().setup(flaky, { suppress: false }));
+    await suppressed.taken.set("warm-up");
+    await strict.taken.set("warm-up");
+    down = true;
+    await expect(suppressed.taken.set("ada@example.com")).resolves.toBeUndefined();
+    expect(errors.length).toBeGreaterThan(0);
+    await expect(strict.taken.set("ada@example.com")).rejects.toBeInstanceOf(CacheBackendError);
   });
 
   it("keeps its bits as Uint8Array blocks under hidden internal keys, one filter per function", async () => {
