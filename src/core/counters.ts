@@ -67,7 +67,7 @@ async function rewriteOnce(
     );
     return stored ? by : RACED;
   }
-  const next = current + by;
+  const next = added(route, key, current, by);
   // The TTL left stays: from the record's header where it lives there, else the key's own.
   const inHeader = route.envelopeExpiry ? headerExpiry(text as string, clock) : undefined;
   const left = inHeader !== undefined && inHeader > 0 ? inHeader : undefined;
@@ -79,6 +79,23 @@ async function rewriteOnce(
       : backend.replace(key, text as string, record, route.nativeTtl(left)),
   );
   return stored ? next : RACED;
+}
+
+/**
+ * `current + by`, refused when both are integers and the sum leaves the safe integer range:
+ * there a double cannot tell n from n + 1, so the increment would be lost without a word (the
+ * backend's own add refuses it too, and lands here).
+ */
+function added(route: Route, key: string, current: number, by: number): number {
+  const next = current + by;
+  if (Number.isSafeInteger(next) || !Number.isInteger(current) || !Number.isInteger(by)) return next;
+  throw new CacheValueError(
+    errorMessage(
+      route.backend.name,
+      `incr("${key}") would leave the safe integer range (±${Number.MAX_SAFE_INTEGER}), where increments are lost`,
+      "keep counters within Number.MAX_SAFE_INTEGER (the value was left unchanged)",
+    ),
+  );
 }
 
 function notACounter(route: Route, key: string, found: unknown): CacheValueError {
@@ -115,8 +132,8 @@ async function rewriteInProcess(
   }
   // The TTL left, as `expiryOf` reads it: from the record's header where it lives there.
   const inHeader = route.envelopeExpiry && text !== undefined ? headerExpiry(text, clock) : undefined;
+  const next = added(route, key, current, by);
   const left = inHeader ?? (await call("getExpire", -2, (backend) => backend.getExpire(key)));
-  const next = current + by;
   const tags = text === undefined ? undefined : peekHeader(text)?.t;
   await writeIn(call, route, clock, key, next, left > 0 ? left : undefined, tags);
   return next;

@@ -82,3 +82,32 @@ describe("incr by rewrite on a key that holds no number", () => {
     }
   });
 });
+
+describe("incr past Number.MAX_SAFE_INTEGER", () => {
+  // Past 2^53 a double cannot tell n from n + 1: an increment there would be lost without a word.
+  it("refuses with CacheValueError and keeps the value, natively and by rewrite", async () => {
+    const { cache } = sharedStore(0);
+    const plain = new Cache();
+    for (const [target, tags] of [
+      [plain, undefined],
+      [plain, ["counters"]],
+      [cache, ["counters"]],
+    ] as const) {
+      for (const [start, by] of [
+        [Number.MAX_SAFE_INTEGER, 1],
+        [Number.MAX_SAFE_INTEGER - 1, 5],
+        [-Number.MAX_SAFE_INTEGER, -1],
+        [2 ** 53, 1],
+      ]) {
+        await target.set("n", start, { tags });
+        const error = await target.incr("n", by).catch((caught: unknown) => caught);
+        expect((error as Error).name).toBe("CacheValueError");
+        expect((error as Error).message).toMatch(/incr\("n"\) .*safe integer range/);
+        expect(await target.get("n")).toBe(start);
+      }
+    }
+    // Up to the limit itself it still counts.
+    await plain.set("m", Number.MAX_SAFE_INTEGER - 1);
+    expect(await plain.incr("m")).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
