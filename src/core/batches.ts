@@ -2,12 +2,36 @@ import { globToRegExp } from "../backends/_shared/glob";
 import type { StatsCounter } from "../features/stats";
 import type { Clock } from "./clock";
 import { encodeRecord } from "./envelope";
+import { CacheArgumentError, errorMessage } from "./errors";
 import { assertKey, assertKeys, INTERNAL_PREFIX } from "./keys";
 import { decodeValue, MISS, writeValue } from "./records";
 import type { Route } from "./route";
 import type { Router } from "./router";
 
 const SCAN_BATCH = 100;
+
+/** What `setMany` takes: `[key, value]` pairs, or a record of values by key. */
+export type ManyEntries = readonly (readonly [string, unknown])[] | Record<string, unknown>;
+
+/**
+ * `entries` as `[key, value]` pairs, each key checked. Throws `CacheArgumentError` for anything
+ * else: a Map, a string or a list of non-pairs would store nothing, or stray keys, without a word.
+ */
+export function entryList(entries: ManyEntries): readonly (readonly [string, unknown])[] {
+  let list: readonly (readonly [string, unknown])[] | undefined;
+  if (Array.isArray(entries)) list = entries;
+  else if (typeof entries === "object" && entries !== null && !(Symbol.iterator in entries))
+    list = Object.entries(entries);
+  if (list === undefined || !list.every((entry) => Array.isArray(entry))) {
+    const fix =
+      entries instanceof Map ? "for a Map pass [...map]" : 'pass for example [["a", 1]] or { a: 1 }';
+    throw new CacheArgumentError(
+      errorMessage(undefined, "setMany() takes [key, value] pairs or a record", fix),
+    );
+  }
+  for (const entry of list) assertKey(entry[0]);
+  return list;
+}
 
 /** Commands over many keys, split by route and sent as batches where the backend has them. */
 export class CacheBatches {
@@ -58,14 +82,8 @@ export class CacheBatches {
     );
   }
 
-  async setMany(
-    entries: readonly (readonly [string, unknown])[] | Record<string, unknown>,
-    ttl: number | undefined,
-  ): Promise<void> {
-    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries)
-      ? entries
-      : Object.entries(entries);
-    for (const entry of list) assertKey(entry[0]);
+  async setMany(entries: ManyEntries, ttl: number | undefined): Promise<void> {
+    const list = entryList(entries);
     const groups = this.#router.group(list.map((entry) => entry[0]));
     await Promise.all(
       [...groups].map(([route, indexes]) => {

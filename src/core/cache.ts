@@ -1,5 +1,5 @@
 import { StatsCounter } from "../features/stats";
-import { CacheBatches } from "./batches";
+import { CacheBatches, entryList, type ManyEntries } from "./batches";
 import { assertIncrBy, incrOn } from "./cache-incr";
 import { CacheKernel } from "./cache-kernel";
 import {
@@ -123,14 +123,8 @@ export class CacheCore extends CacheKernel {
   }
 
   /** Stores many entries, given as `[key, value][]` or a record, with one TTL. */
-  async setMany(
-    entries: readonly (readonly [string, unknown])[] | Record<string, unknown>,
-    options: { ttl?: Duration } = {},
-  ): Promise<void> {
-    const list: readonly (readonly [string, unknown])[] = Array.isArray(entries)
-      ? entries
-      : Object.entries(entries);
-    for (const entry of list) assertKey(entry[0]);
+  async setMany(entries: ManyEntries, options: { ttl?: Duration } = {}): Promise<void> {
+    const list = entryList(entries);
     const ttl = ttlOption(options.ttl);
     return this.guard("setMany", list[0]?.[0], undefined, async (tx) => {
       if (tx === undefined) return this.#batches.setMany(list, ttl);
