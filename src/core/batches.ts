@@ -4,9 +4,11 @@ import type { Clock } from "./clock";
 import { encodeRecord } from "./envelope";
 import { CacheArgumentError, errorMessage } from "./errors";
 import { assertKey, assertKeys, INTERNAL_PREFIX } from "./keys";
-import { decodeValue, MISS, writeValue } from "./records";
+import { decodeValue, headerExpiry, MISS, writeValue } from "./records";
 import type { Route } from "./route";
 import type { Router } from "./router";
+import { TieredBackend } from "./tiers";
+import type { Backend } from "./types";
 
 const SCAN_BATCH = 100;
 
@@ -70,9 +72,7 @@ export class CacheBatches {
 
   async #readMany(route: Route, keys: readonly string[]): Promise<unknown[]> {
     const texts = await route.call("getMany", keys[0], [] as (string | undefined)[], (backend) =>
-      backend.getMany !== undefined
-        ? backend.getMany(keys)
-        : Promise.all(keys.map((key) => backend.get(key))),
+      textsOf(backend, keys),
     );
     return Promise.all(
       keys.map((key, at) => {
@@ -156,8 +156,26 @@ export class CacheBatches {
   /** Keys matching `pattern` over every distinct backend, each key from the route that owns it. */
   async *scan(pattern: string): AsyncGenerator<string> {
     for (const route of this.#router.distinct()) {
-      for await (const batch of this.#scanRoute(route, pattern)) yield* batch;
+      for await (const batch of this.#scanRoute(route, pattern)) yield* await this.#live(route, batch);
     }
+  }
+
+  /**
+   * `keys` less those whose TTL, kept in the record where the backend expires nothing itself,
+   * has ended: such a backend still lists them, while `get` and `exists` miss them. The records
+   * are read from the tier that scans (the last), so a scan copies nothing into the tiers above.
+   */
+  async #live(route: Route, keys: string[]): Promise<string[]> {
+    if (!route.envelopeExpiry || keys.length === 0) return keys;
+    const backend = route.backend;
+    const authority = backend instanceof TieredBackend ? (backend.tiers.at(-1) as Backend) : backend;
+    const texts = await route.call("getMany", keys[0], [] as (string | undefined)[], () =>
+      textsOf(authority, keys),
+    );
+    return keys.filter((_, at) => {
+      const text = texts[at];
+      return text !== undefined && headerExpiry(text, this.#clock) !== -2;
+    });
   }
 
   async *#scanRoute(route: Route, pattern: string): AsyncGenerator<string[]> {
@@ -219,11 +237,22 @@ export class CacheBatches {
         for await (const batch of this.#scanRoute(route, pattern)) keys.push(...batch);
         let count = 0;
         for (let start = 0; start < keys.length; start += 500) {
-          count += await this.#deleteOwn(route, keys.slice(start, start + 500));
+          const chunk = keys.slice(start, start + 500);
+          // Expired records go too, but only live keys count, as `delete` of an expired key would say.
+          const live = await this.#live(route, chunk);
+          const deleted = await this.#deleteOwn(route, chunk);
+          count += route.envelopeExpiry ? live.length : deleted;
         }
         return count;
       });
     }
     return deleted;
   }
+}
+
+/** The stored texts of `keys` on `backend`, in one batch where it has one. */
+function textsOf(backend: Backend, keys: readonly string[]): Promise<(string | undefined)[]> {
+  return backend.getMany !== undefined
+    ? backend.getMany(keys)
+    : Promise.all(keys.map((key) => backend.get(key)));
 }
