@@ -87,11 +87,16 @@ async function rewriteOnce(
  * backend's own add refuses it too, and lands here).
  */
 function added(route: Route, key: string, current: number, by: number): number {
+  return safeSum(route.backend.name, key, current, by);
+}
+
+/** `current + by` for `incr` of `key` on `backend`, refused past the safe integer range (see `added`). */
+export function safeSum(backend: string, key: string, current: number, by: number): number {
   const next = current + by;
   if (Number.isSafeInteger(next) || !Number.isInteger(current) || !Number.isInteger(by)) return next;
   throw new CacheValueError(
     errorMessage(
-      route.backend.name,
+      backend,
       `incr("${key}") would leave the safe integer range (±${Number.MAX_SAFE_INTEGER}), where increments are lost`,
       "keep counters within Number.MAX_SAFE_INTEGER (the value was left unchanged)",
     ),

@@ -2,6 +2,7 @@
 // `locked` mode, and applies the writes when the transaction function ends.
 import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
+import { safeSum } from "../core/counters";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
 import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
@@ -134,8 +135,9 @@ export class CacheTransaction implements TxHooks, Transaction {
       }
       const previous = this.#writes.get(key);
       const staged = previous?.kind === "set" ? previous : undefined;
-      this.#stageValue(key, current + by, staged?.ttl, staged?.tags, staged === undefined || staged.keep);
-      return current + by;
+      const next = safeSum(this.#cache.backendFor(key).name, key, current, by);
+      this.#stageValue(key, next, staged?.ttl, staged?.tags, staged === undefined || staged.keep);
+      return next;
     });
   }
 

@@ -111,3 +111,18 @@ describe("incr past Number.MAX_SAFE_INTEGER", () => {
     expect(await plain.incr("m")).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
+
+describe("incr past Number.MAX_SAFE_INTEGER inside a transaction", () => {
+  it("refuses with CacheValueError, and the commit keeps the value", async () => {
+    const cache = new Cache();
+    await cache.set("n", Number.MAX_SAFE_INTEGER);
+    const error = await cache
+      .transaction(async () => {
+        await cache.incr("n");
+      })
+      .catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe("CacheValueError");
+    expect((error as Error).message).toMatch(/incr\("n"\) .*safe integer range/);
+    expect(await cache.get("n")).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
