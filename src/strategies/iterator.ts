@@ -1,4 +1,5 @@
 import type { FeatureCache } from "../features/feature-cache";
+import type { Serializer } from "../serialization/codec";
 import { rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions, type WrappedExtras } from "./plan";
@@ -29,7 +30,9 @@ export interface IteratorDecorator {
 
 /**
  * Caches a generator function (async or sync; the wrapper is always an async generator). The
- * first run streams each chunk to the caller as it comes and records it; the full list is stored
+ * first run streams each chunk to the caller as it comes and records it as it is then (a copy
+ * through the key's serializer: what the consumer or the source does to that object later is not
+ * replayed); the full list is stored
  * under the call's key (an array, so `cache.get` shows it) only when the source completes, so a
  * source that throws or a consumer that stops early stores nothing (an error a condition caches
  * with `withExceptions` is stored and rethrown by later runs). Later runs replay every chunk,
@@ -88,11 +91,12 @@ async function* record(
   const started = Date.now();
   // Held while the source streams: a write to the key meanwhile keeps the recording out.
   const held = key === undefined ? undefined : plan.ticketFor(key);
+  const serializer = key === undefined ? undefined : plan.cache.routeFor(key).codec.serializer;
   try {
     try {
       const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
       for await (const chunk of source) {
-        if (key !== undefined) chunks.push(chunk);
+        if (serializer !== undefined) chunks.push(snapshot(serializer, chunk));
         yield chunk;
       }
     } catch (error) {
@@ -105,5 +109,20 @@ async function* record(
     if (key !== undefined && held !== undefined) await plan.store(key, args, chunks, elapsed, held.ticket);
   } finally {
     held?.release();
+  }
+}
+
+/**
+ * `chunk` as it is now, through the key's serializer (so a custom one, and `registerType`, decide
+ * what is kept): the consumer may change the object it got, and the source may reuse it for the
+ * next chunk, before the list is stored. A primitive is kept as it is. A chunk the serializer
+ * refuses is kept as it is too, for the store to report as it reports any value it cannot keep.
+ */
+function snapshot(serializer: Serializer, chunk: unknown): unknown {
+  if (typeof chunk !== "object" || chunk === null) return chunk;
+  try {
+    return serializer.decode(serializer.encode(chunk));
+  } catch {
+    return chunk;
   }
 }
