@@ -1,3 +1,4 @@
+import type { LoadTicket } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import type { Serializer } from "../serialization/codec";
 import { rejectLock, whereOf } from "./_meta";
@@ -35,7 +36,9 @@ export interface IteratorDecorator {
  * replayed); the full list is stored
  * under the call's key (an array, so `cache.get` shows it) only when the source completes, so a
  * source that throws or a consumer that stops early stores nothing (an error a condition caches
- * with `withExceptions` is stored and rethrown by later runs). Later runs replay every chunk,
+ * with `withExceptions` is stored and rethrown by later runs); nor does a run whose consumer
+ * waited more than a minute before asking for the next chunk (an iterator dropped without
+ * `return()` lets go of its key then). Later runs replay every chunk,
  * falsy ones included, without calling the function. A `condition` sees the array of chunks.
  * Nothing runs until the first `next()`; concurrent first runs each execute (streams are not shared).
  * While the cache is disabled, the function's own chunks pass straight through.
@@ -87,29 +90,105 @@ async function* record(
   args: unknown[],
   key: string | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
-  const chunks: unknown[] = [];
   const started = Date.now();
-  // Held while the source streams: a write to the key meanwhile keeps the recording out.
-  const held = key === undefined ? undefined : plan.ticketFor(key);
-  const serializer = key === undefined ? undefined : plan.cache.routeFor(key).codec.serializer;
+  const recording = key === undefined ? undefined : new Recording(plan, key);
   try {
     try {
       const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
       for await (const chunk of source) {
-        if (serializer !== undefined) chunks.push(snapshot(serializer, chunk));
+        recording?.add(chunk);
         yield chunk;
+        recording?.resume();
       }
     } catch (error) {
       plan.countLoad(Date.now() - started, true);
-      if (key !== undefined && held !== undefined) await plan.storeError(key, args, error, held.ticket);
+      const ticket = recording?.ticket;
+      if (recording !== undefined && ticket !== undefined)
+        await plan.storeError(recording.key, args, error, ticket);
       throw error;
     }
     const elapsed = Date.now() - started;
     plan.countLoad(elapsed, false);
-    if (key !== undefined && held !== undefined) await plan.store(key, args, chunks, elapsed, held.ticket);
+    const ticket = recording?.ticket;
+    if (recording !== undefined && ticket !== undefined)
+      await plan.store(recording.key, args, recording.chunks, elapsed, ticket);
   } finally {
+    recording?.release();
+  }
+}
+
+/** How long a recording waits for its consumer to ask for the next chunk before it gives up the key. */
+const PAUSE_LIMIT_MS = 60_000;
+
+/**
+ * One run's recording of its key: the chunks so far, and the load ticket that keeps the list out
+ * when the key is written meanwhile (see `Plan.store`). An iterator its consumer drops without
+ * `return()` is never resumed, so no `finally` would hand the ticket back, and while a route
+ * holds a ticket it remembers every tag invalidated since (later runs of the key share the ticket
+ * and are outdated by them): once the consumer has not asked for a chunk for `PAUSE_LIMIT_MS`,
+ * the recording gives the ticket up and the run stores nothing.
+ */
+class Recording {
+  readonly key: string;
+  readonly chunks: unknown[] = [];
+  readonly #serializer: Serializer;
+  #held: { ticket: LoadTicket; release: () => void } | undefined;
+  /** When the consumer got the last chunk (`Date.now()`), or -1 while the run is pulling from the source. */
+  #pausedAt = -1;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(plan: Plan, key: string) {
+    this.key = key;
+    this.#held = plan.ticketFor(key);
+    this.#serializer = plan.cache.routeFor(key).codec.serializer;
+  }
+
+  /** The run's ticket; `undefined` once given up (or handed back): nothing is stored then. */
+  get ticket(): LoadTicket | undefined {
+    return this.#held?.ticket;
+  }
+
+  /** Records `chunk`, which is about to go to the consumer: its pause begins. */
+  add(chunk: unknown): void {
+    if (this.#held === undefined) return;
+    this.chunks.push(snapshot(this.#serializer, chunk));
+    this.#pausedAt = Date.now();
+    // One timer per run, armed again only when it fires during a pause: not one per chunk.
+    if (this.#timer === undefined) this.#arm(PAUSE_LIMIT_MS);
+  }
+
+  /** The consumer asked for the next chunk. */
+  resume(): void {
+    this.#pausedAt = -1;
+  }
+
+  /** Hands the ticket back (once). */
+  release(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const held = this.#held;
+    this.#held = undefined;
     held?.release();
   }
+
+  #arm(ms: number): void {
+    const timer = setTimeout(this.#check, ms);
+    // Node, Bun and Deno: the timer of a dropped iterator must not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
+    this.#timer = timer;
+  }
+
+  readonly #check = (): void => {
+    this.#timer = undefined;
+    if (this.#pausedAt < 0 || this.#held === undefined) return;
+    const waited = Date.now() - this.#pausedAt;
+    if (waited < PAUSE_LIMIT_MS) {
+      this.#arm(PAUSE_LIMIT_MS - waited);
+      return;
+    }
+    this.chunks.length = 0;
+    this.release();
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // `iterator`'s recording on the memory backend: chunks are kept as they were when yielded, by
 // the key's own serializer, in every copy mode.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Cache, CacheValueError, registerType } from "../../runtimes/node";
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
@@ -87,5 +87,57 @@ describe("iterator recording", () => {
     await expect(consume()).rejects.toBeInstanceOf(CacheValueError);
     expect(seen).toEqual(["a", "b", "c"]);
     expect(await cache.get("hooks")).toBeUndefined();
+  });
+});
+
+describe("iterator whose consumer stops pulling", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function tagged(cache: Cache) {
+    const state = { runs: 0 };
+    const feed = cache.iterator({ ttl: "1h", tags: ["feed"] })(async function* feed() {
+      state.runs++;
+      yield state.runs;
+      yield 0;
+    });
+    return { state, feed };
+  }
+
+  it("lets go of the key a minute after an iterator was dropped, so later runs store again", async () => {
+    vi.useFakeTimers();
+    const cache = new Cache();
+    const { state, feed } = tagged(cache);
+    const dropped = feed()[Symbol.asyncIterator]();
+    expect(await dropped.next()).toEqual({ value: 1, done: false });
+    await cache.deleteTags("feed");
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(await collect(feed())).toEqual([2, 0]);
+    expect(await collect(feed())).toEqual([2, 0]);
+    expect(state.runs).toBe(2);
+    expect(await cache.get(await feed.key())).toEqual([2, 0]);
+  });
+
+  it("stores a run whose consumer pauses under a minute, not one that resumes after it", async () => {
+    vi.useFakeTimers();
+    const cache = new Cache();
+    const { state, feed } = tagged(cache);
+    const slow = feed()[Symbol.asyncIterator]();
+    expect(await slow.next()).toEqual({ value: 1, done: false });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(await slow.next()).toEqual({ value: 0, done: false });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect((await slow.next()).done).toBe(true);
+    expect(await cache.get(await feed.key())).toEqual([1, 0]);
+    await feed.invalidate();
+    const late = feed()[Symbol.asyncIterator]();
+    expect(await late.next()).toEqual({ value: 2, done: false });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await late.next()).toEqual({ value: 0, done: false });
+    expect((await late.next()).done).toBe(true);
+    expect(await cache.get(await feed.key())).toBeUndefined();
+    expect(await collect(feed())).toEqual([3, 0]);
+    expect(state.runs).toBe(3);
   });
 });
