@@ -39,7 +39,8 @@ export interface IteratorDecorator {
  * with `withExceptions` is stored and rethrown by later runs); nor does a run whose consumer
  * waited more than a minute before asking for the next chunk (an iterator dropped without
  * `return()` lets go of its key then). Later runs replay every chunk,
- * falsy ones included, without calling the function. A `condition` sees the array of chunks.
+ * falsy ones included, without calling the function. A `condition` sees the array of chunks;
+ * `timeCondition` and the load time in `stats` count the source's time, not the consumer's.
  * Nothing runs until the first `next()`; concurrent first runs each execute (streams are not shared).
  * While the cache is disabled, the function's own chunks pass straight through.
  * @example
@@ -91,23 +92,27 @@ async function* record(
   key: string | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
   const started = Date.now();
+  // The load's time is the source's: the consumer's time with each chunk is left out.
+  let paused = 0;
   const recording = key === undefined ? undefined : new Recording(plan, key);
   try {
     try {
       const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
       for await (const chunk of source) {
-        recording?.add(chunk);
+        const handed = Date.now();
+        recording?.add(chunk, handed);
         yield chunk;
         recording?.resume();
+        paused += Date.now() - handed;
       }
     } catch (error) {
-      plan.countLoad(Date.now() - started, true);
+      plan.countLoad(Date.now() - started - paused, true);
       const ticket = recording?.ticket;
       if (recording !== undefined && ticket !== undefined)
         await plan.storeError(recording.key, args, error, ticket);
       throw error;
     }
-    const elapsed = Date.now() - started;
+    const elapsed = Date.now() - started - paused;
     plan.countLoad(elapsed, false);
     const ticket = recording?.ticket;
     if (recording !== undefined && ticket !== undefined)
@@ -148,11 +153,11 @@ class Recording {
     return this.#held?.ticket;
   }
 
-  /** Records `chunk`, which is about to go to the consumer: its pause begins. */
-  add(chunk: unknown): void {
+  /** Records `chunk`, handed to the consumer at `now` (`Date.now()`): its pause begins. */
+  add(chunk: unknown, now: number): void {
     if (this.#held === undefined) return;
     this.chunks.push(snapshot(this.#serializer, chunk));
-    this.#pausedAt = Date.now();
+    this.#pausedAt = now;
     // One timer per run, armed again only when it fires during a pause: not one per chunk.
     if (this.#timer === undefined) this.#arm(PAUSE_LIMIT_MS);
   }

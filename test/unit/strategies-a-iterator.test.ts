@@ -141,3 +141,33 @@ describe("iterator whose consumer stops pulling", () => {
     expect(state.runs).toBe(3);
   });
 });
+
+describe("iterator's load time", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("is the source's time, not the consumer's: timeCondition and loadTimeMs leave the consumer's pauses out", async () => {
+    vi.useFakeTimers();
+    const cache = new Cache();
+    const make = (name: string, sourceMs: number) =>
+      cache.iterator({ ttl: "1m", timeCondition: "1s", name })(async function* rows() {
+        for (let row = 0; row < 3; row++) {
+          await new Promise((resolve) => setTimeout(resolve, sourceMs));
+          yield row;
+        }
+      });
+    const consumeSlowly = async (source: AsyncIterable<unknown>) => {
+      for await (const _ of source) await new Promise((resolve) => setTimeout(resolve, 2_000));
+    };
+    const fast = make("fast", 10);
+    const slow = make("slow", 500);
+    const runs = Promise.all([consumeSlowly(fast()), consumeSlowly(slow())]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await runs;
+    expect(fast.stats().loadTimeMs).toBe(30);
+    expect(await cache.get(await fast.key())).toBeUndefined();
+    expect(slow.stats().loadTimeMs).toBe(1_500);
+    expect(await cache.get(await slow.key())).toEqual([0, 1, 2]);
+  });
+});
