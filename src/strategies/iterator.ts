@@ -1,3 +1,4 @@
+import { CacheArgumentError, errorMessage } from "../core/errors";
 import type { LoadTicket } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import type { Serializer } from "../serialization/codec";
@@ -41,7 +42,8 @@ export interface IteratorDecorator {
  * `return()` lets go of its key then). Later runs replay every chunk,
  * falsy ones included, without calling the function. A `condition` sees the array of chunks;
  * `timeCondition` and the load time in `stats` count the source's time, not the consumer's.
- * Nothing runs until the first `next()`; concurrent first runs each execute (streams are not shared).
+ * Nothing runs until the first `next()`, which rejects with `CacheArgumentError` when the function
+ * returns no iterable; concurrent first runs each execute (streams are not shared).
  * While the cache is disabled, the function's own chunks pass straight through.
  * @example
  * const rows = cache.iterator({ ttl: "5m" })(async function* rows(query: string) { yield* db.stream(query); });
@@ -50,15 +52,16 @@ export interface IteratorDecorator {
 export function iterator(cache: FeatureCache, options: StrategyOptions<never[]> = {}): IteratorDecorator {
   return adapt((fn, site) => {
     const plan = new Plan(cache, fn, site, options, "iterator");
-    rejectLock(options, whereOf("iterator", options, site));
+    const where = whereOf("iterator", options, site);
+    rejectLock(options, where);
     return {
-      call: (thisArg, args) => replayOrRecord(plan, thisArg, args),
+      call: (thisArg, args) => replayOrRecord(plan, where, thisArg, args),
       extras: {
         ...plan.extras(),
         async refresh(this: unknown, ...args: unknown[]) {
           const key = await plan.keyOf(this, args);
           const chunks: unknown[] = [];
-          for await (const chunk of record(plan, this, args, key)) chunks.push(chunk);
+          for await (const chunk of record(plan, where, this, args, key)) chunks.push(chunk);
           return chunks;
         },
       },
@@ -68,11 +71,12 @@ export function iterator(cache: FeatureCache, options: StrategyOptions<never[]> 
 
 async function* replayOrRecord(
   plan: Plan,
+  where: string,
   thisArg: unknown,
   args: unknown[],
 ): AsyncGenerator<unknown, void, undefined> {
   if (!plan.cache.isEnabled("get")) {
-    yield* record(plan, thisArg, args, undefined);
+    yield* record(plan, where, thisArg, args, undefined);
     return;
   }
   const key = await plan.keyOf(thisArg, args);
@@ -81,12 +85,13 @@ async function* replayOrRecord(
     yield* stored;
     return;
   }
-  yield* record(plan, thisArg, args, key);
+  yield* record(plan, where, thisArg, args, key);
 }
 
 /** Streams the source while recording it; stores the list under `key` (when given) once the source completes. */
 async function* record(
   plan: Plan,
+  where: string,
   thisArg: unknown,
   args: unknown[],
   key: string | undefined,
@@ -97,8 +102,7 @@ async function* record(
   const recording = key === undefined ? undefined : new Recording(plan, key);
   try {
     try {
-      const source = plan.fn.apply(thisArg, args) as AsyncIterable<unknown> | Iterable<unknown>;
-      for await (const chunk of source) {
+      for await (const chunk of sourceOf(plan.fn.apply(thisArg, args), where)) {
         const handed = Date.now();
         recording?.add(chunk, handed);
         yield chunk;
@@ -194,6 +198,21 @@ class Recording {
     this.chunks.length = 0;
     this.release();
   };
+}
+
+/** What the wrapped function returned, when `for await` can read it; else `CacheArgumentError`. */
+function sourceOf(returned: unknown, where: string): AsyncIterable<unknown> | Iterable<unknown> {
+  const source = returned as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
+  if (typeof source?.[Symbol.asyncIterator] === "function" || typeof source?.[Symbol.iterator] === "function")
+    return source as AsyncIterable<unknown> | Iterable<unknown>;
+  const got = returned instanceof Promise ? "a promise" : returned === null ? "null" : typeof returned;
+  throw new CacheArgumentError(
+    errorMessage(
+      where,
+      `the wrapped function returned ${got}, not an async iterable or iterable`,
+      "wrap a generator function (async function* … { yield … }) or one that returns an iterable",
+    ),
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 // `iterator`'s recording on the memory backend: chunks are kept as they were when yielded, by
 // the key's own serializer, in every copy mode.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache, CacheValueError, registerType } from "../../runtimes/node";
+import { Cache, CacheArgumentError, CacheValueError, registerType } from "../../runtimes/node";
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -169,5 +169,27 @@ describe("iterator's load time", () => {
     expect(await cache.get(await fast.key())).toBeUndefined();
     expect(slow.stats().loadTimeMs).toBe(1_500);
     expect(await cache.get(await slow.key())).toEqual([0, 1, 2]);
+  });
+});
+
+describe("iterator over a function that returns no iterable", () => {
+  it("rejects the first next() with CacheArgumentError saying what to return, and stores nothing", async () => {
+    const cache = new Cache();
+    // What plain JavaScript, or a cast, lets through the types.
+    const untyped = (fn: () => unknown) => fn as () => Iterable<unknown>;
+    const count = cache.iterator({ ttl: "1m", key: "count", name: "count" })(untyped(() => 5));
+    const list = cache.iterator({ ttl: "1m", key: "list", name: "list" })(untyped(async () => [1, 2]));
+    for (const wrapped of [count, list]) {
+      const failed = await collect(wrapped()).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(CacheArgumentError);
+      expect(failed).toBeInstanceOf(TypeError);
+      expect((failed as Error).message).toMatch(
+        /^\[isocache\] \[iterator\((count|list)\)\] the wrapped function returned (number|a promise),.*async function\*/,
+      );
+    }
+    expect(await cache.get("count")).toBeUndefined();
+    expect(await cache.get("list")).toBeUndefined();
+    const word = cache.iterator({ ttl: "1m", key: "word" })(untyped(() => "ab"));
+    expect(await collect(word())).toEqual(["a", "b"]);
   });
 });
