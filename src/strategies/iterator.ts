@@ -99,17 +99,22 @@ async function* record(
   const started = Date.now();
   // The load's time is the source's: the consumer's time with each chunk is left out.
   let paused = 0;
+  // Set while the consumer has the chunk: an error then is the consumer's, given through `throw()`.
+  let withConsumer = false;
   const recording = key === undefined ? undefined : new Recording(plan, key);
   try {
     try {
       for await (const chunk of sourceOf(plan.fn.apply(thisArg, args), where)) {
         const handed = Date.now();
         recording?.add(chunk, handed);
+        withConsumer = true;
         yield chunk;
+        withConsumer = false;
         recording?.resume();
         paused += Date.now() - handed;
       }
     } catch (error) {
+      if (withConsumer) throw error; // not the source's failure: neither counted nor cached
       plan.countLoad(Date.now() - started - paused, true);
       const ticket = recording?.ticket;
       if (recording !== undefined && ticket !== undefined)

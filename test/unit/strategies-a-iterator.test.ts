@@ -1,7 +1,13 @@
 // `iterator`'s recording on the memory backend: chunks are kept as they were when yielded, by
 // the key's own serializer, in every copy mode.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache, CacheArgumentError, CacheValueError, registerType } from "../../runtimes/node";
+import {
+  Cache,
+  CacheArgumentError,
+  CacheValueError,
+  registerType,
+  withExceptions,
+} from "../../runtimes/node";
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -191,5 +197,33 @@ describe("iterator over a function that returns no iterable", () => {
     expect(await cache.get("list")).toBeUndefined();
     const word = cache.iterator({ ttl: "1m", key: "word" })(untyped(() => "ab"));
     expect(await collect(word())).toEqual(["a", "b"]);
+  });
+});
+
+describe("iterator given an error by its consumer", () => {
+  it("neither caches nor counts an error thrown in through throw() (or a yield* that delegates it)", async () => {
+    const cache = new Cache();
+    let runs = 0;
+    let closed = 0;
+    const rows = cache.iterator({ ttl: "1m", condition: withExceptions(RangeError) })(async function* rows() {
+      runs++;
+      try {
+        yield 1;
+        yield 2;
+      } finally {
+        closed++;
+      }
+    });
+    async function* paged() {
+      yield* rows();
+    }
+    const outer = paged();
+    expect(await outer.next()).toEqual({ value: 1, done: false });
+    await expect(outer.throw(new RangeError("the consumer gave up"))).rejects.toThrow("the consumer gave up");
+    expect(closed).toBe(1);
+    expect(rows.stats()).toMatchObject({ loads: 0, loadFailures: 0 });
+    expect(await collect(rows())).toEqual([1, 2]);
+    expect(await collect(rows())).toEqual([1, 2]);
+    expect(runs).toBe(2);
   });
 });
