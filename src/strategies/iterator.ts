@@ -34,16 +34,15 @@ export interface IteratorDecorator {
  * Caches a generator function (async or sync; the wrapper is always an async generator). The
  * first run streams each chunk to the caller as it comes and records it as it is then (a copy
  * through the key's serializer: what the consumer or the source does to that object later is not
- * replayed); the full list is stored
- * under the call's key (an array, so `cache.get` shows it) only when the source completes, so a
- * source that throws or a consumer that stops early stores nothing (an error a condition caches
- * with `withExceptions` is stored and rethrown by later runs); nor does a run whose consumer
- * waited more than a minute before asking for the next chunk (an iterator dropped without
- * `return()` lets go of its key then). Later runs replay every chunk,
- * falsy ones included, without calling the function. A `condition` sees the array of chunks;
- * `timeCondition` and the load time in `stats` count the source's time, not the consumer's.
- * Nothing runs until the first `next()`, which rejects with `CacheArgumentError` when the function
- * returns no iterable; concurrent first runs each execute (streams are not shared).
+ * replayed); the full list is stored under the call's key (an array, so `cache.get` shows it)
+ * only when the source completes, so a source that throws or a consumer that stops early stores
+ * nothing (an error a condition caches with `withExceptions` is stored and rethrown by later
+ * runs); nor does a run whose consumer waited more than a minute before asking for the next chunk
+ * (an iterator dropped without `return()` lets go of its key then). Later runs replay every
+ * chunk, falsy ones included, without calling the function. A `condition` sees the array of
+ * chunks; `timeCondition` and the load time in `stats` count the source's time, not the
+ * consumer's. Nothing runs until the first `next()`, which rejects with `CacheArgumentError` when
+ * the function returns no iterable; concurrent first runs each execute (streams are not shared).
  * While the cache is disabled, the function's own chunks pass straight through.
  * @example
  * const rows = cache.iterator({ ttl: "5m" })(async function* rows(query: string) { yield* db.stream(query); });
