@@ -7,6 +7,7 @@ import { cachedTests } from "./strategy-cached";
 import { guardTests } from "./strategy-guards";
 import { createStrategyHarness } from "./strategy-harness";
 import { invalidationTests } from "./strategy-invalidation";
+import { iteratorTests } from "./strategy-iterator";
 import { keyTests } from "./strategy-keys";
 import { refreshTests } from "./strategy-refresh";
 import { scopeTests } from "./strategy-scope";
@@ -31,6 +32,7 @@ export function strategySuite(t: TestApi, target: StrategySuiteTarget): void {
     cachedTests(h);
     keyTests(h);
     refreshTests(h);
+    iteratorTests(h);
     guardTests(h);
     invalidationTests(h);
     scopeTests(h);

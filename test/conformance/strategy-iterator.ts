@@ -1,0 +1,59 @@
+// `iterator`'s recording (SPEC 4 and 5): what a later run replays is each chunk as it was when
+// it was yielded, whatever the consumer or the generator does with that object afterwards.
+import { collect, type StrategyHarness } from "./strategy-harness";
+
+export function iteratorTests(h: StrategyHarness): void {
+  const { t } = h;
+
+  t.describe("iterator recording", () => {
+    t.it("replays each chunk as it was yielded, though the consumer mutated it", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const rows = cache.iterator({ ttl: "10s" })(async function* rows(_q: string) {
+        runs++;
+        yield { id: 1, secret: "s1", count: 0, tags: ["a"] };
+        yield undefined;
+        yield { id: 2, secret: "s2", count: 5, tags: [] as string[] };
+      });
+      for await (const row of rows("q")) {
+        if (row === undefined) continue;
+        const mutable = row as { secret?: string; count: number; tags: string[] };
+        delete mutable.secret;
+        mutable.count++;
+        mutable.tags.push("seen");
+      }
+      const expected = [
+        { id: 1, secret: "s1", count: 0, tags: ["a"] },
+        undefined,
+        { id: 2, secret: "s2", count: 5, tags: [] },
+      ];
+      t.expect(await collect(rows("q"))).toStrictEqual(expected);
+      t.expect(runs).toBe(1);
+    });
+
+    t.it("replays each chunk as it was yielded, though the generator reused the object", async () => {
+      const cache = await h.open();
+      const bytes = cache.iterator({ ttl: "10s" })(async function* bytes(_n: number) {
+        const buffer = new Uint8Array(2);
+        const row = { n: 0 };
+        for (let n = 1; n <= 3; n++) {
+          buffer.fill(n);
+          row.n = n;
+          yield [buffer, row];
+        }
+      });
+      const seen: unknown[] = [];
+      for await (const chunk of bytes(3)) {
+        const [buffer, row] = chunk as [Uint8Array, { n: number }];
+        seen.push([Array.from(buffer), row.n]);
+      }
+      t.expect(seen).toEqual([
+        [[1, 1], 1],
+        [[2, 2], 2],
+        [[3, 3], 3],
+      ]);
+      const replayed = (await collect(bytes(3))) as [Uint8Array, { n: number }][];
+      t.expect(replayed.map(([buffer, row]) => [Array.from(buffer), row.n])).toEqual(seen);
+    });
+  });
+}
