@@ -14,7 +14,10 @@ export type ContextFactory = <T>() => ContextStore<T>;
 
 /**
  * Browser fallback: a stack of active scopes. Sequential scopes behave exactly like
- * AsyncLocalStorage; overlapping concurrent scopes see the most recently entered one.
+ * AsyncLocalStorage; overlapping concurrent scopes see the most recently entered one. A store
+ * marked `brief` (the library's own step outside a transaction) is active for the synchronous
+ * part of `run` only: kept until its promise settled, it would be what every other context
+ * sees meanwhile, and the commands of the transaction it stepped out of would run outside it.
  */
 export function fallbackContext<T>(): ContextStore<T> {
   const stack: T[] = [];
@@ -28,7 +31,7 @@ export function fallbackContext<T>(): ContextStore<T> {
         removeLast(stack, store);
         throw error;
       }
-      if (result instanceof Promise) {
+      if (result instanceof Promise && !isBrief(store)) {
         return result.finally(() => removeLast(stack, store)) as R;
       }
       removeLast(stack, store);
@@ -38,6 +41,11 @@ export function fallbackContext<T>(): ContextStore<T> {
       return stack[stack.length - 1];
     },
   };
+}
+
+/** True for a store that asks to be active for the synchronous part of `run` only. */
+function isBrief(store: unknown): boolean {
+  return typeof store === "object" && store !== null && (store as { brief?: unknown }).brief === true;
 }
 
 function removeLast<T>(stack: T[], store: T): void {

@@ -64,6 +64,12 @@ export interface Scope {
   /** Values `keyContext` made available to key templates. */
   keyContext: Record<string, unknown> | undefined;
   callbacks: readonly CommandCallback[] | undefined;
+  /**
+   * The library's own step outside the transaction (`tx: undefined`: a read past it, the commit,
+   * a background refresh, a strategy's counters). The browser's context fallback keeps such a
+   * scope for the synchronous call it wraps only (see `fallbackContext`).
+   */
+  brief: boolean;
 }
 
 /** A fresh root scope. */
@@ -76,15 +82,17 @@ export function rootScope(): Scope {
     waitUntil: undefined,
     keyContext: undefined,
     callbacks: undefined,
+    brief: false,
   };
 }
 
-/** A child scope starting from `parent` with `changes` applied. */
+/** A child scope starting from `parent` with `changes` applied; brief when it takes the transaction away. */
 export function childScope(parent: Scope, changes: Partial<Scope>): Scope {
   return {
     ...parent,
     disabled: parent.disabled === undefined ? undefined : new Set(parent.disabled),
     ...changes,
+    brief: changes.brief ?? ("tx" in changes && changes.tx === undefined),
   };
 }
 

@@ -5,7 +5,7 @@ import type { CacheCore } from "../core/cache";
 import { peekHeader } from "../core/envelope";
 import { MISS, readValue } from "../core/records";
 import type { Route } from "../core/route";
-import { tagIndexKey } from "./tags";
+import { listedKeys, tagIndexKey } from "./tags";
 
 /** What `deleteTagged` needs of the transaction in scope: the tags of what it wrote. */
 export interface StagedTags {
@@ -83,7 +83,7 @@ async function deleteTaggedOn(
   }
   const listed = await membersOn(route, indexKey);
   const members = listed === NOT_NATIVE ? await readValue(route, cache.clock, indexKey) : listed;
-  const keys = Array.isArray(members) ? (members as string[]) : [];
+  const keys = listed === NOT_NATIVE ? listedKeys(members) : listed;
   const count = keys.length > 0 ? await deleteCarrying(cache, keys, tag, staged) : 0;
   if (!settled) return count;
   if (listed !== NOT_NATIVE) await removeMembersOn(route, indexKey, keys);

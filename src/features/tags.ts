@@ -179,6 +179,29 @@ async function addToIndex(
     await rewriteIndex(cache, route, indexKey, entries, longest);
 }
 
+/**
+ * One member of a list index: its key, or `[key, expiresAt]` (epoch ms on the cache's clock) when
+ * its record ends. The expiry lets each rewrite drop members whose records are gone, so the index
+ * holds the live tagged keys, not every key ever tagged (each tagged write rewrites it whole).
+ */
+type ListMember = string | [string, number];
+
+/** The keys a list index names (an index written before members carried expiries lists bare keys). */
+export function listedKeys(members: unknown): string[] {
+  return Array.isArray(members) ? [...listedMembers(members).keys()] : [];
+}
+
+/** A list index's members with their expiries (`undefined`: none), members not valid skipped. */
+function listedMembers(members: readonly unknown[]): Map<string, number | undefined> {
+  const listed = new Map<string, number | undefined>();
+  for (const member of members) {
+    if (typeof member === "string") listed.set(member, undefined);
+    else if (Array.isArray(member) && typeof member[0] === "string" && typeof member[1] === "number")
+      listed.set(member[0], member[1]);
+  }
+  return listed;
+}
+
 /** `addToIndex` as a read-modify-write of a list record, for backends without sets. */
 async function rewriteIndex(
   cache: CacheCore,
@@ -191,11 +214,25 @@ async function rewriteIndex(
     readValue(route, cache.clock, indexKey),
     expiryOf(route, cache.clock, indexKey),
   ]);
-  const members = Array.isArray(current) ? (current as string[]) : [];
   const left = current === MISS ? 0 : expiry;
   const keep = ttl === undefined || left === -1 ? undefined : Math.max(ttl, left);
-  const known = new Set(members);
-  const added = [...entries.keys()].filter((key) => !known.has(key));
-  if (added.length === 0 && (keep === undefined ? left === -1 : left >= keep)) return;
-  await writeValue(route, cache.clock, indexKey, [...members, ...added], keep, undefined, undefined);
+  const now = cache.clock.now();
+  const members = listedMembers(Array.isArray(current) ? current : []);
+  let changed = false;
+  for (const [key, at] of members) {
+    if (at === undefined || at > now) continue;
+    members.delete(key);
+    changed = true;
+  }
+  for (const [key, wanted] of entries) {
+    // A member ends with the latest of its records' expiries: dropped no earlier than its record.
+    const at = wanted === undefined ? undefined : now + wanted;
+    const known = members.get(key);
+    if (members.has(key) && (known === undefined || (at !== undefined && at <= known))) continue;
+    members.set(key, at);
+    changed = true;
+  }
+  if (!changed && (keep === undefined ? left === -1 : left >= keep)) return;
+  const list: ListMember[] = [...members].map(([key, at]) => (at === undefined ? key : [key, at]));
+  await writeValue(route, cache.clock, indexKey, list, keep, undefined, undefined);
 }

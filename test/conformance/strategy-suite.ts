@@ -4,6 +4,7 @@
 // It calls only `t` and `target.lib`, never a storage's internals, so the same tests hold the
 // memory backend, Redis, KV and IndexedDB to one behaviour.
 import { cachedTests } from "./strategy-cached";
+import { contextTests } from "./strategy-context";
 import { guardTests } from "./strategy-guards";
 import { createStrategyHarness } from "./strategy-harness";
 import { invalidationTests } from "./strategy-invalidation";
@@ -36,6 +37,7 @@ export function strategySuite(t: TestApi, target: StrategySuiteTarget): void {
     guardTests(h);
     invalidationTests(h);
     scopeTests(h);
+    contextTests(h);
     transactionTests(h);
     transactionKeyTests(h);
   });
