@@ -218,17 +218,32 @@ export class FeatureCache extends CacheCore {
 
   /** Hands `work` to the `waitUntil` in scope so the platform keeps it alive; failures are reported, never unhandled. */
   background(work: Promise<unknown>, what: string): void {
-    const guarded = work.catch((error: unknown) => {
+    const guarded = work.catch((error: unknown) => warnBackground(what, error));
+    try {
+      this.scope().waitUntil?.(guarded);
+    } catch (error) {
+      // A `waitUntil` that refuses (called once the response is out) leaves the work running
+      // unguarded by the platform; the caller, who already has its value, must not fail for it.
       console.warn(
         errorMessage(
           undefined,
-          `background ${what} failed (${error instanceof Error ? error.message : String(error)})`,
-          "the cached value stays; the next refresh will try again",
+          `background ${what} could not be handed to waitUntil (${error instanceof Error ? error.message : String(error)})`,
+          "it runs on, but the platform may stop it: start cached calls while the request is open",
         ),
       );
-    });
-    this.scope().waitUntil?.(guarded);
+    }
   }
+}
+
+/** Warns that background `what` failed with `error`: nobody awaits it to be told. */
+function warnBackground(what: string, error: unknown): void {
+  console.warn(
+    errorMessage(
+      undefined,
+      `background ${what} failed (${error instanceof Error ? error.message : String(error)})`,
+      "the cached value stays; the next refresh will try again",
+    ),
+  );
 }
 
 /**

@@ -44,6 +44,24 @@ describe("early", () => {
     return { state, feed };
   }
 
+  it("a waitUntil that throws (the request already answered) does not fail the call; the refresh still runs", async () => {
+    const clock = manualClock();
+    const cache = new Cache({ clock });
+    const { state, feed } = versioned(cache, { ttl: "300ms", earlyTtl: "100ms" });
+    expect(await feed("ada")).toBe("ada:v1");
+    clock.advance(150);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const late = {
+      waitUntil: () => {
+        throw new Error("waitUntil() called after the response was sent");
+      },
+    };
+    expect(await cache.withRequest(late, () => feed("ada"))).toBe("ada:v1");
+    await vi.waitFor(() => expect(state.calls).toBe(2));
+    await vi.waitFor(async () => expect(await feed("ada")).toBe("ada:v2"));
+    expect(warn.mock.calls.join("\n")).toMatch(/waitUntil\(\) called after the response was sent/);
+  });
+
   it("after earlyTtl serves the old value to every caller and refreshes exactly once in the background", async () => {
     const clock = manualClock();
     const cache = new Cache({ clock });
