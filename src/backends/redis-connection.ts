@@ -80,6 +80,8 @@ export class RedisConnection {
   #client: RedisClientLike | undefined;
   #owned = false;
   #opening: Promise<void> | undefined;
+  /** Rejects the pending first connection of `#opening`, for `close()`. */
+  #abandon: (() => void) | undefined;
   #readyOnce = false;
 
   constructor(options: ResolvedRedisOptions) {
@@ -106,32 +108,37 @@ export class RedisConnection {
     if (this.#opening !== undefined) return this.#opening;
     if (client.isOpen) return Promise.resolve();
     this.#owned = true;
-    this.#opening = new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        client.off("error", onError);
-        resolve();
-      };
-      const onError = (cause: unknown) => {
+    const opening = this.#firstReady(client).finally(() => {
+      if (this.#opening === opening) this.#opening = undefined;
+    });
+    this.#opening = opening;
+    return opening;
+  }
+
+  /** Connects `client` and settles on its first "ready" or "error", or when `close()` drops it first. */
+  #firstReady(client: RedisClientLike): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: CacheBackendError) => {
         client.off("ready", onReady);
-        reject(
-          new CacheBackendError(
-            "redis",
-            errorMessage(
-              "redis",
-              `could not connect (${describe(cause)})`,
-              "check that Redis is reachable; the backend keeps retrying",
-            ),
-            { cause },
-          ),
-        );
+        client.off("error", onError);
+        if (this.#abandon === abandon) this.#abandon = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
       };
+      const onReady = () => settle();
+      const onError = (cause: unknown) =>
+        settle(connectError(`could not connect (${describe(cause)})`, "the backend keeps retrying", cause));
+      // A destroyed client emits neither event: without this, an open that close() interrupted
+      // (a server stuck in its handshake) would never settle, nor would any open after it.
+      const abandon = () =>
+        settle(
+          connectError("the connection was closed before it was ready", "the next command connects again"),
+        );
+      this.#abandon = abandon;
       client.once("ready", onReady);
       client.once("error", onError);
       client.connect().catch(() => undefined); // failures arrive as "error" events; connect retries by itself
-    }).finally(() => {
-      this.#opening = undefined;
     });
-    return this.#opening;
   }
 
   #create(): RedisClientLike {
@@ -171,6 +178,8 @@ export class RedisConnection {
     const client = this.#client;
     this.#client = undefined;
     this.#readyOnce = false;
+    this.#opening = undefined;
+    this.#abandon?.();
     if (client === undefined || !this.#owned || !client.isOpen) return;
     this.#owned = false;
     if (client.isReady) {
@@ -271,6 +280,15 @@ export class RedisConnection {
       }
     }
   }
+}
+
+/** The error of a first connection that did not become ready. */
+function connectError(problem: string, consequence: string, cause?: unknown): CacheBackendError {
+  return new CacheBackendError(
+    "redis",
+    errorMessage("redis", problem, `check that Redis is reachable; ${consequence}`),
+    { cause },
+  );
 }
 
 /** The message of an unknown thrown value. */

@@ -1,6 +1,7 @@
 // The Redis backend's setup contract and round-trip economy, measured on a throwaway redis-server
 // (so the server's command counter sees only this file): URL validation, no connection before the
 // first command, a clean `close()`, and memory-tier reads that cost one round trip cold and none warm.
+import { createConnection, createServer, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as lib from "../../runtimes/node";
@@ -146,6 +147,47 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
       expect(runs).toBe(1);
     } finally {
       await Promise.all([a.cache.close(), b.cache.close()]);
+    }
+  });
+
+  it("close() while the first connection is still opening settles that open, and the next command connects again", async () => {
+    // The first connection is accepted and never answered (a server stuck in its handshake);
+    // later ones reach Redis.
+    const sockets: Socket[] = [];
+    let accepted = 0;
+    const proxy = createServer((client) => {
+      sockets.push(client);
+      client.on("error", () => undefined);
+      if (++accepted === 1) return;
+      const upstream = createConnection({ host: "127.0.0.1", port: redis.port });
+      sockets.push(upstream);
+      upstream.on("error", () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    const port = await new Promise<number>((resolve) =>
+      proxy.listen(0, "127.0.0.1", () => resolve((proxy.address() as { port: number }).port)),
+    );
+    const backend = redisBackend({ url: `redis://127.0.0.1:${port}`, keyPrefix: "reopen:" });
+    const cache = new lib.Cache().setup(backend, { suppress: false, timeout: 1000 });
+    try {
+      const opening = backend.init().then(
+        () => "opened",
+        (error: unknown) => error,
+      );
+      while (accepted === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await backend.close();
+      const settled = await Promise.race([
+        opening,
+        new Promise((resolve) => setTimeout(() => resolve("still pending 1 s after close()"), 1000)),
+      ]);
+      expect(settled).toBeInstanceOf(lib.CacheBackendError);
+      await cache.set("a", 1);
+      expect(await cache.get("a")).toBe(1);
+      expect(accepted).toBe(2);
+    } finally {
+      await cache.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   });
 
