@@ -256,7 +256,9 @@ export class RedisConnection {
 
   /** The handshake command node-redis sends on every (re)connection. */
   trackingCommand(): string[] {
-    if (this.#listeners.size === 0) return ["CLIENT", "TRACKING", "OFF"];
+    // A new connection starts untracked, so nothing needs turning off; PING fills the slot because
+    // CLIENT may be denied (ACL, managed Redis), and that failure would fail every connection.
+    if (this.#listeners.size === 0) return ["PING"];
     const prefix = this.#options.keyPrefix;
     const command = ["CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"];
     return prefix === "" ? command : [...command, "PREFIX", prefix];

@@ -191,6 +191,19 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     }
   });
 
+  it("without clientSide it works for a user that may not run CLIENT (no tracking command is sent)", async () => {
+    await admin.sendCommand(["ACL", "SETUSER", "noclient", "on", ">pw", "~*", "&*", "+@all", "-client"]);
+    const url = redis.url.replace("redis://", "redis://noclient:pw@");
+    const cache = new lib.Cache().setup(`${url}?keyPrefix=noclient:`, { suppress: false, timeout: 2000 });
+    try {
+      expect(await cache.set("a", 1)).toBe(true);
+      expect(await cache.get("a")).toBe(1);
+    } finally {
+      await cache.close();
+      await admin.sendCommand(["ACL", "DELUSER", "noclient"]);
+    }
+  });
+
   it("clear() with a key prefix removes only that prefix; without one it empties the database", async () => {
     const mine = new lib.Cache().setup(`${redis.url}/5?keyPrefix=mine:`);
     const theirs = new lib.Cache().setup(`${redis.url}/5?keyPrefix=theirs:`);
