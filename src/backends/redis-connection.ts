@@ -173,7 +173,10 @@ export class RedisConnection {
     return client;
   }
 
-  /** Quits an owned client cleanly (or drops it when it is not connected); the next `open()` starts over. */
+  /**
+   * Quits an owned client cleanly, or drops it when it is not connected or the quit takes longer
+   * than `connectTimeout`; the next `open()` starts over.
+   */
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
@@ -182,14 +185,9 @@ export class RedisConnection {
     this.#abandon?.();
     if (client === undefined || !this.#owned || !client.isOpen) return;
     this.#owned = false;
-    if (client.isReady) {
-      try {
-        await client.close();
-        return;
-      } catch {
-        // fall through: the socket died while closing
-      }
-    }
+    // A server that stopped answering (paused, partitioned) would hold the quit forever; a
+    // socket that died while closing rejects it: either way the client is dropped.
+    if (client.isReady && (await within(client.close(), this.#options.connectTimeout))) return;
     client.destroy();
   }
 
@@ -291,6 +289,21 @@ function connectError(problem: string, consequence: string, cause?: unknown): Ca
     errorMessage("redis", problem, `check that Redis is reachable; ${consequence}`),
     { cause },
   );
+}
+
+/** True when `pending` fulfils within `ms`; false when it rejects or is still pending then. */
+function within(pending: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    pending.then(
+      () => settle(true),
+      () => settle(false),
+    );
+  });
 }
 
 /** The message of an unknown thrown value. */
