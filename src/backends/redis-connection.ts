@@ -82,6 +82,7 @@ export class RedisConnection {
   #opening: Promise<void> | undefined;
   /** Rejects the pending first connection of `#opening`, for `close()`. */
   #abandon: (() => void) | undefined;
+  /** A connection of this backend was ready before, kept across close(): local copies may be stale. */
   #readyOnce = false;
 
   constructor(options: ResolvedRedisOptions) {
@@ -166,7 +167,8 @@ export class RedisConnection {
     // Without an "error" listener an EventEmitter throws; failures reach callers through their commands.
     client.on("error", () => undefined);
     client.on("ready", () => {
-      if (this.#readyOnce) this.invalidated(null); // writes made while we were away were not reported
+      // Writes made while we were away (reconnecting, or closed and opened again) were not reported.
+      if (this.#readyOnce) this.invalidated(null);
       this.#readyOnce = true;
     });
     this.#client = client;
@@ -180,7 +182,6 @@ export class RedisConnection {
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#readyOnce = false;
     this.#opening = undefined;
     this.#abandon?.();
     if (client === undefined || !this.#owned || !client.isOpen) return;

@@ -103,6 +103,26 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     });
   }
 
+  for (const [label, target] of [
+    ["redis://…?clientSide=true", `?keyPrefix=reuse:1:&clientSide=true`],
+    ['["mem://", redis]', `?keyPrefix=reuse:2:`],
+  ] as const) {
+    it(`${label}: after close(), the next command does not serve a local copy another client changed meanwhile`, async () => {
+      const url = redis.url + target.replace("&clientSide=true", "");
+      const local = new lib.Cache().setup(label.startsWith("[") ? ["mem://", url] : redis.url + target);
+      const other = new lib.Cache().setup(url);
+      try {
+        await local.set("k", "v1");
+        expect(await local.get("k")).toBe("v1"); // held in the local tier
+        await local.close();
+        await other.set("k", "v2"); // no invalidation reaches a closed cache
+        expect(await local.get("k")).toBe("v2");
+      } finally {
+        await Promise.all([local.close(), other.close()]);
+      }
+    });
+  }
+
   it("redisBackend({ client }) uses the given client, connects it on first use, and close() quits only what it opened", async () => {
     const given = createClient({ url: `${redis.url}/4` });
     const backend = redisBackend({ client: given, keyPrefix: "given:" });
