@@ -85,6 +85,12 @@ export class RedisConnection {
   /** A connection of this backend was ready before, kept across close(): local copies may be stale. */
   #readyOnce = false;
 
+  readonly #onReady = () => {
+    // Writes made while we were away (reconnecting, or closed and opened again) were not reported.
+    if (this.#readyOnce) this.invalidated(null);
+    this.#readyOnce = true;
+  };
+
   constructor(options: ResolvedRedisOptions) {
     this.#options = options;
   }
@@ -164,13 +170,9 @@ export class RedisConnection {
             Math.floor(Math.random() * 20),
         },
       }) as unknown as RedisClientLike);
-    // Without an "error" listener an EventEmitter throws; failures reach callers through their commands.
-    client.on("error", () => undefined);
-    client.on("ready", () => {
-      // Writes made while we were away (reconnecting, or closed and opened again) were not reported.
-      if (this.#readyOnce) this.invalidated(null);
-      this.#readyOnce = true;
-    });
+    // A given client comes back here after every close(): added once, its listeners do not pile up.
+    if (!client.listeners("error").includes(ignore)) client.on("error", ignore);
+    if (!client.listeners("ready").includes(this.#onReady)) client.on("ready", this.#onReady);
     this.#client = client;
     return client;
   }
@@ -282,6 +284,9 @@ export class RedisConnection {
     }
   }
 }
+
+/** Without an "error" listener an EventEmitter throws; failures reach callers through their commands. */
+function ignore(): void {}
 
 /** The error of a first connection that did not become ready. */
 function connectError(problem: string, consequence: string, cause?: unknown): CacheBackendError {

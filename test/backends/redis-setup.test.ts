@@ -145,6 +145,21 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     open.destroy();
   });
 
+  it("redisBackend({ client }) adds its listeners to the client once, however often the cache is closed and reopened", async () => {
+    const given = createClient({ url: `${redis.url}/4` });
+    const cache = new lib.Cache().setup(redisBackend({ client: given, keyPrefix: "given:" }));
+    try {
+      for (let round = 0; round < 12; round++) {
+        await cache.set("round", round);
+        await cache.close();
+      }
+      expect([given.listenerCount("ready"), given.listenerCount("error")]).toEqual([1, 1]);
+    } finally {
+      await cache.close();
+      given.destroy();
+    }
+  });
+
   it("lock: true on a prefix routed to Redis locks in Redis: two caches with their own default backend load once", async () => {
     let runs = 0;
     const make = () => {
