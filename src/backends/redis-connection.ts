@@ -4,6 +4,7 @@
 import { BasicClientSideCache, createClient } from "redis";
 import { CacheBackendError, errorMessage } from "../core/errors";
 import type { InvalidationListener } from "../core/types";
+import { digestedSha, scriptSha } from "./_shared/redis-lua";
 import type { RedisClientLike, ResolvedRedisOptions } from "./redis-options";
 
 type HandleCache = BasicClientSideCache["handleCache"];
@@ -46,28 +47,6 @@ class TrackingHook extends BasicClientSideCache {
   override onClose(): void {
     this.#owner.invalidated(null);
   }
-}
-
-const scriptShas = new Map<string, Promise<string>>();
-/** The SHA-1 of each script whose digest has been computed, for calls that must not wait for it. */
-const digested = new Map<string, string>();
-
-/** SHA-1 of a Lua script in hex, for EVALSHA; Web Crypto keeps the backend free of `node:crypto`. */
-function scriptSha(script: string): Promise<string> {
-  let sha = scriptShas.get(script);
-  if (sha === undefined) {
-    sha = crypto.subtle
-      .digest("SHA-1", new TextEncoder().encode(script))
-      .then((digest) =>
-        Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
-      )
-      .then((hex) => {
-        digested.set(script, hex);
-        return hex;
-      });
-    scriptShas.set(script, sha);
-  }
-  return sha;
 }
 
 /** The lazily opened client of one Redis backend. */
@@ -202,7 +181,7 @@ export class RedisConnection {
   /** Runs a Lua script by SHA, loading it on the server when it is not cached there yet. */
   eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
     // Once a script is loaded, a call is one EVALSHA with no await before it (it runs per command).
-    const sha = digested.get(script);
+    const sha = digestedSha(script);
     if (sha !== undefined && this.#loaded.has(sha)) return this.#evalSha<T>(sha, script, keys, args);
     return this.#loadThenEval<T>(script, keys, args);
   }
