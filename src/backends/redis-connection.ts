@@ -4,6 +4,7 @@
 import { BasicClientSideCache, createClient } from "redis";
 import { CacheBackendError, errorMessage } from "../core/errors";
 import type { InvalidationListener } from "../core/types";
+import { digestedSha, scriptSha } from "./_shared/redis-lua";
 import type { RedisClientLike, ResolvedRedisOptions } from "./redis-options";
 
 type HandleCache = BasicClientSideCache["handleCache"];
@@ -48,28 +49,6 @@ class TrackingHook extends BasicClientSideCache {
   }
 }
 
-const scriptShas = new Map<string, Promise<string>>();
-/** The SHA-1 of each script whose digest has been computed, for calls that must not wait for it. */
-const digested = new Map<string, string>();
-
-/** SHA-1 of a Lua script in hex, for EVALSHA; Web Crypto keeps the backend free of `node:crypto`. */
-function scriptSha(script: string): Promise<string> {
-  let sha = scriptShas.get(script);
-  if (sha === undefined) {
-    sha = crypto.subtle
-      .digest("SHA-1", new TextEncoder().encode(script))
-      .then((digest) =>
-        Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
-      )
-      .then((hex) => {
-        digested.set(script, hex);
-        return hex;
-      });
-    scriptShas.set(script, sha);
-  }
-  return sha;
-}
-
 /** The lazily opened client of one Redis backend. */
 export class RedisConnection {
   readonly #options: ResolvedRedisOptions;
@@ -80,7 +59,16 @@ export class RedisConnection {
   #client: RedisClientLike | undefined;
   #owned = false;
   #opening: Promise<void> | undefined;
+  /** Rejects the pending first connection of `#opening`, for `close()`. */
+  #abandon: (() => void) | undefined;
+  /** A connection of this backend was ready before, kept across close(): local copies may be stale. */
   #readyOnce = false;
+
+  readonly #onReady = () => {
+    // Writes made while we were away (reconnecting, or closed and opened again) were not reported.
+    if (this.#readyOnce) this.invalidated(null);
+    this.#readyOnce = true;
+  };
 
   constructor(options: ResolvedRedisOptions) {
     this.#options = options;
@@ -106,32 +94,37 @@ export class RedisConnection {
     if (this.#opening !== undefined) return this.#opening;
     if (client.isOpen) return Promise.resolve();
     this.#owned = true;
-    this.#opening = new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        client.off("error", onError);
-        resolve();
-      };
-      const onError = (cause: unknown) => {
+    const opening = this.#firstReady(client).finally(() => {
+      if (this.#opening === opening) this.#opening = undefined;
+    });
+    this.#opening = opening;
+    return opening;
+  }
+
+  /** Connects `client` and settles on its first "ready" or "error", or when `close()` drops it first. */
+  #firstReady(client: RedisClientLike): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: CacheBackendError) => {
         client.off("ready", onReady);
-        reject(
-          new CacheBackendError(
-            "redis",
-            errorMessage(
-              "redis",
-              `could not connect (${describe(cause)})`,
-              "check that Redis is reachable; the backend keeps retrying",
-            ),
-            { cause },
-          ),
-        );
+        client.off("error", onError);
+        if (this.#abandon === abandon) this.#abandon = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
       };
+      const onReady = () => settle();
+      const onError = (cause: unknown) =>
+        settle(connectError(`could not connect (${describe(cause)})`, "the backend keeps retrying", cause));
+      // A destroyed client emits neither event: without this, an open that close() interrupted
+      // (a server stuck in its handshake) would never settle, nor would any open after it.
+      const abandon = () =>
+        settle(
+          connectError("the connection was closed before it was ready", "the next command connects again"),
+        );
+      this.#abandon = abandon;
       client.once("ready", onReady);
       client.once("error", onError);
       client.connect().catch(() => undefined); // failures arrive as "error" events; connect retries by itself
-    }).finally(() => {
-      this.#opening = undefined;
     });
-    return this.#opening;
   }
 
   #create(): RedisClientLike {
@@ -156,31 +149,27 @@ export class RedisConnection {
             Math.floor(Math.random() * 20),
         },
       }) as unknown as RedisClientLike);
-    // Without an "error" listener an EventEmitter throws; failures reach callers through their commands.
-    client.on("error", () => undefined);
-    client.on("ready", () => {
-      if (this.#readyOnce) this.invalidated(null); // writes made while we were away were not reported
-      this.#readyOnce = true;
-    });
+    // A given client comes back here after every close(): added once, its listeners do not pile up.
+    if (!client.listeners("error").includes(ignore)) client.on("error", ignore);
+    if (!client.listeners("ready").includes(this.#onReady)) client.on("ready", this.#onReady);
     this.#client = client;
     return client;
   }
 
-  /** Quits an owned client cleanly (or drops it when it is not connected); the next `open()` starts over. */
+  /**
+   * Quits an owned client cleanly, or drops it when it is not connected or the quit takes longer
+   * than `connectTimeout`; the next `open()` starts over.
+   */
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;
-    this.#readyOnce = false;
+    this.#opening = undefined;
+    this.#abandon?.();
     if (client === undefined || !this.#owned || !client.isOpen) return;
     this.#owned = false;
-    if (client.isReady) {
-      try {
-        await client.close();
-        return;
-      } catch {
-        // fall through: the socket died while closing
-      }
-    }
+    // A server that stopped answering (paused, partitioned) would hold the quit forever; a
+    // socket that died while closing rejects it: either way the client is dropped.
+    if (client.isReady && (await within(client.close(), this.#options.connectTimeout))) return;
     client.destroy();
   }
 
@@ -192,7 +181,7 @@ export class RedisConnection {
   /** Runs a Lua script by SHA, loading it on the server when it is not cached there yet. */
   eval<T>(script: string, keys: string[], args: string[]): Promise<T> {
     // Once a script is loaded, a call is one EVALSHA with no await before it (it runs per command).
-    const sha = digested.get(script);
+    const sha = digestedSha(script);
     if (sha !== undefined && this.#loaded.has(sha)) return this.#evalSha<T>(sha, script, keys, args);
     return this.#loadThenEval<T>(script, keys, args);
   }
@@ -247,7 +236,9 @@ export class RedisConnection {
 
   /** The handshake command node-redis sends on every (re)connection. */
   trackingCommand(): string[] {
-    if (this.#listeners.size === 0) return ["CLIENT", "TRACKING", "OFF"];
+    // A new connection starts untracked, so nothing needs turning off; PING fills the slot because
+    // CLIENT may be denied (ACL, managed Redis), and that failure would fail every connection.
+    if (this.#listeners.size === 0) return ["PING"];
     const prefix = this.#options.keyPrefix;
     const command = ["CLIENT", "TRACKING", "ON", "BCAST", "NOLOOP"];
     return prefix === "" ? command : [...command, "PREFIX", prefix];
@@ -271,6 +262,33 @@ export class RedisConnection {
       }
     }
   }
+}
+
+/** Without an "error" listener an EventEmitter throws; failures reach callers through their commands. */
+function ignore(): void {}
+
+/** The error of a first connection that did not become ready. */
+function connectError(problem: string, consequence: string, cause?: unknown): CacheBackendError {
+  return new CacheBackendError(
+    "redis",
+    errorMessage("redis", problem, `check that Redis is reachable; ${consequence}`),
+    { cause },
+  );
+}
+
+/** True when `pending` fulfils within `ms`; false when it rejects or is still pending then. */
+function within(pending: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    pending.then(
+      () => settle(true),
+      () => settle(false),
+    );
+  });
 }
 
 /** The message of an unknown thrown value. */

@@ -28,7 +28,7 @@ export interface RedisBackendOptions {
    * `count()` and `scan()` then touch only keys with this prefix. Default `""` (the whole database).
    */
   keyPrefix?: string;
-  /** Milliseconds one connection attempt may take; default 5000. */
+  /** Milliseconds one connection attempt may take, and `close()` waits for replies still due; default 5000. */
   connectTimeout?: number;
   /** Longest pause between reconnection attempts, in milliseconds (the backoff doubles up to it); default 1000. */
   maxReconnectDelay?: number;

@@ -149,4 +149,28 @@ describe.skipIf(skipWithoutRedis)("redis faults (node entry)", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(unhandled).toEqual([]);
   }, 20_000);
+
+  it("close() while Redis stops answering drops the connection after connectTimeout instead of hanging", async () => {
+    const cache = new lib.Cache().setup(`${redis.url}?connectTimeout=200`, {
+      timeout: TIMEOUT_MS,
+      onError: () => undefined,
+    });
+    caches.push(cache);
+    expect(await cache.ping()).toBe("PONG");
+    redis.freeze();
+    try {
+      expect(await cache.get("frozen", "miss")).toBe("miss"); // a command left waiting for its reply
+      const started = performance.now();
+      const closed = await Promise.race([
+        cache.close().then(() => performance.now() - started),
+        new Promise((resolve) => setTimeout(() => resolve("close() still pending after 2 s"), 2000)),
+      ]);
+      expect(closed).toBeTypeOf("number");
+      expect(closed).toBeLessThan(1000);
+    } finally {
+      redis.thaw();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(unhandled).toEqual([]);
+  });
 });

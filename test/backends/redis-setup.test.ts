@@ -1,6 +1,7 @@
 // The Redis backend's setup contract and round-trip economy, measured on a throwaway redis-server
 // (so the server's command counter sees only this file): URL validation, no connection before the
 // first command, a clean `close()`, and memory-tier reads that cost one round trip cold and none warm.
+import { createConnection, createServer, type Socket } from "node:net";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as lib from "../../runtimes/node";
@@ -102,6 +103,26 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     });
   }
 
+  for (const [label, target] of [
+    ["redis://…?clientSide=true", `?keyPrefix=reuse:1:&clientSide=true`],
+    ['["mem://", redis]', `?keyPrefix=reuse:2:`],
+  ] as const) {
+    it(`${label}: after close(), the next command does not serve a local copy another client changed meanwhile`, async () => {
+      const url = redis.url + target.replace("&clientSide=true", "");
+      const local = new lib.Cache().setup(label.startsWith("[") ? ["mem://", url] : redis.url + target);
+      const other = new lib.Cache().setup(url);
+      try {
+        await local.set("k", "v1");
+        expect(await local.get("k")).toBe("v1"); // held in the local tier
+        await local.close();
+        await other.set("k", "v2"); // no invalidation reaches a closed cache
+        expect(await local.get("k")).toBe("v2");
+      } finally {
+        await Promise.all([local.close(), other.close()]);
+      }
+    });
+  }
+
   it("redisBackend({ client }) uses the given client, connects it on first use, and close() quits only what it opened", async () => {
     const given = createClient({ url: `${redis.url}/4` });
     const backend = redisBackend({ client: given, keyPrefix: "given:" });
@@ -122,6 +143,21 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     await shared.close();
     expect(open.isOpen).toBe(true); // the program opened it, the program closes it
     open.destroy();
+  });
+
+  it("redisBackend({ client }) adds its listeners to the client once, however often the cache is closed and reopened", async () => {
+    const given = createClient({ url: `${redis.url}/4` });
+    const cache = new lib.Cache().setup(redisBackend({ client: given, keyPrefix: "given:" }));
+    try {
+      for (let round = 0; round < 12; round++) {
+        await cache.set("round", round);
+        await cache.close();
+      }
+      expect([given.listenerCount("ready"), given.listenerCount("error")]).toEqual([1, 1]);
+    } finally {
+      await cache.close();
+      given.destroy();
+    }
   });
 
   it("lock: true on a prefix routed to Redis locks in Redis: two caches with their own default backend load once", async () => {
@@ -146,6 +182,60 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
       expect(runs).toBe(1);
     } finally {
       await Promise.all([a.cache.close(), b.cache.close()]);
+    }
+  });
+
+  it("close() while the first connection is still opening settles that open, and the next command connects again", async () => {
+    // The first connection is accepted and never answered (a server stuck in its handshake);
+    // later ones reach Redis.
+    const sockets: Socket[] = [];
+    let accepted = 0;
+    const proxy = createServer((client) => {
+      sockets.push(client);
+      client.on("error", () => undefined);
+      if (++accepted === 1) return;
+      const upstream = createConnection({ host: "127.0.0.1", port: redis.port });
+      sockets.push(upstream);
+      upstream.on("error", () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    const port = await new Promise<number>((resolve) =>
+      proxy.listen(0, "127.0.0.1", () => resolve((proxy.address() as { port: number }).port)),
+    );
+    const backend = redisBackend({ url: `redis://127.0.0.1:${port}`, keyPrefix: "reopen:" });
+    const cache = new lib.Cache().setup(backend, { suppress: false, timeout: 1000 });
+    try {
+      const opening = backend.init().then(
+        () => "opened",
+        (error: unknown) => error,
+      );
+      while (accepted === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await backend.close();
+      const settled = await Promise.race([
+        opening,
+        new Promise((resolve) => setTimeout(() => resolve("still pending 1 s after close()"), 1000)),
+      ]);
+      expect(settled).toBeInstanceOf(lib.CacheBackendError);
+      await cache.set("a", 1);
+      expect(await cache.get("a")).toBe(1);
+      expect(accepted).toBe(2);
+    } finally {
+      await cache.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it("without clientSide it works for a user that may not run CLIENT (no tracking command is sent)", async () => {
+    await admin.sendCommand(["ACL", "SETUSER", "noclient", "on", ">pw", "~*", "&*", "+@all", "-client"]);
+    const url = redis.url.replace("redis://", "redis://noclient:pw@");
+    const cache = new lib.Cache().setup(`${url}?keyPrefix=noclient:`, { suppress: false, timeout: 2000 });
+    try {
+      expect(await cache.set("a", 1)).toBe(true);
+      expect(await cache.get("a")).toBe(1);
+    } finally {
+      await cache.close();
+      await admin.sendCommand(["ACL", "DELUSER", "noclient"]);
     }
   });
 

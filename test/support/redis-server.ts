@@ -16,6 +16,10 @@ export interface RedisProcess {
   readonly caFile?: string;
   /** Sends `signal` (default SIGKILL) and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: the server keeps its connections open and answers nothing (a paused or partitioned server). */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
   /** Starts it again on the same port (after `kill`). */
   restart(): Promise<void>;
   /** Stops it for good and removes its directory. */
@@ -148,6 +152,8 @@ export async function startRedis(options: { port?: number; tls?: boolean } = {})
     url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     ...(tls === undefined ? {} : { caFile: tls.cert }),
     kill,
+    freeze: () => child?.kill("SIGSTOP"),
+    thaw: () => child?.kill("SIGCONT"),
     restart: launch,
     async stop() {
       await kill("SIGTERM");

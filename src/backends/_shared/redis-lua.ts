@@ -229,3 +229,30 @@ export function addMembersArgs(members: readonly string[], ttl: number | undefin
   const ms = ttl === undefined ? 0 : pxMs(ttl);
   return [String(ms), ...members];
 }
+
+const scriptShas = new Map<string, Promise<string>>();
+/** The SHA-1 of each script whose digest has been computed, for calls that must not wait for it. */
+const digested = new Map<string, string>();
+
+/** SHA-1 of a Lua script in hex, for EVALSHA; Web Crypto keeps the backend free of `node:crypto`. */
+export function scriptSha(script: string): Promise<string> {
+  let sha = scriptShas.get(script);
+  if (sha === undefined) {
+    sha = crypto.subtle
+      .digest("SHA-1", new TextEncoder().encode(script))
+      .then((digest) =>
+        Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join(""),
+      )
+      .then((hex) => {
+        digested.set(script, hex);
+        return hex;
+      });
+    scriptShas.set(script, sha);
+  }
+  return sha;
+}
+
+/** The SHA-1 of `script` once `scriptSha` has computed it, for calls that must not wait for it. */
+export function digestedSha(script: string): string | undefined {
+  return digested.get(script);
+}
