@@ -3,7 +3,7 @@ import { CacheArgumentError, errorMessage } from "./errors";
 /** Keys the cache keeps for itself (tag indexes, transaction locks) start with this; `scan` hides them. */
 export const INTERNAL_PREFIX = "__isocache__:";
 
-/** Throws `CacheArgumentError` (a `TypeError`) unless `key` is a non-empty string. */
+/** Throws `CacheArgumentError` (a `TypeError`) unless `key` is a non-empty, well-formed string. */
 export function assertKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0) {
     throw new CacheArgumentError(
@@ -14,6 +14,31 @@ export function assertKey(key: unknown): asserts key is string {
       ),
     );
   }
+  if (!wellFormed(key)) throw loneSurrogate(undefined, key);
+}
+
+// A lone surrogate (half of an emoji, a string cut inside one): Redis, Upstash and KV keep keys as
+// UTF-8, where each turns into U+FFFD, so "x\ud800" and "x\udc00" would be one key there.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `String.prototype.isWellFormed` (ES2024), which older browsers lack: looked up once. */
+const NATIVE = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function";
+
+/** True when `key` has no lone surrogate (a one-byte string is answered without a scan). */
+export function wellFormed(key: string): boolean {
+  return NATIVE ? (key as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(key);
+}
+
+/** The `CacheArgumentError` for `key`, which has a lone surrogate; `where` names the strategy, if any. */
+export function loneSurrogate(where: string | undefined, key: string): CacheArgumentError {
+  const at = key.search(LONE_SURROGATE);
+  return new CacheArgumentError(
+    errorMessage(
+      where,
+      `a cache key must be well-formed Unicode, got a string with a lone surrogate at index ${at}`,
+      "pass whole characters (a string cut inside an emoji keeps half of it); Redis, Upstash and KV would store it as another key",
+    ),
+  );
 }
 
 /** Throws `CacheArgumentError` (a `TypeError`) unless `pattern` is a non-empty string. */

@@ -2,7 +2,7 @@
 // function's name with its arguments; then the prefix. Fixed once per wrapped function; `keyOf`
 // runs on every call.
 import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
-import { describeKey } from "../core/keys";
+import { describeKey, loneSurrogate, wellFormed } from "../core/keys";
 import type { Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { compileKey, defaultKey, type KeyFn, type ParameterInfo } from "../keys/index";
@@ -78,8 +78,18 @@ export class PlanKey {
     } else {
       key = defaultKey(this.#nameFor(thisArg), args);
     }
-    if (this.#prefix === "") return key;
-    return typeof key === "string" ? this.#prefix + key : key.then((text) => this.#prefix + text);
+    if (this.#prefix !== "") {
+      key = typeof key === "string" ? this.#prefix + key : key.then((text) => this.#prefix + text);
+    }
+    // A default key quotes its arguments as JSON, which escapes a lone surrogate; a rendered
+    // template or a key function's text is checked, as the basic API checks its keys.
+    if (this.#template === undefined && this.#keyFn === undefined) return key;
+    return typeof key === "string" ? this.#whole(key) : key.then((text) => this.#whole(text));
+  }
+
+  #whole(key: string): string {
+    if (!wellFormed(key)) throw loneSurrogate(this.#where, key);
+    return key;
   }
 
   /** For methods the class is known only from the instance, so `find` in two classes gets two names. */

@@ -7,6 +7,9 @@ const BAD_KEYS: readonly (readonly [string, unknown])[] = [
   ["undefined", undefined],
   ["null", null],
   ["an object", {}],
+  // Half of an emoji: Redis, Upstash and KV keep keys as UTF-8, where every lone surrogate becomes
+  // U+FFFD, so "x\ud800" and "x\udc00" would be one key there.
+  ["a string with a lone surrogate", "x\ud800"],
 ];
 
 /** Every keyed command, called with `key` (alone, or among valid keys for the batch ones). */
@@ -108,6 +111,7 @@ export function keyTests(h: Harness): void {
       t.expect(await said("")).toContain("got an empty string");
       t.expect(await said(() => "k")).toContain("got a function");
       t.expect(await said(["k"])).toContain("got an array");
+      t.expect(await said("ab\udc00")).toContain("a lone surrogate at index 2");
     });
 
     t.it("setMany rejects a record with an empty key with TypeError and stores nothing", async () => {

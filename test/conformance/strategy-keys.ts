@@ -226,6 +226,34 @@ export function keyTests(h: StrategyHarness): void {
       t.expect(runs).toBe(1);
     });
 
+    t.it("a key with a lone surrogate rejects the call before it runs; default keys escape one", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const work = async function work(id: string) {
+        runs++;
+        return `ran ${id.length}`;
+      };
+      // Redis, Upstash and KV would store "u:x\ud800" and "u:x\udc00" as one UTF-8 key.
+      const wrappers = [
+        cache.cached({ ttl: "10s", key: "u:{id}" })(work),
+        cache.cached({ ttl: "10s", key: "{id}", prefix: "v2" })(work),
+        cache.cached({ ttl: "10s", key: (id: string) => `fn:${id}` })(work),
+        cache.locked({ ttl: "10s", key: "u:{id}" })(work),
+      ];
+      for (const wrapped of wrappers) {
+        const error = await rejection(() => wrapped("x\ud800"));
+        expectCacheError(h, error, h.lib.CacheArgumentError);
+        t.expect((error as Error).message).toContain("lone surrogate");
+      }
+      t.expect(runs).toBe(0);
+      // An emoji is whole, and a default key quotes the argument as JSON, which escapes a lone one.
+      t.expect(await cache.cached({ ttl: "10s", key: "u:{id}" })(work)("x🙂")).toBe("ran 3");
+      const plain = cache.cached({ ttl: "10s" })(work);
+      t.expect(await plain("x\ud800")).toBe("ran 2");
+      t.expect(await plain("x\udc00")).toBe("ran 2");
+      t.expect(runs).toBe(3);
+    });
+
     t.it("strategy options are checked when wrapping: unknown names and wrong types", async () => {
       const cache = await h.open();
       const work = async function work(id: string) {
