@@ -142,26 +142,35 @@ export class StampedLoader {
     return ms;
   }
 
-  /** Executes now and stores the stamped result (or the error, when a condition caches it). */
-  compute(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
-    return this.plan.withTicket(key, (ticket) => this.#computeWith(thisArg, args, key, ticket));
+  /**
+   * Executes now and stores the stamped result, or the error when a condition caches it, unless
+   * `overStale`: the caller serves a stale value when this fails, which an error must not replace.
+   */
+  compute(thisArg: unknown, args: unknown[], key: string, overStale = false): Promise<unknown> {
+    return this.plan.withTicket(key, (ticket) => this.#computeWith(thisArg, args, key, ticket, overStale));
   }
 
   /** `compute` under `ticket`, whose going stale holds the store back (see `Plan.store`). */
-  async #computeWith(thisArg: unknown, args: unknown[], key: string, ticket: LoadTicket): Promise<unknown> {
+  async #computeWith(
+    thisArg: unknown,
+    args: unknown[],
+    key: string,
+    ticket: LoadTicket,
+    overStale: boolean,
+  ): Promise<unknown> {
     let done: { value: unknown; elapsed: number };
     try {
       done = await this.plan.execute(thisArg, args);
     } catch (error) {
-      await this.plan.storeError(key, args, error, ticket);
+      if (!overStale) await this.plan.storeError(key, args, error, ticket);
       throw error;
     }
     await this.store(key, args, done, ticket);
     return done.value;
   }
 
-  /** Loads once per key in this process (and across processes with `lock`), under the run's ticket. */
-  load(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
+  /** Loads once per key in this process (and across processes with `lock`), under the run's ticket (see `compute` for `overStale`). */
+  load(thisArg: unknown, args: unknown[], key: string, overStale = false): Promise<unknown> {
     // As in `Plan.load`, a locked load takes a fresh ticket once it holds the lock.
     return this.plan.cache.singleFlight(key, (ticket) =>
       this.#lock
@@ -169,9 +178,9 @@ export class StampedLoader {
             this.plan.cache,
             key,
             () => this.#peek(key),
-            () => this.compute(thisArg, args, key),
+            () => this.compute(thisArg, args, key, overStale),
           )
-        : this.#computeWith(thisArg, args, key, ticket),
+        : this.#computeWith(thisArg, args, key, ticket, overStale),
     );
   }
 

@@ -55,7 +55,8 @@ async function recompute(
   stats.hits--;
   stats.misses++;
   try {
-    return await loader.load(thisArg, args, key);
+    // The stale value answers a failure: an error a condition caches must not replace it.
+    return await loader.load(thisArg, args, key, true);
   } catch {
     stats.misses--;
     stats.hits++;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache, CacheConfigError } from "../../runtimes/node";
+import { Cache, CacheConfigError, withExceptions } from "../../runtimes/node";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -173,6 +173,35 @@ describe("soft", () => {
     expect(await prices("nyse")).toBe("nyse:v3");
     clock.advance(151); // v3 expired: 251 ms after it was stored
     await expect(prices("nyse")).rejects.toThrow("call 5 failed");
+  });
+
+  it("with withExceptions, a failing stale recompute serves the stale value and caches no error over it", async () => {
+    const clock = manualClock();
+    const cache = new Cache({ clock });
+    const state = { calls: 0, fail: false };
+    class UpstreamError extends Error {}
+    const prices = cache.soft({ ttl: "250ms", softTtl: "80ms", condition: withExceptions(UpstreamError) })(
+      async function prices(market: string) {
+        state.calls++;
+        if (state.fail) throw new UpstreamError(`call ${state.calls} failed`);
+        return `${market}:v${state.calls}`;
+      },
+    );
+    expect(await prices("nyse")).toBe("nyse:v1");
+    clock.advance(100); // stale, not expired
+    state.fail = true;
+    expect(await prices("nyse")).toBe("nyse:v1");
+    // Still the stale value, and the source is asked again, not an error replayed from the cache.
+    expect(await prices("nyse")).toBe("nyse:v1");
+    expect(state.calls).toBe(3);
+    state.fail = false;
+    expect(await prices("nyse")).toBe("nyse:v4");
+    // With no stale value to serve, the condition still caches the error.
+    state.fail = true;
+    clock.advance(251);
+    await expect(prices("nyse")).rejects.toThrow("call 5 failed");
+    await expect(prices("nyse")).rejects.toThrow("call 5 failed");
+    expect(state.calls).toBe(5);
   });
 
   it("shares one recompute among concurrent stale callers", async () => {
