@@ -1,5 +1,5 @@
 import { NOT_NATIVE, type NotNative } from "./atomic";
-import { type Duration, toMilliseconds } from "./durations";
+import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheBackendError, CacheConfigError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
 import type { Route } from "./route";
@@ -44,9 +44,12 @@ function lockTtl(ttl: Duration): number {
   return ms;
 }
 
-/** Sleeps `ms` milliseconds. */
+/**
+ * Sleeps `ms` milliseconds, at most `MAX_TIMER_MS`: a longer delay would fire at once and turn a
+ * wait with a huge `step` into a busy poll of the backend; the callers' loops sleep again.
+ */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)));
 }
 
 /** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
