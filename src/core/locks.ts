@@ -44,6 +44,18 @@ function lockTtl(ttl: Duration): number {
   return ms;
 }
 
+/** A polling interval in milliseconds; 0 is refused, as by `locked`: it would poll the backend nonstop. */
+function stepOf(step: Duration | undefined): number {
+  if (step === undefined) return DEFAULT_STEP_MS;
+  const ms = toMilliseconds(step, "step");
+  if (ms <= 0) {
+    throw new CacheConfigError(
+      errorMessage("lock", "`step` must be positive", 'pass for example step: "50ms", or leave it out'),
+    );
+  }
+  return ms;
+}
+
 /**
  * Sleeps `ms` milliseconds, at most `MAX_TIMER_MS`: a longer delay would fire at once and turn a
  * wait with a huge `step` into a busy poll of the backend; the callers' loops sleep again.
@@ -120,7 +132,7 @@ export class CacheLocks {
     const held = () => route.call("isLocked", key, false, (backend) => backend.exists(key));
     if (options.wait === undefined) return route.run("isLocked", key, [key, options], held);
     const waitMs = toMilliseconds(options.wait, "wait");
-    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    const stepMs = stepOf(options.step);
     return route.run("isLocked", key, [key, options], async () => {
       const deadline = Date.now() + waitMs;
       while (await held()) {
@@ -137,7 +149,7 @@ export class CacheLocks {
     const ttlMs = lockTtl(options.ttl);
     const wait = options.wait ?? true;
     const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");
-    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    const stepMs = stepOf(options.step);
     const route = this.#router.route(key);
     if (!route.enabled) return fn(); // `enable: false`: no lock to take, as wrappers call straight through
     const token = crypto.randomUUID();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache } from "../../runtimes/node";
+import { Cache, CacheConfigError } from "../../runtimes/node";
 
 /** The longest delay a timer keeps; a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -41,5 +41,19 @@ describe("lock polling", () => {
     } finally {
       timers.stop();
     }
+  });
+
+  it("step 0 is a CacheConfigError, as for `locked`, not a poll as fast as timers fire", async () => {
+    const cache = new Cache();
+    await cache.setLock("held", "other", "10s");
+    const run = () => "ran";
+    await expect(cache.lock("held", { ttl: "1s", wait: 200, step: 0 }, run)).rejects.toThrow(
+      CacheConfigError,
+    );
+    await expect(cache.lock("held", { ttl: "1s", step: "0s" }, run)).rejects.toThrow(
+      /`step` must be positive/,
+    );
+    await expect(cache.isLocked("held", { wait: 200, step: 0 })).rejects.toThrow(CacheConfigError);
+    expect(await cache.isLocked("held", { wait: 0, step: 10 })).toBe(true);
   });
 });
