@@ -1,6 +1,6 @@
 import { NOT_NATIVE, type NotNative } from "./atomic";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
-import { CacheBackendError, CacheConfigError, errorMessage, LockedError } from "./errors";
+import { CacheBackendError, CacheConfigError, CacheError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
 import type { Route } from "./route";
 import type { Router } from "./router";
@@ -62,6 +62,28 @@ function stepOf(step: Duration | undefined): number {
  */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)));
+}
+
+/**
+ * Awaits `release`, the unlock after a call that threw: its failure must not replace the call's own
+ * error (the lock ends with its TTL anyway), so it goes to the `onError` of `route` instead.
+ */
+export async function releaseAfterFailure(
+  route: Route,
+  key: string,
+  release: Promise<unknown>,
+): Promise<void> {
+  try {
+    await release;
+  } catch (failure) {
+    const name = route.backend.name;
+    const problem = `releasing the lock "${key}" failed (${failure instanceof Error ? failure.message : String(failure)})`;
+    const error =
+      failure instanceof CacheError
+        ? failure
+        : new CacheBackendError(name, errorMessage(name, problem, "it ends with its ttl"));
+    route.report(error, "unlock", key);
+  }
 }
 
 /** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
@@ -183,11 +205,15 @@ export class CacheLocks {
       }
       await sleep(Math.min(stepMs, left));
     }
+    let value: T;
     try {
-      return await fn();
-    } finally {
-      await this.unlock(key, token);
+      value = await fn();
+    } catch (error) {
+      await releaseAfterFailure(route, key, this.unlock(key, token));
+      throw error;
     }
+    await this.unlock(key, token);
+    return value;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache, CacheConfigError } from "../../runtimes/node";
+import { Cache, CacheConfigError, memoryBackend } from "../../runtimes/node";
 
 /** The longest delay a timer keeps; a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -55,5 +55,60 @@ describe("lock polling", () => {
     );
     await expect(cache.isLocked("held", { wait: 200, step: 0 })).rejects.toThrow(CacheConfigError);
     expect(await cache.isLocked("held", { wait: 0, step: 10 })).toBe(true);
+  });
+});
+
+describe("lock when releasing fails", () => {
+  /** A memory backend whose `unlock` (and its emulation's reads and deletes) fail while `down`. */
+  function flakyUnlock() {
+    const backend = memoryBackend();
+    const state = { down: false };
+    const failing = new Set(["unlock", "get", "delete"]);
+    const flaky = new Proxy(backend, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (typeof value !== "function") return value;
+        if (state.down && failing.has(String(name)))
+          return () => Promise.reject(new Error("connection reset"));
+        return value.bind(target);
+      },
+    });
+    return { flaky, state };
+  }
+
+  it("keeps fn's own error when the release fails too (suppress: false), and reports the release failure", async () => {
+    const { flaky, state } = flakyUnlock();
+    const reported: string[] = [];
+    const cache = new Cache().setup(flaky, {
+      suppress: false,
+      onError: (error) => reported.push(error.message),
+    });
+    const boom = new TypeError("the report query failed");
+    const error = await cache
+      .lock("report", { ttl: "5s" }, () => {
+        state.down = true;
+        throw boom;
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBe(boom);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatch(/unlock/);
+  });
+
+  it("locked keeps the call's own error too when the release fails (suppress: false)", async () => {
+    const { flaky, state } = flakyUnlock();
+    const reported: string[] = [];
+    const cache = new Cache().setup(flaky, {
+      suppress: false,
+      onError: (error) => reported.push(error.message),
+    });
+    const boom = new RangeError("the charge was declined");
+    const charge = cache.locked({ ttl: "5s", key: "charge:{0}" })(async function charge(_id: string) {
+      state.down = true;
+      throw boom;
+    });
+    await expect(charge("o1")).rejects.toBe(boom);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatch(/unlock/);
   });
 });
