@@ -1,6 +1,6 @@
 import { NOT_NATIVE, type NotNative } from "./atomic";
-import { type Duration, toMilliseconds } from "./durations";
-import { CacheBackendError, CacheConfigError, errorMessage, LockedError } from "./errors";
+import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
+import { CacheBackendError, CacheConfigError, CacheError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
 import type { Route } from "./route";
 import type { Router } from "./router";
@@ -44,9 +44,46 @@ function lockTtl(ttl: Duration): number {
   return ms;
 }
 
-/** Sleeps `ms` milliseconds. */
+/** A polling interval in milliseconds; 0 is refused, as by `locked`: it would poll the backend nonstop. */
+function stepOf(step: Duration | undefined): number {
+  if (step === undefined) return DEFAULT_STEP_MS;
+  const ms = toMilliseconds(step, "step");
+  if (ms <= 0) {
+    throw new CacheConfigError(
+      errorMessage("lock", "`step` must be positive", 'pass for example step: "50ms", or leave it out'),
+    );
+  }
+  return ms;
+}
+
+/**
+ * Sleeps `ms` milliseconds, at most `MAX_TIMER_MS`: a longer delay would fire at once and turn a
+ * wait with a huge `step` into a busy poll of the backend; the callers' loops sleep again.
+ */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)));
+}
+
+/**
+ * Awaits `release`, the unlock after a call that threw: its failure must not replace the call's own
+ * error (the lock ends with its TTL anyway), so it goes to the `onError` of `route` instead.
+ */
+export async function releaseAfterFailure(
+  route: Route,
+  key: string,
+  release: Promise<unknown>,
+): Promise<void> {
+  try {
+    await release;
+  } catch (failure) {
+    const name = route.backend.name;
+    const problem = `releasing the lock "${key}" failed (${failure instanceof Error ? failure.message : String(failure)})`;
+    const error =
+      failure instanceof CacheError
+        ? failure
+        : new CacheBackendError(name, errorMessage(name, problem, "it ends with its ttl"));
+    route.report(error, "unlock", key);
+  }
 }
 
 /** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
@@ -117,7 +154,7 @@ export class CacheLocks {
     const held = () => route.call("isLocked", key, false, (backend) => backend.exists(key));
     if (options.wait === undefined) return route.run("isLocked", key, [key, options], held);
     const waitMs = toMilliseconds(options.wait, "wait");
-    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    const stepMs = stepOf(options.step);
     return route.run("isLocked", key, [key, options], async () => {
       const deadline = Date.now() + waitMs;
       while (await held()) {
@@ -134,7 +171,7 @@ export class CacheLocks {
     const ttlMs = lockTtl(options.ttl);
     const wait = options.wait ?? true;
     const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");
-    const stepMs = options.step === undefined ? DEFAULT_STEP_MS : toMilliseconds(options.step, "step");
+    const stepMs = stepOf(options.step);
     const route = this.#router.route(key);
     if (!route.enabled) return fn(); // `enable: false`: no lock to take, as wrappers call straight through
     const token = crypto.randomUUID();
@@ -168,11 +205,15 @@ export class CacheLocks {
       }
       await sleep(Math.min(stepMs, left));
     }
+    let value: T;
     try {
-      return await fn();
-    } finally {
-      await this.unlock(key, token);
+      value = await fn();
+    } catch (error) {
+      await releaseAfterFailure(route, key, this.unlock(key, token));
+      throw error;
     }
+    await this.unlock(key, token);
+    return value;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, LockedError } from "../core/errors";
-import { sleep } from "../core/locks";
+import { releaseAfterFailure, sleep } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
@@ -85,11 +85,15 @@ async function runLocked(
     if (left <= 0) throw lockedError(settings, key);
     await sleep(Math.min(settings.stepMs, left));
   }
+  let done: { value: unknown };
   try {
-    return (await plan.execute(thisArg, args)).value;
-  } finally {
-    await cache.unlock(lockKey, token);
+    done = await plan.execute(thisArg, args);
+  } catch (error) {
+    await releaseAfterFailure(cache.routeFor(lockKey), lockKey, cache.unlock(lockKey, token));
+    throw error;
   }
+  await cache.unlock(lockKey, token);
+  return done.value;
 }
 
 function lockedError(settings: Settings, key: string): LockedError {
