@@ -65,14 +65,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Awaits `release`, the unlock after a call that threw: its failure must not replace the call's own
- * error (the lock ends with its TTL anyway), so it goes to the `onError` of `route` instead.
+ * Awaits `release`, an unlock whose failure must not be thrown (after a call that threw, whose own
+ * error it would replace, or after a transaction that already settled): the lock ends with its
+ * TTL anyway, so the failure goes to the `onError` of `route` instead.
  */
-export async function releaseAfterFailure(
-  route: Route,
-  key: string,
-  release: Promise<unknown>,
-): Promise<void> {
+export async function releaseReporting(route: Route, key: string, release: Promise<unknown>): Promise<void> {
   try {
     await release;
   } catch (failure) {
@@ -209,7 +206,7 @@ export class CacheLocks {
     try {
       value = await fn();
     } catch (error) {
-      await releaseAfterFailure(route, key, this.unlock(key, token));
+      await releaseReporting(route, key, this.unlock(key, token));
       throw error;
     }
     await this.unlock(key, token);

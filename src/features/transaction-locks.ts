@@ -1,9 +1,9 @@
 // The locks of the `locked` and `serializable` modes: cache locks under the internal prefix,
 // polled until the transaction's `timeout`.
 import type { CacheCore } from "../core/cache";
-import { CacheBackendError, CacheError, errorMessage, LockedError } from "../core/errors";
+import { errorMessage, LockedError } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
-import { sleep } from "../core/locks";
+import { releaseReporting, sleep } from "../core/locks";
 
 const LOCK_TTL_MS = 60_000;
 const STEP_MS = 10;
@@ -50,20 +50,6 @@ export async function acquire(
  * the caller's own error or make a committed transaction look failed (and a retry apply its
  * writes twice). The lock then ends with its TTL.
  */
-export async function release(cache: CacheCore, key: string, token: string): Promise<void> {
-  try {
-    await cache.unlock(key, token);
-  } catch (error) {
-    const route = cache.routeFor(key);
-    const name = route.backend.name;
-    const reason = error instanceof Error ? error.message : String(error);
-    const wrapped = CacheError.is(error)
-      ? error
-      : new CacheBackendError(
-          name,
-          errorMessage(name, `unlock failed (${reason})`, "the lock ends with its TTL"),
-          { cause: error },
-        );
-    route.report(wrapped, "unlock", key);
-  }
+export function release(cache: CacheCore, key: string, token: string): Promise<void> {
+  return releaseReporting(cache.routeFor(key), key, cache.unlock(key, token));
 }

@@ -1,6 +1,6 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, LockedError } from "../core/errors";
-import { releaseAfterFailure, sleep } from "../core/locks";
+import { releaseReporting, sleep } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
@@ -89,7 +89,7 @@ async function runLocked(
   try {
     done = await plan.execute(thisArg, args);
   } catch (error) {
-    await releaseAfterFailure(cache.routeFor(lockKey), lockKey, cache.unlock(lockKey, token));
+    await releaseReporting(cache.routeFor(lockKey), lockKey, cache.unlock(lockKey, token));
     throw error;
   }
   await cache.unlock(lockKey, token);
