@@ -83,6 +83,28 @@ export async function releaseReporting(route: Route, key: string, release: Promi
   }
 }
 
+/**
+ * `work`'s result once `release()` (the unlock of the lock it ran under) is done. When `work`
+ * throws, a failing release is reported (see `releaseReporting`), so the caller gets `work`'s
+ * own error; after a result, the release's failure is thrown as `suppress` says.
+ */
+export async function releasingAfter<T>(
+  route: Route,
+  key: string,
+  work: () => T | Promise<T>,
+  release: () => Promise<unknown>,
+): Promise<T> {
+  let value: T;
+  try {
+    value = await work();
+  } catch (error) {
+    await releaseReporting(route, key, release());
+    throw error;
+  }
+  await release();
+  return value;
+}
+
 /** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
 export class CacheLocks {
   readonly #router: Router;
@@ -202,15 +224,7 @@ export class CacheLocks {
       }
       await sleep(Math.min(stepMs, left));
     }
-    let value: T;
-    try {
-      value = await fn();
-    } catch (error) {
-      await releaseReporting(route, key, this.unlock(key, token));
-      throw error;
-    }
-    await this.unlock(key, token);
-    return value;
+    return releasingAfter(route, key, fn, () => this.unlock(key, token));
   }
 
   /**

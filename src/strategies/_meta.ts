@@ -1,7 +1,7 @@
 import { checkTtlOption, type TtlOption, toMilliseconds } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { INTERNAL_PREFIX } from "../core/keys";
-import { sleep } from "../core/locks";
+import { releasingAfter, sleep } from "../core/locks";
 import { MISS } from "../core/records";
 import type { LoadTicket } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
@@ -65,12 +65,15 @@ async function loadLocked(
   const deadline = Date.now() + LOCK_TTL_MS;
   while (Date.now() < deadline) {
     if (await cache.setLock(lockKey, token, LOCK_TTL_MS)) {
-      try {
-        const filled = await peek();
-        return filled !== MISS ? filled : await load();
-      } finally {
-        await cache.unlock(lockKey, token);
-      }
+      return releasingAfter(
+        cache.routeFor(lockKey),
+        lockKey,
+        async () => {
+          const filled = await peek();
+          return filled !== MISS ? filled : await load();
+        },
+        () => cache.unlock(lockKey, token),
+      );
     }
     await sleep(LOCK_STEP_MS);
     const filled = await peek();

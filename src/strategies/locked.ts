@@ -1,6 +1,6 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, LockedError } from "../core/errors";
-import { releaseReporting, sleep } from "../core/locks";
+import { releasingAfter, sleep } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
@@ -85,14 +85,12 @@ async function runLocked(
     if (left <= 0) throw lockedError(settings, key);
     await sleep(Math.min(settings.stepMs, left));
   }
-  let done: { value: unknown };
-  try {
-    done = await plan.execute(thisArg, args);
-  } catch (error) {
-    await releaseReporting(cache.routeFor(lockKey), lockKey, cache.unlock(lockKey, token));
-    throw error;
-  }
-  await cache.unlock(lockKey, token);
+  const done = await releasingAfter(
+    cache.routeFor(lockKey),
+    lockKey,
+    () => plan.execute(thisArg, args),
+    () => cache.unlock(lockKey, token),
+  );
   return done.value;
 }
 

@@ -2,7 +2,7 @@
 // error it threw, when the condition caches that class), either directly or holding a lock
 // across processes so that one of them loads and the others take its result.
 import { INTERNAL_PREFIX } from "../core/keys";
-import { sleep } from "../core/locks";
+import { releasingAfter, sleep } from "../core/locks";
 import type { LoadTicket } from "../core/route";
 import { type ErrorClass, failureOf } from "./conditions";
 import type { Plan } from "./plan";
@@ -45,11 +45,12 @@ export async function loadLocked(
   while (Date.now() < deadline) {
     const got = await plan.cache.setLockUnlessStored(lockKey, key, token, LOCK_TTL_MS, plan.strategy);
     if (got === true) {
-      try {
-        return await plan.loadNow(thisArg, args, key);
-      } finally {
-        await plan.cache.unlock(lockKey, token);
-      }
+      return releasingAfter(
+        plan.cache.routeFor(lockKey),
+        lockKey,
+        () => plan.loadNow(thisArg, args, key),
+        () => plan.cache.unlock(lockKey, token),
+      );
     }
     if (got !== false) return unwrapFailure(got.value, plan.condition?.exceptions);
     await sleep(LOCK_STEP_MS);

@@ -111,4 +111,26 @@ describe("lock when releasing fails", () => {
     expect(reported).toHaveLength(1);
     expect(reported[0]).toMatch(/unlock/);
   });
+
+  it("lock: true keeps the load's own error too when the release fails (cached, and soft's stamped loads)", async () => {
+    for (const make of [
+      (cache: Cache) => cache.cached({ ttl: "1m", lock: true }),
+      (cache: Cache) => cache.soft({ ttl: "1m", softTtl: "30s", lock: true }),
+    ]) {
+      const { flaky, state } = flakyUnlock();
+      const reported: string[] = [];
+      const cache = new Cache().setup(flaky, {
+        suppress: false,
+        onError: (error) => reported.push(error.message),
+      });
+      const boom = new RangeError("the upstream is down");
+      const load = make(cache)(async function load(_id: string) {
+        state.down = true;
+        throw boom;
+      });
+      await expect(load("a")).rejects.toBe(boom);
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toMatch(/unlock/);
+    }
+  });
 });
