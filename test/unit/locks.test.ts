@@ -76,13 +76,19 @@ describe("lock when releasing fails", () => {
     return { flaky, state };
   }
 
-  it("keeps fn's own error when the release fails too (suppress: false), and reports the release failure", async () => {
+  /** A cache on `flakyUnlock`'s backend with `suppress: false`, and the messages its `onError` got. */
+  function flakyCache() {
     const { flaky, state } = flakyUnlock();
     const reported: string[] = [];
     const cache = new Cache().setup(flaky, {
       suppress: false,
       onError: (error) => reported.push(error.message),
     });
+    return { cache, state, reported };
+  }
+
+  it("keeps fn's own error when the release fails too (suppress: false), and reports the release failure", async () => {
+    const { cache, state, reported } = flakyCache();
     const boom = new TypeError("the report query failed");
     const error = await cache
       .lock("report", { ttl: "5s" }, () => {
@@ -96,12 +102,7 @@ describe("lock when releasing fails", () => {
   });
 
   it("locked keeps the call's own error too when the release fails (suppress: false)", async () => {
-    const { flaky, state } = flakyUnlock();
-    const reported: string[] = [];
-    const cache = new Cache().setup(flaky, {
-      suppress: false,
-      onError: (error) => reported.push(error.message),
-    });
+    const { cache, state, reported } = flakyCache();
     const boom = new RangeError("the charge was declined");
     const charge = cache.locked({ ttl: "5s", key: "charge:{0}" })(async function charge(_id: string) {
       state.down = true;
@@ -117,12 +118,7 @@ describe("lock when releasing fails", () => {
       (cache: Cache) => cache.cached({ ttl: "1m", lock: true }),
       (cache: Cache) => cache.soft({ ttl: "1m", softTtl: "30s", lock: true }),
     ]) {
-      const { flaky, state } = flakyUnlock();
-      const reported: string[] = [];
-      const cache = new Cache().setup(flaky, {
-        suppress: false,
-        onError: (error) => reported.push(error.message),
-      });
+      const { cache, state, reported } = flakyCache();
       const boom = new RangeError("the upstream is down");
       const load = make(cache)(async function load(_id: string) {
         state.down = true;
