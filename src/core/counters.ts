@@ -67,7 +67,7 @@ async function rewriteOnce(
     );
     return stored ? by : RACED;
   }
-  const next = added(route, key, current, by);
+  const next = safeSum(route.backend.name, key, current, by);
   // The TTL left stays: from the record's header where it lives there, else the key's own.
   const inHeader = route.envelopeExpiry ? headerExpiry(text as string, clock) : undefined;
   const left = inHeader !== undefined && inHeader > 0 ? inHeader : undefined;
@@ -82,15 +82,10 @@ async function rewriteOnce(
 }
 
 /**
- * `current + by`, refused when both are integers and the sum leaves the safe integer range:
- * there a double cannot tell n from n + 1, so the increment would be lost without a word (the
- * backend's own add refuses it too, and lands here).
+ * `current + by` for `incr` of `key` on `backend`, refused when both are integers and the sum
+ * leaves the safe integer range: there a double cannot tell n from n + 1, so the increment would
+ * be lost without a word (the backend's own add refuses it too, and lands here).
  */
-function added(route: Route, key: string, current: number, by: number): number {
-  return safeSum(route.backend.name, key, current, by);
-}
-
-/** `current + by` for `incr` of `key` on `backend`, refused past the safe integer range (see `added`). */
 export function safeSum(backend: string, key: string, current: number, by: number): number {
   const next = current + by;
   if (Number.isSafeInteger(next) || !Number.isInteger(current) || !Number.isInteger(by)) return next;
@@ -137,7 +132,7 @@ async function rewriteInProcess(
   }
   // The TTL left, as `expiryOf` reads it: from the record's header where it lives there.
   const inHeader = route.envelopeExpiry && text !== undefined ? headerExpiry(text, clock) : undefined;
-  const next = added(route, key, current, by);
+  const next = safeSum(route.backend.name, key, current, by);
   const left = inHeader ?? (await call("getExpire", -2, (backend) => backend.getExpire(key)));
   const tags = text === undefined ? undefined : peekHeader(text)?.t;
   await writeIn(call, route, clock, key, next, left > 0 ? left : undefined, tags);
