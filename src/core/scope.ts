@@ -65,9 +65,9 @@ export interface Scope {
   keyContext: Record<string, unknown> | undefined;
   callbacks: readonly CommandCallback[] | undefined;
   /**
-   * The library's own step outside the transaction (`tx: undefined`: a read past it, the commit,
-   * a background refresh, a strategy's counters). The browser's context fallback keeps such a
-   * scope for the synchronous call it wraps only (see `fallbackContext`).
+   * Set by the library's own steps outside the transaction (a read past it, the commit, a
+   * background refresh, a strategy's counters), never inherited. The browser's context fallback
+   * keeps such a scope for the synchronous call it wraps only (see `fallbackContext`).
    */
   brief: boolean;
 }
@@ -86,13 +86,13 @@ export function rootScope(): Scope {
   };
 }
 
-/** A child scope starting from `parent` with `changes` applied; brief when it takes the transaction away. */
+/** A child scope starting from `parent` with `changes` applied; brief only when `changes` says so. */
 export function childScope(parent: Scope, changes: Partial<Scope>): Scope {
   return {
     ...parent,
     disabled: parent.disabled === undefined ? undefined : new Set(parent.disabled),
     ...changes,
-    brief: changes.brief ?? ("tx" in changes && changes.tx === undefined),
+    brief: changes.brief ?? false,
   };
 }
 

@@ -191,7 +191,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     const written = [...this.#writes.keys()].filter(
       (key) => matcher.test(key) && !(hideInternal && key.startsWith(INTERNAL_PREFIX)),
     );
-    for await (const entry of cache.withScope({ tx: undefined }, () => stored(cache))) {
+    for await (const entry of cache.withScope({ tx: undefined, brief: true }, () => stored(cache))) {
       if (!this.#writes.has(keyOf(entry))) yield entry;
     }
     for (const key of written) {

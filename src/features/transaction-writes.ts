@@ -31,7 +31,7 @@ export function decodeFor(cache: CacheCore, key: string, text: string): unknown 
 
 /** Runs `fn` as a command outside the transaction, reporting nothing to the callbacks in scope (its caller does). */
 export function outside<T>(cache: CacheCore, fn: () => T): T {
-  return cache.withScope({ tx: undefined, callbacks: undefined }, fn);
+  return cache.withScope({ tx: undefined, callbacks: undefined, brief: true }, fn);
 }
 
 /**
@@ -40,7 +40,7 @@ export function outside<T>(cache: CacheCore, fn: () => T): T {
  * write of this one is still landing.
  */
 export async function commitWrites(cache: CacheCore, writes: ReadonlyMap<string, Write>): Promise<void> {
-  const results = await cache.withScope({ tx: undefined }, () =>
+  const results = await cache.withScope({ tx: undefined, brief: true }, () =>
     Promise.allSettled(
       [...writes].map(async ([key, write]) => {
         if (write.kind === "delete") return cache.delete(key);

@@ -55,6 +55,6 @@ export async function runTransaction<T>(
   try {
     return await run();
   } finally {
-    await cache.withScope({ tx: undefined }, () => release(cache, SERIALIZABLE_LOCK, token));
+    await cache.withScope({ tx: undefined, brief: true }, () => release(cache, SERIALIZABLE_LOCK, token));
   }
 }

@@ -84,7 +84,7 @@ async function loadLocked(
 
 /** Runs background work outside the caller's `detect`, transaction and `invalidateFurther` scopes. */
 export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promise<T> {
-  return cache.withScope({ detect: undefined, tx: undefined, invalidate: false }, work);
+  return cache.withScope({ detect: undefined, tx: undefined, invalidate: false, brief: true }, work);
 }
 
 /** The window option of `early` or `soft`, as the loader needs it. */

@@ -164,7 +164,7 @@ function refusal(action: ArgsFn<unknown> | undefined, where: string, problem: st
  * state) must count every call at once, not only when a transaction commits.
  */
 export function outsideTransaction<T>(cache: FeatureCache, work: () => Promise<T>): Promise<T> {
-  return cache.scope().tx === undefined ? work() : cache.withScope({ tx: undefined }, work);
+  return cache.scope().tx === undefined ? work() : cache.withScope({ tx: undefined, brief: true }, work);
 }
 
 /**
