@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { CacheBackendError } from "../core/errors";
 import { deltaSeconds } from "./headers";
+import { invalidateAfterWrite } from "./invalidate";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
 import { isCachedResponse, replay, requestOwnHeaders, withVary } from "./record";
 import { type CacheResponseOptions, type Config, configure } from "./response-config";
@@ -14,7 +15,8 @@ const CREDENTIALS = ["authorization", "cookie"];
  * Caches whole responses of a route (status, replay-safe headers, body; a streamed body is
  * recorded while it streams to the first client) and answers `X-Cache: HIT` or `MISS`. Never
  * stores a response with `Set-Cookie` or `Cache-Control: private|no-store`, and never serves or
- * stores for a request with `Authorization` or `Cookie` unless that header is in `vary`.
+ * stores for a request with `Authorization` or `Cookie` unless that header is in `vary`. A write
+ * through it (POST, PUT, PATCH, DELETE) that succeeds drops the stored responses of its URL.
  * @example
  * app.get("/products", cacheResponse({ cache, ttl: "5m", strategy: { name: "early", earlyTtl: "4m" } }), listProducts);
  */
@@ -98,7 +100,10 @@ function tooOldFor(state: RequestState, entry: CachedResponse, now: number): boo
 
 async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
   const method = servedMethod(c.req.method, config.methods);
-  if (method === undefined) return next();
+  if (method === undefined) {
+    await next();
+    return invalidateAfterWrite(c, cache, config);
+  }
   const state = stateOf(c);
   const ttl = config.ttl(c);
   // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
