@@ -1,6 +1,8 @@
 // What a route's answer makes stale in the response cache: the URL of a write that succeeded
-// (RFC 9111 §4.4), with the same-origin URLs its answer names.
+// (RFC 9111 §4.4), with the same-origin URLs its answer names, or the URL of an answer that says
+// `Clear-Site-Data: "cache"`.
 import type { Context } from "hono";
+import { clearsCache } from "./headers";
 import type { Config } from "./response-config";
 import type { IsoCache } from "./state";
 
@@ -12,24 +14,35 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "QUERY"]);
 const NAMED_URLS = ["location", "content-location"];
 
 /**
- * After the route answered a write to its URL (an unsafe method not in `methods`) with a 2xx or
- * 3xx, drops the stored responses of that URL (each method of `methods`, every `vary` variant, by
- * their tag) and of the same-origin URLs in the answer's `Location` and `Content-Location`,
- * unless `invalidate: false`. Awaited before the answer goes out, so the writer's next read misses.
+ * Once the route answered (`c.res`), drops the stored responses the answer made stale, whether or
+ * not the cache served the request (a logout carries `Authorization`, which bypasses it):
+ * - an answer with `Clear-Site-Data: "cache"` (or `"*"`): those of the request's URL;
+ * - a write to the URL (an unsafe method not in `methods`) answered 2xx or 3xx, unless
+ *   `invalidate: false`: those of the URL and of the same-origin URLs in the answer's `Location`
+ *   and `Content-Location`.
+ * "Those of a URL" is each method of `methods`, every `vary` variant, by their tag. Awaited before
+ * the answer goes out, so the client's next read misses.
  */
-export async function invalidateAfterWrite(c: Context, cache: IsoCache, config: Config): Promise<void> {
-  const status = c.res.status;
-  if (!config.invalidate || SAFE.has(c.req.method) || config.methods.has(c.req.method)) return;
-  if (status < 200 || status >= 400) return;
+export async function dropStale(c: Context, cache: IsoCache, config: Config): Promise<void> {
+  const write = wroteTo(c, config);
+  if (!write && !clearsCache(c.res.headers.get("clear-site-data"))) return;
   const tags = await ownTags(c, config);
   const ofUrl = config.keys.ofUrl;
-  if (ofUrl !== undefined) {
+  if (write && ofUrl !== undefined) {
     for (const url of namedUrls(c)) {
       for (const method of config.methods) tags.add(await ofUrl(method, url));
     }
   }
   tags.delete("");
   await cache.deleteTags(...tags);
+}
+
+/** The request was a write to its URL that succeeded, and the middleware invalidates on writes. */
+function wroteTo(c: Context, config: Config): boolean {
+  const method = c.req.method;
+  if (!config.invalidate || SAFE.has(method) || config.methods.has(method)) return false;
+  const status = c.res.status;
+  return status >= 200 && status < 400;
 }
 
 /** The tags of every entry the middleware may have stored for the request's URL: one per method of `methods`. */
