@@ -46,7 +46,7 @@ function wroteTo(c: Context, config: Config): boolean {
 }
 
 /** The tags of every entry the middleware may have stored for the request's URL: one per method of `methods`. */
-export async function ownTags(c: Context, config: Config): Promise<Set<string>> {
+async function ownTags(c: Context, config: Config): Promise<Set<string>> {
   const tags = new Set<string>();
   for (const method of config.methods) tags.add(await config.keys.base(c, method));
   return tags;
