@@ -5,7 +5,10 @@ import { stateOf } from "./state";
 /**
  * Lets a request with `Clear-Site-Data: "cache"` (quoted or not, alone or in a list, or `"*"`)
  * drop every cached entry of its route (all `vary` variants) and store its own fresh answer in
- * their place. Mount it before `cacheResponse`, and only where clients may force a recompute.
+ * their place. A request the cache does not serve (`Authorization` or `Cookie` not in `vary`, as
+ * on a logout, or `no-store`) drops them too, its answer not stored. Mount it before
+ * `cacheResponse`, and only where clients may force a recompute; a route's own answer carrying
+ * `Clear-Site-Data: "cache"` drops its entries without it.
  * @example
  * app.get("/prices", cacheDelete(), cacheResponse({ cache, ttl: "1h" }), prices);
  */

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { CacheBackendError } from "../core/errors";
 import { deltaSeconds } from "./headers";
+import { dropStale } from "./invalidate";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
 import { isCachedResponse, replay, requestOwnHeaders, withVary } from "./record";
 import { type CacheResponseOptions, type Config, configure } from "./response-config";
@@ -13,8 +14,10 @@ const CREDENTIALS = ["authorization", "cookie"];
 /**
  * Caches whole responses of a route (status, replay-safe headers, body; a streamed body is
  * recorded while it streams to the first client) and answers `X-Cache: HIT` or `MISS`. Never
- * stores a response with `Set-Cookie` or `Cache-Control: private|no-store`, and never serves or
- * stores for a request with `Authorization` or `Cookie` unless that header is in `vary`.
+ * stores a response with `Set-Cookie`, `Clear-Site-Data` or `Cache-Control: private|no-store`,
+ * and never serves or stores for a request with `Authorization` or `Cookie` unless that header is
+ * in `vary`. A write through it (POST, PUT, PATCH, DELETE) that succeeds, and any answer with
+ * `Clear-Site-Data: "cache"`, drop the stored responses of the request's URL.
  * @example
  * app.get("/products", cacheResponse({ cache, ttl: "5m", strategy: { name: "early", earlyTtl: "4m" } }), listProducts);
  */
@@ -98,11 +101,11 @@ function tooOldFor(state: RequestState, entry: CachedResponse, now: number): boo
 
 async function serve(c: Context, next: Next, cache: IsoCache, config: Config, origin: WrappedOrigin) {
   const method = servedMethod(c.req.method, config.methods);
-  if (method === undefined) return next();
+  if (method === undefined) return passOn(c, next, cache, config);
   const state = stateOf(c);
   const ttl = config.ttl(c);
   // A TTL of 0 would mean "no expiry" to the cache; here it means the client allows no caching.
-  if (bypassReason(c, state, config) !== undefined || ttl <= 1) return passThrough(c, next, config);
+  if (bypassReason(c, state, config) !== undefined || ttl <= 1) return bypass(c, next, cache, config, method);
   const { base, key } = await config.keys(c, method);
   const fresh = wantsFresh(state);
   if (fresh && state.replace === true) await cache.deleteTags(base);
@@ -119,7 +122,7 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
   }
   if (handle.live !== undefined) {
     cache.background(call, `store of the response for "${key}"`);
-    return answer(c, handle.live, "MISS", config);
+    return answer(c, handle.live, cache, config);
   }
   if (outcome === undefined) throw new Error("unreachable: delivered without a live response");
   if (outcome.ok && isCachedResponse(outcome.value)) {
@@ -133,11 +136,11 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
   if (!outcome.ok) {
     const error = outcome.error;
     if (error instanceof OriginFailure && error.handle === handle)
-      return answer(c, error.response, "MISS", config);
+      return answer(c, error.response, cache, config);
     // Another request's failed run, or a cache failure before the route ran: answer from the route, uncached.
     if (!(error instanceof OriginFailure || error instanceof CacheBackendError) || handle.called) throw error;
   }
-  return passThrough(c, next, config);
+  return passThrough(c, next, cache, config);
 }
 
 /** The method whose entry answers a request, or `undefined` when the middleware does not serve it. */
@@ -181,10 +184,27 @@ function scaledWindow(config: Config, ttl: number): number | undefined {
   return Math.max(1, Math.floor(ttl / 2));
 }
 
-async function passThrough(c: Context, next: Next, config: Config): Promise<void> {
+/** A method the middleware does not serve: the route answers, and a write that succeeded drops its URL's entries. */
+async function passOn(c: Context, next: Next, cache: IsoCache, config: Config): Promise<void> {
+  await next();
+  await dropStale(c, cache, config);
+}
+
+/**
+ * A request the cache must not serve: the route answers it, uncached. `cacheDelete()`'s
+ * `Clear-Site-Data` still drops the route's entries: a logout request usually carries
+ * `Authorization`, and it is the one whose clearing matters most.
+ */
+async function bypass(c: Context, next: Next, cache: IsoCache, config: Config, method: string) {
+  if (stateOf(c).replace === true) await cache.deleteTags(await config.keys.base(c, method));
+  return passThrough(c, next, cache, config);
+}
+
+async function passThrough(c: Context, next: Next, cache: IsoCache, config: Config): Promise<void> {
   await next();
   c.header("X-Cache", "MISS");
   addVaryHeader(c, config);
+  await dropStale(c, cache, config);
 }
 
 /**
@@ -211,10 +231,12 @@ function answerHit(c: Context, state: RequestState, entry: CachedResponse, confi
   state.replayed = response;
 }
 
-function answer(c: Context, response: Response, label: "HIT" | "MISS", config: Config): void {
+/** Answers with the route's own response, which this request ran: `X-Cache: MISS`. */
+async function answer(c: Context, response: Response, cache: IsoCache, config: Config): Promise<void> {
   c.res = response;
-  c.header("X-Cache", label);
+  c.header("X-Cache", "MISS");
   addVaryHeader(c, config);
+  await dropStale(c, cache, config);
 }
 
 function addVaryHeader(c: Context, config: Config): void {

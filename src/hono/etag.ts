@@ -11,7 +11,8 @@ export interface EtagOptions {
   weak?: boolean;
 }
 
-// RFC 9110 §15.4.5: a 304 carries the fields a 200 would have had that guide caches, nothing else.
+// RFC 9110 §15.4.5: a 304 carries the fields a 200 would have had that guide caches, nothing else
+// but the CORS fields (see `keptOn304`).
 const KEPT_ON_304 = new Set([
   "cache-control",
   "content-location",
@@ -28,9 +29,10 @@ const KEPT_ON_304 = new Set([
  * Gives 2xx answers to GET and HEAD an ETag from the SHA-256 of the body (Web Crypto), taken
  * from the cached entry without rehashing when `cacheResponse` served or recorded it, and answers
  * `304 Not Modified` with no body when `If-None-Match` matches (lists, `*` and `W/` forms, weak
- * comparison). A streamed body is read whole first, since the header precedes it. A response that
- * already has an ETag keeps it. Mount it outside `cacheResponse` and inside any middleware that
- * rewrites bodies (compression).
+ * comparison), keeping the caching fields RFC 9110 §15.4.5 lists and the `Access-Control-*` ones.
+ * A streamed body is read whole first, since the header precedes it. A response that already has
+ * an ETag keeps it. Mount it outside `cacheResponse` and inside any middleware that rewrites
+ * bodies (compression).
  * @example
  * app.get("/report", etag(), cacheResponse({ cache, ttl: "1h" }), renderReport);
  */
@@ -93,13 +95,15 @@ async function digestOf(c: Context): Promise<string> {
 /**
  * The fields of `from` a 304 keeps, as a plain record: Headers names are unique once lower-cased
  * apart from Set-Cookie, which is not kept, and @hono/node-server writes a record as it is
- * instead of building another Headers from it.
+ * instead of building another Headers from it. The `Access-Control-*` fields (`cors()`) stay too:
+ * a browser checks a cross-origin 304 like any answer, and without `Access-Control-Allow-Origin`
+ * it fails the revalidation instead of using its stored copy.
  */
 function keptOn304(from: Headers): Record<string, string> {
   const kept: Record<string, string> = {};
   from.forEach((value, name) => {
     const lower = name.toLowerCase();
-    if (KEPT_ON_304.has(lower)) kept[lower] = value;
+    if (KEPT_ON_304.has(lower) || lower.startsWith("access-control-")) kept[lower] = value;
   });
   return kept;
 }

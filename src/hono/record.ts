@@ -46,8 +46,9 @@ export function requestOwnHeaders(c: Context): Headers {
 
 /**
  * Why `response` must not be stored, or `undefined` when it may: a status outside `statuses`,
- * `Set-Cookie`, `Cache-Control: private|no-store|no-cache`, or a `Vary` naming a header the key does not
- * include (`*` included), since the stored copy would then be served to requests it does not fit.
+ * `Set-Cookie`, `Clear-Site-Data`, `Cache-Control: private|no-store|no-cache`, or a `Vary`
+ * naming a header the key does not include (`*` included), since the stored copy would then be
+ * served to requests it does not fit.
  */
 export function unstorableReason(
   response: Response,
@@ -57,6 +58,8 @@ export function unstorableReason(
   if (!statuses.has(response.status)) return `status ${response.status}`;
   const headers = response.headers;
   if (headers.has("set-cookie") || headers.getSetCookie?.().length) return "Set-Cookie";
+  // Replayed, it would clear the data of every client served the copy (their cookies, their storage).
+  if (headers.has("clear-site-data")) return "Clear-Site-Data";
   const directives = parseDirectives(headers.get("cache-control"));
   if (directives.has("private")) return "Cache-Control: private";
   if (directives.has("no-store")) return "Cache-Control: no-store";

@@ -1,6 +1,7 @@
 // The options of `cacheResponse`, checked once when the middleware is made.
 import type { Context } from "hono";
 import { type Duration, toMilliseconds } from "../core/durations";
+import { shownValue } from "../core/suggest";
 import { type KeyRenderer, keyRenderer, type ResponseKey } from "./key";
 import {
   checkCacheOption,
@@ -25,7 +26,8 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
   ttl: ResponseTtl;
   /**
    * The key of a route's entry: a template over `{method}`, `{url}`, `{path}`, `{query.name}`,
-   * `{param.name}` (default `"hono:{method}:{url}"`) or a function of the context. The `vary`
+   * `{param.name}` (default `"hono:{method}:{url}"`) or a function of the context and the method
+   * whose entry it names (GET for HEAD, and for the invalidation after a write). The `vary`
    * headers are always added to it as a SHA-256.
    */
   key?: ResponseKey;
@@ -50,6 +52,16 @@ export interface CacheResponseOptions<C extends IsoCache = IsoCache> {
   statuses?: readonly number[];
   /** How the route goes through the cache: `"cached"` (default), `"failover"`, `{ name: "early", earlyTtl }`, `{ name: "soft", softTtl }`. */
   strategy?: ResponseStrategy;
+  /**
+   * When an unsafe request (POST, PUT, PATCH, DELETE: any method but GET, HEAD, OPTIONS, TRACE,
+   * QUERY and those in `methods`) passes through the middleware and gets a 2xx or 3xx answer, drop
+   * the stored responses of its URL (every `vary` variant, each method in `methods`) before the
+   * answer goes out, and those of the same-origin URLs in the answer's `Location` and
+   * `Content-Location` (RFC 9111 §4.4); default `true`, `false` keeps them. The other URLs need
+   * a key template that does not read `{param.…}`: a key function or such a template drops the
+   * request's own URL only. Mount the middleware on the write routes too (one instance serves all).
+   */
+  invalidate?: boolean;
 }
 
 /** `cacheResponse` options as checked: the TTL as a function of the request, the sets built once. */
@@ -64,9 +76,10 @@ export interface Config {
   readonly strategy: ResponseStrategy;
   /** The `earlyTtl`/`softTtl` in ms, for `early` and `soft`. */
   readonly window: number | undefined;
+  readonly invalidate: boolean;
 }
 
-const OPTIONS = ["cache", "ttl", "key", "vary", "methods", "statuses", "strategy"];
+const OPTIONS = ["cache", "ttl", "key", "vary", "methods", "statuses", "strategy", "invalidate"];
 
 /** Checks `options` and builds the `Config` the middleware runs with; throws `CacheConfigError`. */
 export function configure(options: CacheResponseOptions<IsoCache>): Config {
@@ -93,7 +106,17 @@ export function configure(options: CacheResponseOptions<IsoCache>): Config {
     statuses: new Set(statusesOption(options.statuses)),
     strategy,
     window,
+    invalidate: invalidateOption(options.invalidate),
   };
+}
+
+function invalidateOption(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value === "boolean") return value;
+  throw configError(
+    `\`invalidate\` must be true or false, got ${shownValue(value)}`,
+    "pass invalidate: false to keep stored responses when a write to their URL succeeds",
+  );
 }
 
 function windowOf(strategy: ResponseStrategy, ttl: number | undefined): number | undefined {

@@ -257,6 +257,86 @@ export function controlTests(h: HonoHarness): void {
       });
     }
 
+    for (const [header, value] of [
+      ["authorization", "Bearer alice-token"],
+      ["cookie", "session=alice"],
+    ] as const) {
+      it(`a Clear-Site-Data: "cache" request with ${header} (which bypasses the cache) still drops the route's entries`, async () => {
+        const { app, cache, serve, stored } = await h.open();
+        const body = counter();
+        app.get("/d", cacheDelete(), cacheResponse({ cache, ttl: "1m", vary: ["accept-language"] }), (c) =>
+          c.text(`${c.req.header(header) ?? "anonymous"} ${body.next()}`),
+        );
+        const http = await serve();
+        await (await http.fetch("/d", { headers: { "accept-language": "fr" } })).text();
+        await (await http.fetch("/d", { headers: { "accept-language": "de" } })).text();
+        const logout = await http.fetch("/d", { headers: { [header]: value, "Clear-Site-Data": '"cache"' } });
+        expect(logout.headers.get("x-cache")).toBe("MISS");
+        expect(await logout.text()).toBe(`${value} body #3`);
+        // Its own answer belongs to its credentials: dropped entries, none stored in their place.
+        expect(await stored()).toEqual([]);
+        expect(await (await http.fetch("/d", { headers: { "accept-language": "fr" } })).text()).toBe(
+          "anonymous body #4",
+        );
+      });
+    }
+
+    it('a route answering Clear-Site-Data: "cache" drops its entries (a logout with Authorization too) and is never stored', async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      const cached = cacheResponse({ cache, ttl: "1m", vary: ["accept-language"] });
+      // No cacheDelete(): the route's own answer says to clear.
+      app.on(["GET", "POST"], "/account", cached, (c) => {
+        const text = body.next();
+        const clear = c.req.header("authorization") !== undefined || c.req.header("accept-language") === "de";
+        if (clear) c.header("Clear-Site-Data", '"cache", "cookies"');
+        // A refused POST: not a write that invalidates, only the Clear-Site-Data does.
+        return c.req.method === "POST" ? c.text(text, 409) : c.text(text);
+      });
+      app.get("/other", cached, (c) => c.text("other"));
+      const http = await serve();
+      const fr = { "accept-language": "fr" };
+      await (await http.fetch("/account", { headers: fr })).text();
+      await (await http.fetch("/other")).text();
+      // A miss whose answer clears: the fr entry goes, and this answer is not stored in its place.
+      const de = await http.fetch("/account", { headers: { "accept-language": "de" } });
+      expect(de.headers.get("clear-site-data")).toBe('"cache", "cookies"');
+      await de.text();
+      expect(await stored()).toHaveLength(1);
+      await (await http.fetch("/account", { headers: fr })).text();
+      expect(await stored()).toHaveLength(2);
+      // A logout: Authorization bypasses the cache, yet its answer's Clear-Site-Data drops the entries.
+      const logout = await http.fetch("/account", {
+        headers: { ...fr, authorization: "Bearer alice-token" },
+      });
+      expect(logout.headers.get("clear-site-data")).toBe('"cache", "cookies"');
+      await logout.text();
+      expect(await stored()).toHaveLength(1);
+      await (await http.fetch("/account", { headers: fr })).text();
+      expect(await stored()).toHaveLength(2);
+      // And through a method the middleware does not serve, answered with an error.
+      const posted = await http.fetch("/account", { method: "POST", headers: { authorization: "Bearer x" } });
+      expect(posted.status).toBe(409);
+      await posted.text();
+      expect(await stored()).toHaveLength(1);
+      expect((await http.fetch("/other")).headers.get("x-cache")).toBe("HIT");
+    });
+
+    it("never stores an answer carrying any Clear-Site-Data: its replay would clear other clients' data", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      app.get("/c", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        c.header("Clear-Site-Data", '"cookies"');
+        return c.text(body.next());
+      });
+      const http = await serve();
+      await (await http.fetch("/c")).text();
+      const again = await http.fetch("/c");
+      expect(again.headers.get("x-cache")).toBe("MISS");
+      expect(await again.text()).toBe("body #2");
+      expect(await stored()).toEqual([]);
+    });
+
     it('ignores Clear-Site-Data without "cache"', async () => {
       const { app, cache, serve } = await h.open();
       const body = counter();

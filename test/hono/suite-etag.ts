@@ -1,4 +1,6 @@
 // etag(): SHA-256 validators, If-None-Match forms, 304s, streamed bodies, no rehash of cached bodies.
+import type { Context } from "hono";
+import { cors } from "hono/cors";
 import { cacheResponse, etag } from "../../src/hono/index";
 import { type HonoHarness, sha256 } from "./harness";
 
@@ -67,6 +69,62 @@ export function etagTests(h: HonoHarness): void {
         const res = await http.fetch("/r", { headers: { "If-None-Match": header } });
         expect(res.status).toBe(200);
         expect(await res.text()).toBe("representation");
+      }
+    });
+
+    it("a 304 carries each of Cache-Control, Content-Location, Date, ETag, Expires and Vary the 200 had, fresh or from the cache", async () => {
+      const { app, cache, serve } = await h.open();
+      const fields: Record<string, string> = {
+        "cache-control": "public, max-age=60",
+        "content-location": "/doc.en",
+        date: "Tue, 01 Jan 2030 00:00:00 GMT",
+        expires: "Tue, 01 Jan 2030 00:01:00 GMT",
+        vary: "Accept-Encoding",
+      };
+      const route = (c: Context) => {
+        for (const [name, value] of Object.entries(fields)) c.header(name, value);
+        return c.text("document");
+      };
+      app.get("/fresh", etag(), route);
+      app.get("/cached", etag(), cacheResponse({ cache, ttl: "1m" }), route);
+      const http = await serve();
+      const tag = `"${await sha256("document")}"`;
+      // The second /cached request revalidates a hit.
+      for (const path of ["/fresh", "/cached", "/cached"]) {
+        const res = await http.fetch(path, { headers: { "If-None-Match": tag } });
+        expect(res.status).toBe(304);
+        expect(await res.text()).toBe("");
+        expect(res.headers.get("etag")).toBe(tag);
+        for (const [name, value] of Object.entries(fields))
+          expect([path, name, res.headers.get(name)]).toEqual([path, name, value]);
+      }
+    });
+
+    it("a cross-origin revalidation's 304 keeps cors()'s Access-Control-* headers and Vary: Origin, wherever cors() is mounted", async () => {
+      const { app, cache, serve } = await h.open();
+      const policy = { origin: "https://app.example", credentials: true, exposeHeaders: ["ETag"] };
+      app.use("/outer/*", cors(policy));
+      app.get("/outer/fresh", etag(), (c) => c.text("shared"));
+      app.get("/outer/cached", etag(), cacheResponse({ cache, ttl: "1m" }), (c) => c.text("shared"));
+      app.get("/inner", etag(), cors(policy), (c) => c.text("shared"));
+      const http = await serve();
+      const tag = `"${await sha256("shared")}"`;
+      const origin = { Origin: "https://app.example" };
+      for (const path of ["/outer/fresh", "/outer/cached", "/outer/cached", "/inner"]) {
+        const full = await http.fetch(path, { headers: origin });
+        expect(full.status).toBe(200);
+        expect(full.headers.get("access-control-allow-origin")).toBe("https://app.example");
+        await full.text();
+        const res = await http.fetch(path, { headers: { ...origin, "If-None-Match": tag } });
+        expect(res.status).toBe(304);
+        const seen = [
+          path,
+          ...["allow-origin", "allow-credentials", "expose-headers"].map((name) =>
+            res.headers.get(`access-control-${name}`),
+          ),
+        ];
+        expect(seen).toEqual([path, "https://app.example", "true", "ETag"]);
+        expect(res.headers.get("vary")).toMatch(/origin/i);
       }
     });
 

@@ -336,7 +336,7 @@ export function responseTests(h: HonoHarness): void {
         [{ ttl: 0 }, /`ttl` must be positive, got 0: pass for example \{ ttl: "5m" \}/],
         [
           { status: [200] },
-          /cacheResponse has no option `status`: did you mean `statuses`\? cacheResponse takes cache, ttl, key, vary, methods, statuses, strategy/,
+          /cacheResponse has no option `status`: did you mean `statuses`\? cacheResponse takes cache, ttl, key, vary, methods, statuses, strategy, invalidate$/,
         ],
         [{ cache: {} }, /`cache` must be an isocache Cache/],
       ];

@@ -6,6 +6,7 @@
 import { createHonoHarness, type HonoSuiteTarget, type TestApi } from "./harness";
 import { controlTests } from "./suite-control";
 import { etagTests } from "./suite-etag";
+import { invalidateTests } from "./suite-invalidate";
 import { replayTests } from "./suite-replay";
 import { responseTests } from "./suite-response";
 import { securityTests } from "./suite-security";
@@ -27,5 +28,6 @@ export function honoSuite(t: TestApi, target: HonoSuiteTarget): void {
     strategyTests(h);
     etagTests(h);
     controlTests(h);
+    invalidateTests(h);
   });
 }
