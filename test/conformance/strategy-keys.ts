@@ -391,6 +391,15 @@ export function keyTests(h: StrategyHarness): void {
         expectCacheError(h, refused, h.lib.CacheArgumentError);
         t.expect((refused as Error).message).toMatch(/not a JWT/);
         t.expect((refused as Error).message).not.toContain("not-a-token");
+        // A token without the claim would key every such caller alike: refused before the call runs.
+        const anonymous = `${base64Url('{"alg":"HS256","typ":"JWT"}')}.${base64Url('{"iat":1}')}.c2ln`;
+        const noClaim = await rejection(() => jwt(anonymous));
+        expectCacheError(h, noClaim, h.lib.CacheArgumentError);
+        t.expect((noClaim as Error).message).toContain('claim "sub"');
+        t.expect(await cache.scan("sub:*")[Symbol.asyncIterator]().next()).toEqual({
+          done: true,
+          value: undefined,
+        });
       },
     );
 

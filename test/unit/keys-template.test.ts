@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CacheConfigError, CacheError } from "../../src/core/errors";
+import { CacheArgumentError, CacheConfigError, CacheError } from "../../src/core/errors";
 import { registerFormatter, registerTypeFormatter } from "../../src/keys/formatters";
 import { registerKeyContext } from "../../src/keys/key-context";
 import { parameterInfo } from "../../src/keys/params";
@@ -143,7 +143,41 @@ describe("compileKey formatters", () => {
     expect(compileKey("{token:jwt(sub)}", ["token"])([token])).toBe("user-1");
     expect(compileKey("{0:jwt(org.id)}", ["token"])([`Bearer ${token}`])).toBe("7");
     expect(compileKey("{0:jwt(name):lower}", ["token"])([token])).toBe("zoë");
-    expect(compileKey("{0:jwt(missing)}", ["token"])([token])).toBe("");
+  });
+
+  it("refuses a JWT that lacks the claim, or has it null, naming the claim: such tokens would share one key", () => {
+    const key = compileKey("{0:jwt(sub)}", ["token"]);
+    const nested = compileKey("{0:jwt(org.id)}", ["token"]);
+    const inherited = compileKey("{0:jwt(constructor)}", ["token"]);
+    const cases: [typeof key, string, string][] = [
+      [key, "sub", jwt({ name: "no sub" })],
+      [key, "sub", jwt({ sub: null })],
+      [key, "sub", jwt({ nested: { sub: "x" } })],
+      [nested, "org.id", jwt({ sub: "user-1" })],
+      [nested, "org.id", jwt({ org: null })],
+      [nested, "org.id", jwt({ org: "acme" })],
+      [nested, "org.id", jwt({ org: { name: "acme" } })],
+      [nested, "org.id", jwt({ org: { id: null } })],
+      [inherited, "constructor", jwt({ sub: "user-1" })],
+    ];
+    for (const [compiled, claim, token] of cases) {
+      let caught: unknown;
+      try {
+        compiled([token]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CacheArgumentError);
+      const message = (caught as Error).message;
+      expect(message).toMatch(/^\[isocache\] \[key\] .+: .+/);
+      expect(message).toContain(`claim "${claim}"`);
+      expect(message).not.toContain(token);
+    }
+    // A claim that is there renders whatever its value: false, 0 and "" are values the issuer chose.
+    expect(key([jwt({ sub: 0 })])).toBe("0");
+    expect(key([jwt({ sub: false })])).toBe("false");
+    expect(key([jwt({ sub: "" })])).toBe("");
+    expect(nested([jwt({ org: { id: 7 } })])).toBe("7");
   });
 
   it("throws a CacheError at call time for a malformed JWT, without echoing it", () => {
