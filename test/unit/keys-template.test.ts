@@ -279,6 +279,13 @@ describe("compileKey errors at compile time", () => {
     configError(() => compileKey("user:{id.}", info));
     configError(() => compileKey("user:{a{id}}", info));
   });
+
+  it("rejects a template with a lone surrogate when compiling, for keys and globs alike", () => {
+    expect(configError(() => compileKey("user\ud800:{id}", info)).message).toContain("lone surrogate");
+    configError(() => compileKey("{id}\udc00", info));
+    configError(() => templateToGlob("user:{id}\ud83d"));
+    expect(compileKey("🙂:{id}", info)(["1"])).toBe("🙂:1");
+  });
 });
 
 describe("defaultKey and templateToGlob", () => {
