@@ -222,6 +222,42 @@ describe("compileKey formatters", () => {
   });
 });
 
+describe("compileKey values a key cannot tell apart", () => {
+  class Session {
+    readonly #user: string;
+    constructor(user: string) {
+      this.#user = user;
+    }
+    get user(): string {
+      return this.#user;
+    }
+  }
+
+  it("refuses them in a placeholder, a path, and through formatters, as the automatic key does", async () => {
+    const key = compileKey("{0}", ["x"]);
+    const field = compileKey("u:{0.upload}", ["x"]);
+    const lower = compileKey("u:{0:lower}", ["x"]);
+    for (const value of [
+      new Blob(["a"]),
+      new AbortController().signal,
+      new Session("ann"),
+      () => 1,
+      Symbol("s"),
+    ]) {
+      expect(() => key([value])).toThrow(CacheArgumentError);
+      expect(() => field([{ upload: value }])).toThrow(CacheArgumentError);
+      expect(() => lower([value])).toThrow(CacheArgumentError);
+      expect(() => defaultKey("f", [value])).toThrow(CacheArgumentError);
+      await expect(compileKey("{0:hash}", ["x"])([value])).rejects.toThrow(CacheArgumentError);
+    }
+    // What does tell them apart, named in the template, is fine.
+    expect(compileKey("u:{0.user}", ["session"])([new Session("ann")])).toBe("u:ann");
+    expect(compileKey("f:{0.name}", ["fn"])([function load() {}])).toBe("f:load");
+    expect(compileKey("s:{0.description}", ["s"])([Symbol("x")])).toBe("s:x");
+    expect(compileKey("b:{0.size}", ["b"])([new Blob(["abc"])])).toBe("b:3");
+  });
+});
+
 describe("compileKey key context", () => {
   it("reads registered context names and dotted paths from the context argument", () => {
     registerKeyContext("tenant");
