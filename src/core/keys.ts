@@ -29,19 +29,36 @@ export function wellFormed(key: string): boolean {
   return NATIVE ? (key as unknown as { isWellFormed(): boolean }).isWellFormed() : !LONE_SURROGATE.test(key);
 }
 
-/** The `CacheArgumentError` for `key`, which has a lone surrogate; `where` names the strategy, if any. */
-export function loneSurrogate(where: string | undefined, key: string): CacheArgumentError {
-  const at = key.search(LONE_SURROGATE);
+/** What a string with a lone surrogate was given as: it names the string in the message, and what it would turn into. */
+export type TextRole = "key" | "tag" | "pattern";
+
+const ROLES: Readonly<Record<TextRole, { readonly what: string; readonly becomes: string }>> = {
+  key: { what: "a cache key", becomes: "store it as another key" },
+  tag: { what: "a tag", becomes: "take it for another tag" },
+  pattern: { what: "a key pattern", becomes: "match other keys with it" },
+};
+
+/**
+ * The `CacheArgumentError` for `text`, which has a lone surrogate; `where` names the strategy, if
+ * any, and `role` what the text was given as (default: a key).
+ */
+export function loneSurrogate(
+  where: string | undefined,
+  text: string,
+  role: TextRole = "key",
+): CacheArgumentError {
+  const at = text.search(LONE_SURROGATE);
+  const { what, becomes } = ROLES[role];
   return new CacheArgumentError(
     errorMessage(
       where,
-      `a cache key must be well-formed Unicode, got a string with a lone surrogate at index ${at}`,
-      "pass whole characters (a string cut inside an emoji keeps half of it); Redis, Upstash and KV would store it as another key",
+      `${what} must be well-formed Unicode, got a string with a lone surrogate at index ${at}`,
+      `pass whole characters (a string cut inside an emoji keeps half of it); Redis, Upstash and KV would ${becomes}`,
     ),
   );
 }
 
-/** Throws `CacheArgumentError` (a `TypeError`) unless `pattern` is a non-empty string. */
+/** Throws `CacheArgumentError` (a `TypeError`) unless `pattern` is a non-empty, well-formed string. */
 export function assertPattern(pattern: unknown): asserts pattern is string {
   if (typeof pattern !== "string" || pattern.length === 0) {
     throw new CacheArgumentError(
@@ -52,6 +69,7 @@ export function assertPattern(pattern: unknown): asserts pattern is string {
       ),
     );
   }
+  if (!wellFormed(pattern)) throw loneSurrogate(undefined, pattern, "pattern");
 }
 
 /** Throws `CacheArgumentError` (a `TypeError`) unless every entry of `keys` is a valid key. */

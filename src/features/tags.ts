@@ -4,7 +4,7 @@ import { addMembersOn, NOT_NATIVE, type NotNative } from "../core/atomic";
 import type { CacheCore } from "../core/cache";
 import { encodeRecord, peekHeader } from "../core/envelope";
 import { CacheArgumentError, errorMessage } from "../core/errors";
-import { describeKey, INTERNAL_PREFIX } from "../core/keys";
+import { describeKey, INTERNAL_PREFIX, loneSurrogate, wellFormed } from "../core/keys";
 import { expiryOf, MISS, readValue, writeValue } from "../core/records";
 import type { Route } from "../core/route";
 
@@ -23,13 +23,17 @@ export function tagIndexKey(tag: string): string {
 }
 
 /**
- * The `CacheArgumentError` (a `TypeError`) for `tags` that are not an array of strings, or
- * `undefined` when they are; callers refuse the call with it before anything is written. A lone
- * string is refused, not taken as one tag: the option is typed `string[]`, the strategies refuse
- * a string too, and a tag that is not a string would be stored but never matched by `deleteTags`.
+ * The `CacheArgumentError` (a `TypeError`) for `tags` that are not an array of well-formed
+ * strings, or `undefined` when they are; callers refuse the call with it before anything is
+ * written. A lone string is refused, not taken as one tag: the option is typed `string[]`, the
+ * strategies refuse a string too, and a tag that is not a string would be stored but never
+ * matched by `deleteTags`. A tag with a lone surrogate would be another tag's index on a UTF-8 backend.
  */
 export function tagsError(tags: unknown, problem: string, remedy: string): CacheArgumentError | undefined {
-  if (Array.isArray(tags) && tags.every((tag) => typeof tag === "string")) return undefined;
+  if (Array.isArray(tags) && tags.every((tag) => typeof tag === "string")) {
+    const broken = tags.find((tag: string) => !wellFormed(tag));
+    return broken === undefined ? undefined : loneSurrogate(undefined, broken, "tag");
+  }
   const bad: unknown = Array.isArray(tags) ? tags.find((tag) => typeof tag !== "string") : tags;
   const got =
     typeof bad === "string"

@@ -189,16 +189,33 @@ const jwt: FormatterDefinition = {
       );
     }
     const path = claim.split(".");
-    return (value) => {
-      let current: unknown = jwtPayload(value, where);
-      for (const segment of path) {
-        if (current === null || typeof current !== "object") return undefined;
-        current = Object.hasOwn(current, segment) ? (current as Record<string, unknown>)[segment] : undefined;
-      }
-      return current;
-    };
+    return (value) => claimOf(jwtPayload(value, where), path, claim, where);
   },
 };
+
+/**
+ * The claim at `path` in a JWT payload. A missing (or null) claim throws: rendered as "", every
+ * token without it would share one key, and one user's cached data would be served to another.
+ */
+function claimOf(payload: object, path: readonly string[], claim: string, where: string): unknown {
+  let current: unknown = payload;
+  for (const segment of path) {
+    current =
+      current !== null && typeof current === "object" && Object.hasOwn(current, segment)
+        ? (current as Record<string, unknown>)[segment]
+        : undefined;
+    if (current === undefined || current === null) {
+      throw new CacheArgumentError(
+        errorMessage(
+          "key",
+          `${where} got a JWT without the claim ${JSON.stringify(claim)} (or with it null)`,
+          "make sure every token passed carries the claim, or key on a claim they all have (or a key function)",
+        ),
+      );
+    }
+  }
+  return current;
+}
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -3,11 +3,15 @@
  * equal arguments must give equal text (object keys sorted, Map and Set entries in a canonical
  * order) and different arguments different text (every type has its own spelling: `1` vs `"1"`,
  * `null` vs `undefined`, `1n`, `Date(…)`, `Uint8Array[…]`). Primitives take a branch without
- * allocating beyond the result, because a single id argument is the common case.
+ * allocating beyond the result, because a single id argument is the common case. A value whose
+ * distinguishing state a key cannot read (a Blob's bytes, a Promise, a #private field, a function,
+ * an unregistered symbol) is refused with `CacheArgumentError`: one text for all of them would let
+ * one call's cached result answer another's.
  */
+import { className, isRecord, keyableSymbol, refuseOpaque, stateless, unkeyableFunction } from "./unkeyable";
 
 // biome-ignore lint/suspicious/noExplicitAny: a class of any constructor signature may be registered.
-type AnyClass = abstract new (...args: any[]) => unknown;
+export type AnyClass = abstract new (...args: any[]) => unknown;
 
 interface TypeFormatterEntry {
   readonly type: AnyClass;
@@ -88,8 +92,9 @@ export function renderText(value: unknown): string {
     case "number":
     case "boolean":
     case "bigint":
-    case "symbol":
       return String(value);
+    case "symbol":
+      return String(keyableSymbol(value));
     case "undefined":
       return "";
   }
@@ -117,10 +122,10 @@ function renderValue(value: unknown, stack: object[]): string {
     case "symbol": {
       const registered = Symbol.keyFor(value);
       if (registered !== undefined) return `Symbol.for(${JSON.stringify(registered)})`;
-      return value.description === undefined ? "Symbol()" : `Symbol(${JSON.stringify(value.description)})`;
+      return `Symbol(${JSON.stringify(keyableSymbol(value).description)})`;
     }
     case "function":
-      return `Function(${JSON.stringify(value.name)})`;
+      throw unkeyableFunction();
   }
   if (value === null) return "null";
   return renderObject(value as object, stack);
@@ -163,6 +168,8 @@ function renderComposite(value: object, stack: object[]): string {
   if (typeof Headers === "function" && value instanceof Headers) {
     return `${className(value)}${renderArray([...value], stack)}`;
   }
+  // A plain record is none of the opaque kinds: it skips their ten `instanceof` checks.
+  if (!isRecord(value)) refuseOpaque(value);
   // Objects whose state is not in own properties (URL, Temporal, decimal types) say so through toJSON.
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function")
@@ -203,6 +210,7 @@ function renderSet(value: Set<unknown>, stack: object[]): string {
 
 function renderRecord(value: object, stack: object[]): string {
   const keys = Object.keys(value).sort();
+  if (keys.length === 0 && !isRecord(value)) throw stateless(value);
   let out = "{";
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
@@ -212,12 +220,4 @@ function renderRecord(value: object, stack: object[]): string {
   out += "}";
   const name = className(value);
   return name === "Object" ? out : `${name}${out}`;
-}
-
-/** Constructor name of a class instance; "Object" for plain and null-prototype objects. */
-function className(value: object): string {
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === null || proto === Object.prototype) return "Object";
-  const ctor = (proto as { constructor?: unknown }).constructor;
-  return typeof ctor === "function" && ctor.name !== "" ? ctor.name : "Object";
 }

@@ -1,6 +1,7 @@
 // The syntax of key templates: literals and placeholders, `{{`/`}}` as literal braces, and a
 // placeholder's path and formatter calls. Each mistake throws a `CacheConfigError` naming the template.
 import { CacheConfigError, errorMessage } from "../core/errors";
+import { wellFormed } from "../core/keys";
 
 /** A `CacheConfigError` from the key templates. */
 export function keyError(problem: string, remedy: string): CacheConfigError {
@@ -15,8 +16,18 @@ export function templateError(template: string, problem: string, remedy: string)
 /** A run of literal text, or one placeholder: its source (with braces) and its body. */
 export type Segment = { readonly literal: string } | { readonly source: string; readonly body: string };
 
-/** Splits a template into literals and placeholder bodies; `{{` and `}}` are literal braces. */
+/**
+ * Splits a template into literals and placeholder bodies; `{{` and `}}` are literal braces. A
+ * lone surrogate in the template would be in every key (or tag) it renders: refused here, once.
+ */
 export function scan(template: string): Segment[] {
+  if (!wellFormed(template)) {
+    throw templateError(
+      template,
+      "has a lone surrogate (half of a character, such as a cut emoji)",
+      "write whole characters: Redis, Upstash and KV would turn it into U+FFFD",
+    );
+  }
   const segments: Segment[] = [];
   let literal = "";
   let i = 0;

@@ -1,4 +1,4 @@
-import { type Harness, matchSorted, scanSorted } from "./basic-harness";
+import { collect, type Harness, matchSorted, rejection, scanSorted } from "./basic-harness";
 import type { CacheLike } from "./types";
 
 // Keys chosen so that a pattern treated as a regular expression, or a glob that forgets to
@@ -115,5 +115,29 @@ export function matchTests(h: Harness): void {
       t.expect(await c.deleteMatch("nothing*")).toBe(0);
       t.expect(await c.getKeysCount()).toBe(KEYS.length);
     });
+
+    // Redis, Upstash and KV read text as UTF-8, where a lone surrogate turns into U+FFFD: there
+    // the pattern would match other keys than it does in memory.
+    t.it(
+      "a pattern with a lone surrogate is a CacheArgumentError for scan, getMatch and deleteMatch",
+      async () => {
+        const c = await seeded(h);
+        await c.set("x\ufffd", "replacement");
+        const calls: [string, () => Promise<unknown>][] = [
+          ["scan", () => collect(c.scan("x\ud800"))],
+          ["getMatch", () => collect(c.getMatch("*\udc00"))],
+          ["deleteMatch", () => c.deleteMatch("x\ud800*")],
+          ["deleteMatch, low half first", () => c.deleteMatch("\udc00\ud800")],
+        ];
+        for (const [what, call] of calls) {
+          const error = await rejection(call);
+          t.expect([what, error instanceof h.lib.CacheArgumentError]).toEqual([what, true]);
+          t.expect([what, /lone surrogate/.test((error as Error).message)]).toEqual([what, true]);
+        }
+        t.expect(await c.getKeysCount()).toBe(KEYS.length + 1);
+        // A whole emoji is a pattern like any other.
+        t.expect(await scanSorted(c, "x🙂*")).toEqual([]);
+      },
+    );
   });
 }

@@ -12,6 +12,7 @@ import {
   rejection,
   type StrategyHarness,
   sleep,
+  thrown,
   within,
 } from "./strategy-harness";
 
@@ -232,6 +233,57 @@ export function invalidationTests(h: StrategyHarness): void {
         t.expect(c.runs()).toBe(0);
       },
     );
+
+    // Redis, Upstash and KV keep text as UTF-8, where "t\ud800" and "t\udc00" both turn into
+    // "t\ufffd": one tag's deleteTags would reach the other's keys there.
+    t.it("a tag with a lone surrogate is a CacheArgumentError on every entry that takes tags", async () => {
+      const cache = await h.open();
+      const c = counted();
+      const list = cache.cached({ ttl: "10s", key: "list:{page}", tags: ["page:{page}"] })(
+        async function list(page: string) {
+          return c.fn(page);
+        },
+      );
+      const calls: [string, () => Promise<unknown>][] = [
+        ["set", () => cache.set("k", 1, { tags: ["ok", "t\ud800"] })],
+        ["getOrSet", () => cache.getOrSet("k", () => c.fn("k"), { tags: ["\udc00t"] } as never)],
+        ["set in a transaction", () => cache.transaction(() => cache.set("k", 1, { tags: ["t\ud800"] }))],
+        ["deleteTags", () => cache.deleteTags("ok", "t\udc00")],
+        ["deleteTags in a transaction", () => cache.transaction(() => cache.deleteTags("t\ud800"))],
+        ["a strategy's rendered tag", () => list("\ud800")],
+      ];
+      for (const [what, call] of calls) {
+        const error = await rejection(call);
+        t.expect([what, error instanceof h.lib.CacheArgumentError]).toEqual([what, true]);
+        t.expect([what, /lone surrogate/.test((error as Error).message)]).toEqual([what, true]);
+      }
+      t.expect(await cache.get("k", MISS)).toBe(MISS);
+      t.expect(await collect(cache.scan("list:*"))).toEqual([]);
+      const runs = c.runs();
+      t.expect(await list("🙂")).toBe(`🙂:${runs + 1}`);
+      t.expect(await cache.deleteTags("page:🙂")).toBe(1);
+      // Literal text with a lone surrogate is refused when wrapping, in tags, keys and targets.
+      const work = async function work(id: string) {
+        return id;
+      };
+      for (const wrap of [
+        () => cache.cached({ ttl: "10s", tags: ["t\ud800:{id}"] })(work),
+        () => cache.cached({ ttl: "10s", key: "u\udc00:{id}" })(work),
+        () => cache.invalidate("u:\ud800{id}*")(work),
+      ]) {
+        expectCacheError(h, thrown(wrap), h.lib.CacheConfigError);
+      }
+    });
+
+    t.it("an invalidate target whose glob renders a lone surrogate is a CacheArgumentError", async () => {
+      const cache = await h.open();
+      await cache.set("u:x\ufffd:1", 1);
+      const drop = cache.invalidate("u:{id}:*")(async function drop(id: string) {
+        return id;
+      });
+      expectCacheError(h, await rejection(() => drop("x\ud800")), h.lib.CacheArgumentError);
+      t.expect(await cache.get("u:x\ufffd:1")).toBe(1);
+    });
 
     const bulk = h.target.bulkTagKeys ?? 1_000;
     t.it(

@@ -71,6 +71,56 @@ export function keyTests(h: StrategyHarness): void {
       },
     );
 
+    // Each of these rendered as one text for every value of its kind (`Blob{}`, `Function("")`),
+    // so one call's cached result answered another's.
+    t.it(
+      "an argument a key cannot tell apart rejects the call before it runs, unless a type formatter reads it",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const find = cache.cached({ ttl: "10s" })(async function find(value: unknown) {
+          return c.fn(typeof value);
+        });
+        const templated = cache.cached({ ttl: "10s", key: "find:{value}" })(async function find(
+          value: unknown,
+        ) {
+          return c.fn(typeof value);
+        });
+        class Session {
+          readonly #user: string;
+          constructor(user: string) {
+            this.#user = user;
+          }
+          get user(): string {
+            return this.#user;
+          }
+        }
+        const values: unknown[] = [
+          new Blob(["a"]),
+          new AbortController().signal,
+          new WeakMap(),
+          Promise.resolve(1),
+          new Session("ann"),
+          () => 1,
+          Symbol("s"),
+          { options: { signal: new AbortController().signal } },
+        ];
+        for (const value of values) {
+          for (const wrapped of [find, templated]) {
+            expectCacheError(h, await rejection(() => wrapped(value)), h.lib.CacheArgumentError);
+            const keyed = await rejection(() => wrapped.key(value));
+            t.expect((keyed as Error).message).toMatch(/cannot go into a cache key: .+pass key: "…"/);
+          }
+        }
+        t.expect(c.runs()).toBe(0);
+        h.lib.registerTypeFormatter(Session, (session: Session) => session.user);
+        t.expect(await find(new Session("ann"))).toBe("object:1");
+        t.expect(await find(new Session("bob"))).toBe("object:2");
+        t.expect(await find(new Session("ann"))).toBe("object:1");
+        t.expect(await templated.key(new Session("bob"))).toBe("find:bob");
+      },
+    );
+
     t.it('name replaces the function name and prefix: "v2" puts v2: in front', async () => {
       const cache = await h.open();
       const c = counted();
@@ -391,6 +441,15 @@ export function keyTests(h: StrategyHarness): void {
         expectCacheError(h, refused, h.lib.CacheArgumentError);
         t.expect((refused as Error).message).toMatch(/not a JWT/);
         t.expect((refused as Error).message).not.toContain("not-a-token");
+        // A token without the claim would key every such caller alike: refused before the call runs.
+        const anonymous = `${base64Url('{"alg":"HS256","typ":"JWT"}')}.${base64Url('{"iat":1}')}.c2ln`;
+        const noClaim = await rejection(() => jwt(anonymous));
+        expectCacheError(h, noClaim, h.lib.CacheArgumentError);
+        t.expect((noClaim as Error).message).toContain('claim "sub"');
+        t.expect(await cache.scan("sub:*")[Symbol.asyncIterator]().next()).toEqual({
+          done: true,
+          value: undefined,
+        });
       },
     );
 

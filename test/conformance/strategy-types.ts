@@ -156,6 +156,7 @@ export interface StrategyModule extends IsocacheModule {
   onlyExceptions(...errors: AnyClass[]): ConditionLike;
   readonly Command: { readonly GET: string; readonly SET: string } & Readonly<Record<string, string>>;
   registerKeyContext(name: string): void;
+  registerTypeFormatter<T extends AnyClass>(type: T, fn: (value: InstanceType<T>) => string): void;
 }
 
 /** One storage product on one runtime entry, as the strategy suite runs it. */

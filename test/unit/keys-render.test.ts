@@ -1,6 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { CacheArgumentError } from "../../src/core/errors";
+import { registerTypeFormatter } from "../../src/keys/formatters";
 import { renderArgs, renderText, stableRender } from "../../src/keys/render";
 
 /** Rebuilds a value with every object's keys inserted in reverse order (and Sets/Maps reversed). */
@@ -59,8 +61,8 @@ describe("stableRender", { timeout: 30_000 }, () => {
       "undefined",
       Number.NaN,
       "NaN",
-      Symbol("s"),
       Symbol.for("s"),
+      Symbol.iterator,
       "",
     ];
     const texts = values.map(stableRender);
@@ -213,6 +215,119 @@ function canonical(value: unknown): string {
   }
   return JSON.stringify(value) ?? "undefined";
 }
+
+/** The CacheArgumentError `render` throws for `value` (also inside an array and an object), with its message. */
+function refused(value: unknown, render: (value: unknown) => string = stableRender): string {
+  const messages = [value, [1, value], { nested: value }].map((input) => {
+    try {
+      render(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(CacheArgumentError);
+      return (error as Error).message;
+    }
+    throw new Error(`expected ${Object.prototype.toString.call(value)} to be refused`);
+  });
+  for (const message of messages) expect(message).toMatch(/^\[isocache\] \[key\] .+: .+key.+/);
+  return messages[0] as string;
+}
+
+// Each of these rendered as `Name{}` (or `{}`, or `Function("")`), one text for every instance.
+describe("values a key cannot tell apart", () => {
+  it("refuses values whose state cannot be read synchronously or at all, naming the type and the remedies", () => {
+    const opaque: [string, unknown][] = [
+      ["Blob", new Blob(["a"])],
+      ["File", new File(["a"], "a.txt")],
+      ["AbortSignal", new AbortController().signal],
+      ["WeakMap", new WeakMap()],
+      ["WeakSet", new WeakSet()],
+      ["WeakRef", new WeakRef({})],
+      ["Promise", Promise.resolve(1)],
+      ["ReadableStream", new ReadableStream()],
+    ];
+    for (const [name, value] of opaque) {
+      for (const render of [stableRender, renderText, (v: unknown) => renderArgs([v])]) {
+        const message = refused(value, render);
+        expect(message).toContain(name);
+        expect(message).toContain("registerTypeFormatter");
+      }
+    }
+    // A subclass with fields of its own still keeps its content where the key cannot read it.
+    class Upload extends Blob {
+      readonly label = "same";
+    }
+    refused(new Upload(["a"]));
+  });
+
+  it("refuses class instances with no own enumerable state unless a type formatter is registered", () => {
+    class Secret {
+      readonly #id: number;
+      constructor(id: number) {
+        this.#id = id;
+      }
+      get id(): number {
+        return this.#id;
+      }
+    }
+    class Marker {}
+    function* generate() {
+      yield 1;
+    }
+    for (const value of [new Secret(1), new Marker(), generate(), [1].values(), new EventTarget()]) {
+      refused(value);
+      refused(value, renderText);
+    }
+    expect(refused(new Secret(1))).toContain("Secret");
+    // Enumerable state renders as before, plain and null-prototype objects too.
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    expect(stableRender(new Point(1, 2))).toBe('Point{"x":1,"y":2}');
+    expect(stableRender({})).toBe("{}");
+    expect(stableRender(Object.create(null))).toBe("{}");
+    registerTypeFormatter(Secret, (secret) => String(secret.id));
+    expect(stableRender(new Secret(1))).toBe('Secret("1")');
+    expect(stableRender(new Secret(1))).not.toBe(stableRender(new Secret(2)));
+    expect(renderText(new Secret(2))).toBe("2");
+  });
+
+  it("renders Blob and the other opaque kinds through a registered type formatter", () => {
+    class Tagged extends Blob {
+      constructor(readonly tag: string) {
+        super([tag]);
+      }
+    }
+    registerTypeFormatter(Tagged, (blob) => blob.tag);
+    expect(stableRender(new Tagged("a"))).toBe('Tagged("a")');
+    expect(renderText(new Tagged("b"))).toBe("b");
+    refused(new Blob(["a"]));
+  });
+
+  it("refuses functions and unregistered symbols, which only identity tells apart", () => {
+    const values = [
+      () => 1,
+      function named() {
+        return 2;
+      },
+      class Model {},
+      Symbol("s"),
+      Symbol(),
+      Object(Symbol("boxed")),
+    ];
+    for (const value of values) {
+      refused(value);
+      refused(value, renderText);
+    }
+    expect(refused(() => 1)).toContain("function");
+    expect(refused(Symbol("s"))).toContain("Symbol.for");
+    // Registered and well-known symbols are the same in every process.
+    expect(stableRender(Symbol.for("s"))).toBe('Symbol.for("s")');
+    expect(stableRender(Symbol.iterator)).toBe('Symbol("Symbol.iterator")');
+    expect(renderText(Symbol.for("s"))).toBe("Symbol(s)");
+  });
+});
 
 describe("renderArgs", () => {
   it("joins argument renderings and tells omitted from undefined", () => {

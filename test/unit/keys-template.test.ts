@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CacheConfigError, CacheError } from "../../src/core/errors";
+import { CacheArgumentError, CacheConfigError, CacheError } from "../../src/core/errors";
 import { registerFormatter, registerTypeFormatter } from "../../src/keys/formatters";
 import { registerKeyContext } from "../../src/keys/key-context";
 import { parameterInfo } from "../../src/keys/params";
@@ -143,7 +143,41 @@ describe("compileKey formatters", () => {
     expect(compileKey("{token:jwt(sub)}", ["token"])([token])).toBe("user-1");
     expect(compileKey("{0:jwt(org.id)}", ["token"])([`Bearer ${token}`])).toBe("7");
     expect(compileKey("{0:jwt(name):lower}", ["token"])([token])).toBe("zoë");
-    expect(compileKey("{0:jwt(missing)}", ["token"])([token])).toBe("");
+  });
+
+  it("refuses a JWT that lacks the claim, or has it null, naming the claim: such tokens would share one key", () => {
+    const key = compileKey("{0:jwt(sub)}", ["token"]);
+    const nested = compileKey("{0:jwt(org.id)}", ["token"]);
+    const inherited = compileKey("{0:jwt(constructor)}", ["token"]);
+    const cases: [typeof key, string, string][] = [
+      [key, "sub", jwt({ name: "no sub" })],
+      [key, "sub", jwt({ sub: null })],
+      [key, "sub", jwt({ nested: { sub: "x" } })],
+      [nested, "org.id", jwt({ sub: "user-1" })],
+      [nested, "org.id", jwt({ org: null })],
+      [nested, "org.id", jwt({ org: "acme" })],
+      [nested, "org.id", jwt({ org: { name: "acme" } })],
+      [nested, "org.id", jwt({ org: { id: null } })],
+      [inherited, "constructor", jwt({ sub: "user-1" })],
+    ];
+    for (const [compiled, claim, token] of cases) {
+      let caught: unknown;
+      try {
+        compiled([token]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CacheArgumentError);
+      const message = (caught as Error).message;
+      expect(message).toMatch(/^\[isocache\] \[key\] .+: .+/);
+      expect(message).toContain(`claim "${claim}"`);
+      expect(message).not.toContain(token);
+    }
+    // A claim that is there renders whatever its value: false, 0 and "" are values the issuer chose.
+    expect(key([jwt({ sub: 0 })])).toBe("0");
+    expect(key([jwt({ sub: false })])).toBe("false");
+    expect(key([jwt({ sub: "" })])).toBe("");
+    expect(nested([jwt({ org: { id: 7 } })])).toBe("7");
   });
 
   it("throws a CacheError at call time for a malformed JWT, without echoing it", () => {
@@ -185,6 +219,42 @@ describe("compileKey formatters", () => {
     registerTypeFormatter(Euro, (m) => `€${m.cents}`);
     const key = compileKey("{0}|{1}|{2}", ["a", "b", "c"]);
     expect(key([new Money(5, "USD"), new Euro(3, "EUR"), [new Money(1, "X")]])).toBe('5USD|€3|[Money("1X")]');
+  });
+});
+
+describe("compileKey values a key cannot tell apart", () => {
+  class Session {
+    readonly #user: string;
+    constructor(user: string) {
+      this.#user = user;
+    }
+    get user(): string {
+      return this.#user;
+    }
+  }
+
+  it("refuses them in a placeholder, a path, and through formatters, as the automatic key does", async () => {
+    const key = compileKey("{0}", ["x"]);
+    const field = compileKey("u:{0.upload}", ["x"]);
+    const lower = compileKey("u:{0:lower}", ["x"]);
+    for (const value of [
+      new Blob(["a"]),
+      new AbortController().signal,
+      new Session("ann"),
+      () => 1,
+      Symbol("s"),
+    ]) {
+      expect(() => key([value])).toThrow(CacheArgumentError);
+      expect(() => field([{ upload: value }])).toThrow(CacheArgumentError);
+      expect(() => lower([value])).toThrow(CacheArgumentError);
+      expect(() => defaultKey("f", [value])).toThrow(CacheArgumentError);
+      await expect(compileKey("{0:hash}", ["x"])([value])).rejects.toThrow(CacheArgumentError);
+    }
+    // What does tell them apart, named in the template, is fine.
+    expect(compileKey("u:{0.user}", ["session"])([new Session("ann")])).toBe("u:ann");
+    expect(compileKey("f:{0.name}", ["fn"])([function load() {}])).toBe("f:load");
+    expect(compileKey("s:{0.description}", ["s"])([Symbol("x")])).toBe("s:x");
+    expect(compileKey("b:{0.size}", ["b"])([new Blob(["abc"])])).toBe("b:3");
   });
 });
 
@@ -244,6 +314,13 @@ describe("compileKey errors at compile time", () => {
     configError(() => compileKey("user:{}", info));
     configError(() => compileKey("user:{id.}", info));
     configError(() => compileKey("user:{a{id}}", info));
+  });
+
+  it("rejects a template with a lone surrogate when compiling, for keys and globs alike", () => {
+    expect(configError(() => compileKey("user\ud800:{id}", info)).message).toContain("lone surrogate");
+    configError(() => compileKey("{id}\udc00", info));
+    configError(() => templateToGlob("user:{id}\ud83d"));
+    expect(compileKey("🙂:{id}", info)(["1"])).toBe("🙂:1");
   });
 });
 
