@@ -6,7 +6,8 @@
  * allocating beyond the result, because a single id argument is the common case. A value whose
  * distinguishing state a key cannot read (a Blob's bytes, a Promise, a #private field, a function,
  * an unregistered symbol) is refused with `CacheArgumentError`: one text for all of them would let
- * one call's cached result answer another's.
+ * one call's cached result answer another's. An AbortSignal, which cannot change a result, renders
+ * as `AbortSignal`.
  */
 import { className, isRecord, keyableSymbol, refuseOpaque, stateless, unkeyableFunction } from "./unkeyable";
 
@@ -168,7 +169,10 @@ function renderComposite(value: object, stack: object[]): string {
   if (typeof Headers === "function" && value instanceof Headers) {
     return `${className(value)}${renderArray([...value], stack)}`;
   }
-  // A plain record is none of the opaque kinds: it skips their ten `instanceof` checks.
+  // A signal says when to give up, never what a call returns: calls told apart only by their
+  // signals (`load(id, { signal })`) are the same call and share its entry.
+  if (typeof AbortSignal === "function" && value instanceof AbortSignal) return "AbortSignal";
+  // A plain record is none of the opaque kinds: it skips their `instanceof` checks.
   if (!isRecord(value)) refuseOpaque(value);
   // Objects whose state is not in own properties (URL, Temporal, decimal types) say so through toJSON.
   const toJSON = (value as { toJSON?: unknown }).toJSON;

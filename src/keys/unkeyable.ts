@@ -25,7 +25,7 @@ let opaqueKinds: readonly AnyClass[] | undefined;
 
 function opaqueTypes(): readonly AnyClass[] {
   const names = [
-    ...["Blob", "Promise", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "AbortSignal"],
+    ...["Blob", "Promise", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry"],
     ...["ReadableStream", "WritableStream", "TransformStream"],
   ];
   const scope = globalThis as unknown as Record<string, unknown>;
@@ -33,7 +33,7 @@ function opaqueTypes(): readonly AnyClass[] {
   return opaqueKinds;
 }
 
-/** Throws `CacheArgumentError` for a Blob, Promise, WeakMap, AbortSignal, stream…: see `opaqueTypes`. */
+/** Throws `CacheArgumentError` for a Blob, Promise, WeakMap, stream…: see `opaqueTypes`. */
 export function refuseOpaque(value: object): void {
   for (const kind of opaqueKinds ?? opaqueTypes()) {
     if (!(value instanceof kind)) continue;

@@ -237,13 +237,7 @@ describe("compileKey values a key cannot tell apart", () => {
     const key = compileKey("{0}", ["x"]);
     const field = compileKey("u:{0.upload}", ["x"]);
     const lower = compileKey("u:{0:lower}", ["x"]);
-    for (const value of [
-      new Blob(["a"]),
-      new AbortController().signal,
-      new Session("ann"),
-      () => 1,
-      Symbol("s"),
-    ]) {
+    for (const value of [new Blob(["a"]), new Session("ann"), () => 1, Symbol("s")]) {
       expect(() => key([value])).toThrow(CacheArgumentError);
       expect(() => field([{ upload: value }])).toThrow(CacheArgumentError);
       expect(() => lower([value])).toThrow(CacheArgumentError);
