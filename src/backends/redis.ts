@@ -1,5 +1,4 @@
 import type { Clock } from "../core/clock";
-import { CacheValueError, errorMessage } from "../core/errors";
 import type { BackendScheme } from "../core/lazy";
 import type {
   Backend,
@@ -15,7 +14,9 @@ import {
   escapeGlob,
   GET_WITH_PTTL,
   INCR_WITH_TTL,
-  isNotIntegerError,
+  incrArgs,
+  incrCount,
+  incrNotInteger,
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
@@ -164,19 +165,14 @@ export class RedisBackend implements Backend {
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     const ms = ttl === undefined || ttl <= 0 ? 0 : Math.ceil(ttl);
+    const args = incrArgs(this.name, key, by, ms);
+    let reply: unknown;
     try {
-      return Number(await this.#conn.eval(INCR_WITH_TTL, [this.#k(key)], [String(by), String(ms)]));
+      reply = await this.#conn.eval(INCR_WITH_TTL, [this.#k(key)], args);
     } catch (error) {
-      if (!isNotIntegerError(error)) throw error;
-      throw new CacheValueError(
-        errorMessage(
-          "redis",
-          `incr("${key}") found a value that is not an integer`,
-          "delete the key or use another one for the counter",
-        ),
-        { cause: error },
-      );
+      throw incrNotInteger(this.name, key, error) ?? error;
     }
+    return incrCount(this.name, key, reply);
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {

@@ -3,7 +3,6 @@
 // Every method sends one command or one explicit pipeline, so it costs at most one HTTP request;
 // the client's auto-pipelining also folds the commands of concurrent calls issued in the same
 // tick into one request (reads and writes apart), which keeps a burst of cache reads cheap.
-import { CacheValueError, errorMessage } from "../core/errors";
 import type {
   Backend,
   BackendCapabilities,
@@ -18,7 +17,9 @@ import {
   escapeGlob,
   INCR_WITH_TTL,
   INVALIDATE_TAG,
-  isNotIntegerError,
+  incrArgs,
+  incrCount,
+  incrNotInteger,
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
@@ -137,25 +138,16 @@ export class UpstashBackend implements Backend {
     }
   }
 
+  /** Always the script, which refuses a sum outside the safe integer range (a bare INCRBY cannot). */
   async incr(key: string, by: number, ttl?: number): Promise<number> {
-    const full = this.#ns + key;
+    const args = incrArgs(this.name, key, by, ttl === undefined ? 0 : pxMs(ttl));
+    let reply: unknown;
     try {
-      const redis = this.#client.redis;
-      if (ttl === undefined) return await redis.incrby(full, by);
-      return (await redis.eval(INCR_WITH_TTL, [full], [String(by), String(pxMs(ttl))])) as number;
+      reply = await this.#client.redis.eval(INCR_WITH_TTL, [this.#ns + key], args);
     } catch (error) {
-      if (isNotIntegerError(error)) {
-        throw new CacheValueError(
-          errorMessage(
-            this.name,
-            `incr of "${key}" failed because its value is not an integer`,
-            "keep counters apart from other values (the value was left unchanged)",
-          ),
-          { cause: error },
-        );
-      }
-      throw this.#client.failure("incr", error);
+      throw incrNotInteger(this.name, key, error) ?? this.#client.failure("incr", error);
     }
+    return incrCount(this.name, key, reply);
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {

@@ -1,13 +1,71 @@
 // Lua scripts shared by the Redis backends (TCP and REST): each runs atomically on the server,
 // which is what makes counters, locks, sliding windows and tag indexes safe across processes.
+import { CacheValueError, errorMessage } from "../../core/errors";
 import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
 
-/** INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key. */
+/**
+ * INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key, and refuses a
+ * sum outside the safe integer range (±(2^53 - 1)), where a JavaScript number cannot tell n from
+ * n + 1: the add is undone in the same atomic step (DEL of the key it created, else DECRBY, which
+ * keeps the TTL), so nobody sees it. Redis's own 64-bit overflow is refused too. Returns the
+ * count as text (node-redis decodes integer replies near 2^53 with a rounding error, and Lua
+ * prints numbers with 14 digits), or nil when refused. ARGV[1] must be a safe integer, so the
+ * DECRBY never overflows and the Lua double comparison is exact at the range's edges.
+ */
 export const INCR_WITH_TTL = `
-local existed = redis.call('EXISTS', KEYS[1])
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value`;
+local key = KEYS[1]
+local existed = redis.call('EXISTS', key)
+local value = redis.pcall('INCRBY', key, ARGV[1])
+if type(value) == 'table' then
+  if value.err and string.find(value.err, 'overflow', 1, true) then return false end
+  return value
+end
+if value > 9007199254740991 or value < -9007199254740991 then
+  if existed == 0 then redis.call('DEL', key) else redis.call('DECRBY', key, ARGV[1]) end
+  return false
+end
+if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
+return redis.call('GET', key)`;
+
+/**
+ * ARGV of `INCR_WITH_TTL`: the amount, then the TTL in whole ms (0 = none). An integer amount
+ * outside the safe range is refused here with `incrOutOfRange` (a sum with it can only land in
+ * the range from a count already outside it, which the core's rewrite then reads as a number).
+ */
+export function incrArgs(backend: string, key: string, by: number, ttlMs: number): string[] {
+  if (Number.isInteger(by) && !Number.isSafeInteger(by)) throw incrOutOfRange(backend, key);
+  return [String(by), String(ttlMs)];
+}
+
+/** The count `INCR_WITH_TTL` answered; its nil (a refused sum) throws `incrOutOfRange`. */
+export function incrCount(backend: string, key: string, reply: unknown): number {
+  if (reply === null || reply === undefined) throw incrOutOfRange(backend, key);
+  return Number(reply);
+}
+
+/** The `CacheValueError` for an `incr` whose sum would leave the safe integer range. */
+export function incrOutOfRange(backend: string, key: string): CacheValueError {
+  return new CacheValueError(
+    errorMessage(
+      backend,
+      `incr("${key}") would leave the safe integer range (±${Number.MAX_SAFE_INTEGER}), where increments are lost`,
+      "keep counters within Number.MAX_SAFE_INTEGER (the value was left unchanged)",
+    ),
+  );
+}
+
+/** The `CacheValueError` for a failed `INCR_WITH_TTL` whose stored value is not an integer; else `undefined`. */
+export function incrNotInteger(backend: string, key: string, error: unknown): CacheValueError | undefined {
+  if (!isNotIntegerError(error)) return undefined;
+  return new CacheValueError(
+    errorMessage(
+      backend,
+      `incr("${key}") found a value that is not an integer`,
+      "delete the key or use another one for the counter (the value was left unchanged)",
+    ),
+    { cause: error },
+  );
+}
 
 /** Deletes KEYS[1] only when it holds ARGV[1]; returns 1 when deleted. */
 export const UNLOCK = `
@@ -42,7 +100,7 @@ export function lockUnlessStoredReply(reply: unknown): ValueWithExpire | boolean
 }
 
 /** True when a Redis error reply means "the stored value is not an integer". */
-export function isNotIntegerError(error: unknown): boolean {
+function isNotIntegerError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /not an integer|out of range/i.test(message);
 }
