@@ -238,7 +238,7 @@ export class RedisBackend implements Backend {
 
   async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
     if (members.length === 0) return;
-    await this.#conn.eval(ADD_MEMBERS, [this.#k(key)], addMembersArgs(members, ttl));
+    await this.#conn.eval(ADD_MEMBERS, [this.#k(key)], addMembersArgs(this.#prefix, members, ttl));
   }
 
   async removeMembers(key: string, members: readonly string[]): Promise<number> {

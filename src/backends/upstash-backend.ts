@@ -223,7 +223,7 @@ export class UpstashBackend implements Backend {
 
   async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
     if (members.length === 0) return;
-    const args = addMembersArgs(members, ttl);
+    const args = addMembersArgs(this.#ns, members, ttl);
     await this.#client.run("addMembers", (redis) => redis.eval(ADD_MEMBERS, [this.#ns + key], args));
   }
 
@@ -253,7 +253,7 @@ export class UpstashBackend implements Backend {
     const mode = options.exist === undefined ? "" : options.exist ? "XX" : "NX";
     const keys = [this.#ns + key, ...indexKeys.map((index) => this.#ns + index)];
     const indexMs = indexTtl === undefined ? 0 : pxMs(indexTtl);
-    const args = [value, String(px), mode, key, String(indexMs)];
+    const args = [value, String(px), mode, key, String(indexMs), this.#ns];
     return (await this.#client.run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
   }
 

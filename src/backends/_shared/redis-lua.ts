@@ -158,25 +158,54 @@ end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or ARGV[1]
 return {admitted, count, oldest}`;
 
+// Each addition to a set index first checks a sample of its members, 4 per member added plus 8,
+// and drops those whose key is gone (deleted, expired, evicted). The sample is random, so a dead
+// member is found with probability sample/size per addition: a set of L live keys with a churn
+// of m new keys per addition levels off near L / (1 - m / sample), under 1.5 L, where nothing
+// was dropped before. The work is bounded by what is added, and a live key is never dropped
+// (EXISTS is read in the same atomic step, after the write of the key being indexed).
+const PRUNE_PER_MEMBER = 4;
+const PRUNE_BASE = 8;
+
 /**
- * SADD of ARGV[2..] to KEYS[1] in chunks (Lua's unpack has a stack limit). ARGV[1]: TTL in ms,
- * 0 = none. Without a TTL the set stops expiring; with one it lives at least that long, except
- * that a set already without expiry keeps none. A value of another type is replaced.
+ * Lua: `join(index, prefix, ttl, members)` adds the array `members` (keys without `prefix`)
+ * to the set `index` after pruning it as above; a value of another type is replaced. `ttl`
+ * (text, ms, "0" = none): without one the set stops expiring; with one it lives at least that
+ * long, except that a set already without expiry keeps none. SADD goes in chunks (Lua's unpack
+ * has a stack limit).
  */
-export const ADD_MEMBERS = `
-local key = KEYS[1]
-local ttl = tonumber(ARGV[1])
-local kind = redis.call('TYPE', key)['ok']
-if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', key) end
-local left = redis.call('PTTL', key)
-for first = 2, #ARGV, 500 do
-  redis.call('SADD', key, unpack(ARGV, first, math.min(first + 499, #ARGV)))
-end
-if ttl <= 0 then
-  redis.call('PERSIST', key)
-elseif left == -2 or (left >= 0 and left < ttl) then
-  redis.call('PEXPIRE', key, ARGV[1])
-end
+const JOIN = `
+local function join(index, prefix, ttl, members)
+  local kind = redis.call('TYPE', index)['ok']
+  if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', index) end
+  local gone = {}
+  local sample = ${PRUNE_PER_MEMBER} * #members + ${PRUNE_BASE}
+  for _, member in ipairs(redis.call('SRANDMEMBER', index, sample)) do
+    if redis.call('EXISTS', prefix .. member) == 0 then gone[#gone + 1] = member end
+  end
+  for first = 1, #gone, 500 do
+    redis.call('SREM', index, unpack(gone, first, math.min(first + 499, #gone)))
+  end
+  local left = redis.call('PTTL', index)
+  for first = 1, #members, 500 do
+    redis.call('SADD', index, unpack(members, first, math.min(first + 499, #members)))
+  end
+  local ms = tonumber(ttl)
+  if ms <= 0 then
+    redis.call('PERSIST', index)
+  elseif left == -2 or (left >= 0 and left < ms) then
+    redis.call('PEXPIRE', index, ttl)
+  end
+end`;
+
+/**
+ * Adds ARGV[3..] to the set index KEYS[1] with `join`: ARGV[1] is the TTL in ms (0 = none),
+ * ARGV[2] the key prefix its members' keys carry on this server.
+ */
+export const ADD_MEMBERS = `${JOIN}
+local members = {}
+for i = 3, #ARGV do members[#members + 1] = ARGV[i] end
+join(KEYS[1], ARGV[2], ARGV[1], members)
 return 1`;
 
 /** SREM of ARGV from the set KEYS[1] in chunks; returns how many were members (0 for another type). */
@@ -230,27 +259,15 @@ return {deleted, absent}`;
 
 /**
  * A tagged write in one atomic step: SET KEYS[1] ARGV[1] (PX ARGV[2] unless 0, then ARGV[3]: "",
- * "NX" or "XX"); when it stored, ARGV[4] (the key without namespace) joins each set KEYS[2..]
- * with the TTL rule of `ADD_MEMBERS` (ARGV[5] in ms, 0 = none). Returns 1 when stored, else 0.
+ * "NX" or "XX"); when it stored, ARGV[4] (the key without the namespace ARGV[6]) joins each set
+ * index KEYS[2..] as `ADD_MEMBERS` adds it (ARGV[5]: TTL in ms, 0 = none). Returns 1 when stored, else 0.
  */
-export const SET_INDEXED = `
+export const SET_INDEXED = `${JOIN}
 local set = {'SET', KEYS[1], ARGV[1]}
 if tonumber(ARGV[2]) > 0 then set[#set + 1] = 'PX'; set[#set + 1] = ARGV[2] end
 if ARGV[3] ~= '' then set[#set + 1] = ARGV[3] end
 if not redis.call(unpack(set)) then return 0 end
-local ttl = tonumber(ARGV[5])
-for i = 2, #KEYS do
-  local index = KEYS[i]
-  local kind = redis.call('TYPE', index)['ok']
-  if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', index) end
-  local left = redis.call('PTTL', index)
-  redis.call('SADD', index, ARGV[4])
-  if ttl <= 0 then
-    redis.call('PERSIST', index)
-  elseif left == -2 or (left >= 0 and left < ttl) then
-    redis.call('PEXPIRE', index, ARGV[5])
-  end
-end
+for i = 2, #KEYS do join(KEYS[i], ARGV[6], ARGV[5], {ARGV[4]}) end
 return 1`;
 
 /** The reply of `INVALIDATE_TAG` as deleted and absent member lists. */
@@ -282,10 +299,14 @@ export function slideWindowHit(reply: unknown): SlidingWindowHit {
   return { allowed: Number(admitted) === 1, count: Number(count), oldestMs: Number(oldest) };
 }
 
-/** ARGV of `ADD_MEMBERS`: the TTL in whole ms (0 = none), then the members. */
-export function addMembersArgs(members: readonly string[], ttl: number | undefined): string[] {
+/** ARGV of `ADD_MEMBERS`: the TTL in whole ms (0 = none), the prefix of the members' keys, then the members. */
+export function addMembersArgs(
+  prefix: string,
+  members: readonly string[],
+  ttl: number | undefined,
+): string[] {
   const ms = ttl === undefined ? 0 : pxMs(ttl);
-  return [String(ms), ...members];
+  return [String(ms), prefix, ...members];
 }
 
 const scriptShas = new Map<string, Promise<string>>();
