@@ -9,8 +9,6 @@ import type {
   ValueWithExpire,
 } from "../core/types";
 import {
-  ADD_MEMBERS,
-  addMembersArgs,
   escapeGlob,
   GET_WITH_PTTL,
   INCR_WITH_TTL,
@@ -20,9 +18,7 @@ import {
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
-  MEMBERS,
   pxMs,
-  REMOVE_MEMBERS,
   REPLACE,
   replaceArgs,
   SLIDE_WINDOW,
@@ -30,6 +26,7 @@ import {
   slideWindowHit,
   UNLOCK,
 } from "./_shared/redis-lua";
+import { ADD_MEMBERS, addMembersArgs, MEMBERS, REMOVE_MEMBERS } from "./_shared/redis-lua-tags";
 import { RedisConnection } from "./redis-connection";
 import {
   type RedisBackendOptions,

@@ -12,29 +12,31 @@ import type {
   ValueWithExpire,
 } from "../core/types";
 import {
-  ADD_MEMBERS,
-  addMembersArgs,
   escapeGlob,
   INCR_WITH_TTL,
-  INVALIDATE_TAG,
   incrArgs,
   incrCount,
   incrNotInteger,
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
-  MEMBERS,
   pxMs,
-  REMOVE_MEMBERS,
   REPLACE,
   replaceArgs,
-  SET_INDEXED,
   SLIDE_WINDOW,
   slideWindowArgs,
   slideWindowHit,
-  tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
+import {
+  ADD_MEMBERS,
+  addMembersArgs,
+  INVALIDATE_TAG,
+  MEMBERS,
+  REMOVE_MEMBERS,
+  SET_INDEXED,
+  tagInvalidation,
+} from "./_shared/redis-lua-tags";
 import { UpstashClient, type UpstashClientFactory } from "./upstash-client";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
 
