@@ -1,7 +1,7 @@
 // Lua scripts shared by the Redis backends (TCP and REST): each runs atomically on the server,
 // which is what makes counters, locks and sliding windows safe across processes. The scripts of
 // tag indexes are in `redis-lua-tags.ts`.
-import { CacheValueError, errorMessage } from "../../core/errors";
+import { CacheArgumentError, CacheValueError, errorMessage } from "../../core/errors";
 import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
 
 /**
@@ -10,8 +10,8 @@ import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
  * n + 1: the add is undone in the same atomic step (DEL of the key it created, else DECRBY, which
  * keeps the TTL), so nobody sees it. Redis's own 64-bit overflow is refused too. Returns the
  * count as text (node-redis decodes integer replies near 2^53 with a rounding error, and Lua
- * prints numbers with 14 digits), or nil when refused. ARGV[1] must be a safe integer, so the
- * DECRBY never overflows and the Lua double comparison is exact at the range's edges.
+ * prints numbers with 14 digits), or nil when refused. ARGV[1] is a safe integer (`incrArgs`), so
+ * the DECRBY never overflows and the Lua double comparison is exact at the range's edges.
  */
 export const INCR_WITH_TTL = `
 local key = KEYS[1]
@@ -29,12 +29,15 @@ if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2
 return redis.call('GET', key)`;
 
 /**
- * ARGV of `INCR_WITH_TTL`: the amount, then the TTL in whole ms (0 = none). An integer amount
- * outside the safe range is refused here with `incrOutOfRange` (a sum with it can only land in
- * the range from a count already outside it, which the core's rewrite then reads as a number).
+ * ARGV of `INCR_WITH_TTL`: the amount, then the TTL in whole ms (0 = none). An amount that is not
+ * a safe integer is refused with `CacheArgumentError`, as the memory backend refuses it.
  */
 export function incrArgs(backend: string, key: string, by: number, ttlMs: number): string[] {
-  if (Number.isInteger(by) && !Number.isSafeInteger(by)) throw incrOutOfRange(backend, key);
+  if (!Number.isSafeInteger(by)) {
+    throw new CacheArgumentError(
+      errorMessage(backend, `incr("${key}") by ${String(by)} failed`, "pass a safe integer such as 1 or -1"),
+    );
+  }
   return [String(by), String(ttlMs)];
 }
 
