@@ -1,5 +1,4 @@
 import type { Clock } from "../core/clock";
-import { CacheValueError, errorMessage } from "../core/errors";
 import type { BackendScheme } from "../core/lazy";
 import type {
   Backend,
@@ -10,18 +9,16 @@ import type {
   ValueWithExpire,
 } from "../core/types";
 import {
-  ADD_MEMBERS,
-  addMembersArgs,
   escapeGlob,
   GET_WITH_PTTL,
   INCR_WITH_TTL,
-  isNotIntegerError,
+  incrArgs,
+  incrCount,
+  incrNotInteger,
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
-  MEMBERS,
   pxMs,
-  REMOVE_MEMBERS,
   REPLACE,
   replaceArgs,
   SLIDE_WINDOW,
@@ -29,6 +26,7 @@ import {
   slideWindowHit,
   UNLOCK,
 } from "./_shared/redis-lua";
+import { ADD_MEMBERS, addMembersArgs, MEMBERS, REMOVE_MEMBERS } from "./_shared/redis-lua-tags";
 import { RedisConnection } from "./redis-connection";
 import {
   type RedisBackendOptions,
@@ -164,19 +162,14 @@ export class RedisBackend implements Backend {
 
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     const ms = ttl === undefined || ttl <= 0 ? 0 : Math.ceil(ttl);
+    const args = incrArgs(this.name, key, by, ms);
+    let reply: unknown;
     try {
-      return Number(await this.#conn.eval(INCR_WITH_TTL, [this.#k(key)], [String(by), String(ms)]));
+      reply = await this.#conn.eval(INCR_WITH_TTL, [this.#k(key)], args);
     } catch (error) {
-      if (!isNotIntegerError(error)) throw error;
-      throw new CacheValueError(
-        errorMessage(
-          "redis",
-          `incr("${key}") found a value that is not an integer`,
-          "delete the key or use another one for the counter",
-        ),
-        { cause: error },
-      );
+      throw incrNotInteger(this.name, key, error) ?? error;
     }
+    return incrCount(this.name, key, reply);
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
@@ -242,7 +235,7 @@ export class RedisBackend implements Backend {
 
   async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
     if (members.length === 0) return;
-    await this.#conn.eval(ADD_MEMBERS, [this.#k(key)], addMembersArgs(members, ttl));
+    await this.#conn.eval(ADD_MEMBERS, [this.#k(key)], addMembersArgs(this.#prefix, members, ttl));
   }
 
   async removeMembers(key: string, members: readonly string[]): Promise<number> {

@@ -3,7 +3,6 @@
 // Every method sends one command or one explicit pipeline, so it costs at most one HTTP request;
 // the client's auto-pipelining also folds the commands of concurrent calls issued in the same
 // tick into one request (reads and writes apart), which keeps a burst of cache reads cheap.
-import { CacheValueError, errorMessage } from "../core/errors";
 import type {
   Backend,
   BackendCapabilities,
@@ -13,27 +12,31 @@ import type {
   ValueWithExpire,
 } from "../core/types";
 import {
-  ADD_MEMBERS,
-  addMembersArgs,
   escapeGlob,
   INCR_WITH_TTL,
-  INVALIDATE_TAG,
-  isNotIntegerError,
+  incrArgs,
+  incrCount,
+  incrNotInteger,
   LOCK_UNLESS_STORED,
   lockUnlessStoredArgs,
   lockUnlessStoredReply,
-  MEMBERS,
   pxMs,
-  REMOVE_MEMBERS,
   REPLACE,
   replaceArgs,
-  SET_INDEXED,
   SLIDE_WINDOW,
   slideWindowArgs,
   slideWindowHit,
-  tagInvalidation,
   UNLOCK,
 } from "./_shared/redis-lua";
+import {
+  ADD_MEMBERS,
+  addMembersArgs,
+  INVALIDATE_TAG,
+  MEMBERS,
+  REMOVE_MEMBERS,
+  SET_INDEXED,
+  tagInvalidation,
+} from "./_shared/redis-lua-tags";
 import { UpstashClient, type UpstashClientFactory } from "./upstash-client";
 import { type ResolvedUpstashOptions, upstashCapabilities } from "./upstash-url";
 
@@ -137,25 +140,16 @@ export class UpstashBackend implements Backend {
     }
   }
 
+  /** Always the script, which refuses a sum outside the safe integer range (a bare INCRBY cannot). */
   async incr(key: string, by: number, ttl?: number): Promise<number> {
-    const full = this.#ns + key;
+    const args = incrArgs(this.name, key, by, ttl === undefined ? 0 : pxMs(ttl));
+    let reply: unknown;
     try {
-      const redis = this.#client.redis;
-      if (ttl === undefined) return await redis.incrby(full, by);
-      return (await redis.eval(INCR_WITH_TTL, [full], [String(by), String(pxMs(ttl))])) as number;
+      reply = await this.#client.redis.eval(INCR_WITH_TTL, [this.#ns + key], args);
     } catch (error) {
-      if (isNotIntegerError(error)) {
-        throw new CacheValueError(
-          errorMessage(
-            this.name,
-            `incr of "${key}" failed because its value is not an integer`,
-            "keep counters apart from other values (the value was left unchanged)",
-          ),
-          { cause: error },
-        );
-      }
-      throw this.#client.failure("incr", error);
+      throw incrNotInteger(this.name, key, error) ?? this.#client.failure("incr", error);
     }
+    return incrCount(this.name, key, reply);
   }
 
   async expire(key: string, ttl: number): Promise<boolean> {
@@ -231,7 +225,7 @@ export class UpstashBackend implements Backend {
 
   async addMembers(key: string, members: readonly string[], ttl?: number): Promise<void> {
     if (members.length === 0) return;
-    const args = addMembersArgs(members, ttl);
+    const args = addMembersArgs(this.#ns, members, ttl);
     await this.#client.run("addMembers", (redis) => redis.eval(ADD_MEMBERS, [this.#ns + key], args));
   }
 
@@ -261,7 +255,7 @@ export class UpstashBackend implements Backend {
     const mode = options.exist === undefined ? "" : options.exist ? "XX" : "NX";
     const keys = [this.#ns + key, ...indexKeys.map((index) => this.#ns + index)];
     const indexMs = indexTtl === undefined ? 0 : pxMs(indexTtl);
-    const args = [value, String(px), mode, key, String(indexMs)];
+    const args = [value, String(px), mode, key, String(indexMs), this.#ns];
     return (await this.#client.run("set", (redis) => redis.eval(SET_INDEXED, keys, args))) === 1;
   }
 

@@ -133,8 +133,10 @@ export interface Backend {
   slideWindow?(key: string, nowMs: number, windowMs: number, limit: number): Promise<SlidingWindowHit>;
   /**
    * Optional atomic set insert: adds `members` to the set under `key`; without `ttl` the set no
-   * longer expires, with one it lives at least `ttl` ms (a set without expiry keeps none). A
-   * backend offering it offers `removeMembers` and `members` too; the core keeps a list record when absent.
+   * longer expires, with one it lives at least `ttl` ms (a set without expiry keeps none). The
+   * members are keys of this backend (the set is a tag index): an insert may drop members whose
+   * key no longer exists, so the set stays near the size of its live keys. A backend offering it
+   * offers `removeMembers` and `members` too; the core keeps a list record when absent.
    */
   addMembers?(key: string, members: readonly string[], ttl?: number): Promise<void>;
   /** Optional atomic set removal (see `addMembers`); returns how many were members. An emptied set is deleted. */

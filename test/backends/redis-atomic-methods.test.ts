@@ -1,7 +1,8 @@
 // The optional atomic methods (`slideWindow`, `addMembers`, `removeMembers`, `members`) of both
 // Redis transports, called on the backends themselves against the real server: window bounds,
-// TTLs, unique members for calls in one millisecond, values of another type; then what
-// `deleteTags` does with a key tagged while it runs.
+// TTLs, unique members for calls in one millisecond, values of another type, members whose key
+// is gone dropped by the next addition; then what `deleteTags` does with a key tagged while it
+// runs.
 import { afterAll, describe, expect, inject, it } from "vitest";
 import * as lib from "../../runtimes/node";
 import { redisBackend } from "../../src/backends/redis";
@@ -81,6 +82,8 @@ describe.skipIf(skipWithoutRedis)("atomic backend methods", () => {
 
     it(`${name}: addMembers stretches the TTL to the longest asked, never shortens it, and drops it without one`, async () => {
       const backend = await open(make);
+      // Members name keys of the backend: an addition drops those whose key is gone.
+      await backend.setMany?.(["a", "b", "c", "d", "e"].map((key) => [key, "v"]));
       await backend.addMembers("s", ["a", "b"], 5_000);
       const first = await backend.getExpire("s");
       expect(first).toBeGreaterThan(4_000);
@@ -94,6 +97,24 @@ describe.skipIf(skipWithoutRedis)("atomic backend methods", () => {
       await backend.addMembers("s", ["e"], 1_000);
       expect(await backend.getExpire("s")).toBe(-1);
       expect((await backend.members("s")).sort()).toEqual(["a", "b", "c", "d", "e"]);
+    });
+
+    it(`${name}: an addition drops the members whose key is gone and keeps the others`, async () => {
+      const backend = await open(make);
+      await backend.setMany?.([
+        ["live:1", "v"],
+        ["live:2", "v"],
+      ]);
+      await backend.set("short", "v", { ttl: 20 });
+      await backend.addMembers("s", ["live:1", "live:2", "short", "never"], 60_000);
+      expect((await backend.members("s")).sort()).toEqual(["live:1", "live:2", "never", "short"]);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await backend.delete("live:2");
+      await backend.set("new", "v");
+      await backend.addMembers("s", ["new"], 1_000);
+      // A set this small is checked whole: only members with a key are left.
+      expect((await backend.members("s")).sort()).toEqual(["live:1", "new"]);
+      expect(await backend.getExpire("s")).toBeGreaterThan(50_000);
     });
 
     it(`${name}: removeMembers counts what it removed and deletes an emptied set; members of nothing is []`, async () => {

@@ -22,7 +22,7 @@ const FAULTS: Failure[] = ["500", "hang", "garbage"];
 const SAYS: Record<Failure, RegExp> = {
   "500": /failed \(ERR injected failure\)/,
   hang: /timed out after 300 ms/,
-  garbage: /a reply that is not Upstash REST JSON/,
+  garbage: /a reply in HTML, not Upstash REST JSON \("not json"\)/,
 };
 
 let session: RemoteSession;

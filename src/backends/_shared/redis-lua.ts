@@ -1,13 +1,75 @@
 // Lua scripts shared by the Redis backends (TCP and REST): each runs atomically on the server,
-// which is what makes counters, locks, sliding windows and tag indexes safe across processes.
+// which is what makes counters, locks and sliding windows safe across processes. The scripts of
+// tag indexes are in `redis-lua-tags.ts`.
+import { CacheArgumentError, CacheValueError, errorMessage } from "../../core/errors";
 import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
 
-/** INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key. */
+/**
+ * INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key, and refuses a
+ * sum outside the safe integer range (±(2^53 - 1)), where a JavaScript number cannot tell n from
+ * n + 1: the add is undone in the same atomic step (DEL of the key it created, else DECRBY, which
+ * keeps the TTL), so nobody sees it. Redis's own 64-bit overflow is refused too. Returns the
+ * count as text (node-redis decodes integer replies near 2^53 with a rounding error, and Lua
+ * prints numbers with 14 digits), or nil when refused. ARGV[1] is a safe integer (`incrArgs`), so
+ * the DECRBY never overflows and the Lua double comparison is exact at the range's edges.
+ */
 export const INCR_WITH_TTL = `
-local existed = redis.call('EXISTS', KEYS[1])
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return value`;
+local key = KEYS[1]
+local existed = redis.call('EXISTS', key)
+local value = redis.pcall('INCRBY', key, ARGV[1])
+if type(value) == 'table' then
+  if value.err and string.find(value.err, 'overflow', 1, true) then return false end
+  return value
+end
+if value > 9007199254740991 or value < -9007199254740991 then
+  if existed == 0 then redis.call('DEL', key) else redis.call('DECRBY', key, ARGV[1]) end
+  return false
+end
+if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
+return redis.call('GET', key)`;
+
+/**
+ * ARGV of `INCR_WITH_TTL`: the amount, then the TTL in whole ms (0 = none). An amount that is not
+ * a safe integer is refused with `CacheArgumentError`, as the memory backend refuses it.
+ */
+export function incrArgs(backend: string, key: string, by: number, ttlMs: number): string[] {
+  if (!Number.isSafeInteger(by)) {
+    throw new CacheArgumentError(
+      errorMessage(backend, `incr("${key}") by ${String(by)} failed`, "pass a safe integer such as 1 or -1"),
+    );
+  }
+  return [String(by), String(ttlMs)];
+}
+
+/** The count `INCR_WITH_TTL` answered; its nil (a refused sum) throws `incrOutOfRange`. */
+export function incrCount(backend: string, key: string, reply: unknown): number {
+  if (reply === null || reply === undefined) throw incrOutOfRange(backend, key);
+  return Number(reply);
+}
+
+/** The `CacheValueError` for an `incr` whose sum would leave the safe integer range. */
+export function incrOutOfRange(backend: string, key: string): CacheValueError {
+  return new CacheValueError(
+    errorMessage(
+      backend,
+      `incr("${key}") would leave the safe integer range (±${Number.MAX_SAFE_INTEGER}), where increments are lost`,
+      "keep counters within Number.MAX_SAFE_INTEGER (the value was left unchanged)",
+    ),
+  );
+}
+
+/** The `CacheValueError` for a failed `INCR_WITH_TTL` whose stored value is not an integer; else `undefined`. */
+export function incrNotInteger(backend: string, key: string, error: unknown): CacheValueError | undefined {
+  if (!isNotIntegerError(error)) return undefined;
+  return new CacheValueError(
+    errorMessage(
+      backend,
+      `incr("${key}") found a value that is not an integer`,
+      "delete the key or use another one for the counter (the value was left unchanged)",
+    ),
+    { cause: error },
+  );
+}
 
 /** Deletes KEYS[1] only when it holds ARGV[1]; returns 1 when deleted. */
 export const UNLOCK = `
@@ -42,7 +104,7 @@ export function lockUnlessStoredReply(reply: unknown): ValueWithExpire | boolean
 }
 
 /** True when a Redis error reply means "the stored value is not an integer". */
-export function isNotIntegerError(error: unknown): boolean {
+function isNotIntegerError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
   return /not an integer|out of range/i.test(message);
 }
@@ -100,108 +162,6 @@ end
 local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2] or ARGV[1]
 return {admitted, count, oldest}`;
 
-/**
- * SADD of ARGV[2..] to KEYS[1] in chunks (Lua's unpack has a stack limit). ARGV[1]: TTL in ms,
- * 0 = none. Without a TTL the set stops expiring; with one it lives at least that long, except
- * that a set already without expiry keeps none. A value of another type is replaced.
- */
-export const ADD_MEMBERS = `
-local key = KEYS[1]
-local ttl = tonumber(ARGV[1])
-local kind = redis.call('TYPE', key)['ok']
-if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', key) end
-local left = redis.call('PTTL', key)
-for first = 2, #ARGV, 500 do
-  redis.call('SADD', key, unpack(ARGV, first, math.min(first + 499, #ARGV)))
-end
-if ttl <= 0 then
-  redis.call('PERSIST', key)
-elseif left == -2 or (left >= 0 and left < ttl) then
-  redis.call('PEXPIRE', key, ARGV[1])
-end
-return 1`;
-
-/** SREM of ARGV from the set KEYS[1] in chunks; returns how many were members (0 for another type). */
-export const REMOVE_MEMBERS = `
-local key = KEYS[1]
-if redis.call('TYPE', key)['ok'] ~= 'set' then return 0 end
-local removed = 0
-for first = 1, #ARGV, 500 do
-  removed = removed + redis.call('SREM', key, unpack(ARGV, first, math.min(first + 499, #ARGV)))
-end
-return removed`;
-
-/** SMEMBERS of KEYS[1], `{}` when it is missing or holds another type. */
-export const MEMBERS = `
-if redis.call('TYPE', KEYS[1])['ok'] ~= 'set' then return {} end
-return redis.call('SMEMBERS', KEYS[1])`;
-
-/**
- * Tag invalidation in one atomic step: for each member of the set KEYS[1], deletes the string
- * ARGV[1] .. member (the namespace, then the key) when its record header (`@` + JSON + newline,
- * see core/envelope) lists the tag ARGV[2], then deletes the set. Keys are built from the set
- * because they are only known on the server. Returns {deleted members, members with no key}; a
- * member holding another type or a record without the tag is left alone.
- */
-export const INVALIDATE_TAG = `
-local index = KEYS[1]
-if redis.call('TYPE', index)['ok'] ~= 'set' then return {{}, {}} end
-local deleted, absent = {}, {}
-for _, member in ipairs(redis.call('SMEMBERS', index)) do
-  local key = ARGV[1] .. member
-  local value = redis.pcall('GET', key)
-  if value == false then
-    absent[#absent + 1] = member
-  elseif type(value) == 'string' and string.byte(value, 1) == 64 then
-    local stop = string.find(value, '\\n', 2, true)
-    local ok, header = false, nil
-    if stop then ok, header = pcall(cjson.decode, string.sub(value, 2, stop - 1)) end
-    if ok and type(header) == 'table' and type(header.t) == 'table' then
-      for _, tag in ipairs(header.t) do
-        if tag == ARGV[2] then
-          redis.call('DEL', key)
-          deleted[#deleted + 1] = member
-          break
-        end
-      end
-    end
-  end
-end
-redis.call('DEL', index)
-return {deleted, absent}`;
-
-/**
- * A tagged write in one atomic step: SET KEYS[1] ARGV[1] (PX ARGV[2] unless 0, then ARGV[3]: "",
- * "NX" or "XX"); when it stored, ARGV[4] (the key without namespace) joins each set KEYS[2..]
- * with the TTL rule of `ADD_MEMBERS` (ARGV[5] in ms, 0 = none). Returns 1 when stored, else 0.
- */
-export const SET_INDEXED = `
-local set = {'SET', KEYS[1], ARGV[1]}
-if tonumber(ARGV[2]) > 0 then set[#set + 1] = 'PX'; set[#set + 1] = ARGV[2] end
-if ARGV[3] ~= '' then set[#set + 1] = ARGV[3] end
-if not redis.call(unpack(set)) then return 0 end
-local ttl = tonumber(ARGV[5])
-for i = 2, #KEYS do
-  local index = KEYS[i]
-  local kind = redis.call('TYPE', index)['ok']
-  if kind ~= 'set' and kind ~= 'none' then redis.call('DEL', index) end
-  local left = redis.call('PTTL', index)
-  redis.call('SADD', index, ARGV[4])
-  if ttl <= 0 then
-    redis.call('PERSIST', index)
-  elseif left == -2 or (left >= 0 and left < ttl) then
-    redis.call('PEXPIRE', index, ARGV[5])
-  end
-end
-return 1`;
-
-/** The reply of `INVALIDATE_TAG` as deleted and absent member lists. */
-export function tagInvalidation(reply: unknown): { deleted: string[]; absent: string[] } {
-  const [deleted, absent] = Array.isArray(reply) ? reply : [];
-  const list = (part: unknown) => (Array.isArray(part) ? part.map(String) : []);
-  return { deleted: list(deleted), absent: list(absent) };
-}
-
 // Members of a window must differ even for calls in the same millisecond from several processes.
 const CALLER = Math.random().toString(36).slice(2, 10);
 let calls = 0;
@@ -222,12 +182,6 @@ export function slideWindowArgs(nowMs: number, windowMs: number, limit: number):
 export function slideWindowHit(reply: unknown): SlidingWindowHit {
   const [admitted, count, oldest] = Array.isArray(reply) ? reply : [];
   return { allowed: Number(admitted) === 1, count: Number(count), oldestMs: Number(oldest) };
-}
-
-/** ARGV of `ADD_MEMBERS`: the TTL in whole ms (0 = none), then the members. */
-export function addMembersArgs(members: readonly string[], ttl: number | undefined): string[] {
-  const ms = ttl === undefined ? 0 : pxMs(ttl);
-  return [String(ms), ...members];
 }
 
 const scriptShas = new Map<string, Promise<string>>();
