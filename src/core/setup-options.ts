@@ -2,7 +2,7 @@
 // the route configuration built from it once the backend is known.
 import type { Serializer } from "../serialization/codec";
 import { defaultSerializer } from "../serialization/codec";
-import { compressionAvailable } from "../serialization/compress";
+import { compressionAvailable, DECOMPRESS_LIMIT } from "../serialization/compress";
 import { createSigner } from "../serialization/sign";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
@@ -144,6 +144,7 @@ export function routeConfig(backend: Backend, options: SetupOptions): RouteConfi
           : typeof compress === "number"
             ? compress
             : Number.POSITIVE_INFINITY,
+      decompressLimit: DECOMPRESS_LIMIT,
     },
     enabled: options.enable ?? true,
     suppress: options.suppress ?? true,
