@@ -139,7 +139,7 @@ function rejected(route: Route, key: string, reason: RecordRejection): Miss {
       return unreadable(
         route,
         key,
-        `it decompresses to more than ${route.codec.decompressLimit} bytes`,
+        `it decompresses to more than ${route.codec.decompressLimit} bytes (the \`decompressLimit\` setup option)`,
         undefined,
       );
   }

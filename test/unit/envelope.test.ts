@@ -74,6 +74,16 @@ describe("compressed records", () => {
     expect(await decodeRecord(codec, "k", `@{"c":"gzip"}\n${bomb}`, 0)).toBe("too-large");
   });
 
+  it("decompressLimit may be given in the URL", async () => {
+    const errors: CacheError[] = [];
+    const cache = new Cache().setup(`mem://?decompressLimit=${MiB}`, {
+      onError: (error) => errors.push(error),
+    });
+    await cache.setRaw("k", `@{"c":"gzip"}\n${await gzipBomb(2, 0x61, '"', '"')}`);
+    expect(await cache.get("k", "miss")).toBe("miss");
+    expect(errors[0]?.message).toMatch(/more than 1048576 bytes/);
+  });
+
   it("a payload within decompressLimit decodes", async () => {
     const small = await gzipBomb(0, 0x61, '"', `${"b".repeat(1000)}"`);
     expect(await decodeRecord(codec, "k", `@{"c":"gzip"}\n${small}`, 0)).toEqual({
