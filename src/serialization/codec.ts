@@ -21,7 +21,9 @@ export interface Serializer {
  * typed arrays, `ArrayBuffer`, `DataView`, `Error` (name, message, stack, cause, own enumerable
  * properties such as `code`), boxed primitives, null-prototype objects, sparse arrays, classes
  * given to `registerType`, and repeated or cyclic references (identity is kept on decode).
- * A user object that owns a `"$t"` key is escaped, so it round-trips too.
+ * A user object that owns a `"$t"` key is escaped, so it round-trips too. Built-ins are known
+ * by their internal data, not `instanceof`, so a value made in another realm (a `node:vm`
+ * context, an iframe) is stored as the same type, and decodes as this realm's.
  *
  * Functions, symbols and Promises throw `CacheValueError`: a cache stores data, and dropping
  * them silently would hand back a different value than the one stored. An unregistered class
