@@ -55,10 +55,14 @@ class Encoder {
     }
     this.ids.set(value, this.next++);
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === Object.prototype) return this.record(value as Dict);
     if (proto === Array.prototype) return this.array(value as unknown[]);
-    if (proto === null) return { [MARK]: "null-proto", v: this.entries(value as Dict) };
-    return this.special(value);
+    if (proto !== Object.prototype && proto !== null) return this.special(value);
+    // A plain object's toJSON says what it stands for, as for JSON.stringify (its own `toJSON`
+    // function could not be stored anyway).
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    return proto === null
+      ? { [MARK]: "null-proto", v: this.entries(value as Dict) }
+      : this.record(value as Dict);
   }
 
   private special(value: object): unknown {
@@ -197,7 +201,7 @@ class Encoder {
     return { [MARK]: CLASS_PREFIX + type.name, v: payload };
   }
 
-  /** A class with `toJSON` (Temporal, Decimal, Luxon...) is stored as its JSON form, as JSON does. */
+  /** An object with `toJSON` (Temporal, Decimal, Luxon, a plain object...) is stored as its JSON form, as JSON does. */
   private viaToJSON(value: object): unknown {
     // The object itself will not exist after decoding: give its index to its JSON form instead.
     this.ids.delete(value);

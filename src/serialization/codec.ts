@@ -26,9 +26,11 @@ export interface Serializer {
  * context, an iframe) is stored as the same type, and decodes as this realm's.
  *
  * Functions, symbols and Promises throw `CacheValueError`: a cache stores data, and dropping
- * them silently would hand back a different value than the one stored. An unregistered class
- * instance is stored as its `toJSON()` result when it has one (like `JSON.stringify`), else as
- * its own enumerable properties (like `structuredClone`); its prototype is not kept. Symbol keys
+ * them silently would hand back a different value than the one stored. An object with a
+ * `toJSON()` method (a plain object, or an instance of an unregistered class) is stored as its
+ * result, like `JSON.stringify`; the built-ins above and registered classes keep their own
+ * encoding. Another class instance is stored as its own enumerable properties (like
+ * `structuredClone`); its prototype is not kept. Symbol keys
  * are skipped. Typed arrays are stored in the platform byte order (little-endian everywhere
  * isocache runs) and decoded onto their own buffer, so views sharing one buffer are not shared.
  */
