@@ -29,6 +29,8 @@ export interface RecordCodec {
   signer: Signer | undefined;
   /** Payloads longer than this many characters are compressed; `Infinity` = never. */
   compressAbove: number;
+  /** Largest size, in bytes, a compressed payload may inflate to; a larger one is `"too-large"`. */
+  decompressLimit: number;
 }
 
 const MARK = 64; // "@"
@@ -103,11 +105,12 @@ function isHeader(header: Record<string, unknown>): boolean {
 }
 
 /** Why a record read as a miss; reported through `onError` except for plain expiry. */
-export type RecordRejection = "expired" | "unsigned" | "bad-signature";
+export type RecordRejection = "expired" | "unsigned" | "bad-signature" | "too-large";
 
 /**
  * Decodes a record read from `key`. Returns a rejection reason for expired, unsigned or
- * wrongly signed records, and throws when the text is not a record this codec can read.
+ * wrongly signed records and for a payload that inflates past `decompressLimit`, and throws
+ * when the text is not a record this codec can read.
  */
 export async function decodeRecord(
   codec: RecordCodec,
@@ -122,7 +125,11 @@ export async function decodeRecord(
     const ok = await codec.signer.verify(signedText(key, header, rawPayload), header.s);
     if (!ok) return "bad-signature";
   }
-  const payload = header?.c === "gzip" ? await decompress(rawPayload, "gzip") : rawPayload;
+  let payload: string | undefined = rawPayload;
+  if (header?.c === "gzip") {
+    payload = await decompress(rawPayload, "gzip", codec.decompressLimit);
+    if (payload === undefined) return "too-large";
+  }
   return { value: codec.serializer.decode(payload), expiresAt: header?.e, tags: header?.t };
 }
 

@@ -1,6 +1,6 @@
 import { cloneDecoded, defaultSerializer, isTreeEncoding, UNCLONEABLE } from "../serialization/codec";
 import type { Clock } from "./clock";
-import type { RecordHeader } from "./envelope";
+import type { RecordHeader, RecordRejection } from "./envelope";
 import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
 import type { Route, StepCall } from "./route";
@@ -116,22 +116,33 @@ export function decodeValue(route: Route, clock: Clock, key: string, text: strin
     }
   }
   return decodeRecord(route.codec, key, text, clock.now()).then(
-    (record) => {
-      if (record === "expired") return MISS;
-      if (record === "unsigned")
-        return unreadable(route, key, "it carries no signature and `secret` is set", undefined);
-      if (record === "bad-signature") {
-        return unreadable(
-          route,
-          key,
-          "its signature does not match (tampered, moved from another key, or signed with another secret)",
-          undefined,
-        );
-      }
-      return record.value;
-    },
+    (record) => (typeof record === "string" ? rejected(route, key, record) : record.value),
     (cause: unknown) => unreadable(route, key, "it is not in this cache's format", cause),
   );
+}
+
+/** A record `decodeRecord` turned down reads as `MISS`, reported unless it merely expired. */
+function rejected(route: Route, key: string, reason: RecordRejection): Miss {
+  switch (reason) {
+    case "expired":
+      return MISS;
+    case "unsigned":
+      return unreadable(route, key, "it carries no signature and `secret` is set", undefined);
+    case "bad-signature":
+      return unreadable(
+        route,
+        key,
+        "its signature does not match (tampered, moved from another key, or signed with another secret)",
+        undefined,
+      );
+    case "too-large":
+      return unreadable(
+        route,
+        key,
+        `it decompresses to more than ${route.codec.decompressLimit} bytes (the \`decompressLimit\` setup option)`,
+        undefined,
+      );
+  }
 }
 
 function unreadable(route: Route, key: string, why: string, cause: unknown): Miss {

@@ -2,7 +2,7 @@
 // the route configuration built from it once the backend is known.
 import type { Serializer } from "../serialization/codec";
 import { defaultSerializer } from "../serialization/codec";
-import { compressionAvailable } from "../serialization/compress";
+import { compressionAvailable, DECOMPRESS_LIMIT } from "../serialization/compress";
 import { createSigner } from "../serialization/sign";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheConfigError, errorMessage } from "./errors";
@@ -26,6 +26,11 @@ export interface SetupOptions {
   serializer?: Serializer;
   /** `true` compresses values longer than 1024 characters with gzip; a number sets that threshold. */
   compress?: boolean | number;
+  /**
+   * Largest size, in bytes, a compressed stored value may inflate to; reading stops there and
+   * the value reads as a miss reported through `onError`. Default 64 MiB (`67108864`).
+   */
+  decompressLimit?: number;
   /** Wrap every command of this backend (not the streaming `scan` and `getMatch`); outermost first. */
   middlewares?: readonly Middleware[];
   /** Receives the failures that `suppress` hides. Default: a console warning at most once a minute. */
@@ -51,6 +56,7 @@ const SETUP_OPTIONS = [
   "secret",
   "serializer",
   "compress",
+  "decompressLimit",
   "middlewares",
   "onError",
   "clientSide",
@@ -144,6 +150,7 @@ export function routeConfig(backend: Backend, options: SetupOptions): RouteConfi
           : typeof compress === "number"
             ? compress
             : Number.POSITIVE_INFINITY,
+      decompressLimit: options.decompressLimit ?? DECOMPRESS_LIMIT,
     },
     enabled: options.enable ?? true,
     suppress: options.suppress ?? true,
@@ -167,7 +174,7 @@ function timeoutMs(timeout: Duration): number {
   return ms;
 }
 
-/** Checks the values of the merged options, which a URL may have set too: prefix, secret, copy, compress. */
+/** Checks the values of the merged options, which a URL may have set too: prefix, secret, copy, compress, decompressLimit. */
 function checkRouteOptions(options: SetupOptions): void {
   if (options.prefix !== undefined && typeof options.prefix !== "string") {
     throw configError("the `prefix` option must be a string", 'use for example { prefix: "user" }');
@@ -192,6 +199,13 @@ function checkRouteOptions(options: SetupOptions): void {
     throw configError(
       `\`compress\` threshold ${compress} is not a non-negative number`,
       "pass true or a character count",
+    );
+  }
+  const limit: unknown = options.decompressLimit;
+  if (limit !== undefined && !(typeof limit === "number" && limit > 0)) {
+    throw configError(
+      `\`decompressLimit\` must be a positive number of bytes, got ${shownValue(limit)}`,
+      "pass for example decompressLimit: 16 * 1024 * 1024, or omit it for 64 MiB",
     );
   }
 }

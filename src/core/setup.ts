@@ -44,6 +44,7 @@ const CORE_PARAMS = [
   "timeout",
   "secret",
   "compress",
+  "decompressLimit",
   "clientSide",
   "copy",
 ] as const;
@@ -203,6 +204,15 @@ function readCoreParam(into: SetupOptions, name: (typeof CORE_PARAMS)[number], v
       return;
     case "compress":
       into.compress = /^\d+$/.test(value) ? Number(value) : readBoolean(name, value);
+      return;
+    case "decompressLimit":
+      if (!/^\d+$/.test(value)) {
+        throw configError(
+          `URL parameter ${name}=${value} is not a byte count`,
+          `write for example ${name}=16777216`,
+        );
+      }
+      into.decompressLimit = Number(value);
       return;
     default:
       into[name] = readBoolean(name, value);

@@ -1,4 +1,5 @@
 import { CacheValueError, errorMessage } from "../core/errors";
+import { type Brand, brandOf } from "./_brands";
 import { CLASS_PREFIX, findType, MARK, TYPED_ARRAY_NAMES, type TypeEntry } from "./_codec-shared";
 import { bytesToBase64 } from "./base64";
 
@@ -54,41 +55,29 @@ class Encoder {
     }
     this.ids.set(value, this.next++);
     const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === Object.prototype) return this.record(value as Dict);
     if (proto === Array.prototype) return this.array(value as unknown[]);
-    if (proto === null) return { [MARK]: "null-proto", v: this.entries(value as Dict) };
-    return this.special(value);
+    if (proto !== Object.prototype && proto !== null) return this.special(value);
+    // A plain object's toJSON says what it stands for, as for JSON.stringify (its own `toJSON`
+    // function could not be stored anyway).
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    return proto === null
+      ? { [MARK]: "null-proto", v: this.entries(value as Dict) }
+      : this.record(value as Dict);
   }
 
   private special(value: object): unknown {
     const type = findType(value);
     if (type) return this.custom(value, type);
     if (Array.isArray(value)) return this.array(value);
-    if (value instanceof Date) {
-      const time = value.getTime();
-      return { [MARK]: "Date", v: Number.isNaN(time) ? null : value.toISOString() };
-    }
-    if (value instanceof RegExp) return { [MARK]: "RegExp", v: [value.source, value.flags] };
-    if (value instanceof Map) return { [MARK]: "Map", v: this.mapEntries(value) };
-    if (value instanceof Set) return { [MARK]: "Set", v: Array.from(value, (item) => this.enc(item)) };
     if (ArrayBuffer.isView(value)) return this.view(value);
-    if (value instanceof ArrayBuffer)
-      return { [MARK]: "ArrayBuffer", v: bytesToBase64(new Uint8Array(value)) };
-    if (value instanceof Error) return this.error(value);
-    if (
-      value instanceof Number ||
-      value instanceof String ||
-      value instanceof Boolean ||
-      value instanceof BigInt
-    ) {
-      return { [MARK]: "box", v: this.enc(value.valueOf()) };
-    }
-    if (value instanceof Symbol) throw unsupported(value.valueOf());
-    if (value instanceof Promise) throw promise();
-    // A built-in or platform object (WeakMap, Blob, Headers, Response, ReadableStream, a
-    // generator, …) keeps its data in internal slots: read as its own properties it would come
-    // back as `{}`, so it is refused. Such objects carry their class in the toString tag.
+    // A built-in or platform object carries its class in the toString tag.
     const tag = Object.prototype.toString.call(value);
+    // By internal slots, not instanceof: a value from another realm (node:vm, an iframe) counts.
+    const brand = brandOf(value, tag);
+    if (brand !== undefined) return this.builtin(value, brand);
+    // Any other (WeakMap, Blob, Headers, Response, ReadableStream, a generator, …) keeps its
+    // data in internal slots: read as its own properties it would come back as `{}`, so it is
+    // refused.
     const name = tag.slice(8, -1);
     // Bun gives these a toJSON that Node, Deno, workerd and browsers do not; they are refused
     // before toJSON is looked at, so the same program stores the same thing on every runtime.
@@ -99,6 +88,34 @@ class Encoder {
     }
     // Unregistered class instances keep their own enumerable data, as structuredClone does.
     return this.record(value as Dict);
+  }
+
+  /** A built-in `brandOf` recognised; its methods are called through our own intrinsics. */
+  private builtin(value: object, brand: Brand): unknown {
+    switch (brand) {
+      case "Date": {
+        const time = Date.prototype.getTime.call(value);
+        return { [MARK]: "Date", v: Number.isNaN(time) ? null : Date.prototype.toISOString.call(value) };
+      }
+      case "RegExp": {
+        const { source, flags } = value as RegExp;
+        return { [MARK]: "RegExp", v: [source, flags] };
+      }
+      case "Map":
+        return { [MARK]: "Map", v: this.mapEntries(value as Map<unknown, unknown>) };
+      case "Set":
+        return { [MARK]: "Set", v: Array.from(value as Set<unknown>, (item) => this.enc(item)) };
+      case "ArrayBuffer":
+        return { [MARK]: "ArrayBuffer", v: bytesToBase64(new Uint8Array(value as ArrayBuffer)) };
+      case "Error":
+        return this.error(value as Error);
+      case "Symbol":
+        throw unsupported(Symbol.prototype.valueOf.call(value));
+      case "Promise":
+        throw promise();
+      default:
+        return { [MARK]: "box", v: this.enc((value as { valueOf(): unknown }).valueOf()) };
+    }
   }
 
   private record(value: Dict): unknown {
@@ -159,7 +176,12 @@ class Encoder {
     const payload: Dict = { name: String(value.name), message: String(value.message) };
     if (typeof value.stack === "string") payload.stack = value.stack;
     if (Object.hasOwn(value, "cause")) payload.cause = this.enc(value.cause);
-    if (value instanceof AggregateError) payload.errors = this.enc(value.errors);
+    // Own `errors` is where AggregateError keeps them, in any realm.
+    if (
+      value instanceof AggregateError ||
+      (payload.name === "AggregateError" && Object.hasOwn(value, "errors"))
+    )
+      payload.errors = this.enc((value as AggregateError).errors);
     const props: Dict = Object.create(null);
     let any = false;
     for (const key of Object.keys(value)) {
@@ -179,7 +201,7 @@ class Encoder {
     return { [MARK]: CLASS_PREFIX + type.name, v: payload };
   }
 
-  /** A class with `toJSON` (Temporal, Decimal, Luxon...) is stored as its JSON form, as JSON does. */
+  /** An object with `toJSON` (Temporal, Decimal, Luxon, a plain object...) is stored as its JSON form, as JSON does. */
   private viaToJSON(value: object): unknown {
     // The object itself will not exist after decoding: give its index to its JSON form instead.
     this.ids.delete(value);

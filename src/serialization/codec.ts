@@ -21,12 +21,16 @@ export interface Serializer {
  * typed arrays, `ArrayBuffer`, `DataView`, `Error` (name, message, stack, cause, own enumerable
  * properties such as `code`), boxed primitives, null-prototype objects, sparse arrays, classes
  * given to `registerType`, and repeated or cyclic references (identity is kept on decode).
- * A user object that owns a `"$t"` key is escaped, so it round-trips too.
+ * A user object that owns a `"$t"` key is escaped, so it round-trips too. Built-ins are known
+ * by their internal data, not `instanceof`, so a value made in another realm (a `node:vm`
+ * context, an iframe) is stored as the same type, and decodes as this realm's.
  *
  * Functions, symbols and Promises throw `CacheValueError`: a cache stores data, and dropping
- * them silently would hand back a different value than the one stored. An unregistered class
- * instance is stored as its `toJSON()` result when it has one (like `JSON.stringify`), else as
- * its own enumerable properties (like `structuredClone`); its prototype is not kept. Symbol keys
+ * them silently would hand back a different value than the one stored. An object with a
+ * `toJSON()` method (a plain object, or an instance of an unregistered class) is stored as its
+ * result, like `JSON.stringify`; the built-ins above and registered classes keep their own
+ * encoding. Another class instance is stored as its own enumerable properties (like
+ * `structuredClone`); its prototype is not kept. Symbol keys
  * are skipped. Typed arrays are stored in the platform byte order (little-endian everywhere
  * isocache runs) and decoded onto their own buffer, so views sharing one buffer are not shared.
  */

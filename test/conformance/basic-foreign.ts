@@ -1,3 +1,4 @@
+import { gzipBomb } from "../support/gzip-bomb";
 import { expectCacheError, type Harness, MISS } from "./basic-harness";
 import type { CacheErrorLike, CacheLike } from "./types";
 
@@ -53,6 +54,28 @@ export function foreignTests(h: Harness): void {
       }
       t.expect(errors).toHaveLength(3);
       for (const error of errors) expectCacheError(h, error, h.lib.CacheError);
+    });
+
+    t.it("a gzip bomb (8 KB inflating past decompressLimit) reads as a reported miss", async () => {
+      const store = await h.store();
+      const { cache, errors } = watched(h, store, { decompressLimit: 1024 * 1024 });
+      // 8 MiB of JSON text once inflated: without the limit it would read as an 8 MiB string.
+      const bomb = `@{"c":"gzip"}\n${await gzipBomb(8, 0x61, '"', '"')}`;
+      t.expect(bomb.length).toBeLessThan(16_000);
+      await cache.setRaw("bomb", bomb);
+      t.expect(await cache.get("bomb", MISS)).toBe(MISS);
+      t.expect(errors).toHaveLength(1);
+      expectCacheError(h, errors[0], h.lib.CacheValueError);
+      t.expect(errors[0]?.message).toMatch(/bomb.*1048576 bytes.*decompressLimit/);
+      const strict = h.attach(store, { decompressLimit: 1024 * 1024, suppress: false });
+      const error = await strict.get("bomb").then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expectCacheError(h, error, h.lib.CacheValueError);
+      // A compressed value within the limit still reads.
+      await cache.setRaw("small", `@{"c":"gzip"}\n${await gzipBomb(0, 0x61, '"', 'fits"')}`);
+      t.expect(await cache.get("small")).toBe("fits");
     });
 
     t.it("a record signed with another secret reads as a miss and is reported", async () => {

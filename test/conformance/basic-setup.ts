@@ -7,6 +7,7 @@ const BAD_URLS: readonly (readonly [string, string, RegExp])[] = [
   ["a malformed URL", "::::", /url/i],
   ["a malformed URL parameter", "mem://?size=abc", /size/],
   ["a URL parameter given twice", "mem://?size=10&size=20", /size is given more than once/],
+  ["a decompressLimit that is not a byte count", "mem://?decompressLimit=1mb", /decompressLimit/],
 ];
 
 /** Options objects `setup` refuses, and what the message says. */
@@ -31,6 +32,8 @@ const BAD_OPTIONS: readonly (readonly [string, unknown, RegExp])[] = [
     { serializer: { encode: String } },
     /`serializer` option must be an object with encode/,
   ],
+  ["decompressLimit: 0", { decompressLimit: 0 }, /`decompressLimit`.*positive number of bytes, got 0/],
+  ['decompressLimit: "1mb"', { decompressLimit: "1mb" }, /`decompressLimit`.*got "1mb"/],
   ["options that are not an object", "prefix", /options must be an object, got "prefix"/],
 ];
 

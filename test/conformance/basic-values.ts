@@ -208,6 +208,19 @@ export function valueTests(h: Harness): void {
       t.expect(Object.getOwnPropertyNames(got).sort()).toEqual(["__proto__", "constructor"]);
     });
 
+    t.it("an object with a toJSON method, plain or a class instance, is stored by it", async () => {
+      const c = await h.open();
+      class Money {
+        constructor(readonly cents: bigint) {}
+        toJSON() {
+          return `${this.cents / 100n}.${String(this.cents % 100n).padStart(2, "0")}`;
+        }
+      }
+      const plain = { cents: 1050n, toJSON: () => ({ shown: "10.50", at: new Date(5) }) };
+      await c.set("v", { a: new Money(1050n), b: plain });
+      t.expect(await c.get("v")).toStrictEqual({ a: "10.50", b: { shown: "10.50", at: new Date(5) } });
+    });
+
     t.it("getMany, setMany, getOrSet and getMatch keep types too", async () => {
       const c = await h.open();
       await c.setMany([

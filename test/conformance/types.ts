@@ -67,6 +67,7 @@ export interface SetupOptions {
   timeout?: Duration;
   enable?: boolean;
   compress?: boolean;
+  decompressLimit?: number;
   serializer?: { encode(value: unknown): string; decode(text: string): unknown };
   onError?(error: CacheErrorLike): void;
 }

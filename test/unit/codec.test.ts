@@ -306,6 +306,22 @@ describe("codec: typed round trips", () => {
     expect(roundTrip([shared, shared, new Map([[1, 2]])])).toStrictEqual(["5C", "5C", new Map([[1, 2]])]);
   });
 
+  it("stores a plain or null-prototype object that has a toJSON method by it, as JSON.stringify does", () => {
+    const money = { amount: 1050n, currency: "EUR", toJSON: () => "10.50 EUR" };
+    expect(roundTrip({ price: money })).toStrictEqual({ price: "10.50 EUR" });
+    expect(encode({ price: money })).toBe(JSON.stringify({ price: money }));
+    const bare = Object.assign(Object.create(null) as Dict, { toJSON: () => ({ at: new Date(1) }) });
+    expect(roundTrip([bare])).toStrictEqual([{ at: new Date(1) }]);
+    // The JSON form may hold any value the codec keeps, and a shared one stays shared.
+    const shared = { toJSON: () => new Map([[1, new Set([2])]]) };
+    const [a, b] = decode(encode([shared, shared])) as Map<number, Set<number>>[];
+    expect(a).toStrictEqual(new Map([[1, new Set([2])]]));
+    expect(b).toBe(a);
+    // Built-ins keep their own encoding: a toJSON does not turn a Date into its string.
+    const date = Object.assign(new Date(2), { toJSON: () => "no" });
+    expect(roundTrip(date)).toStrictEqual(new Date(2));
+  });
+
   it("rejects functions, symbols and promises with a CacheValueError that says what to do", () => {
     expect(expectValueError(() => encode({ f: function handler() {} })).message).toContain(
       "function handler",

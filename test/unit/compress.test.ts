@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CacheConfigError, CacheValueError } from "../../src/core/errors";
 import { base64ToBytes, bytesToBase64 } from "../../src/serialization/base64";
 import { compress, compressionAvailable, decompress } from "../../src/serialization/compress";
+import { gzipBomb as bomb } from "../support/gzip-bomb";
 
 const unicode = "h\u00e9llo w\u00f6rld \u{1F600} \u4e16\u754c \uFEFF \u0000 end";
 
@@ -13,6 +14,8 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   }
   throw new Error("expected a rejection");
 }
+
+const MiB = 1024 * 1024;
 
 describe("compress", () => {
   it("is available on this runtime", () => {
@@ -38,7 +41,7 @@ describe("compress", () => {
     const packed = await compress(text);
     expect(packed.length).toBeLessThan(text.length / 20);
     const back = await decompress(packed);
-    expect(back.length).toBe(text.length);
+    expect(back?.length).toBe(text.length);
     expect(back === text).toBe(true);
   });
 
@@ -71,6 +74,62 @@ describe("compress", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(...r.value);
     const error = await rejection(decompress(bytesToBase64(new Uint8Array(chunks))));
     expect(error).toBeInstanceOf(CacheValueError);
+  });
+
+  it("stops at the limit: a gzip bomb resolves undefined instead of inflating", async () => {
+    const packed = await bomb(8);
+    expect(packed.length).toBeLessThan(16_000);
+    expect(await decompress(packed, "gzip", MiB)).toBeUndefined();
+  });
+
+  it("takes output of exactly the limit, and refuses one byte more", async () => {
+    const packed = await compress("x".repeat(MiB));
+    expect(await decompress(packed, "gzip", MiB)).toBe("x".repeat(MiB));
+    expect(await decompress(packed, "gzip", MiB - 1)).toBeUndefined();
+  });
+
+  it("limits output to 64 MiB by default", async () => {
+    expect(await decompress(await bomb(65))).toBeUndefined();
+  });
+
+  it("stops reading from the decompressor once past the limit, and cancels it", async () => {
+    // The real DecompressionStream, with a count of the bytes it hands out.
+    const Real = globalThis.DecompressionStream;
+    let handedOut = 0;
+    let cancelled = false;
+    class Counted {
+      readonly writable: WritableStream<BufferSource>;
+      readonly readable: ReadableStream<Uint8Array>;
+      constructor(format: CompressionFormat) {
+        const real = new Real(format);
+        this.writable = real.writable;
+        const reader = real.readable.getReader();
+        this.readable = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const { done, value } = await reader.read();
+            if (done) controller.close();
+            else {
+              handedOut += value.byteLength;
+              controller.enqueue(value);
+            }
+          },
+          cancel(reason) {
+            cancelled = true;
+            return reader.cancel(reason);
+          },
+        });
+      }
+    }
+    const packed = await bomb(32);
+    globalThis.DecompressionStream = Counted as unknown as typeof DecompressionStream;
+    try {
+      expect(await decompress(packed, "gzip", MiB)).toBeUndefined();
+    } finally {
+      globalThis.DecompressionStream = Real;
+    }
+    expect(handedOut).toBeGreaterThan(MiB);
+    expect(handedOut).toBeLessThan(2 * MiB);
+    expect(cancelled).toBe(true);
   });
 
   it("refuses an unknown format with CacheConfigError", async () => {

@@ -2,7 +2,9 @@
 // "@"-prefixed text, or damage): every command treats them as unreadable, none throws a TypeError.
 import { describe, expect, it } from "vitest";
 import { Cache, type CacheError, CacheValueError } from "../../runtimes/node";
-import { splitRecord } from "../../src/core/envelope";
+import { decodeRecord, type RecordCodec, splitRecord } from "../../src/core/envelope";
+import { defaultSerializer } from "../../src/serialization/codec";
+import { gzipBomb } from "../support/gzip-bomb";
 
 const BAD_HEADERS = [
   '@{"t":5}\n1',
@@ -55,4 +57,39 @@ describe("record headers", () => {
       await expect(cache.incr("k")).resolves.toBe(1);
     },
   );
+});
+
+describe("compressed records", () => {
+  const MiB = 1024 * 1024;
+  const codec: RecordCodec = {
+    serializer: defaultSerializer,
+    signer: undefined,
+    compressAbove: Number.POSITIVE_INFINITY,
+    decompressLimit: MiB,
+  };
+
+  it("a payload that inflates past decompressLimit is turned down as too-large, not decoded", async () => {
+    // Valid JSON once inflated: without the limit it would decode to an 8 MiB string.
+    const bomb = await gzipBomb(8, 0x61, '"', '"');
+    expect(await decodeRecord(codec, "k", `@{"c":"gzip"}\n${bomb}`, 0)).toBe("too-large");
+  });
+
+  it("decompressLimit may be given in the URL", async () => {
+    const errors: CacheError[] = [];
+    const cache = new Cache().setup(`mem://?decompressLimit=${MiB}`, {
+      onError: (error) => errors.push(error),
+    });
+    await cache.setRaw("k", `@{"c":"gzip"}\n${await gzipBomb(2, 0x61, '"', '"')}`);
+    expect(await cache.get("k", "miss")).toBe("miss");
+    expect(errors[0]?.message).toMatch(/more than 1048576 bytes/);
+  });
+
+  it("a payload within decompressLimit decodes", async () => {
+    const small = await gzipBomb(0, 0x61, '"', `${"b".repeat(1000)}"`);
+    expect(await decodeRecord(codec, "k", `@{"c":"gzip"}\n${small}`, 0)).toEqual({
+      value: "b".repeat(1000),
+      expiresAt: undefined,
+      tags: undefined,
+    });
+  });
 });
