@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
 import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
@@ -8,13 +9,13 @@ import {
   acquireLock,
   errorCode,
   fsFailure,
+  isLeftover,
   KEY_SUFFIX,
   LOCK_SUFFIX,
   readHead,
   readText,
   removeFile,
   replaceFile,
-  TEMP_PREFIX,
 } from "./fs-files";
 import { FS_CAPABILITIES } from "./fs-scheme";
 
@@ -52,7 +53,8 @@ export class FsBackend extends RecordBackend {
   readonly #staleMs: number;
 
   constructor(options: FsBackendOptions) {
-    super(options?.clock ?? systemClock);
+    // `shared`: the directory may also hold the user's files, and clear must leave them.
+    super(options?.clock ?? systemClock, { shared: true });
     const dir = options?.dir;
     if (typeof dir !== "string" || dir.length === 0 || dir.includes("\0")) {
       throw new CacheConfigError(
@@ -94,13 +96,17 @@ export class FsBackend extends RecordBackend {
     });
   }
 
-  /** Removes every key file, and temporary files left by crashed writers; held lock files stay. */
+  /**
+   * Removes every key file that holds a record (or nothing), and temporary files and lock
+   * tombstones left by crashed writers; held lock files stay, and so does everything else: other
+   * files, even named like key files, and directories.
+   */
   override async clear(): Promise<void> {
     await super.clear();
     const now = Date.now();
     try {
-      for (const name of await this.#entries()) {
-        if (!name.startsWith(TEMP_PREFIX) && !name.endsWith(".stale")) continue;
+      for (const { name } of await this.#files()) {
+        if (!isLeftover(name)) continue;
         const path = `${this.#dir}/${name}`;
         const info = await stat(path).catch(() => undefined);
         if (info !== undefined && now - info.mtimeMs > LEFTOVER_AGE_MS) await removeFile(path);
@@ -135,9 +141,8 @@ export class FsBackend extends RecordBackend {
 
   protected async listNames(): Promise<string[]> {
     const names: string[] = [];
-    for (const entry of await this.#entries()) {
-      if (entry.endsWith(KEY_SUFFIX) && !entry.startsWith("."))
-        names.push(entry.slice(0, -KEY_SUFFIX.length));
+    for (const { name } of await this.#files()) {
+      if (name.endsWith(KEY_SUFFIX) && !name.startsWith(".")) names.push(name.slice(0, -KEY_SUFFIX.length));
     }
     return names;
   }
@@ -170,9 +175,11 @@ export class FsBackend extends RecordBackend {
     }
   }
 
-  async #entries(): Promise<string[]> {
+  // Regular files only: the backend writes nothing else, so a directory or link named like a
+  // key file is someone else's, never listed, counted or removed.
+  async #files(): Promise<Dirent[]> {
     try {
-      return await readdir(this.#dir);
+      return (await readdir(this.#dir, { withFileTypes: true })).filter((entry) => entry.isFile());
     } catch (error) {
       if (errorCode(error) === "ENOENT") return [];
       throw error;
