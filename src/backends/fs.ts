@@ -1,5 +1,7 @@
 import type { Dirent } from "node:fs";
-import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
+import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { parse, resolve } from "node:path";
 import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
 import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
@@ -21,7 +23,11 @@ import { FS_CAPABILITIES } from "./fs-scheme";
 
 /** Options of `fsBackend`. */
 export interface FsBackendOptions {
-  /** Directory holding one file per key; created (with its parents) on the first command. */
+  /**
+   * Directory holding one file per key; created (with its parents) on the first command. The
+   * filesystem root and the home directory itself (also through a symbolic link) are refused with
+   * `CacheConfigError`; other files in it stay untouched, `clear` included.
+   */
   dir: string;
   /** Time source for TTLs (milliseconds since the epoch); default `systemClock`. Lock staleness always uses real time. */
   clock?: Clock;
@@ -66,7 +72,8 @@ export class FsBackend extends RecordBackend {
       const problem = `staleLockMs ${String(staleMs)} is not a positive integer`;
       throw new CacheConfigError(errorMessage("fs", problem, "pass milliseconds such as 5000"));
     }
-    this.#dir = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+    refuseDir(dir, resolve(dir), homeDir(), "is");
+    this.#dir = dir.replace(/\/+$/, "");
     this.#staleMs = staleMs;
   }
 
@@ -94,6 +101,18 @@ export class FsBackend extends RecordBackend {
     await access(dir, ALL_ACCESS).catch((error: unknown) => {
       throw fsFailure(error, dir, "opening the cache directory");
     });
+    await this.#refuseRealDir();
+  }
+
+  // Through a symbolic link the directory can still be the root or the home directory.
+  async #refuseRealDir(): Promise<void> {
+    const dir = this.#dir;
+    const real = await realpath(dir).catch((error: unknown) => {
+      throw fsFailure(error, dir, "opening the cache directory");
+    });
+    const home = homeDir();
+    const realHome = home === undefined ? undefined : await realpath(home).catch(() => home);
+    refuseDir(dir, real, realHome, "resolves to");
   }
 
   /**
@@ -184,6 +203,40 @@ export class FsBackend extends RecordBackend {
       if (errorCode(error) === "ENOENT") return [];
       throw error;
     }
+  }
+}
+
+// A cache directory is the backend's to fill with files, so not one that every path or every
+// file of the user lies below. (`clear` removes only what it wrote, so the risk is clutter and a
+// mistyped path, such as an unset variable in `${HOME}/${SUB}`, more than loss.)
+function refuseDir(dir: string, full: string, home: string | undefined, verb: string): void {
+  if (full === parse(full).root) {
+    throw new CacheConfigError(
+      errorMessage(
+        "fs",
+        `dir "${dir}" ${verb} the filesystem root`,
+        "name a directory of its own, such as /var/tmp/app-cache",
+      ),
+    );
+  }
+  if (full === home) {
+    throw new CacheConfigError(
+      errorMessage(
+        "fs",
+        `dir "${dir}" ${verb} the home directory`,
+        "name a directory of its own inside it, such as ~/.cache/app",
+      ),
+    );
+  }
+}
+
+/** The user's home directory, absolute; `undefined` where the runtime cannot tell (no HOME, no permission). */
+function homeDir(): string | undefined {
+  try {
+    const home = homedir();
+    return home === "" ? undefined : resolve(home);
+  } catch {
+    return undefined;
   }
 }
 
