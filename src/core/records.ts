@@ -220,6 +220,21 @@ export async function liveExists(route: Route, clock: Clock, key: string): Promi
   return isLive(await route.call("get", key, undefined, (backend) => backend.get(key)), clock);
 }
 
+/**
+ * Deletes `key`; `true` when it held a record that had not expired. Where TTLs live in records,
+ * the backend still holds expired ones and would count them, so the record is read first; the
+ * read and the delete are one step among the key's commands (`Route.step`), so a set called
+ * after this delete is not undone by it.
+ */
+export function deleteLive(route: Route, clock: Clock, key: string): Promise<boolean> {
+  if (!route.envelopeExpiry) return route.call("delete", key, false, (backend) => backend.delete(key));
+  return route.step("delete", key, async (call) => {
+    const text = await call("get", undefined, (backend) => backend.get(key));
+    const deleted = await call("delete", false, (backend) => backend.delete(key));
+    return deleted && isLive(text, clock);
+  });
+}
+
 /** Milliseconds left for `key`, `-1` without expiry, `-2` when missing. */
 export async function expiryOf(route: Route, clock: Clock, key: string): Promise<number> {
   if (route.envelopeExpiry) {
