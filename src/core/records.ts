@@ -208,7 +208,7 @@ function writeIfLive(
 }
 
 /** True when `text` is a record whose envelope TTL (if any) has not ended. */
-function isLive(text: string | undefined, clock: Clock): boolean {
+export function isLive(text: string | undefined, clock: Clock): boolean {
   if (text === undefined) return false;
   const expiresAt = peekHeader(text)?.e;
   return expiresAt === undefined || expiresAt > clock.now();

@@ -36,6 +36,17 @@ describe.each([
     expect([...backend.map.keys()]).toEqual([]);
   });
 
+  it("a lock whose TTL has ended is not held: isLocked is false and it can be taken again", async () => {
+    const { cache, clock } = await seeded(options);
+    expect(await cache.setLock("lock", "first", 10)).toBe(true);
+    expect(await cache.isLocked("lock")).toBe(true);
+    clock.t += 20;
+    expect(await cache.isLocked("lock")).toBe(false);
+    expect(await cache.setLock("lock", "second", 1_000)).toBe(true);
+    expect(await cache.unlock("lock", "first")).toBe(false);
+    expect(await cache.unlock("lock", "second")).toBe(true);
+  });
+
   it("a delete called right after, and a set right after it, keep their order", async () => {
     const { cache } = await seeded(options);
     const deleting = cache.delete("gone");
