@@ -101,10 +101,11 @@ export async function removeFile(path: string): Promise<boolean> {
     await unlink(path);
     return true;
   } catch (error) {
-    if (isAbsent(error)) return false;
-    // unlink of a directory is EPERM on macOS and some others, EISDIR on Linux.
-    if (errorCode(error) === "EPERM" && (await lstat(path).catch(() => undefined))?.isDirectory())
-      return false;
+    const code = errorCode(error);
+    // unlink of a directory is EISDIR on Linux, EPERM on macOS and some others; Deno's removes
+    // an empty one and fails on any other with ENOTEMPTY.
+    if (isAbsent(error) || code === "ENOTEMPTY") return false;
+    if (code === "EPERM" && (await lstat(path).catch(() => undefined))?.isDirectory()) return false;
     throw error;
   }
 }
