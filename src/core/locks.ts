@@ -107,7 +107,10 @@ export async function releasingAfter<T>(
   return value;
 }
 
-/** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
+/**
+ * Locks stored as the bare token under the lock key, taken with set-if-absent and released by
+ * compare-and-delete; on a backend that expires nothing, as a record holding the lock's expiry (./record-locks).
+ */
 export class CacheLocks {
   readonly #router: Router;
   readonly #clock: Clock;
