@@ -15,7 +15,12 @@ export interface CloudflareKvBackendOptions {
   namespace?: KvNamespaceLike;
   /** Name of a binding looked up in `env` from `cloudflare:workers` on first use, such as `"CACHE"`. */
   binding?: string;
-  /** Text put before every key, so several caches can share one namespace; `clear` and `count` see only their own. Default `""`. */
+  /**
+   * Namespace of this cache's keys inside the KV namespace, so several caches can share one;
+   * `scan`, `clear` and `count` see only their own. A base that does not end with `:` or `/` gets
+   * `:` added (`"app"` stores `app:<key>`), so `"app"` never meets `"app2"`; a base that starts
+   * with another's namespace (`"app:v2"` in `"app"`) lies inside it. Default `""`: the whole namespace.
+   */
   base?: string;
   /** Time source (milliseconds since the epoch); default `systemClock`. */
   clock?: Clock;
@@ -51,10 +56,11 @@ export class CloudflareKvBackend implements Backend {
       throw configError("`binding` must be the non-empty name of a KV binding, such as CACHE");
     }
     if (typeof base !== "string") throw configError("`base` must be a string");
-    const baseBytes = byteLength(base);
+    const prefix = namespaceOf(base);
+    const baseBytes = byteLength(prefix);
     if (baseBytes >= KV_MAX_KEY_BYTES)
-      throw configError(`\`base\` is ${baseBytes} bytes, KV keys at most 512`);
-    this.#kv = new KvStore(namespace, binding, base, clock);
+      throw configError(`\`base\` is ${baseBytes} bytes with its separator, KV keys at most 512`);
+    this.#kv = new KvStore(namespace, binding, prefix, clock);
     this.#clock = clock;
     this.capabilities = Object.freeze({
       nativeTtl: true,
@@ -242,6 +248,15 @@ export class CloudflareKvBackend implements Backend {
  */
 export function cloudflareKvBackend(options: CloudflareKvBackendOptions): Backend {
   return new CloudflareKvBackend(options);
+}
+
+/**
+ * The text before every key of a `base`: the base with `:` after it unless it already ends with
+ * a separator. Without one, base `"app"` and key `"2x"` would be the KV key of base `"app2"` and
+ * key `"x"`, and each cache would list, clear and overwrite the other's keys.
+ */
+function namespaceOf(base: string): string {
+  return base === "" || base.endsWith(":") || base.endsWith("/") ? base : `${base}:`;
 }
 
 function configError(problem: string): CacheConfigError {

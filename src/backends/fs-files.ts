@@ -2,7 +2,7 @@
 // files, and the mapping of system errors to messages that say what to do. `node:fs/promises`
 // behaves the same here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an
 // existing file, `link` refusing an existing target, inode numbers from `stat`).
-import { link, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { link, lstat, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { CacheBackendError, CacheError, errorMessage } from "../core/errors";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
@@ -12,6 +12,13 @@ export const LOCK_SUFFIX = ".lock";
 /** Prefix of temporary files; the leading dot keeps them out of plain listings. */
 export const TEMP_PREFIX = ".isc-tmp-";
 const HEAD_BYTES = 512;
+/** Names of the files a crashed writer or lock breaker can leave: a temporary file, a lock's tombstone. */
+const LEFTOVER = /^(?:\.isc-tmp-[0-9a-f]{16}|.+\.isc\.lock\.[0-9a-f]{16}\.stale)$/;
+
+/** True for the name of a temporary file or lock tombstone this backend writes (see `replaceFile`, `breakLock`). */
+export function isLeftover(name: string): boolean {
+  return LEFTOVER.test(name);
+}
 
 /** The `code` of a system error (`ENOENT`, `EACCES`, ...), or `undefined`. */
 export function errorCode(error: unknown): string | undefined {
@@ -27,14 +34,20 @@ export function randomId(): string {
   return hex;
 }
 
-/** The whole file as text; `undefined` when it does not exist. */
+/** The whole file as text; `undefined` when it does not exist (or a directory stands there: no record). */
 export async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
+    if (isAbsent(error)) return undefined;
     throw error;
   }
+}
+
+// A directory named like a key file is someone else's: for reads it holds no record.
+function isAbsent(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ENOENT" || code === "EISDIR";
 }
 
 /**
@@ -46,7 +59,7 @@ export async function readHead(path: string): Promise<string | undefined> {
   try {
     handle = await open(path, "r");
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
+    if (isAbsent(error)) return undefined;
     throw error;
   }
   try {
@@ -54,6 +67,10 @@ export async function readHead(path: string): Promise<string | undefined> {
     const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
     const head = buffer.subarray(0, bytesRead);
     if (head.includes(10) || bytesRead < HEAD_BYTES) return new TextDecoder().decode(head);
+  } catch (error) {
+    // Opening a directory for reading succeeds on Linux; reading it is what fails.
+    if (isAbsent(error)) return undefined;
+    throw error;
   } finally {
     await handle.close();
   }
@@ -78,13 +95,17 @@ export async function replaceFile(dir: string, path: string, text: string): Prom
   }
 }
 
-/** Deletes a file; `false` when it did not exist. */
+/** Deletes a file; `false` when it did not exist, or a directory stands there (which stays). */
 export async function removeFile(path: string): Promise<boolean> {
   try {
     await unlink(path);
     return true;
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
+    const code = errorCode(error);
+    // unlink of a directory is EISDIR on Linux, EPERM on macOS and some others; Deno's removes
+    // an empty one and fails on any other with ENOTEMPTY.
+    if (isAbsent(error) || code === "ENOTEMPTY") return false;
+    if (code === "EPERM" && (await lstat(path).catch(() => undefined))?.isDirectory()) return false;
     throw error;
   }
 }
@@ -179,6 +200,7 @@ const REMEDIES: Readonly<Record<string, readonly [problem: string, remedy: (dir:
 /** A system error of `action` on the cache directory as a `CacheBackendError` saying what to do. */
 export function fsFailure(error: unknown, dir: string, action: string): Error {
   if (CacheError.is(error)) return error as Error;
+  if (errorCode(error) === "EISDIR") return directoryInTheWay(error, dir, action);
   if (error instanceof LockBusy) {
     return new CacheBackendError(
       "fs",
@@ -200,5 +222,22 @@ export function fsFailure(error: unknown, dir: string, action: string): Error {
     {
       cause: error,
     },
+  );
+}
+
+// A write of a key whose file name a directory holds (the user's, named like a key file): the
+// backend never removes a directory, so the user must.
+function directoryInTheWay(error: unknown, dir: string, action: string): Error {
+  const { dest, path } = error as { dest?: unknown; path?: unknown };
+  const target = [dest, path].find((one) => typeof one === "string" && one.endsWith(KEY_SUFFIX));
+  const name = typeof target === "string" ? target.slice(target.lastIndexOf("/") + 1) : "a key's file name";
+  return new CacheBackendError(
+    "fs",
+    errorMessage(
+      "fs",
+      `${action} in ${dir} failed because a directory stands at ${name} (EISDIR)`,
+      `remove it or move it out of ${dir}, which should hold only the cache's files`,
+    ),
+    { cause: error },
   );
 }

@@ -39,7 +39,7 @@ export function fsOptionsFromUrl(url: URL, params: URLSearchParams): Omit<FsBack
       },
     );
   }
-  if (dir === "" || dir === "/" || dir.includes("\0")) {
+  if (dir === "" || isRootPath(dir) || dir.includes("\0")) {
     throw new CacheConfigError(
       errorMessage(
         "fs",
@@ -51,6 +51,20 @@ export function fsOptionsFromUrl(url: URL, params: URLSearchParams): Omit<FsBack
   const staleLockMs = readPositiveInt(params, "staleLockMs", 5_000, "fs");
   rejectUnknownParams(params, ["staleLockMs"], "fs");
   return { dir, staleLockMs };
+}
+
+/**
+ * True when the absolute POSIX path `path` names the filesystem root once `.`, `..` and repeated
+ * slashes are resolved (`/`, `//`, `/tmp/..`). Lexical only: the backend also checks the real path.
+ */
+export function isRootPath(path: string): boolean {
+  if (!path.startsWith("/")) return false;
+  let depth = 0;
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    depth = segment === ".." ? Math.max(0, depth - 1) : depth + 1;
+  }
+  return depth === 0;
 }
 
 /** `file:///dir` for the runtime entries of Node, Bun and Deno. */

@@ -1,4 +1,7 @@
-import { access, constants, mkdir, readdir, stat } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { access, constants, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { parse, resolve } from "node:path";
 import type { Clock } from "../core/clock";
 import { systemClock } from "../core/clock";
 import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
@@ -8,19 +11,23 @@ import {
   acquireLock,
   errorCode,
   fsFailure,
+  isLeftover,
   KEY_SUFFIX,
   LOCK_SUFFIX,
   readHead,
   readText,
   removeFile,
   replaceFile,
-  TEMP_PREFIX,
 } from "./fs-files";
 import { FS_CAPABILITIES } from "./fs-scheme";
 
 /** Options of `fsBackend`. */
 export interface FsBackendOptions {
-  /** Directory holding one file per key; created (with its parents) on the first command. */
+  /**
+   * Directory holding one file per key; created (with its parents) on the first command. The
+   * filesystem root and the home directory itself (also through a symbolic link) are refused with
+   * `CacheConfigError`; other files in it stay untouched, `clear` included.
+   */
   dir: string;
   /** Time source for TTLs (milliseconds since the epoch); default `systemClock`. Lock staleness always uses real time. */
   clock?: Clock;
@@ -52,7 +59,8 @@ export class FsBackend extends RecordBackend {
   readonly #staleMs: number;
 
   constructor(options: FsBackendOptions) {
-    super(options?.clock ?? systemClock);
+    // `shared`: the directory may also hold the user's files, and clear must leave them.
+    super(options?.clock ?? systemClock, { shared: true });
     const dir = options?.dir;
     if (typeof dir !== "string" || dir.length === 0 || dir.includes("\0")) {
       throw new CacheConfigError(
@@ -64,7 +72,8 @@ export class FsBackend extends RecordBackend {
       const problem = `staleLockMs ${String(staleMs)} is not a positive integer`;
       throw new CacheConfigError(errorMessage("fs", problem, "pass milliseconds such as 5000"));
     }
-    this.#dir = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
+    refuseDir(dir, resolve(dir), homeDir(), "is");
+    this.#dir = dir.replace(/\/+$/, "");
     this.#staleMs = staleMs;
   }
 
@@ -92,15 +101,31 @@ export class FsBackend extends RecordBackend {
     await access(dir, ALL_ACCESS).catch((error: unknown) => {
       throw fsFailure(error, dir, "opening the cache directory");
     });
+    await this.#refuseRealDir();
   }
 
-  /** Removes every key file, and temporary files left by crashed writers; held lock files stay. */
+  // Through a symbolic link the directory can still be the root or the home directory.
+  async #refuseRealDir(): Promise<void> {
+    const dir = this.#dir;
+    const real = await realpath(dir).catch((error: unknown) => {
+      throw fsFailure(error, dir, "opening the cache directory");
+    });
+    const home = homeDir();
+    const realHome = home === undefined ? undefined : await realpath(home).catch(() => home);
+    refuseDir(dir, real, realHome, "resolves to");
+  }
+
+  /**
+   * Removes every key file that holds a record (or nothing), and temporary files and lock
+   * tombstones left by crashed writers; held lock files stay, and so does everything else: other
+   * files, even named like key files, and directories.
+   */
   override async clear(): Promise<void> {
     await super.clear();
     const now = Date.now();
     try {
-      for (const name of await this.#entries()) {
-        if (!name.startsWith(TEMP_PREFIX) && !name.endsWith(".stale")) continue;
+      for (const { name } of await this.#files()) {
+        if (!isLeftover(name)) continue;
         const path = `${this.#dir}/${name}`;
         const info = await stat(path).catch(() => undefined);
         if (info !== undefined && now - info.mtimeMs > LEFTOVER_AGE_MS) await removeFile(path);
@@ -135,9 +160,8 @@ export class FsBackend extends RecordBackend {
 
   protected async listNames(): Promise<string[]> {
     const names: string[] = [];
-    for (const entry of await this.#entries()) {
-      if (entry.endsWith(KEY_SUFFIX) && !entry.startsWith("."))
-        names.push(entry.slice(0, -KEY_SUFFIX.length));
+    for (const { name } of await this.#files()) {
+      if (name.endsWith(KEY_SUFFIX) && !name.startsWith(".")) names.push(name.slice(0, -KEY_SUFFIX.length));
     }
     return names;
   }
@@ -170,13 +194,49 @@ export class FsBackend extends RecordBackend {
     }
   }
 
-  async #entries(): Promise<string[]> {
+  // Regular files only: the backend writes nothing else, so a directory or link named like a
+  // key file is someone else's, never listed, counted or removed.
+  async #files(): Promise<Dirent[]> {
     try {
-      return await readdir(this.#dir);
+      return (await readdir(this.#dir, { withFileTypes: true })).filter((entry) => entry.isFile());
     } catch (error) {
       if (errorCode(error) === "ENOENT") return [];
       throw error;
     }
+  }
+}
+
+// A cache directory is the backend's to fill with files, so not one that every path or every
+// file of the user lies below. (`clear` removes only what it wrote, so the risk is clutter and a
+// mistyped path, such as an unset variable in `${HOME}/${SUB}`, more than loss.)
+function refuseDir(dir: string, full: string, home: string | undefined, verb: string): void {
+  if (full === parse(full).root) {
+    throw new CacheConfigError(
+      errorMessage(
+        "fs",
+        `dir "${dir}" ${verb} the filesystem root`,
+        "name a directory of its own, such as /var/tmp/app-cache",
+      ),
+    );
+  }
+  if (full === home) {
+    throw new CacheConfigError(
+      errorMessage(
+        "fs",
+        `dir "${dir}" ${verb} the home directory`,
+        "name a directory of its own inside it, such as ~/.cache/app",
+      ),
+    );
+  }
+}
+
+/** The user's home directory, absolute; `undefined` where the runtime cannot tell (no HOME, no permission). */
+function homeDir(): string | undefined {
+  try {
+    const home = homedir();
+    return home === "" ? undefined : resolve(home);
+  } catch {
+    return undefined;
   }
 }
 

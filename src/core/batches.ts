@@ -4,7 +4,7 @@ import type { Clock } from "./clock";
 import { encodeRecord } from "./envelope";
 import { CacheArgumentError, errorMessage } from "./errors";
 import { assertKey, assertKeys, INTERNAL_PREFIX } from "./keys";
-import { decodeValue, headerExpiry, MISS, writeValue } from "./records";
+import { decodeValue, deleteLive, headerExpiry, MISS, writeValue } from "./records";
 import type { Route } from "./route";
 import type { Router } from "./router";
 import { TieredBackend } from "./tiers";
@@ -132,10 +132,17 @@ export class CacheBatches {
     const counts = await Promise.all(
       [...groups].map(([route, indexes]) => {
         const own = indexes.map((index) => keys[index] as string);
-        return route.run("deleteMany", own[0], [own], () => this.#deleteOwn(route, own));
+        return route.run("deleteMany", own[0], [own], () => this.#deleteCounted(route, own));
       }),
     );
     return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Deletes `keys` of `route` and counts those that were live: where TTLs live in records, one `deleteLive` step per key. */
+  async #deleteCounted(route: Route, keys: readonly string[]): Promise<number> {
+    if (!route.envelopeExpiry) return this.#deleteOwn(route, keys);
+    const results = await Promise.all(keys.map((key) => deleteLive(route, this.#clock, key)));
+    return results.filter(Boolean).length;
   }
 
   #deleteOwn(route: Route, keys: readonly string[]): Promise<number> {

@@ -41,7 +41,7 @@ export class CacheKernel {
     this.#router = router;
     this.#stats = stats;
     this.#flight = flight;
-    this.#locks = new CacheLocks(router);
+    this.#locks = new CacheLocks(router, clock);
   }
 
   /** The scope of the current async context (the cache-wide one outside any). @internal */

@@ -14,7 +14,7 @@ import { getOrSetOn } from "./cache-reads";
 import { clearRoutes, countKeys, setupRoute } from "./cache-routes";
 import { type Duration, toMilliseconds } from "./durations";
 import { assertKey, assertKeys, assertPattern } from "./keys";
-import { expiryOf, isReadValue, liveExists, MISS, setExpiry } from "./records";
+import { deleteLive, expiryOf, isReadValue, liveExists, MISS, setExpiry } from "./records";
 import { Router } from "./router";
 import { isDisabled } from "./scope";
 import { SingleFlight } from "./single-flight";
@@ -164,9 +164,7 @@ export class CacheCore extends CacheKernel {
     return this.guard("delete", key, false, (tx) => {
       if (tx !== undefined) return tx.delete(key);
       const route = this.#router.route(key);
-      return route.run("delete", key, [key], () =>
-        route.call("delete", key, false, (backend) => backend.delete(key)),
-      );
+      return route.run("delete", key, [key], () => deleteLive(route, this.clock, key));
     });
   }
 

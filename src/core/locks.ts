@@ -1,7 +1,9 @@
 import { NOT_NATIVE, type NotNative } from "./atomic";
+import type { Clock } from "./clock";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheBackendError, CacheConfigError, CacheError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
+import { heldInRecord, locksInRecords, releaseInRecord, takeInRecord } from "./record-locks";
 import type { Route } from "./route";
 import type { Router } from "./router";
 import type { ValueWithExpire } from "./types";
@@ -105,13 +107,18 @@ export async function releasingAfter<T>(
   return value;
 }
 
-/** Locks stored as the bare token under the lock key, taken with set-if-absent and released by compare-and-delete. */
+/**
+ * Locks stored as the bare token under the lock key, taken with set-if-absent and released by
+ * compare-and-delete; on a backend that expires nothing, as a record holding the lock's expiry (./record-locks).
+ */
 export class CacheLocks {
   readonly #router: Router;
+  readonly #clock: Clock;
   readonly #local = new Map<string, Promise<unknown>>();
 
-  constructor(router: Router) {
+  constructor(router: Router, clock: Clock) {
     this.#router = router;
+    this.#clock = clock;
   }
 
   async setLock(key: string, token: string, ttl: Duration): Promise<boolean> {
@@ -128,6 +135,7 @@ export class CacheLocks {
     ms: number,
     failed: F = false as F,
   ): Promise<boolean | F> {
+    if (locksInRecords(route)) return takeInRecord(route, this.#clock, key, token, ms, failed);
     const ttl = route.nativeTtl(ms) ?? ms;
     return route.call<boolean | F>("setLock", key, failed, (backend) =>
       backend.setLock !== undefined
@@ -145,6 +153,7 @@ export class CacheLocks {
     ms: number,
   ): Promise<ValueWithExpire | boolean | NotNative> {
     assertKey(lockKey);
+    if (locksInRecords(route)) return Promise.resolve(NOT_NATIVE);
     const ttl = route.nativeTtl(lockTtl(ms)) ?? ms;
     return route.run("setLock", lockKey, [lockKey, token, ms], () =>
       route.call<ValueWithExpire | boolean | NotNative>("setLock", lockKey, false, (backend) =>
@@ -158,6 +167,8 @@ export class CacheLocks {
   async unlock(key: string, token: string): Promise<boolean> {
     assertKey(key);
     const route = this.#router.route(key);
+    if (locksInRecords(route))
+      return route.run("unlock", key, [key, token], () => releaseInRecord(route, this.#clock, key, token));
     return route.run("unlock", key, [key, token], () =>
       route.call("unlock", key, false, async (backend) => {
         if (backend.unlock !== undefined) return backend.unlock(key, token);
@@ -170,7 +181,9 @@ export class CacheLocks {
   async isLocked(key: string, options: IsLockedOptions = {}): Promise<boolean> {
     assertKey(key);
     const route = this.#router.route(key);
-    const held = () => route.call("isLocked", key, false, (backend) => backend.exists(key));
+    const held = locksInRecords(route)
+      ? () => heldInRecord(route, this.#clock, key)
+      : () => route.call("isLocked", key, false, (backend) => backend.exists(key));
     if (options.wait === undefined) return route.run("isLocked", key, [key, options], held);
     const waitMs = toMilliseconds(options.wait, "wait");
     const stepMs = stepOf(options.step);

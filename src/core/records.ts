@@ -219,7 +219,7 @@ function writeIfLive(
 }
 
 /** True when `text` is a record whose envelope TTL (if any) has not ended. */
-function isLive(text: string | undefined, clock: Clock): boolean {
+export function isLive(text: string | undefined, clock: Clock): boolean {
   if (text === undefined) return false;
   const expiresAt = peekHeader(text)?.e;
   return expiresAt === undefined || expiresAt > clock.now();
@@ -229,6 +229,21 @@ function isLive(text: string | undefined, clock: Clock): boolean {
 export async function liveExists(route: Route, clock: Clock, key: string): Promise<boolean> {
   if (!route.envelopeExpiry) return route.call("exists", key, false, (backend) => backend.exists(key));
   return isLive(await route.call("get", key, undefined, (backend) => backend.get(key)), clock);
+}
+
+/**
+ * Deletes `key`; `true` when it held a record that had not expired. Where TTLs live in records,
+ * the backend still holds expired ones and would count them, so the record is read first; the
+ * read and the delete are one step among the key's commands (`Route.step`), so a set called
+ * after this delete is not undone by it.
+ */
+export function deleteLive(route: Route, clock: Clock, key: string): Promise<boolean> {
+  if (!route.envelopeExpiry) return route.call("delete", key, false, (backend) => backend.delete(key));
+  return route.step("delete", key, async (call) => {
+    const text = await call("get", undefined, (backend) => backend.get(key));
+    const deleted = await call("delete", false, (backend) => backend.delete(key));
+    return deleted && isLive(text, clock);
+  });
 }
 
 /** Milliseconds left for `key`, `-1` without expiry, `-2` when missing. */

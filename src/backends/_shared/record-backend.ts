@@ -28,15 +28,23 @@ export abstract class RecordBackend implements Backend {
   readonly #clock: Clock;
   readonly #queue = new KeyQueue();
   readonly #queueReads: boolean;
+  readonly #shared: boolean;
 
   /**
    * With `queueReads`, a read of a key waits for the writes of that key queued before it in this
    * process, and writes queued after it wait for the read: for storages whose writes a reader can
-   * see half done (unstorage's fs driver truncates a file before writing it).
+   * see half done (unstorage's fs driver truncates a file before writing it). With `shared`, the
+   * storage may hold other programs' entries under names this backend could have written (a
+   * directory the user also keeps files in): `clear` then removes a name only when it holds a
+   * record or nothing at all, at the cost of reading the head of each.
    */
-  protected constructor(clock: Clock, { queueReads = false }: { queueReads?: boolean } = {}) {
+  protected constructor(
+    clock: Clock,
+    { queueReads = false, shared = false }: { queueReads?: boolean; shared?: boolean } = {},
+  ) {
     this.#clock = clock;
     this.#queueReads = queueReads;
+    this.#shared = shared;
   }
 
   /** The stored text under `name`, or `undefined`; with `head`, at least the first line. */
@@ -153,11 +161,11 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** Removes every record of this backend. */
+  /** Removes every record of this backend (with `shared`, only names that hold a record or nothing). */
   async clear(): Promise<void> {
     await this.#io("clear", async () => {
       for (const name of await this.listNames()) {
-        if (decodeKey(name) !== undefined || isHashedName(name)) await this.removeText(name);
+        if (isRecordName(name) && (await this.#ownText(name))) await this.removeText(name);
       }
     });
   }
@@ -165,7 +173,14 @@ export abstract class RecordBackend implements Backend {
   /** Records held, expired ones included until a write of their key removes them. */
   async count(): Promise<number> {
     const names = await this.#io("count", () => this.listNames());
-    return names.filter((name) => decodeKey(name) !== undefined || isHashedName(name)).length;
+    return names.filter(isRecordName).length;
+  }
+
+  // An empty text is this backend's too: a record whose rename outran its data at a power loss.
+  async #ownText(name: string): Promise<boolean> {
+    if (!this.#shared) return true;
+    const text = await this.readText(name, true);
+    return text === undefined || text === "" || parseRecord(text) !== undefined;
   }
 
   async #slot(key: string): Promise<Slot> {
@@ -229,4 +244,9 @@ export abstract class RecordBackend implements Backend {
       throw this.failure(error, action);
     });
   }
+}
+
+/** True for a name `keyName` can give: a plain encoding or a hashed name. */
+function isRecordName(name: string): boolean {
+  return decodeKey(name) !== undefined || isHashedName(name);
 }

@@ -143,6 +143,29 @@ describe("cloudflare-kv: keys", () => {
     expect([await a.getKeysCount(), await b.getKeysCount()]).toEqual([0, 1]);
   });
 
+  it('a base is a namespace: "app" neither sees nor clears nor overwrites the keys of "app2"', async () => {
+    const id = next++;
+    const [app, app2] = [`app${id}`, `app${id}2`];
+    bases.push(`${app}:`, `${app2}:`);
+    const a = new lib.Cache().setup({ kv: env.CACHE, base: app });
+    const b = new lib.Cache().setup(`kv://CACHE?base=${app2}`);
+    await b.set("x", "b");
+    await a.set("2x", "a");
+    expect(await b.get("x")).toBe("b");
+    const seen: string[] = [];
+    for await (const key of a.scan("*")) seen.push(key);
+    expect(seen).toEqual(["2x"]);
+    expect([await a.getKeysCount(), await b.getKeysCount()]).toEqual([1, 1]);
+    await a.clear();
+    expect(await b.get("x")).toBe("b");
+    // The separator is added once: a base that ends with ":" or "/" is used as it is.
+    expect((await env.CACHE.list({ prefix: `${app2}:` })).keys.map((key) => key.name)).toEqual([`${app2}:x`]);
+    const slash = new lib.Cache().setup({ kv: env.CACHE, base: `${app}/` });
+    bases.push(`${app}/`);
+    await slash.set("k", 1);
+    expect(await env.CACHE.get(`${app}/k`)).not.toBeNull();
+  });
+
   it("getMany reads more than one bulk page (100 keys), duplicates and misses in order", async () => {
     // The real binding, with its bulk reads counted.
     let bulkReads = 0;
