@@ -3,7 +3,7 @@ import type { Clock } from "./clock";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
 import { CacheBackendError, CacheConfigError, CacheError, errorMessage, LockedError } from "./errors";
 import { assertKey } from "./keys";
-import { heldInRecord, locksInRecords, releaseInRecord, takeInRecord } from "./record-locks";
+import { heldInRecord, releaseInRecord, takeInRecord } from "./record-locks";
 import type { Route } from "./route";
 import type { Router } from "./router";
 import type { ValueWithExpire } from "./types";
@@ -135,7 +135,7 @@ export class CacheLocks {
     ms: number,
     failed: F = false as F,
   ): Promise<boolean | F> {
-    if (locksInRecords(route)) return takeInRecord(route, this.#clock, key, token, ms, failed);
+    if (route.expiresNothing) return takeInRecord(route, this.#clock, key, token, ms, failed);
     const ttl = route.nativeTtl(ms) ?? ms;
     return route.call<boolean | F>("setLock", key, failed, (backend) =>
       backend.setLock !== undefined
@@ -153,7 +153,7 @@ export class CacheLocks {
     ms: number,
   ): Promise<ValueWithExpire | boolean | NotNative> {
     assertKey(lockKey);
-    if (locksInRecords(route)) return Promise.resolve(NOT_NATIVE);
+    if (route.expiresNothing) return Promise.resolve(NOT_NATIVE);
     const ttl = route.nativeTtl(lockTtl(ms)) ?? ms;
     return route.run("setLock", lockKey, [lockKey, token, ms], () =>
       route.call<ValueWithExpire | boolean | NotNative>("setLock", lockKey, false, (backend) =>
@@ -167,7 +167,7 @@ export class CacheLocks {
   async unlock(key: string, token: string): Promise<boolean> {
     assertKey(key);
     const route = this.#router.route(key);
-    if (locksInRecords(route))
+    if (route.expiresNothing)
       return route.run("unlock", key, [key, token], () => releaseInRecord(route, this.#clock, key, token));
     return route.run("unlock", key, [key, token], () =>
       route.call("unlock", key, false, async (backend) => {
@@ -181,7 +181,7 @@ export class CacheLocks {
   async isLocked(key: string, options: IsLockedOptions = {}): Promise<boolean> {
     assertKey(key);
     const route = this.#router.route(key);
-    const held = locksInRecords(route)
+    const held = route.expiresNothing
       ? () => heldInRecord(route, this.#clock, key)
       : () => route.call("isLocked", key, false, (backend) => backend.exists(key));
     if (options.wait === undefined) return route.run("isLocked", key, [key, options], held);

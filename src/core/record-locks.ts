@@ -8,11 +8,6 @@ import { splitRecord } from "./envelope";
 import { isLive } from "./records";
 import type { Route } from "./route";
 
-/** True when `route`'s backend cannot expire a lock by itself, so the lock's TTL lives in its record. */
-export function locksInRecords(route: Route): boolean {
-  return !route.backend.capabilities.nativeTtl;
-}
-
 /** Takes the lock `key` for `ms` milliseconds unless a live one holds it; `failed` when suppressed. */
 export function takeInRecord<F>(
   route: Route,

@@ -47,6 +47,12 @@ export class Route {
   readonly suppress: boolean;
   /** True when some TTL must live in the record because the backend cannot expire it natively. */
   readonly envelopeExpiry: boolean;
+  /**
+   * True when the backend expires nothing (`nativeTtl: false`): every TTL lives in records, so
+   * the backend keeps expired records until they are deleted. A backend with only a TTL floor
+   * (KV's 60 s) expires them soon after, so it is not paid a read before each delete or lock.
+   */
+  readonly expiresNothing: boolean;
   readonly minTtlMs: number;
   /** See `RouteConfig.copy`. */
   readonly copy: boolean;
@@ -74,6 +80,7 @@ export class Route {
     this.#guard = new BackendGuard(config.backend, config.suppress, config.timeoutMs, config.onError);
     const caps = config.backend.capabilities;
     this.envelopeExpiry = !caps.nativeTtl || caps.minTtlMs > 0;
+    this.expiresNothing = !caps.nativeTtl;
     this.minTtlMs = caps.minTtlMs;
     this.#unordered = caps.ordered === false;
     this.copy = config.copy;
