@@ -1,16 +1,15 @@
 // The transaction handle: buffers writes, serves reads from them first, takes the locks of the
 // `locked` mode, and applies the writes when the transaction function ends.
-import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
 import { safeSum } from "../core/counters";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
-import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
-import { isDisabled, type TxHooks } from "../core/scope";
+import type { TxHooks } from "../core/scope";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
 import { acquire, lockKey, release } from "./transaction-locks";
+import { countStaged, getMatchStaged, type Staged, scanStaged } from "./transaction-views";
 import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
 
 type Tags = readonly string[] | undefined;
@@ -27,11 +26,14 @@ export class CacheTransaction implements TxHooks, Transaction {
    */
   readonly #turns = new Map<string, Promise<void>>();
   readonly #timeoutMs: number;
+  /** The writes and the end check, for the views over many keys (`transaction-views`). */
+  readonly #staged: Staged;
   #rolledBack = false;
   #ended = false;
 
   constructor(cache: CacheCore, options: TransactionOptions) {
     this.#cache = cache;
+    this.#staged = { cache, writes: this.#writes, check: () => this.#check() };
     this.mode = options.mode ?? "fast";
     if (!["fast", "locked", "serializable"].includes(this.mode)) {
       throw new TransactionError(
@@ -155,49 +157,12 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   /** `scan` as this transaction sees it: the stored keys it has not written, then those it set. */
   scan(pattern: string): AsyncGenerator<string> {
-    return this.#merge(
-      "scan",
-      pattern,
-      (cache) => cache.scan(pattern),
-      (key) => key,
-      (key) => key,
-    );
+    return scanStaged(this.#staged, pattern);
   }
 
   /** `getMatch` as this transaction sees it (see `scan`). */
   getMatch(pattern: string): AsyncGenerator<[string, unknown]> {
-    return this.#merge(
-      "getMatch",
-      pattern,
-      (cache) => cache.getMatch(pattern),
-      (entry) => entry[0],
-      (key, text) => [key, decodeFor(this.#cache, key, text)],
-    );
-  }
-
-  async *#merge<E>(
-    command: string,
-    pattern: string,
-    stored: (cache: CacheCore) => AsyncIterable<E>,
-    keyOf: (entry: E) => string,
-    own: (key: string, text: string) => E,
-  ): AsyncGenerator<E> {
-    assertPattern(pattern);
-    const cache = this.#cache;
-    if (isDisabled(cache.scope(), command)) return;
-    this.#check();
-    const matcher = globToRegExp(pattern);
-    const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
-    const written = [...this.#writes.keys()].filter(
-      (key) => matcher.test(key) && !(hideInternal && key.startsWith(INTERNAL_PREFIX)),
-    );
-    for await (const entry of cache.withScope({ tx: undefined, brief: true }, () => stored(cache))) {
-      if (!this.#writes.has(keyOf(entry))) yield entry;
-    }
-    for (const key of written) {
-      const write = this.#writes.get(key);
-      if (write?.kind === "set") yield own(key, write.text);
-    }
+    return getMatchStaged(this.#staged, pattern);
   }
 
   /** `getExpire` as this transaction sees it: a TTL it set counts from the commit, so it is whole until then. */
@@ -212,21 +177,8 @@ export class CacheTransaction implements TxHooks, Transaction {
   }
 
   /** `getKeysCount` as this transaction sees it: `stored` (the count outside) with its own sets and deletes. */
-  async keysCount(stored: () => Promise<number>): Promise<number> {
-    this.#check();
-    const writes = [...this.#writes];
-    const [count, found] = await Promise.all([
-      outside(this.#cache, stored),
-      Promise.all(writes.map(([key]) => this.#cache.read(key))),
-    ]);
-    let total = count;
-    for (let at = 0; at < writes.length; at++) {
-      const kind = writes[at]?.[1].kind;
-      const present = found[at] !== MISS;
-      if (kind === "set" && !present) total++;
-      else if (kind === "delete" && present) total--;
-    }
-    return total;
+  keysCount(stored: () => Promise<number>): Promise<number> {
+    return countStaged(this.#staged, stored);
   }
 
   /** The tags `key` has in this transaction: a staged set's; `null` when staged as deleted; `undefined` when the stored record's count. */
