@@ -5,9 +5,11 @@ import { safeSum } from "../core/counters";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
 import { MISS } from "../core/records";
+import type { LoadTicket } from "../core/route";
 import type { TxHooks } from "../core/scope";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
+import { TransactionFlights } from "./transaction-flights";
 import { acquire, lockKey, release } from "./transaction-locks";
 import { countStaged, getMatchStaged, type Staged, scanStaged } from "./transaction-views";
 import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
@@ -25,6 +27,8 @@ export class CacheTransaction implements TxHooks, Transaction {
    * called, so concurrent ones neither lose an update nor wait for a lock their key already took.
    */
   readonly #turns = new Map<string, Promise<void>>();
+  /** The loads its callers of a key share (`getOrSet`, wrapped functions), apart from those outside. */
+  readonly #flights: TransactionFlights;
   readonly #timeoutMs: number;
   /** The writes and the end check, for the views over many keys (`transaction-views`). */
   readonly #staged: Staged;
@@ -34,6 +38,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   constructor(cache: CacheCore, options: TransactionOptions) {
     this.#cache = cache;
     this.#staged = { cache, writes: this.#writes, check: () => this.#check() };
+    this.#flights = new TransactionFlights(cache);
     this.mode = options.mode ?? "fast";
     if (!["fast", "locked", "serializable"].includes(this.mode)) {
       throw new TransactionError(
@@ -63,6 +68,31 @@ export class CacheTransaction implements TxHooks, Transaction {
     const write = this.#writes.get(key);
     if (write !== undefined) return write.kind === "delete" ? MISS : decodeFor(this.#cache, key, write.text);
     return this.#cache.read(key);
+  }
+
+  /**
+   * `getOrSet` as this transaction sees `key`: its own write of it, else the stored value, else one
+   * `load` shared by its callers of the key meanwhile, staged unless the transaction wrote the key
+   * (or a tag of `tags` was invalidated) since the load began.
+   */
+  async getOrSet(
+    key: string,
+    load: () => Promise<unknown>,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+  ): Promise<unknown> {
+    const cached = await this.get(key);
+    if (cached !== MISS) return cached;
+    return this.#flights.run(key, async (ticket) => {
+      const value = await load();
+      if (!this.#cache.routeFor(key).outdated(ticket, tags)) await this.set(key, value, ttl, tags, undefined);
+      return value;
+    });
+  }
+
+  /** Shares one `load` per key among this transaction's callers only (see `TransactionFlights`). */
+  singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T> {
+    return this.#flights.run(key, load);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -232,6 +262,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   #stage(key: string, write: Write): void {
     this.#check();
     this.#writes.set(key, write);
+    this.#flights.written(key);
   }
 
   /** Stages `value` as set on `key`, in the text its backend's serializer makes of it. */
