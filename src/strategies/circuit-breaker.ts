@@ -5,7 +5,14 @@ import { configError, internalKey, whereOf } from "./_meta";
 import { type ErrorClass, isOneOf } from "./conditions";
 import { adapt } from "./decorate";
 import type { Plan } from "./plan";
-import { keyPlan, outsideTransaction, positiveDuration, positiveInteger, stateExtras } from "./rate-limit";
+import {
+  keyPlan,
+  outsideTransaction,
+  positiveDuration,
+  positiveInteger,
+  requireOptions,
+  stateExtras,
+} from "./rate-limit";
 import type { StrategyDecorator } from "./types";
 
 /** Options of `circuitBreaker`. */
@@ -45,6 +52,7 @@ type State = { kind: "closed" } | { kind: "open"; retryMs: number } | { kind: "h
  * const pay = cache.circuitBreaker({ errorsRate: 50, minCalls: 10, period: "1m", ttl: "30s" })(callPaymentApi);
  */
 export function circuitBreaker(cache: FeatureCache, options: CircuitBreakerOptions): StrategyDecorator {
+  requireOptions("circuitBreaker", options, '{ errorsRate: 50, period: "1m", ttl: "30s" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "circuitBreaker");
     const breaker = checkedBreaker(cache, plan, options, whereOf("circuitBreaker", options, site));

@@ -1,6 +1,7 @@
 import { NOT_NATIVE, slideWindowOn } from "../core/atomic";
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, RateLimitError } from "../core/errors";
+import { shownValue } from "../core/suggest";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import type { AnyFn, Site } from "./decorate";
@@ -57,6 +58,7 @@ export interface SliceRateLimitOptions {
  * const login = cache.rateLimit({ limit: 5, period: "1m", ttl: "15m", key: "login:{ip}" })(doLogin);
  */
 export function rateLimit(cache: FeatureCache, options: RateLimitOptions): StrategyDecorator {
+  requireOptions("rateLimit", options, '{ limit: 5, period: "1m" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "rateLimit");
     const where = whereOf("rateLimit", options, site);
@@ -98,6 +100,7 @@ export function rateLimit(cache: FeatureCache, options: RateLimitOptions): Strat
  * const send = cache.sliceRateLimit({ limit: 10, period: "1s", key: "mail:{to}" })(sendMail);
  */
 export function sliceRateLimit(cache: FeatureCache, options: SliceRateLimitOptions): StrategyDecorator {
+  requireOptions("sliceRateLimit", options, '{ limit: 10, period: "1s" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "sliceRateLimit");
     const where = whereOf("sliceRateLimit", options, site);
@@ -204,6 +207,20 @@ export function keyPlan(
     site,
     { key: options.key, prefix: options.prefix, name: options.name },
     strategy,
+  );
+}
+
+/**
+ * Throws `CacheConfigError` unless `options` is an object: a strategy whose options have no
+ * defaults (`limit`, `period`, ...) must be given them, and would otherwise fail with a bare
+ * `TypeError` once a function is wrapped. `example` shows the least it takes.
+ */
+export function requireOptions(strategy: string, options: unknown, example: string): void {
+  if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
+  throw configError(
+    strategy,
+    `options must be an object, got ${shownValue(options)}`,
+    `pass for example ${example}`,
   );
 }
 
