@@ -1,5 +1,6 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { CircuitBreakerOpen, errorMessage } from "../core/errors";
+import { releaseReporting } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import { type ErrorClass, isOneOf } from "./conditions";
@@ -188,6 +189,11 @@ async function count(b: Breaker, k: CircuitKeys, failed: boolean): Promise<void>
   await reset(b, k, false);
 }
 
+/**
+ * One probe call of a half-open circuit, holding the probe lock. Its outcome is the caller's
+ * whatever the unlock does: a failing unlock goes to `onError` (`releaseReporting`), never over
+ * the probe's result or error; the lock ends with the half-open phase anyway.
+ */
 async function probe(
   b: Breaker,
   thisArg: unknown,
@@ -207,7 +213,7 @@ async function probe(
     else await reset(b, k, true);
     throw error;
   } finally {
-    await b.cache.unlock(k.probe, token);
+    await releaseReporting(b.cache.routeFor(k.probe), k.probe, b.cache.unlock(k.probe, token));
   }
 }
 
