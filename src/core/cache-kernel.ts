@@ -148,9 +148,12 @@ export class CacheKernel {
 
   /**
    * Shares one in-flight `load` per key among concurrent callers of this cache; `load` gets the
-   * run's ticket for `key` (see `Route.ticket`). @internal
+   * run's ticket for `key` (see `Route.ticket`). Inside a transaction only its own callers share
+   * it: a load there reads the transaction's pending writes, one outside does not. @internal
    */
   singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T> {
+    const tx = this.scope().tx as TxHooks | undefined;
+    if (tx !== undefined) return tx.singleFlight(key, load);
     return this.#flight.run(key, load, this.#router.route(key));
   }
 

@@ -14,7 +14,7 @@ export function setupRoute(
   options: SetupOptions,
 ): Route {
   const { runtime, schemes, adapters } = platform;
-  return new Route(resolveSetup({ runtime, schemes, adapters, clock }, target, options));
+  return new Route(resolveSetup({ runtime, schemes, adapters, clock }, target, options), clock);
 }
 
 /** Removes every key from the backend of each of `routes`. */

@@ -93,13 +93,8 @@ export class CacheCore extends CacheKernel {
     const ttl = ttlOption(options.ttl);
     if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through
     return this.guard("getOrSet", key, undefined as T, async (tx) => {
-      if (tx !== undefined) {
-        const cached = await tx.get(key);
-        if (cached !== MISS) return cached as T;
-        const value = await this.load(factory);
-        await tx.set(key, value, ttl, options.tags, undefined);
-        return value;
-      }
+      if (tx !== undefined)
+        return tx.getOrSet(key, () => this.load(factory), ttl, options.tags) as Promise<T>;
       const route = this.#router.route(key);
       return route.run("getOrSet", key, [key, factory, options], () =>
         getOrSetOn(this, route, this.#stats, this.#flight, key, factory, ttl, options),

@@ -1,3 +1,4 @@
+import type { Clock } from "./clock";
 import { ONE_KEY, READ_ONLY } from "./command-kinds";
 
 /**
@@ -16,10 +17,26 @@ export interface LoadTicket {
   storing?: number;
   /** The route's invalidation count when the ticket was made: a tag invalidated later outdates it. */
   readonly since: number;
+  /** When it was made or last renewed (`InFlight.renew`), on the cache's clock: its age counts from then. */
+  seen: number;
 }
+
+/**
+ * How long a ticket may go without being renewed before the next caller of its key counts it
+ * abandoned (ms). Nothing hands back the ticket of an iterator dropped without `return()` where
+ * timers never fire (Workers drops them when a request ends), nor of a load whose promise never
+ * settles; checked when another caller wants the ticket, so no timer is needed. Longer than every
+ * wait the library has: the iterator's one-minute pause limit (whose timer lets go first where
+ * timers run), a locked load's 10 s lock and a transaction lock's 60 s TTL; a load slower than
+ * this is shared until then, and only then does a new caller load for itself.
+ */
+export const TICKET_MAX_AGE_MS = 120_000;
 
 /** Past this many tags invalidated during loads, the ones no load in flight can be outdated by are forgotten. */
 const TAG_MEMORY = 1024;
+
+/** Tickets held at once (of different keys) past which making one first drops those abandoned. */
+const SWEEP_FROM = 256;
 
 /**
  * The work in flight on one route's keys that callers share until a write makes it stale:
@@ -35,6 +52,13 @@ export class InFlight {
   /** Counts tag invalidations; `#tagInvalidated` maps a tag to the count at its last one. */
   #invalidations = 0;
   readonly #tagInvalidated = new Map<string, number>();
+  readonly #clock: Clock;
+  /** The number of tickets held at which the next one made sweeps out the abandoned (see `SWEEP_FROM`). */
+  #sweepAt = SWEEP_FROM;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
 
   /** The backend read of `key` in flight (see `shareRead`), unless a write to `key` dropped it. */
   readOf(key: string): Promise<string | undefined> | undefined {
@@ -69,16 +93,53 @@ export class InFlight {
 
   /**
    * A ticket for a load of `key` that is about to begin; hand it back with `release` once the
-   * load has stored (or given up). See `LoadTicket`.
+   * load has stored (or given up). Loads of `key` in flight share one, unless it is older than
+   * `TICKET_MAX_AGE_MS`: then it is abandoned (stale, so its load stores nothing if it ever ends)
+   * and this load gets a fresh one. See `LoadTicket`.
    */
   ticket(key: string): LoadTicket {
+    const now = this.#clock.now();
     let ticket = this.#tickets.get(key);
+    if (ticket !== undefined && now - ticket.seen > TICKET_MAX_AGE_MS) {
+      this.#abandon(key, ticket);
+      ticket = undefined;
+    }
     if (ticket === undefined) {
-      ticket = { stale: false, holders: 0, since: this.#invalidations };
+      if (this.#tickets.size >= this.#sweepAt) this.#sweep(now);
+      ticket = { stale: false, holders: 0, since: this.#invalidations, seen: now };
       this.#tickets.set(key, ticket);
     }
     ticket.holders++;
     return ticket;
+  }
+
+  /**
+   * True while the loads holding `ticket` may be shared: it is not stale, nor older than
+   * `TICKET_MAX_AGE_MS` (then it is abandoned here, as `ticket` would).
+   */
+  live(key: string, ticket: LoadTicket): boolean {
+    if (ticket.stale) return false;
+    if (this.#clock.now() - ticket.seen <= TICKET_MAX_AGE_MS) return true;
+    this.#abandon(key, ticket);
+    return false;
+  }
+
+  /** Notes that a holder of `ticket` is still at work (a stream handing out a chunk): its age starts again. */
+  renew(ticket: LoadTicket): void {
+    ticket.seen = this.#clock.now();
+  }
+
+  /** Gives up on `ticket`: stale, so a load that ends after all stores nothing, and no longer `key`'s. */
+  #abandon(key: string, ticket: LoadTicket): void {
+    ticket.stale = true;
+    if (this.#tickets.get(key) === ticket) this.#tickets.delete(key);
+  }
+
+  /** Abandons every ticket past its age: each dropped iterator of another key would stay otherwise. */
+  #sweep(now: number): void {
+    for (const [key, ticket] of this.#tickets)
+      if (now - ticket.seen > TICKET_MAX_AGE_MS) this.#abandon(key, ticket);
+    this.#sweepAt = Math.max(SWEEP_FROM, this.#tickets.size * 2);
   }
 
   /**
@@ -102,11 +163,15 @@ export class InFlight {
     if (this.#tickets.size === 0) return; // no load in flight that it could outdate
     this.#invalidations++;
     for (const tag of tags) this.#tagInvalidated.set(tag, this.#invalidations);
-    if (this.#tagInvalidated.size > TAG_MEMORY) {
-      let oldest = this.#invalidations;
-      for (const ticket of this.#tickets.values()) if (ticket.since < oldest) oldest = ticket.since;
-      for (const [tag, at] of this.#tagInvalidated) if (at <= oldest) this.#tagInvalidated.delete(tag);
-    }
+    if (this.#tagInvalidated.size > TAG_MEMORY) this.#forgetTags();
+  }
+
+  /** Forgets the tags no ticket in use can be outdated by; an abandoned ticket keeps none. */
+  #forgetTags(): void {
+    this.#sweep(this.#clock.now());
+    let oldest = this.#invalidations;
+    for (const ticket of this.#tickets.values()) if (ticket.since < oldest) oldest = ticket.since;
+    for (const [tag, at] of this.#tagInvalidated) if (at <= oldest) this.#tagInvalidated.delete(tag);
   }
 
   /** True when `ticket` went stale, or one of `tags` (the result's) was invalidated after it was made. */

@@ -1,4 +1,5 @@
 import { BackendGuard, type ErrorHandler } from "./backend-guard";
+import type { Clock } from "./clock";
 import { READ_ONLY, SINGLE } from "./command-kinds";
 import type { RecordCodec } from "./envelope";
 import type { CacheError } from "./errors";
@@ -68,9 +69,11 @@ export class Route {
   /** The turns of the commands that later commands on their keys must wait for. */
   readonly #turns = new KeyTurns();
   /** Reads, fills and load tickets in flight, dropped or made stale by writes. */
-  readonly #inFlight = new InFlight();
+  readonly #inFlight: InFlight;
 
-  constructor(config: RouteConfig) {
+  /** A route for `config`; `clock` (the cache's) ages the tickets of its loads (see `InFlight.ticket`). */
+  constructor(config: RouteConfig, clock: Clock) {
+    this.#inFlight = new InFlight(clock);
     this.prefix = config.prefix;
     this.backend = config.backend;
     this.codec = config.codec;
@@ -251,6 +254,16 @@ export class Route {
   /** A ticket for a load of `key` that is about to begin (see `InFlight.ticket`). */
   ticket(key: string): LoadTicket {
     return this.#inFlight.ticket(key);
+  }
+
+  /** True while the loads holding `ticket` may be shared: not stale, nor abandoned (see `InFlight.live`). */
+  live(key: string, ticket: LoadTicket): boolean {
+    return this.#inFlight.live(key, ticket);
+  }
+
+  /** Restarts the age of `ticket`, whose holder is still at work (see `InFlight.renew`). */
+  renew(ticket: LoadTicket): void {
+    this.#inFlight.renew(ticket);
   }
 
   /** Marks stale the tickets of the loads in flight whose key `matches` (see `InFlight.staleLoads`). */

@@ -1,3 +1,5 @@
+import type { LoadTicket } from "./in-flight";
+
 /** Every command name of the basic API, for `disable`, `enable`, `disabling` and `callback`. */
 export const Command = {
   GET: "get",
@@ -120,4 +122,13 @@ export interface TxHooks {
   incr(key: string, by: number, ttl: number | undefined): Promise<number>;
   expire(key: string, ttl: number): Promise<boolean>;
   deleteMatch(pattern: string): Promise<number>;
+  /** `getOrSet`: the transaction's view of `key`, else one `load` per key shared by its own callers, staged. */
+  getOrSet(
+    key: string,
+    load: () => Promise<unknown>,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+  ): Promise<unknown>;
+  /** One in-flight `load` per key shared by the transaction's own callers, never by others (see `CacheKernel.singleFlight`). */
+  singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T>;
 }

@@ -1,16 +1,17 @@
 // The transaction handle: buffers writes, serves reads from them first, takes the locks of the
 // `locked` mode, and applies the writes when the transaction function ends.
-import { globToRegExp } from "../backends/_shared/glob";
 import type { CacheCore } from "../core/cache";
 import { safeSum } from "../core/counters";
 import { toMilliseconds } from "../core/durations";
 import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
-import { assertPattern, INTERNAL_PREFIX } from "../core/keys";
 import { MISS } from "../core/records";
-import { isDisabled, type TxHooks } from "../core/scope";
+import type { LoadTicket } from "../core/route";
+import type { TxHooks } from "../core/scope";
 import { storedTags } from "./tags";
 import type { Transaction, TransactionOptions } from "./transaction";
+import { TransactionFlights } from "./transaction-flights";
 import { acquire, lockKey, release } from "./transaction-locks";
+import { countStaged, getMatchStaged, type Staged, scanStaged } from "./transaction-views";
 import { commitWrites, decodeFor, encodeFor, inTurn, outside, type Write } from "./transaction-writes";
 
 type Tags = readonly string[] | undefined;
@@ -26,12 +27,18 @@ export class CacheTransaction implements TxHooks, Transaction {
    * called, so concurrent ones neither lose an update nor wait for a lock their key already took.
    */
   readonly #turns = new Map<string, Promise<void>>();
+  /** The loads its callers of a key share (`getOrSet`, wrapped functions), apart from those outside. */
+  readonly #flights: TransactionFlights;
   readonly #timeoutMs: number;
+  /** The writes and the end check, for the views over many keys (`transaction-views`). */
+  readonly #staged: Staged;
   #rolledBack = false;
   #ended = false;
 
   constructor(cache: CacheCore, options: TransactionOptions) {
     this.#cache = cache;
+    this.#staged = { cache, writes: this.#writes, check: () => this.#check() };
+    this.#flights = new TransactionFlights(cache);
     this.mode = options.mode ?? "fast";
     if (!["fast", "locked", "serializable"].includes(this.mode)) {
       throw new TransactionError(
@@ -61,6 +68,31 @@ export class CacheTransaction implements TxHooks, Transaction {
     const write = this.#writes.get(key);
     if (write !== undefined) return write.kind === "delete" ? MISS : decodeFor(this.#cache, key, write.text);
     return this.#cache.read(key);
+  }
+
+  /**
+   * `getOrSet` as this transaction sees `key`: its own write of it, else the stored value, else one
+   * `load` shared by its callers of the key meanwhile, staged unless the transaction wrote the key
+   * (or a tag of `tags` was invalidated) since the load began.
+   */
+  async getOrSet(
+    key: string,
+    load: () => Promise<unknown>,
+    ttl: number | undefined,
+    tags: readonly string[] | undefined,
+  ): Promise<unknown> {
+    const cached = await this.get(key);
+    if (cached !== MISS) return cached;
+    return this.#flights.run(key, async (ticket) => {
+      const value = await load();
+      if (!this.#cache.routeFor(key).outdated(ticket, tags)) await this.set(key, value, ttl, tags, undefined);
+      return value;
+    });
+  }
+
+  /** Shares one `load` per key among this transaction's callers only (see `TransactionFlights`). */
+  singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T> {
+    return this.#flights.run(key, load);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -155,49 +187,12 @@ export class CacheTransaction implements TxHooks, Transaction {
 
   /** `scan` as this transaction sees it: the stored keys it has not written, then those it set. */
   scan(pattern: string): AsyncGenerator<string> {
-    return this.#merge(
-      "scan",
-      pattern,
-      (cache) => cache.scan(pattern),
-      (key) => key,
-      (key) => key,
-    );
+    return scanStaged(this.#staged, pattern);
   }
 
   /** `getMatch` as this transaction sees it (see `scan`). */
   getMatch(pattern: string): AsyncGenerator<[string, unknown]> {
-    return this.#merge(
-      "getMatch",
-      pattern,
-      (cache) => cache.getMatch(pattern),
-      (entry) => entry[0],
-      (key, text) => [key, decodeFor(this.#cache, key, text)],
-    );
-  }
-
-  async *#merge<E>(
-    command: string,
-    pattern: string,
-    stored: (cache: CacheCore) => AsyncIterable<E>,
-    keyOf: (entry: E) => string,
-    own: (key: string, text: string) => E,
-  ): AsyncGenerator<E> {
-    assertPattern(pattern);
-    const cache = this.#cache;
-    if (isDisabled(cache.scope(), command)) return;
-    this.#check();
-    const matcher = globToRegExp(pattern);
-    const hideInternal = !pattern.startsWith(INTERNAL_PREFIX);
-    const written = [...this.#writes.keys()].filter(
-      (key) => matcher.test(key) && !(hideInternal && key.startsWith(INTERNAL_PREFIX)),
-    );
-    for await (const entry of cache.withScope({ tx: undefined, brief: true }, () => stored(cache))) {
-      if (!this.#writes.has(keyOf(entry))) yield entry;
-    }
-    for (const key of written) {
-      const write = this.#writes.get(key);
-      if (write?.kind === "set") yield own(key, write.text);
-    }
+    return getMatchStaged(this.#staged, pattern);
   }
 
   /** `getExpire` as this transaction sees it: a TTL it set counts from the commit, so it is whole until then. */
@@ -212,21 +207,8 @@ export class CacheTransaction implements TxHooks, Transaction {
   }
 
   /** `getKeysCount` as this transaction sees it: `stored` (the count outside) with its own sets and deletes. */
-  async keysCount(stored: () => Promise<number>): Promise<number> {
-    this.#check();
-    const writes = [...this.#writes];
-    const [count, found] = await Promise.all([
-      outside(this.#cache, stored),
-      Promise.all(writes.map(([key]) => this.#cache.read(key))),
-    ]);
-    let total = count;
-    for (let at = 0; at < writes.length; at++) {
-      const kind = writes[at]?.[1].kind;
-      const present = found[at] !== MISS;
-      if (kind === "set" && !present) total++;
-      else if (kind === "delete" && present) total--;
-    }
-    return total;
+  keysCount(stored: () => Promise<number>): Promise<number> {
+    return countStaged(this.#staged, stored);
   }
 
   /** The tags `key` has in this transaction: a staged set's; `null` when staged as deleted; `undefined` when the stored record's count. */
@@ -280,6 +262,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   #stage(key: string, write: Write): void {
     this.#check();
     this.#writes.set(key, write);
+    this.#flights.written(key);
   }
 
   /** Stages `value` as set on `key`, in the text its backend's serializer makes of it. */

@@ -1,6 +1,8 @@
 import type { CacheCore } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
+import { CacheArgumentError, errorMessage } from "../core/errors";
 import type { Scope } from "../core/scope";
+import { shownValue, unknownName } from "../core/suggest";
 import { CacheTransaction } from "./cache-transaction";
 import { acquire, release, SERIALIZABLE_LOCK } from "./transaction-locks";
 
@@ -19,6 +21,33 @@ export interface Transaction {
   rollback(): void;
 }
 
+const OPTIONS: readonly string[] = ["mode", "timeout"];
+const EXAMPLE = 'pass for example { mode: "locked", timeout: "5s" }, or leave them out';
+
+/**
+ * Throws `CacheArgumentError` unless `fn` is a function and `options` an object (or absent) of
+ * known names: a typo such as `mdoe` would otherwise run an unlocked transaction, and `null` would
+ * fail as a bare `TypeError`. Checked nested too, where the outer transaction's options apply.
+ */
+function checkArguments(fn: unknown, options: unknown): void {
+  const problem =
+    typeof fn !== "function"
+      ? { what: `takes a function, got ${shownValue(fn)}`, toDo: "pass for example async (tx) => { … }" }
+      : optionsProblem(options);
+  if (problem !== undefined)
+    throw new CacheArgumentError(errorMessage("transaction", problem.what, problem.toDo));
+}
+
+function optionsProblem(options: unknown): { what: string; toDo: string } | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    return { what: `options must be an object, got ${shownValue(options)}`, toDo: EXAMPLE };
+  const unknown = unknownName(options, OPTIONS);
+  if (unknown === undefined) return undefined;
+  const near = unknown.near === undefined ? "" : `did you mean \`${unknown.near}\`? `;
+  return { what: `unknown option \`${unknown.name}\``, toDo: `${near}transaction takes mode and timeout` };
+}
+
 /** The transaction in `scope`, if any. */
 export function transactionIn(scope: Scope): CacheTransaction | undefined {
   return scope.tx instanceof CacheTransaction ? scope.tx : undefined;
@@ -30,6 +59,7 @@ export async function runTransaction<T>(
   fn: (tx: Transaction) => T | Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  checkArguments(fn, options);
   const outer = transactionIn(cache.scope());
   if (outer !== undefined) return fn(outer);
   const tx = new CacheTransaction(cache, options);

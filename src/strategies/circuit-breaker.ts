@@ -1,11 +1,19 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { CircuitBreakerOpen, errorMessage } from "../core/errors";
+import { releaseReporting } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import { type ErrorClass, isOneOf } from "./conditions";
 import { adapt } from "./decorate";
 import type { Plan } from "./plan";
-import { keyPlan, outsideTransaction, positiveDuration, positiveInteger, stateExtras } from "./rate-limit";
+import {
+  keyPlan,
+  outsideTransaction,
+  positiveDuration,
+  positiveInteger,
+  requireOptions,
+  stateExtras,
+} from "./rate-limit";
 import type { StrategyDecorator } from "./types";
 
 /** Options of `circuitBreaker`. */
@@ -45,6 +53,7 @@ type State = { kind: "closed" } | { kind: "open"; retryMs: number } | { kind: "h
  * const pay = cache.circuitBreaker({ errorsRate: 50, minCalls: 10, period: "1m", ttl: "30s" })(callPaymentApi);
  */
 export function circuitBreaker(cache: FeatureCache, options: CircuitBreakerOptions): StrategyDecorator {
+  requireOptions("circuitBreaker", options, '{ errorsRate: 50, period: "1m", ttl: "30s" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "circuitBreaker");
     const breaker = checkedBreaker(cache, plan, options, whereOf("circuitBreaker", options, site));
@@ -180,6 +189,11 @@ async function count(b: Breaker, k: CircuitKeys, failed: boolean): Promise<void>
   await reset(b, k, false);
 }
 
+/**
+ * One probe call of a half-open circuit, holding the probe lock. Its outcome is the caller's
+ * whatever the unlock does: a failing unlock goes to `onError` (`releaseReporting`), never over
+ * the probe's result or error; the lock ends with the half-open phase anyway.
+ */
 async function probe(
   b: Breaker,
   thisArg: unknown,
@@ -199,7 +213,7 @@ async function probe(
     else await reset(b, k, true);
     throw error;
   } finally {
-    await b.cache.unlock(k.probe, token);
+    await releaseReporting(b.cache.routeFor(k.probe), k.probe, b.cache.unlock(k.probe, token));
   }
 }
 

@@ -1,5 +1,5 @@
 import { CacheArgumentError, errorMessage } from "../core/errors";
-import type { LoadTicket } from "../core/route";
+import type { LoadTicket, Route } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import type { Serializer } from "../serialization/codec";
 import { rejectLock, whereOf } from "./_meta";
@@ -139,12 +139,15 @@ const PAUSE_LIMIT_MS = 60_000;
  * `return()` is never resumed, so no `finally` would hand the ticket back, and while a route
  * holds a ticket it remembers every tag invalidated since (later runs of the key share the ticket
  * and are outdated by them): once the consumer has not asked for a chunk for `PAUSE_LIMIT_MS`,
- * the recording gives the ticket up and the run stores nothing.
+ * the recording gives the ticket up and the run stores nothing. Where that timer never fires
+ * (Workers drops a request's timers when it ends), the ticket's age limit lets go of it instead
+ * (`TICKET_MAX_AGE_MS`, counted from the last chunk or request for one: a long stream keeps it).
  */
 class Recording {
   readonly key: string;
   readonly chunks: unknown[] = [];
   readonly #serializer: Serializer;
+  readonly #route: Route;
   #held: { ticket: LoadTicket; release: () => void } | undefined;
   /** When the consumer got the last chunk (`Date.now()`), or -1 while the run is pulling from the source. */
   #pausedAt = -1;
@@ -153,7 +156,8 @@ class Recording {
   constructor(plan: Plan, key: string) {
     this.key = key;
     this.#held = plan.ticketFor(key);
-    this.#serializer = plan.cache.routeFor(key).codec.serializer;
+    this.#route = plan.cache.routeFor(key);
+    this.#serializer = this.#route.codec.serializer;
   }
 
   /** The run's ticket; `undefined` once given up (or handed back): nothing is stored then. */
@@ -165,6 +169,7 @@ class Recording {
   add(chunk: unknown, now: number): void {
     if (this.#held === undefined) return;
     this.chunks.push(snapshot(this.#serializer, chunk));
+    this.#route.renew(this.#held.ticket);
     this.#pausedAt = now;
     // One timer per run, armed again only when it fires during a pause: not one per chunk.
     if (this.#timer === undefined) this.#arm(PAUSE_LIMIT_MS);
@@ -173,6 +178,7 @@ class Recording {
   /** The consumer asked for the next chunk. */
   resume(): void {
     this.#pausedAt = -1;
+    if (this.#held !== undefined) this.#route.renew(this.#held.ticket);
   }
 
   /** Hands the ticket back (once). */

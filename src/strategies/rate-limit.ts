@@ -1,6 +1,7 @@
 import { NOT_NATIVE, slideWindowOn } from "../core/atomic";
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, RateLimitError } from "../core/errors";
+import { shownValue } from "../core/suggest";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
 import type { AnyFn, Site } from "./decorate";
@@ -57,13 +58,14 @@ export interface SliceRateLimitOptions {
  * const login = cache.rateLimit({ limit: 5, period: "1m", ttl: "15m", key: "login:{ip}" })(doLogin);
  */
 export function rateLimit(cache: FeatureCache, options: RateLimitOptions): StrategyDecorator {
+  requireOptions("rateLimit", options, '{ limit: 5, period: "1m" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "rateLimit");
     const where = whereOf("rateLimit", options, site);
     const limit = positiveInteger(options.limit, "limit", where);
     const periodMs = positiveDuration(options.period, "period", where);
     const banMs = options.ttl === undefined ? undefined : positiveDuration(options.ttl, "ttl", where);
-    const refuse = refusal(options.action, where, `more than ${limit} calls within ${periodMs} ms`, banMs);
+    const refuse = refusal(options.action, where, `${tooMany(limit)} within ${inWords(periodMs)}`, banMs);
     return {
       call: (thisArg, args) =>
         plan.run(thisArg, args, async (key) => {
@@ -98,12 +100,13 @@ export function rateLimit(cache: FeatureCache, options: RateLimitOptions): Strat
  * const send = cache.sliceRateLimit({ limit: 10, period: "1s", key: "mail:{to}" })(sendMail);
  */
 export function sliceRateLimit(cache: FeatureCache, options: SliceRateLimitOptions): StrategyDecorator {
+  requireOptions("sliceRateLimit", options, '{ limit: 10, period: "1s" }');
   return adapt((fn, site) => {
     const plan = keyPlan(cache, fn, site, options, "sliceRateLimit");
     const where = whereOf("sliceRateLimit", options, site);
     const limit = positiveInteger(options.limit, "limit", where);
     const periodMs = positiveDuration(options.period, "period", where);
-    const refuse = refusal(options.action, where, `more than ${limit} calls within the last ${periodMs} ms`);
+    const refuse = refusal(options.action, where, `${tooMany(limit)} within the last ${lastOf(periodMs)}`);
     return {
       call: (thisArg, args) =>
         plan.run(thisArg, args, async (key) => {
@@ -150,13 +153,40 @@ function refusal(action: ArgsFn<unknown> | undefined, where: string, problem: st
   if (action !== undefined && typeof action !== "function") {
     throw configError(where, "`action` must be a function", "pass a function of the call's arguments");
   }
-  const bannedProblem = `banned for ${banMs} ms after ${problem}`;
+  const bannedProblem = banMs === undefined ? problem : `banned for ${inWords(banMs)} after ${problem}`;
   return (thisArg: unknown, args: unknown[], retryMs: number, banned: boolean): unknown => {
     if (action !== undefined) return action.apply(thisArg, args);
     throw new RateLimitError(
       errorMessage(where, banned ? bannedProblem : problem, `retry in ${Math.ceil(retryMs)} ms`),
     );
   };
+}
+
+/** Whole units a period reads in, largest first; a period none divides reads in milliseconds. */
+const UNITS: readonly (readonly [number, string])[] = [
+  [86_400_000, "day"],
+  [3_600_000, "hour"],
+  [60_000, "minute"],
+  [1000, "second"],
+];
+
+/** "more than 1 call", "more than 5 calls". */
+function tooMany(limit: number): string {
+  return `more than ${limit} ${limit === 1 ? "call" : "calls"}`;
+}
+
+/** `ms` for a message: in the largest unit it is a whole number of ("1 minute", "90 seconds"), else "1500 ms". */
+function inWords(ms: number): string {
+  for (const [size, unit] of UNITS) {
+    if (ms % size === 0) return `${ms / size} ${ms === size ? unit : `${unit}s`}`;
+  }
+  return `${ms} ms`;
+}
+
+/** What follows "within the last": "second" for one, else as `inWords` says ("2 seconds", "1500 ms"). */
+function lastOf(ms: number): string {
+  const unit = UNITS.find(([size]) => size === ms);
+  return unit === undefined ? inWords(ms) : unit[1];
 }
 
 /**
@@ -204,6 +234,20 @@ export function keyPlan(
     site,
     { key: options.key, prefix: options.prefix, name: options.name },
     strategy,
+  );
+}
+
+/**
+ * Throws `CacheConfigError` unless `options` is an object: a strategy whose options have no
+ * defaults (`limit`, `period`, ...) must be given them, and would otherwise fail with a bare
+ * `TypeError` once a function is wrapped. `example` shows the least it takes.
+ */
+export function requireOptions(strategy: string, options: unknown, example: string): void {
+  if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
+  throw configError(
+    strategy,
+    `options must be an object, got ${shownValue(options)}`,
+    `pass for example ${example}`,
   );
 }
 

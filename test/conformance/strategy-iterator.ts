@@ -1,5 +1,6 @@
 // `iterator`'s recording (SPEC 4 and 5): what a later run replays is each chunk as it was when
-// it was yielded, whatever the consumer or the generator does with that object afterwards.
+// it was yielded, whatever the consumer or the generator does with that object afterwards; and
+// an iterator dropped without `return()` does not keep its key from being stored for ever.
 import { collect, type StrategyHarness } from "./strategy-harness";
 
 export function iteratorTests(h: StrategyHarness): void {
@@ -55,5 +56,27 @@ export function iteratorTests(h: StrategyHarness): void {
       const replayed = (await collect(bytes(3))) as [Uint8Array, { n: number }][];
       t.expect(replayed.map(([buffer, row]) => [Array.from(buffer), row.n])).toEqual(seen);
     });
+
+    t.it(
+      "an iterator dropped without return() lets go of its key past the age limit, timers or not",
+      async () => {
+        const cache = await h.open();
+        let runs = 0;
+        const feed = cache.iterator({ ttl: "1h", tags: ["feed"] })(async function* feed() {
+          runs++;
+          yield runs;
+          yield 0;
+        });
+        const dropped = feed()[Symbol.asyncIterator]();
+        t.expect(await dropped.next()).toEqual({ value: 1, done: false });
+        await cache.deleteTags("feed");
+        // Two minutes on the cache's clock, none in real time: the recording's timer cannot fire
+        // (Workers drops it anyway once a request ends); the ticket's age alone lets go.
+        h.clock.advance(120_001);
+        t.expect(await collect(feed())).toEqual([2, 0]);
+        t.expect(await collect(feed())).toEqual([2, 0]);
+        t.expect(runs).toBe(2);
+      },
+    );
   });
 }

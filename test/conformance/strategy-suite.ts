@@ -14,6 +14,7 @@ import { refreshTests } from "./strategy-refresh";
 import { scopeTests } from "./strategy-scope";
 import { transactionTests } from "./strategy-transactions";
 import { transactionKeyTests } from "./strategy-transactions-keys";
+import { transactionLoadTests } from "./strategy-transactions-loads";
 import type { StrategySuiteTarget } from "./strategy-types";
 import type { TestApi } from "./types";
 
@@ -40,5 +41,6 @@ export function strategySuite(t: TestApi, target: StrategySuiteTarget): void {
     contextTests(h);
     transactionTests(h);
     transactionKeyTests(h);
+    transactionLoadTests(h);
   });
 }

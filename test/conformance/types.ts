@@ -90,7 +90,7 @@ export interface CacheLike {
   get(key: string, defaultValue?: unknown): Promise<unknown>;
   set(key: string, value: unknown, options?: SetOptions): Promise<boolean>;
   exists(key: string): Promise<boolean>;
-  getOrSet(key: string, factory: () => unknown, options?: TtlOptions): Promise<unknown>;
+  getOrSet(key: string, factory: () => unknown, options?: TtlOptions & { tags?: string[] }): Promise<unknown>;
   getMany(keys: string[], defaultValue?: unknown): Promise<readonly unknown[]>;
   setMany(entries: [string, unknown][] | Record<string, unknown>, options?: TtlOptions): Promise<unknown>;
   getMatch(pattern: string): AsyncIterable<readonly [string, unknown]>;

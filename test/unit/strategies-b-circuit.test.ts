@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { Cache, CacheConfigError, CircuitBreakerOpen } from "../../runtimes/node";
+import {
+  Cache,
+  CacheBackendError,
+  CacheConfigError,
+  type CacheError,
+  CircuitBreakerOpen,
+} from "../../runtimes/node";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -195,5 +201,51 @@ describe("circuitBreaker", () => {
       CacheConfigError,
     );
     for (const errorsRate of [0, 100]) expect(wrap({ errorsRate })).not.toThrow();
+  });
+
+  describe("a half-open probe whose lock cannot be given back (suppress: false)", () => {
+    /** A breaker on a cache whose `unlock` fails; the failures `onError` got. */
+    function unlockFails() {
+      const clock = { t: 1_000_000, now: () => clock.t };
+      const reported: CacheError[] = [];
+      const cache = new Cache({ clock }).setup("mem://", {
+        suppress: false,
+        onError: (error) => reported.push(error),
+        middlewares: [
+          async (call, next) => {
+            if (call.command === "unlock")
+              throw new CacheBackendError("memory", "unlock: the backend is down");
+            return next();
+          },
+        ],
+      });
+      // `clock` is the cache's: the one `setup` makes is for the caches it makes itself.
+      return { ...setup({}, cache), clock, reported };
+    }
+
+    it("still returns the probe's result, and reports the unlock's failure to onError", async () => {
+      const { state, outcome, call, clock, reported } = unlockFails();
+      state.fail = new Timeout();
+      expect(await outcome()).toBe("error");
+      clock.t += 1000; // half-open
+      state.fail = undefined;
+      expect(await call("api")).toBe("ok api");
+      expect(reported.map((error) => error.message)).toEqual([
+        expect.stringMatching(/unlock: the backend is down/),
+      ]);
+      expect(await outcome()).toBe("ok"); // closed by the probe
+    });
+
+    it("still throws the probe's own error, and reports the unlock's failure to onError", async () => {
+      const { state, outcome, call, clock, reported } = unlockFails();
+      state.fail = new Timeout();
+      expect(await outcome()).toBe("error");
+      clock.t += 1000;
+      const error = await call("api").catch((reason: unknown) => reason);
+      expect(error).toBe(state.fail);
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toBeInstanceOf(CacheBackendError);
+      expect(await outcome()).toBe("open"); // re-opened by the failed probe
+    });
   });
 });

@@ -36,11 +36,29 @@ describe("rateLimit", () => {
       const refused = ping("a");
       await expect(refused).rejects.toBeInstanceOf(RateLimitError);
       await expect(refused).rejects.toThrow(
-        new RegExp(`more than ${n} calls within 60000 ms: retry in \\d+ ms`),
+        new RegExp(`more than ${n} ${n === 1 ? "call" : "calls"} within 1 minute: retry in \\d+ ms`),
       );
       expect(runs).toBe(n);
     },
   );
+
+  it.each([
+    [1, 1, "more than 1 call within 1 ms"],
+    [1, 1000, "more than 1 call within 1 second"],
+    [2, 2000, "more than 2 calls within 2 seconds"],
+    [5, 90_000, "more than 5 calls within 90 seconds"],
+    [3, 1500, "more than 3 calls within 1500 ms"],
+    [10, 7_200_000, "more than 10 calls within 2 hours"],
+    [1, 86_400_000, "more than 1 call within 1 day"],
+  ])("says it in words: limit %i, period %i ms", async (limit, period, words) => {
+    const { cache } = setup();
+    const ping = cache.rateLimit({ limit, period })(async function ping() {
+      return "pong";
+    });
+    for (let i = 0; i < limit; i++) await ping();
+    const error = await ping().catch((reason: unknown) => reason);
+    expect((error as Error).message).toContain(`[rateLimit(ping)] ${words}: retry in `);
+  });
 
   it("counts per key, says when to retry, and opens a new window when the period ends", async () => {
     const { cache, clock } = setup();
@@ -80,7 +98,7 @@ describe("rateLimit", () => {
     });
     expect(await passes(() => send("ada"), 3)).toBe(2);
     await expect(send("ada")).rejects.toThrow(
-      /banned for 5000 ms after more than 2 calls within 1000 ms: retry in 5000 ms/,
+      /banned for 5 seconds after more than 2 calls within 1 second: retry in 5000 ms/,
     );
     clock.t += 2000; // the window has ended, the ban has not
     await expect(send("ada")).rejects.toThrow(/retry in 3000 ms/);
@@ -214,7 +232,7 @@ describe("sliceRateLimit", () => {
       expect(await send("ada")).toBe("ada");
     }
     clock.t = start + 300;
-    await expect(send("ada")).rejects.toThrow(/more than 3 calls within the last 1000 ms: retry in 700 ms/);
+    await expect(send("ada")).rejects.toThrow(/more than 3 calls within the last second: retry in 700 ms/);
     clock.t = start + 999;
     await expect(send("ada")).rejects.toThrow(/retry in 1 ms/);
     expect(await send("bob")).toBe("bob");
