@@ -53,10 +53,10 @@ export function transactionLoadTests(h: StrategyHarness): void {
         const staged = await cache.transaction(async () => {
           await cache.delete("k");
           const first = cache.getOrSet("k", factory); // begins before the delete below
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await until(() => runs === 1, "the first factory run");
           await cache.delete("k");
           const second = cache.getOrSet("k", factory);
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await until(() => runs === 2, "the second factory run");
           gates[1]?.open("after the delete");
           t.expect(await second).toBe("after the delete");
           gates[0]?.open("before the delete");
@@ -73,9 +73,15 @@ export function transactionLoadTests(h: StrategyHarness): void {
     t.it("a getOrSet whose tag the transaction invalidates while it loads stages nothing", async () => {
       const cache = await h.open();
       const open = gate<string>();
+      let started = false;
+      const factory = () => {
+        started = true;
+        return open.promise;
+      };
       const result = await cache.transaction(async () => {
-        const pending = cache.getOrSet("k", () => open.promise, { tags: ["t"] });
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        const pending = cache.getOrSet("k", factory, { tags: ["t"] });
+        // The load must be under way (its ticket taken) when the tag is invalidated.
+        await until(() => started, "the factory run");
         await cache.deleteTags("t");
         open.open("loaded before the invalidation");
         return [await pending, await cache.get("k", MISS)];
