@@ -1,8 +1,8 @@
 // The commands over many keys (batches.ts): setMany given something that is neither
 // `[key, value]` pairs nor a record, and scans over a custom backend that expires nothing itself.
 import { describe, expect, it } from "vitest";
-import { type Backend, Cache, CacheArgumentError, CacheValueError } from "../../runtimes/node";
-import { globToRegExp } from "../../src/backends/_shared/glob";
+import { Cache, CacheArgumentError } from "../../runtimes/node";
+import { mapBackend } from "../support/map-backend";
 
 describe("setMany with entries that are neither pairs nor a record", () => {
   const cases: [string, unknown][] = [
@@ -41,43 +41,6 @@ describe("setMany with entries that are neither pairs nor a record", () => {
     expect(await cache.getMany(["a", "b", "c"])).toEqual([1, 2, 3]);
   });
 });
-
-/**
- * A custom backend as a user might write one over a plain Map: `nativeTtl: false`, so the core
- * keeps every TTL in the record's header and the backend holds expired records until rewritten.
- */
-function mapBackend(): Backend & { readonly map: Map<string, string> } {
-  const map = new Map<string, string>();
-  return {
-    name: "map",
-    capabilities: { nativeTtl: false, minTtlMs: 0, maxKeyBytes: 0, atomic: false, consistency: "strong" },
-    map,
-    get: async (key) => map.get(key),
-    set: async (key, value, options) => {
-      if (options?.exist !== undefined && map.has(key) !== options.exist) return false;
-      map.set(key, value);
-      return true;
-    },
-    delete: async (key) => map.delete(key),
-    exists: async (key) => map.has(key),
-    async *scan(pattern) {
-      const glob = globToRegExp(pattern);
-      for (const key of [...map.keys()]) if (glob.test(key)) yield key;
-    },
-    incr: async (key, by) => {
-      const text = map.get(key) ?? "0";
-      if (!/^-?\d+$/.test(text)) throw new CacheValueError(`${key} holds no integer`);
-      const next = Number(text) + by;
-      map.set(key, String(next));
-      return next;
-    },
-    expire: async (key) => map.has(key),
-    getExpire: async (key) => (map.has(key) ? -1 : -2),
-    clear: async () => map.clear(),
-    count: async () => map.size,
-    ping: async (message) => message ?? "PONG",
-  };
-}
 
 describe("scan, getMatch and deleteMatch over a backend without native TTL", () => {
   async function seeded(tiered: boolean) {
