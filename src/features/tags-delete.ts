@@ -120,6 +120,11 @@ async function deleteCarrying(
     if (header?.e !== undefined && header.e <= now) ended.push(key);
     else live.push(key);
   });
+  // Two calls, not one: `deleteMany` answers one total, and a backend with a TTL floor still
+  // holds the ended records, so it counts them; from one total the live ones cannot be told
+  // apart (capping it at `live.length` miscounts when another client deleted a live key
+  // meanwhile). Both run at once. Only backends that keep TTLs in records have ended keys: on
+  // Redis, Upstash, KV, memory, fs, IndexedDB and unstorage `ended` is empty and this is one call.
   const [count] = await Promise.all([
     live.length > 0 ? cache.deleteMany(live) : 0,
     ended.length > 0 ? cache.deleteMany(ended) : 0,

@@ -9,7 +9,7 @@
 // own fault; `?token=<it>` on `/__control/stats`, `/__control/fault` and `/__control/reset`
 // addresses that session only. Without `?token` those paths act on the whole gateway as before.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createClient } from "redis";
+import { createClient, RESP_TYPES } from "redis";
 
 /**
  * A fault the gateway injects into the next `count` data requests (all when `count` is absent):
@@ -57,7 +57,6 @@ interface SessionState {
 }
 
 type Reply = { result: unknown } | { error: string };
-type RedisClient = ReturnType<typeof createClient>;
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -66,14 +65,32 @@ const CORS = {
   "access-control-max-age": "600",
 };
 
+// node-redis decodes an integer reply digit by digit into a double, which is off from 2^53 - 1
+// up (it answered 9007199254740992 for 2^53 - 1). Mapped to text, integers arrive as strings and
+// every string reply as a Buffer, so the two stay apart; integers go out as exact JSON numbers.
+const EXACT_REPLIES = {
+  [RESP_TYPES.NUMBER]: String,
+  [RESP_TYPES.SIMPLE_STRING]: Buffer,
+  [RESP_TYPES.BLOB_STRING]: Buffer,
+} as const;
+
+/** A RESP2 client with `EXACT_REPLIES`; `duplicate()` keeps the mapping for transactions. */
+function redisClient(url: string) {
+  return createClient({ url, RESP: 2, commandOptions: { typeMapping: EXACT_REPLIES } });
+}
+
+type RedisClient = ReturnType<typeof redisClient>;
+
 function encodeBase64(value: unknown): unknown {
   if (typeof value === "string") return Buffer.from(value, "utf8").toString("base64");
   if (Array.isArray(value)) return value.map(encodeBase64);
   return value;
 }
 
+/** A reply as JSON values: string replies as strings, integer replies (strings, see `EXACT_REPLIES`) as bigints. */
 function toReplyValue(value: unknown): unknown {
   if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (typeof value === "string") return BigInt(value);
   if (Array.isArray(value)) return value.map(toReplyValue);
   if (value instanceof Map) return [...value].flat().map(toReplyValue);
   if (value !== null && typeof value === "object") return Object.entries(value).flat().map(toReplyValue);
@@ -125,9 +142,20 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
+/** `value` as JSON text, each bigint as the exact digits of a JSON number (JSON.stringify refuses them). */
+function toJson(value: unknown): string {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return `[${value.map(toJson).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([name, item]) => `${JSON.stringify(name)}:${toJson(item)}`)
+      .join(",")}}`;
+  return JSON.stringify(value) ?? "null";
+}
+
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json", ...CORS });
-  response.end(JSON.stringify(body));
+  response.end(toJson(body));
 }
 
 function sessionApi(state: SessionState): Omit<GatewaySession, "token"> {
@@ -146,7 +174,7 @@ function sessionApi(state: SessionState): Omit<GatewaySession, "token"> {
 /** Starts the gateway on a free loopback port, forwarding to the Redis at `redisUrl`. */
 export async function startGateway(options: { redisUrl: string; token?: string }): Promise<Gateway> {
   const token = options.token ?? "isocache-test-token";
-  const client: RedisClient = createClient({ url: options.redisUrl, RESP: 2 });
+  const client: RedisClient = redisClient(options.redisUrl);
   client.on("error", () => undefined); // reconnects by itself; a dead Redis answers per request
   await client.connect();
   const everything: SessionState = { stats: { requests: 0, commands: [] }, fault: undefined };

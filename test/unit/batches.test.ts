@@ -1,5 +1,6 @@
 // The commands over many keys (batches.ts): setMany given something that is neither
-// `[key, value]` pairs nor a record, and scans over a custom backend that expires nothing itself.
+// `[key, value]` pairs nor a record, scans over a custom backend that expires nothing itself, and
+// getMany while disabled.
 import { describe, expect, it } from "vitest";
 import { Cache, CacheArgumentError } from "../../runtimes/node";
 import { mapBackend } from "../support/map-backend";
@@ -83,4 +84,32 @@ describe("scan, getMatch and deleteMatch over a backend without native TTL", () 
       expect(await cache.deleteMatch("s:*")).toBe(0);
     });
   }
+});
+
+describe("getMany while disabled", () => {
+  it("answers each call its own array of defaults, which the caller may change, and asks no backend", async () => {
+    const backend = mapBackend();
+    const cache = new Cache().setup(backend);
+    await cache.set("a", 1);
+    let reads = 0;
+    const get = backend.get;
+    backend.get = (key) => {
+      reads++;
+      return get(key);
+    };
+    cache.disable("getMany");
+    const fallback = { shared: true };
+    const first = await cache.getMany(["a", "b"], fallback);
+    expect(first).toEqual([fallback, fallback]);
+    first[0] = { shared: false };
+    first.push(fallback);
+    const second = await cache.getMany(["a", "b"], fallback);
+    expect(second).not.toBe(first);
+    expect(second).toEqual([fallback, fallback]);
+    expect(await cache.getMany([])).toEqual([]);
+    expect(reads).toBe(0);
+    cache.enable("getMany");
+    expect(await cache.getMany(["a", "b"], 0)).toEqual([1, 0]);
+    expect(reads).toBeGreaterThan(0);
+  });
 });
