@@ -138,9 +138,9 @@ export class CacheBatches {
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
-  /** Deletes `keys` of `route` and counts those that were live: where the backend expires nothing, one `deleteLive` step per key. */
+  /** Deletes `keys` of `route` and counts those that were live: where TTLs live in records, one `deleteLive` step per key. */
   async #deleteCounted(route: Route, keys: readonly string[]): Promise<number> {
-    if (!route.expiresNothing) return this.#deleteOwn(route, keys);
+    if (!route.envelopeExpiry) return this.#deleteOwn(route, keys);
     const results = await Promise.all(keys.map((key) => deleteLive(route, this.#clock, key)));
     return results.filter(Boolean).length;
   }

@@ -232,14 +232,14 @@ export async function liveExists(route: Route, clock: Clock, key: string): Promi
 }
 
 /**
- * Deletes `key`; `true` when it held a record that had not expired. A backend that expires
- * nothing (`Route.expiresNothing`) still holds expired records and would count them, so there the
- * record is read first; the
+ * Deletes `key`; `true` when it held a record that had not expired. Where TTLs live in records
+ * (a backend without native TTL, or with a floor), the backend still holds expired ones and would
+ * count them, so there the record is read first; the
  * read and the delete are one step among the key's commands (`Route.step`), so a set called
  * after this delete is not undone by it.
  */
 export function deleteLive(route: Route, clock: Clock, key: string): Promise<boolean> {
-  if (!route.expiresNothing) return route.call("delete", key, false, (backend) => backend.delete(key));
+  if (!route.envelopeExpiry) return route.call("delete", key, false, (backend) => backend.delete(key));
   return route.step("delete", key, async (call) => {
     const text = await call("get", undefined, (backend) => backend.get(key));
     const deleted = await call("delete", false, (backend) => backend.delete(key));

@@ -50,8 +50,8 @@ export class Route {
   readonly envelopeExpiry: boolean;
   /**
    * True when the backend expires nothing (`nativeTtl: false`): every TTL lives in records, so
-   * the backend keeps expired records until they are deleted. A backend with only a TTL floor
-   * (KV's 60 s) expires them soon after, so it is not paid a read before each delete or lock.
+   * the backend keeps expired records until they are deleted, and a lock's TTL handed to it would
+   * be dropped. A backend with a TTL floor (`minTtlMs`) does expire a lock, at the floor at least.
    */
   readonly expiresNothing: boolean;
   readonly minTtlMs: number;

@@ -105,8 +105,9 @@ async function deleteCarrying(
   );
   const now = cache.clock.now();
   const live: string[] = [];
-  // Records whose TTL, kept in their header, has passed where the backend cannot expire them
-  // (unstorage, KV below its floor): deleted too, but not counted, as they read as missing.
+  // Records whose TTL, kept in their header, has passed where the backend cannot expire them (a
+  // custom backend without native TTL or with a floor): deleted too, but not counted, as they
+  // read as missing.
   const ended: string[] = [];
   keys.forEach((key, at) => {
     const written = own[at];
@@ -120,11 +121,10 @@ async function deleteCarrying(
     if (header?.e !== undefined && header.e <= now) ended.push(key);
     else live.push(key);
   });
-  // Two calls, not one: `deleteMany` answers one total, and a backend with a TTL floor still
-  // holds the ended records, so it counts them; from one total the live ones cannot be told
-  // apart (capping it at `live.length` miscounts when another client deleted a live key
-  // meanwhile). Both run at once. Only backends that keep TTLs in records have ended keys: on
-  // Redis, Upstash, KV, memory, fs, IndexedDB and unstorage `ended` is empty and this is one call.
+  // Two calls, not one: a key is in `ended` by its header as read above, and one total could not
+  // tell which deleted keys were live (capping it at `live.length` miscounts when another client
+  // deleted a live key meanwhile). Both run at once. Only routes that keep TTLs in records have
+  // ended keys: on every built-in backend `ended` is empty and this is one call.
   const [count] = await Promise.all([
     live.length > 0 ? cache.deleteMany(live) : 0,
     ended.length > 0 ? cache.deleteMany(ended) : 0,

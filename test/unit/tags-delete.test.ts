@@ -7,12 +7,16 @@ import { Cache } from "../../runtimes/node";
 import type { Backend } from "../../src/core/types";
 import { mapBackend } from "../support/map-backend";
 
-/** A map backend with a 60 s TTL floor whose `deleteMany` calls `before` first. */
+/** A map backend with a 60 s TTL floor whose `delete` and `deleteMany` call `before` first. */
 function flooredBackend(before: (keys: readonly string[]) => void = () => undefined) {
   const inner = mapBackend({ many: true });
   const backend: Backend = {
     ...inner,
     capabilities: { ...inner.capabilities, nativeTtl: true, minTtlMs: 60_000 },
+    delete: async (key) => {
+      before([key]);
+      return inner.delete(key);
+    },
     deleteMany: async (keys) => {
       before(keys);
       return (inner.deleteMany as (keys: readonly string[]) => Promise<number>)(keys);
