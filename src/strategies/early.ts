@@ -61,6 +61,9 @@ async function refresh(loader: StampedLoader, thisArg: unknown, args: unknown[],
   const cache = loader.plan.cache;
   const lockKey = internalKey("early", key);
   const token = crypto.randomUUID();
+  // Rendered before the lock and the run: a refresh refused for a bad tag leaves no lock behind.
+  const rendering = loader.plan.tagsOf(args);
+  const tags = rendering === undefined ? undefined : await rendering;
   if (!(await cache.setLock(lockKey, token, loader.windowOf(args)))) return;
   await loader.plan.withTicket(key, async (ticket) => {
     let done: { value: unknown; elapsed: number };
@@ -71,6 +74,6 @@ async function refresh(loader: StampedLoader, thisArg: unknown, args: unknown[],
       throw error;
     }
     // The lock stays until it expires: a process that read the old value meanwhile must not refresh again.
-    await loader.store(key, args, done, ticket);
+    await loader.store(key, args, done, ticket, tags);
   });
 }
