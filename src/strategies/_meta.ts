@@ -87,6 +87,28 @@ export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promis
   return cache.withScope({ detect: undefined, tx: undefined, invalidate: false, brief: true }, work);
 }
 
+/**
+ * Starts `refresh` in the background unless one for `flightKey` already runs in this cache, and
+ * hands it to `cache.background` as `what`. A refresh writes through to the cache, not into the
+ * caller's transaction (`detached`), so it is single-flighted cache-wide too: a transaction's
+ * own single-flight would let one started inside run beside one started outside.
+ */
+export function refreshOnce(
+  cache: FeatureCache,
+  flightKey: string,
+  what: string,
+  refresh: () => Promise<unknown>,
+): void {
+  let started = false;
+  const work = detached(cache, () =>
+    cache.singleFlight(flightKey, () => {
+      started = true;
+      return refresh();
+    }),
+  );
+  if (started) cache.background(work, what);
+}
+
 /** The window option of `early` or `soft`, as the loader needs it. */
 export interface WindowSpec {
   /** The option's value (`earlyTtl`, `softTtl`), required. */
