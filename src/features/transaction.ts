@@ -26,8 +26,9 @@ const EXAMPLE = 'pass for example { mode: "locked", timeout: "5s" }, or leave th
 
 /**
  * Throws `CacheArgumentError` unless `fn` is a function and `options` an object (or absent) of
- * known names: a typo such as `mdoe` would otherwise run an unlocked transaction, and `null` would
- * fail as a bare `TypeError`. Checked nested too, where the outer transaction's options apply.
+ * known names and a known `mode`: a typo such as `mdoe` would otherwise run an unlocked
+ * transaction, and `null` would fail as a bare `TypeError`. Checked nested too, where the outer
+ * transaction's options apply.
  */
 function checkArguments(fn: unknown, options: unknown): void {
   const problem =
@@ -43,9 +44,17 @@ function optionsProblem(options: unknown): { what: string; toDo: string } | unde
   if (typeof options !== "object" || options === null || Array.isArray(options))
     return { what: `options must be an object, got ${shownValue(options)}`, toDo: EXAMPLE };
   const unknown = unknownName(options, OPTIONS);
-  if (unknown === undefined) return undefined;
+  if (unknown === undefined) return modeProblem((options as { mode?: unknown }).mode);
   const near = unknown.near === undefined ? "" : `did you mean \`${unknown.near}\`? `;
   return { what: `unknown option \`${unknown.name}\``, toDo: `${near}transaction takes mode and timeout` };
+}
+
+const MODES: readonly unknown[] = ["fast", "locked", "serializable"];
+
+/** An unknown `mode` is a wrong argument, refused with the modes there are; absent means `fast`. */
+function modeProblem(mode: unknown): { what: string; toDo: string } | undefined {
+  if (mode === undefined || MODES.includes(mode)) return undefined;
+  return { what: `unknown mode ${shownValue(mode)}`, toDo: 'use "fast", "locked" or "serializable"' };
 }
 
 /** The transaction in `scope`, if any. */

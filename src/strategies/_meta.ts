@@ -7,7 +7,7 @@ import type { LoadTicket } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import { failureOf } from "./conditions";
 import type { Site } from "./decorate";
-import type { Plan, StrategyOptions } from "./plan";
+import type { Plan, StrategyOptions, Tags } from "./plan";
 
 /**
  * What `early` and `soft` store under the call's key: the result and the epoch millisecond (on
@@ -87,6 +87,28 @@ export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promis
   return cache.withScope({ detect: undefined, tx: undefined, invalidate: false, brief: true }, work);
 }
 
+/**
+ * Starts `refresh` in the background unless one for `flightKey` already runs in this cache, and
+ * hands it to `cache.background` as `what`. A refresh writes through to the cache, not into the
+ * caller's transaction (`detached`), so it is single-flighted cache-wide too: a transaction's
+ * own single-flight would let one started inside run beside one started outside.
+ */
+export function refreshOnce(
+  cache: FeatureCache,
+  flightKey: string,
+  what: string,
+  refresh: () => Promise<unknown>,
+): void {
+  let started = false;
+  const work = detached(cache, () =>
+    cache.singleFlight(flightKey, () => {
+      started = true;
+      return refresh();
+    }),
+  );
+  if (started) cache.background(work, what);
+}
+
 /** The window option of `early` or `soft`, as the loader needs it. */
 export interface WindowSpec {
   /** The option's value (`earlyTtl`, `softTtl`), required. */
@@ -161,14 +183,17 @@ export class StampedLoader {
     ticket: LoadTicket,
     overStale: boolean,
   ): Promise<unknown> {
+    // Rendered before the run, so a bad tag refuses the call; awaited only when there are tags.
+    const rendering = this.plan.tagsOf(args);
+    const tags = rendering === undefined ? undefined : await rendering;
     let done: { value: unknown; elapsed: number };
     try {
       done = await this.plan.execute(thisArg, args);
     } catch (error) {
-      if (!overStale) await this.plan.storeError(key, args, error, ticket);
+      if (!overStale) await this.plan.storeError(key, args, error, ticket, tags);
       throw error;
     }
-    await this.store(key, args, done, ticket);
+    await this.store(key, args, done, ticket, tags);
     return done.value;
   }
 
@@ -189,13 +214,14 @@ export class StampedLoader {
 
   /**
    * Stores a result stamped with its refresh time, when the condition and `timeCondition` allow
-   * and `ticket` did not go stale (see `Plan.store`).
+   * and `ticket` did not go stale (see `Plan.store`); `tags` are the call's, rendered before it ran.
    */
   async store(
     key: string,
     args: unknown[],
     done: { value: unknown; elapsed: number },
     ticket: LoadTicket,
+    tags: Tags,
   ): Promise<void> {
     const plan = this.plan;
     const condition = plan.condition;
@@ -203,7 +229,6 @@ export class StampedLoader {
       return;
     }
     if (this.#timeMs !== undefined && done.elapsed < this.#timeMs) return;
-    const tags = await plan.tagsOf(args);
     if (plan.outdated(key, ticket, tags)) return;
     const stamped: Stamped = { value: done.value, refreshAt: plan.cache.clock.now() + this.windowOf(args) };
     await plan.cache.set(key, stamped, { ttl: plan.ttl(args), tags });

@@ -1,5 +1,5 @@
 import { type Duration, toMilliseconds } from "../core/durations";
-import { CircuitBreakerOpen, errorMessage } from "../core/errors";
+import { CacheBackendError, CacheError, CircuitBreakerOpen, errorMessage } from "../core/errors";
 import { releaseReporting } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
@@ -140,11 +140,47 @@ async function guard(b: Breaker, key: string, thisArg: unknown, args: unknown[])
   try {
     done = await b.plan.execute(thisArg, args);
   } catch (error) {
-    await count(b, k, fails(b, error));
+    await recording(b, k.state, "incr", (step) => count(b, k, fails(b, error), step));
     throw error;
   }
-  await count(b, k, false);
+  await recording(b, k.state, "incr", (step) => count(b, k, false, step));
   return done.value;
+}
+
+/** The backend command a state write is at, for `onError` when it fails (see `recording`). */
+interface Step {
+  command: string;
+}
+
+/**
+ * Runs `write`, the state writes made after the call ran (counting it, opening or closing the
+ * circuit), whose failure must not replace the call's own result or error: it goes to the
+ * `onError` of the route of `stateKey` (as `releaseReporting` does for locks), or is warned,
+ * named by the command `write` was at. The state read and the probe lock before the call still
+ * throw: nothing has run then, and the circuit's state is unknown.
+ */
+async function recording(
+  b: Breaker,
+  stateKey: string,
+  command: string,
+  write: (step: Step) => Promise<unknown>,
+): Promise<void> {
+  const step: Step = { command };
+  try {
+    await write(step);
+  } catch (failure) {
+    const route = b.cache.routeFor(stateKey);
+    const name = route.backend.name;
+    const problem = `recording the circuit's state failed (${failure instanceof Error ? failure.message : String(failure)})`;
+    const error =
+      failure instanceof CacheError
+        ? failure
+        : new CacheBackendError(
+            name,
+            errorMessage(b.where, problem, "the call's own outcome stands; check the backend"),
+          );
+    route.report(error, step.command, stateKey);
+  }
 }
 
 function fails(b: Breaker, error: unknown): boolean {
@@ -176,23 +212,29 @@ function reset(b: Breaker, k: CircuitKeys, closing: boolean): Promise<number> {
 }
 
 /** Counts one call of a closed circuit; on a failure, opens it when the rate is reached. */
-async function count(b: Breaker, k: CircuitKeys, failed: boolean): Promise<void> {
+async function count(b: Breaker, k: CircuitKeys, failed: boolean, step: Step): Promise<void> {
+  step.command = "incr";
   const calls = await outsideTransaction(b.cache, () => b.cache.incr(k.calls, 1, { ttl: b.periodMs }));
   if (!failed) return;
   // The errors counter ends with the calls counter, so one window never counts another's errors.
+  step.command = "getExpire";
   const left = await b.cache.getExpire(k.calls);
+  step.command = "incr";
   const errors = await outsideTransaction(b.cache, () =>
     b.cache.incr(k.errors, 1, { ttl: left > 0 ? left : b.periodMs }),
   );
   if (calls < b.minCalls || errors * 100 < b.rate * calls) return;
+  step.command = "set";
   await open(b, k.state, true);
+  step.command = "deleteMany";
   await reset(b, k, false);
 }
 
 /**
  * One probe call of a half-open circuit, holding the probe lock. Its outcome is the caller's
- * whatever the unlock does: a failing unlock goes to `onError` (`releaseReporting`), never over
- * the probe's result or error; the lock ends with the half-open phase anyway.
+ * whatever the state writes and the unlock do: a failing one goes to `onError` (`recording`,
+ * `releaseReporting`), never over the probe's result or error; the lock ends with the half-open
+ * phase anyway.
  */
 async function probe(
   b: Breaker,
@@ -205,13 +247,16 @@ async function probe(
   if (!(await b.cache.setLock(k.probe, token, Math.max(1, leftMs))))
     throw refused(b.where, "half-open and a probe call is running", "retry shortly");
   try {
-    const done = await b.plan.execute(thisArg, args);
-    await reset(b, k, true);
+    let done: { value: unknown };
+    try {
+      done = await b.plan.execute(thisArg, args);
+    } catch (error) {
+      if (fails(b, error)) await recording(b, k.state, "set", () => open(b, k.state, false));
+      else await recording(b, k.state, "deleteMany", () => reset(b, k, true));
+      throw error;
+    }
+    await recording(b, k.state, "deleteMany", () => reset(b, k, true));
     return done.value;
-  } catch (error) {
-    if (fails(b, error)) await open(b, k.state, false);
-    else await reset(b, k, true);
-    throw error;
   } finally {
     await releaseReporting(b.cache.routeFor(k.probe), k.probe, b.cache.unlock(k.probe, token));
   }

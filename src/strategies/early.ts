@@ -1,6 +1,6 @@
 import type { TtlOption } from "../core/durations";
 import type { FeatureCache } from "../features/feature-cache";
-import { detached, internalKey, isStamped, StampedLoader, whereOf } from "./_meta";
+import { internalKey, isStamped, refreshOnce, StampedLoader, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
@@ -45,15 +45,11 @@ export function early(cache: FeatureCache, options: EarlyOptions): StrategyDecor
   }) as StrategyDecorator;
 }
 
-/** Starts the key's background refresh unless this process already runs one. */
+/** Starts the key's background refresh unless this cache already runs one. */
 function refreshLater(loader: StampedLoader, thisArg: unknown, args: unknown[], key: string): void {
-  const cache = loader.plan.cache;
-  let started = false;
-  const work = cache.singleFlight(internalKey("early-refresh", key), () => {
-    started = true;
-    return detached(cache, () => refresh(loader, thisArg, args, key));
-  });
-  if (started) cache.background(work, `early refresh of "${key}"`);
+  refreshOnce(loader.plan.cache, internalKey("early-refresh", key), `early refresh of "${key}"`, () =>
+    refresh(loader, thisArg, args, key),
+  );
 }
 
 /** Refreshes unless another process holds the key's refresh lock. */
@@ -61,6 +57,9 @@ async function refresh(loader: StampedLoader, thisArg: unknown, args: unknown[],
   const cache = loader.plan.cache;
   const lockKey = internalKey("early", key);
   const token = crypto.randomUUID();
+  // Rendered before the lock and the run: a refresh refused for a bad tag leaves no lock behind.
+  const rendering = loader.plan.tagsOf(args);
+  const tags = rendering === undefined ? undefined : await rendering;
   if (!(await cache.setLock(lockKey, token, loader.windowOf(args)))) return;
   await loader.plan.withTicket(key, async (ticket) => {
     let done: { value: unknown; elapsed: number };
@@ -71,6 +70,6 @@ async function refresh(loader: StampedLoader, thisArg: unknown, args: unknown[],
       throw error;
     }
     // The lock stays until it expires: a process that read the old value meanwhile must not refresh again.
-    await loader.store(key, args, done, ticket);
+    await loader.store(key, args, done, ticket, tags);
   });
 }

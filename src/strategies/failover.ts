@@ -42,6 +42,9 @@ export function failover(cache: StrategyCache, options: FailoverOptions): Strate
       call: (thisArg, args) =>
         plan.run(thisArg, args, (key) =>
           plan.withTicket(key, async (ticket) => {
+            // Rendered before the run, so a bad tag refuses the call; awaited only when there are tags.
+            const rendering = plan.tagsOf(args);
+            const tags = rendering === undefined ? undefined : await rendering;
             let done: { value: unknown; elapsed: number };
             try {
               done = await plan.execute(thisArg, args);
@@ -54,7 +57,7 @@ export function failover(cache: StrategyCache, options: FailoverOptions): Strate
             // A call answered by the function, not the cache: a miss in `fn.stats()`, so
             // requests count every call and hitRate is the share served by the fallback.
             plan.stats.misses++;
-            await plan.store(key, args, done.value, done.elapsed, ticket);
+            await plan.store(key, args, done.value, done.elapsed, ticket, tags);
             return done.value;
           }),
         ),

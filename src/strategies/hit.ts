@@ -1,6 +1,6 @@
 import { MISS } from "../core/records";
 import type { FeatureCache } from "../features/feature-cache";
-import { configError, detached, internalKey, rejectLock, whereOf } from "./_meta";
+import { configError, internalKey, refreshOnce, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions } from "./plan";
 import type { StrategyDecorator } from "./types";
@@ -116,19 +116,14 @@ class HitCycles {
     return value;
   }
 
-  /** One background refresh per key in this process (the counter makes it one per cycle across processes). */
+  /** One background refresh per key in this cache (the counter makes it one per cycle across processes). */
   #refreshLater(thisArg: unknown, args: readonly unknown[], key: string): void {
     const cache = this.#plan.cache;
-    let started = false;
-    const work = cache.singleFlight(internalKey("hit-refresh", key), () => {
-      started = true;
-      return detached(cache, async () => {
-        const value = await this.#plan.loadNow(thisArg, args, key);
-        await cache.set(internalKey("hits", key), 1, { ttl: this.#plan.ttl(args as unknown[]) });
-        return value;
-      });
+    refreshOnce(cache, internalKey("hit-refresh", key), `hit refresh of "${key}"`, async () => {
+      const value = await this.#plan.loadNow(thisArg, args, key);
+      await cache.set(internalKey("hits", key), 1, { ttl: this.#plan.ttl(args as unknown[]) });
+      return value;
     });
-    if (started) cache.background(work, `hit refresh of "${key}"`);
   }
 
   /** The plan's extras, with `invalidate` and `refresh` also resetting the call counter. */

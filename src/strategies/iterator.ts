@@ -95,6 +95,9 @@ async function* record(
   args: unknown[],
   key: string | undefined,
 ): AsyncGenerator<unknown, void, undefined> {
+  // Rendered before the source starts, so a bad tag refuses the run; awaited only when there are tags.
+  const rendering = key === undefined ? undefined : plan.tagsOf(args);
+  const tags = rendering === undefined ? undefined : await rendering;
   const started = Date.now();
   // The load's time is the source's: the consumer's time with each chunk is left out.
   let paused = 0;
@@ -117,14 +120,14 @@ async function* record(
       plan.countLoad(Date.now() - started - paused, true);
       const ticket = recording?.ticket;
       if (recording !== undefined && ticket !== undefined)
-        await plan.storeError(recording.key, args, error, ticket);
+        await plan.storeError(recording.key, args, error, ticket, tags);
       throw error;
     }
     const elapsed = Date.now() - started - paused;
     plan.countLoad(elapsed, false);
     const ticket = recording?.ticket;
     if (recording !== undefined && ticket !== undefined)
-      await plan.store(recording.key, args, recording.chunks, elapsed, ticket);
+      await plan.store(recording.key, args, recording.chunks, elapsed, ticket, tags);
   } finally {
     recording?.release();
   }

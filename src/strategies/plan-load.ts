@@ -18,14 +18,17 @@ export async function loadWith(
   key: string,
   ticket: LoadTicket,
 ): Promise<unknown> {
+  // Rendered before the run, so a bad tag refuses the call; awaited only when there are tags.
+  const rendering = plan.tagsOf(args);
+  const tags = rendering === undefined ? undefined : await rendering;
   let done: { value: unknown; elapsed: number };
   try {
     done = await plan.execute(thisArg, args);
   } catch (error) {
-    await plan.storeError(key, args, error, ticket);
+    await plan.storeError(key, args, error, ticket, tags);
     throw error;
   }
-  await plan.store(key, args, done.value, done.elapsed, ticket);
+  await plan.store(key, args, done.value, done.elapsed, ticket, tags);
   return done.value;
 }
 

@@ -10,12 +10,16 @@ import type { LoadTicket } from "../core/route";
 import { isDisabled, type Scope } from "../core/scope";
 import type { FeatureCache } from "../features/feature-cache";
 import { type CacheStats, StatsCounter } from "../features/stats";
+import { tagsError } from "../features/tags";
 import { compileKey, type KeyFn, parameterInfo } from "../keys/index";
 import { type Condition, failure, isOneOf } from "./conditions";
 import type { AnyFn, Site } from "./decorate";
 import { planExtras } from "./plan-extras";
 import { configError, PlanKey } from "./plan-key";
 import { loadLocked, loadWith, unwrapFailure } from "./plan-load";
+
+/** A call's rendered tags (see `Plan.tagsOf`), or `undefined` without any. */
+export type Tags = readonly string[] | undefined;
 
 /** Options every strategy accepts. */
 export interface StrategyOptions<A extends unknown[] = unknown[]> {
@@ -173,6 +177,7 @@ export class Plan {
   /**
    * Stores a result when the conditions allow it, and unless `ticket` (taken before the call
    * began) went stale: a write to the key meanwhile, such as an invalidation, wins over it.
+   * `tags` are the call's, rendered before it ran (`tagsOf`).
    */
   async store(
     key: string,
@@ -180,12 +185,12 @@ export class Plan {
     value: unknown,
     elapsed: number,
     ticket: LoadTicket,
+    tags: Tags,
   ): Promise<void> {
     const condition = this.condition;
     if (condition !== undefined && (condition.onlyExceptions === true || !condition(value, args, key)))
       return;
     if (this.#timeConditionMs !== undefined && elapsed < this.#timeConditionMs) return;
-    const tags = this.#tags === undefined ? undefined : await this.tagsOf(args);
     if (this.outdated(key, ticket, tags)) return;
     const storing = ticket.storing ?? 0;
     ticket.storing = storing + 1;
@@ -198,10 +203,15 @@ export class Plan {
   }
 
   /** Stores an error when the condition caches that class of error (and `ticket` is not stale, as in `store`). */
-  async storeError(key: string, args: readonly unknown[], error: unknown, ticket: LoadTicket): Promise<void> {
+  async storeError(
+    key: string,
+    args: readonly unknown[],
+    error: unknown,
+    ticket: LoadTicket,
+    tags: Tags,
+  ): Promise<void> {
     const exceptions = this.condition?.exceptions;
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
-    const tags = await this.tagsOf(args);
     if (this.outdated(key, ticket, tags)) return;
     await this.cache.set(key, failure(error, exceptions), { ttl: this.ttl(args as unknown[]), tags });
   }
@@ -228,11 +238,16 @@ export class Plan {
     }
   }
 
-  /** The call's tags, rendered. */
-  async tagsOf(args: readonly unknown[]): Promise<string[] | undefined> {
+  /**
+   * The call's tags, rendered and checked as `set` checks its tags, for a load to take before it
+   * executes: a tag that renders badly (a lone surrogate from an argument or a formatter) refuses
+   * the call before the function runs, as a bad key does, not after with its result lost.
+   * `undefined` (no promise) without tags; never called on a hit.
+   */
+  tagsOf(args: readonly unknown[]): Promise<readonly string[]> | undefined {
     if (this.#tags === undefined) return undefined;
     const context = this.cache.scope().keyContext;
-    return Promise.all(this.#tags.map((tag) => tag(args, context)));
+    return Promise.all(this.#tags.map((tag) => tag(args, context))).then(checkedTags);
   }
 
   /** Executes and stores, sharing one execution per key in-process (and across processes with `lock`). */
@@ -260,4 +275,15 @@ export class Plan {
   extras(): WrappedExtras<unknown[], unknown> {
     return planExtras(this);
   }
+}
+
+/** `tags` unless the shared tag check (`tagsError`, as for `set`) refuses them: then its `CacheArgumentError`. */
+function checkedTags(tags: string[]): readonly string[] {
+  const refused = tagsError(
+    tags,
+    "a strategy's `tags` must render to strings",
+    'use templates such as tags: ["user:{id}"]',
+  );
+  if (refused !== undefined) throw refused;
+  return tags;
 }

@@ -43,6 +43,28 @@ describe("transaction(fn, options)", () => {
     expect((error as Error).message).toContain("unknown option `mdoe`: did you mean `mode`?");
   });
 
+  it.each(["bogus", "Locked", 1, null])(
+    "refuses mode %j with a CacheArgumentError that names the modes, nested too, and runs nothing",
+    async (mode) => {
+      const cache = new Cache();
+      let ran = false;
+      const run = async () => {
+        ran = true;
+      };
+      for (const pending of [
+        cache.transaction(run, { mode } as never),
+        cache.transaction(() => cache.transaction(run, { mode } as never)),
+      ]) {
+        const error = await pending.catch((reason: unknown) => reason);
+        expect(error).toBeInstanceOf(CacheArgumentError);
+        expect((error as Error).message).toMatch(
+          /\[transaction\] unknown mode .*: use "fast", "locked" or "serializable"/,
+        );
+      }
+      expect(ran).toBe(false);
+    },
+  );
+
   it("refuses a transaction function that is not a function", async () => {
     const cache = new Cache();
     const error = await cache.transaction(null as never).catch((reason: unknown) => reason);
