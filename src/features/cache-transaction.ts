@@ -39,12 +39,8 @@ export class CacheTransaction implements TxHooks, Transaction {
     this.#cache = cache;
     this.#staged = { cache, writes: this.#writes, check: () => this.#check() };
     this.#flights = new TransactionFlights(cache);
+    // Checked by `runTransaction` before anything runs.
     this.mode = options.mode ?? "fast";
-    if (!["fast", "locked", "serializable"].includes(this.mode)) {
-      throw new TransactionError(
-        errorMessage("transaction", `unknown mode "${this.mode}"`, 'use "fast", "locked" or "serializable"'),
-      );
-    }
     this.#timeoutMs = options.timeout === undefined ? 10_000 : toMilliseconds(options.timeout, "timeout");
   }
 
