@@ -2,7 +2,8 @@
 // files, and the mapping of system errors to messages that say what to do. `node:fs/promises`
 // behaves the same here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an
 // existing file, `link` refusing an existing target, inode numbers from `stat`).
-import { link, lstat, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { link, lstat, open, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { CacheBackendError, CacheError, errorMessage } from "../core/errors";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
@@ -113,28 +114,34 @@ export async function removeFile(path: string): Promise<boolean> {
 /** Thrown when a lock file stays held longer than the wait allows. */
 export class LockBusy extends Error {}
 
+/** Thrown when an entry the backend did not write stands at a lock file's name; `what` names it ("a directory"). */
+export class ForeignLock extends Error {
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    super(path);
+  }
+}
+
 /**
  * Takes the lock file `path` (created with `O_EXCL`, so exactly one process succeeds) and
  * returns its release. A lock file older than `staleMs` is taken to belong to a crashed process
  * and broken; waiters back off with jitter up to 25 ms and give up after twice `staleMs`.
+ * Anything there that is not an empty regular file is not a lock of this backend: it throws
+ * `ForeignLock` at once, and is never broken.
  */
 export async function acquireLock(path: string, staleMs: number): Promise<() => Promise<void>> {
   const deadline = Date.now() + 2 * staleMs;
   for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(path, "wx");
-      let inode: number;
-      try {
-        inode = (await handle.stat()).ino;
-      } finally {
-        await handle.close();
-      }
-      return () => releaseLock(path, inode);
-    } catch (error) {
-      if (errorCode(error) !== "EEXIST") throw error;
-    }
-    const held = await stat(path).catch(() => undefined);
+    const inode = await createLock(path);
+    if (inode !== undefined) return () => releaseLock(path, inode);
+    // lstat, not stat: a symbolic link is not ours either, and a dangling one would stat as
+    // missing while `open` keeps failing with EEXIST.
+    const held = await lstatOrMissing(path);
     if (held === undefined) continue;
+    const what = foreignEntry(held);
+    if (what !== undefined) throw new ForeignLock(path, what);
     if (Date.now() - held.mtimeMs > staleMs) {
       await breakLock(path, held.ino);
       continue;
@@ -145,17 +152,51 @@ export async function acquireLock(path: string, staleMs: number): Promise<() => 
   }
 }
 
+// The lock's inode, or `undefined` when the name is taken.
+async function createLock(path: string): Promise<number | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, "wx");
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return undefined;
+    throw error;
+  }
+  try {
+    return (await handle.stat()).ino;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function lstatOrMissing(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+// The backend's lock files are created empty and never written (see `createLock`); what else
+// stands there is someone else's: `undefined` for one of ours, else what it is.
+function foreignEntry(info: Stats): string | undefined {
+  if (info.isFile()) return info.size === 0 ? undefined : "a file the cache did not write";
+  if (info.isDirectory()) return "a directory";
+  return info.isSymbolicLink() ? "a symbolic link" : "an entry the cache did not write";
+}
+
 // Only the lock this call created is removed: if ours was broken as stale meanwhile, the lock
 // file now belongs to someone else (another inode) and stays.
 async function releaseLock(path: string, inode: number): Promise<void> {
-  const current = await stat(path).catch(() => undefined);
+  const current = await lstat(path).catch(() => undefined);
   if (current?.ino === inode) await removeFile(path);
 }
 
 // Breaking by rename, not unlink: two processes that both saw the stale file must not both
 // delete, or the second would delete the first one's fresh lock. The rename moves away exactly
-// one file; if that turns out to be a fresh lock (another inode than the stale one seen), it is
-// linked back unless the slot was taken again meanwhile (`link` refuses an existing target).
+// one file; if that turns out to be another entry than the stale one seen (a fresh lock, or in
+// a narrow race the user's), it is put back unless the slot was taken again meanwhile (`link`
+// refuses an existing target); only a lock of ours is ever deleted.
 async function breakLock(path: string, staleInode: number): Promise<void> {
   const tomb = `${path}.${randomId()}.stale`;
   try {
@@ -164,8 +205,16 @@ async function breakLock(path: string, staleInode: number): Promise<void> {
     if (errorCode(error) === "ENOENT") return;
     throw error;
   }
-  const moved = await stat(tomb).catch(() => undefined);
-  if (moved !== undefined && moved.ino !== staleInode) await link(tomb, path).catch(() => undefined);
+  const moved = await lstat(tomb).catch(() => undefined);
+  if (moved === undefined) return;
+  if (moved.ino !== staleInode) {
+    const back = moved.isDirectory() ? rename(tomb, path) : link(tomb, path);
+    const restored = await back.then(
+      () => true,
+      () => false,
+    );
+    if (moved.isDirectory() || (!restored && foreignEntry(moved) !== undefined)) return;
+  }
   await removeFile(tomb).catch(() => undefined);
 }
 
@@ -201,6 +250,7 @@ const REMEDIES: Readonly<Record<string, readonly [problem: string, remedy: (dir:
 export function fsFailure(error: unknown, dir: string, action: string): Error {
   if (CacheError.is(error)) return error as Error;
   if (errorCode(error) === "EISDIR") return directoryInTheWay(error, dir, action);
+  if (error instanceof ForeignLock) return foreignLock(error, dir, action);
   if (error instanceof LockBusy) {
     return new CacheBackendError(
       "fs",
@@ -237,6 +287,21 @@ function directoryInTheWay(error: unknown, dir: string, action: string): Error {
       "fs",
       `${action} in ${dir} failed because a directory stands at ${name} (EISDIR)`,
       `remove it or move it out of ${dir}, which should hold only the cache's files`,
+    ),
+    { cause: error },
+  );
+}
+
+// A locked write of a key whose lock file name holds the user's entry: waiting cannot help and
+// the backend never breaks what it did not write, so the user must move it.
+function foreignLock(error: ForeignLock, dir: string, action: string): Error {
+  const name = error.path.slice(error.path.lastIndexOf("/") + 1);
+  return new CacheBackendError(
+    "fs",
+    errorMessage(
+      "fs",
+      `${action} in ${dir} failed because ${error.what} stands at ${name}, where the cache keeps that key's lock file`,
+      `move it out of ${dir}, which should hold only the cache's files`,
     ),
     { cause: error },
   );
