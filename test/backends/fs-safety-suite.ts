@@ -91,6 +91,21 @@ export function fsSafetySuite(
       expect(readdirSync(dir).sort()).toEqual(["notes.isc"]);
     });
 
+    it("count agrees with scan and clear: a user's file named like a key file is not counted", async () => {
+      const dir = dirs.next();
+      const backend = fsBackend({ dir });
+      await backend.init();
+      await backend.set("k", "v");
+      writeFileSync(join(dir, "notes.isc"), "the user's own notes");
+      writeFileSync(join(dir, "empty.isc"), "");
+      expect(await backend.count()).toBe(1);
+      const keys: string[] = [];
+      for await (const key of backend.scan("*")) keys.push(key);
+      expect(keys).toEqual(["k"]);
+      await backend.clear();
+      expect(await backend.count()).toBe(0);
+    });
+
     it("clear removes only its own leftovers: old temporary files and lock tombstones, not any .stale file", async () => {
       const dir = dirs.next();
       const backend = fsBackend({ dir });

@@ -19,8 +19,8 @@ interface Slot {
 /**
  * Base of backends that store `formatRecord` text under `keyName(key)`. Expired records read as
  * missing and are replaced or removed by the next write of their key; `count` includes them
- * until then. Writes of one key never interleave within a process; across processes they are as
- * safe as the subclass's `exclusive`.
+ * until then, except with `shared` (see `count`). Writes of one key never interleave within a
+ * process; across processes they are as safe as the subclass's `exclusive`.
  */
 export abstract class RecordBackend implements Backend {
   abstract readonly name: string;
@@ -36,7 +36,8 @@ export abstract class RecordBackend implements Backend {
    * see half done (unstorage's fs driver truncates a file before writing it). With `shared`, the
    * storage may hold other programs' entries under names this backend could have written (a
    * directory the user also keeps files in): `clear` then removes a name only when it holds a
-   * record or nothing at all, at the cost of reading the head of each.
+   * record or nothing at all, and `count` counts only live records, at the cost of reading the
+   * head of each.
    */
   protected constructor(
     clock: Clock,
@@ -170,10 +171,17 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** Records held, expired ones included until a write of their key removes them. */
+  /**
+   * Records held. With `shared`, only the live records of this backend, told apart by the head
+   * of each name as `scan` does (a user's file named like a key file is none); otherwise every
+   * name a key can have, expired records included until a write of their key removes them.
+   */
   async count(): Promise<number> {
-    const names = await this.#io("count", () => this.listNames());
-    return names.filter(isRecordName).length;
+    return this.#io("count", async () => {
+      const names = (await this.listNames()).filter(isRecordName);
+      if (!this.#shared) return names.length;
+      return countWhere(names, (name) => this.#isLiveRecord(name));
+    });
   }
 
   // An empty text is this backend's too: a record whose rename outran its data at a power loss.
@@ -181,6 +189,11 @@ export abstract class RecordBackend implements Backend {
     if (!this.#shared) return true;
     const text = await this.readText(name, true);
     return text === undefined || text === "" || parseRecord(text) !== undefined;
+  }
+
+  async #isLiveRecord(name: string): Promise<boolean> {
+    const record = parseRecord((await this.readText(name, true)) ?? "");
+    return record !== undefined && record.expiresAt > this.#clock.now();
   }
 
   async #slot(key: string): Promise<Slot> {
@@ -249,4 +262,23 @@ export abstract class RecordBackend implements Backend {
 /** True for a name `keyName` can give: a plain encoding or a hashed name. */
 function isRecordName(name: string): boolean {
   return decodeKey(name) !== undefined || isHashedName(name);
+}
+
+/** Reads at once when counting: about twice as fast as one at a time on a local disk, and few file handles. */
+const COUNT_READS = 16;
+
+/** How many of `items` pass `test`, up to `COUNT_READS` tests running at once; the first failure stops all. */
+async function countWhere<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<number> {
+  let count = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    try {
+      for (let item = items[next++]; item !== undefined; item = items[next++]) if (await test(item)) count++;
+    } catch (error) {
+      next = items.length;
+      throw error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COUNT_READS, items.length) }, worker));
+  return count;
 }
