@@ -80,6 +80,22 @@ export function fsSafetySuite(
       await cache.close();
     });
 
+    it("delete, and a write that expires at once, leave an empty directory and a user's file alone", async () => {
+      const dir = dirs.next();
+      const backend = fsBackend({ dir });
+      await backend.init();
+      // Deno's unlink removes an empty directory where Node's and Bun's fail.
+      mkdirSync(join(dir, "empty.isc"));
+      writeFileSync(join(dir, "notes.isc"), "the user's own notes");
+      for (const key of ["empty", "notes"]) {
+        expect(await backend.delete(key), key).toBe(false);
+        expect(await backend.set(key, "v", { ttl: 0 }), key).toBe(true);
+        expect(await backend.get(key), key).toBeUndefined();
+      }
+      expect(readdirSync(dir).sort()).toEqual(["empty.isc", "notes.isc"]);
+      expect(readFileSync(join(dir, "notes.isc"), "utf8")).toBe("the user's own notes");
+    });
+
     it("clear leaves files that are named like key files but hold no record of this backend", async () => {
       const dir = dirs.next();
       const backend = fsBackend({ dir });

@@ -74,9 +74,9 @@ export abstract class RecordBackend implements Backend {
     return this.#mutate(
       "set",
       key,
-      async (slot, current) => {
+      async (slot, current, own) => {
         if (exist !== undefined && (current !== undefined) !== exist) return false;
-        await this.#write(slot, value, expiresAt);
+        await this.#write(slot, value, expiresAt, own);
         return true;
       },
       exist !== undefined,
@@ -84,8 +84,8 @@ export abstract class RecordBackend implements Backend {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#mutate("delete", key, async (slot, current) => {
-      await this.removeText(slot.name);
+    return this.#mutate("delete", key, async (slot, current, own) => {
+      if (own) await this.removeText(slot.name);
       return current !== undefined;
     });
   }
@@ -113,9 +113,9 @@ export abstract class RecordBackend implements Backend {
       throw new CacheArgumentError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
     }
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
-    return this.#mutate("incr", key, async (slot, current) => {
+    return this.#mutate("incr", key, async (slot, current, own) => {
       if (current === undefined) {
-        await this.#write(slot, String(by), expiresAt);
+        await this.#write(slot, String(by), expiresAt, own);
         return by;
       }
       const next = addToInteger(current.value, by);
@@ -129,7 +129,7 @@ export abstract class RecordBackend implements Backend {
           ),
         );
       }
-      await this.#write(slot, String(next), current.expiresAt);
+      await this.#write(slot, String(next), current.expiresAt, true);
       return next;
     });
   }
@@ -138,7 +138,7 @@ export abstract class RecordBackend implements Backend {
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
     return this.#mutate("expire", key, async (slot, current) => {
       if (current === undefined) return false;
-      await this.#write(slot, current.value, expiresAt);
+      await this.#write(slot, current.value, expiresAt, true);
       return true;
     });
   }
@@ -184,11 +184,16 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  // An empty text is this backend's too: a record whose rename outran its data at a power loss.
+  /** `#isOwn` of what `name` holds, read only with `shared`. */
   async #ownText(name: string): Promise<boolean> {
-    if (!this.#shared) return true;
-    const text = await this.readText(name, true);
-    return text === undefined || text === "" || parseRecord(text) !== undefined;
+    return !this.#shared || this.#isOwn(await this.readText(name, true));
+  }
+
+  // What this backend may remove: with `shared`, only a record or an empty text (a record whose
+  // rename outran its data at a power loss), never a user's file or a directory (for which
+  // `readText` gives `undefined`, and which Deno's unlink would remove when empty).
+  #isOwn(text: string | undefined): boolean {
+    return !this.#shared || (text !== undefined && (text === "" || parseRecord(text) !== undefined));
   }
 
   async #isLiveRecord(name: string): Promise<boolean> {
@@ -210,7 +215,10 @@ export abstract class RecordBackend implements Backend {
 
   /** The live record of a slot; with `head` its value may be cut short. */
   async #read(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
-    const text = await this.readText(slot.name, head);
+    return this.#live(slot, await this.readText(slot.name, head));
+  }
+
+  #live(slot: Slot, text: string | undefined): StoredRecord | undefined {
     if (text === undefined) return undefined;
     const record = parseRecord(text);
     // Text that is no record (foreign, or truncated by a crash) or that belongs to another key reads as a miss.
@@ -218,24 +226,34 @@ export abstract class RecordBackend implements Backend {
     return record.expiresAt > this.#clock.now() ? record : undefined;
   }
 
-  async #write(slot: Slot, value: string, expiresAt: number): Promise<void> {
-    if (expiresAt <= this.#clock.now()) await this.removeText(slot.name);
-    else await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
+  /** Stores a record, or removes the slot's own text when it expires at once; `own` as `#mutate` gives it. */
+  async #write(slot: Slot, value: string, expiresAt: number, own: boolean | undefined): Promise<void> {
+    if (expiresAt > this.#clock.now()) {
+      await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
+    } else if (own ?? (await this.#ownText(slot.name))) {
+      await this.removeText(slot.name);
+    }
   }
 
-  /** Runs `fn` on the key's live record, one caller per key in this process, under `exclusive` across processes. */
+  /**
+   * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
+   * across processes; `own` tells whether the slot holds text this backend may remove (`#isOwn`),
+   * `undefined` without `readCurrent`.
+   */
   async #mutate<T>(
     action: string,
     key: string,
-    fn: (slot: Slot, current: StoredRecord | undefined) => Promise<T>,
+    fn: (slot: Slot, current: StoredRecord | undefined, own: boolean | undefined) => Promise<T>,
     readCurrent = true,
   ): Promise<T> {
     const slot = await this.#slot(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
-        this.exclusive(slot.name, async () =>
-          fn(slot, readCurrent ? await this.#read(slot, false) : undefined),
-        ),
+        this.exclusive(slot.name, async () => {
+          if (!readCurrent) return fn(slot, undefined, undefined);
+          const text = await this.readText(slot.name, false);
+          return fn(slot, this.#live(slot, text), this.#isOwn(text));
+        }),
       ),
     );
   }
