@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Cache, CacheBackendError, CacheConfigError } from "../../runtimes/node";
 import { fsBackend } from "../../src/backends/fs";
-import { fsFailure } from "../../src/backends/fs-files";
+import { fsFailure } from "../../src/backends/fs-errors";
 import { fileUrl, tempDirs } from "./fs-temp";
 
 const dirs = tempDirs("fs-unit");
