@@ -1,9 +1,8 @@
-// File primitives of the fs backend: whole-file reads, atomic replacement, cross-process lock
-// files, and the mapping of system errors to messages that say what to do. `node:fs/promises`
-// behaves the same here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an
-// existing file, `link` refusing an existing target, inode numbers from `stat`).
-import { link, lstat, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { CacheBackendError, CacheError, errorMessage } from "../core/errors";
+// File primitives of the fs backend: whole-file reads, atomic replacement and removal (lock
+// files are in ./fs-locks, error messages in ./fs-errors). `node:fs/promises` behaves the same
+// here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an existing file, `link`
+// refusing an existing target, inode numbers from `stat`), except where noted.
+import { lstat, open, readFile, rename, unlink, writeFile } from "node:fs/promises";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
 export const KEY_SUFFIX = ".isc";
@@ -95,7 +94,11 @@ export async function replaceFile(dir: string, path: string, text: string): Prom
   }
 }
 
-/** Deletes a file; `false` when it did not exist, or a directory stands there (which stays). */
+/**
+ * Deletes a file; `false` when it did not exist, or a directory stands there (which stays, except
+ * an empty one on Deno, whose unlink removes it: callers first check that the name holds their own
+ * file, see `RecordBackend`'s `#isOwn` and `acquireLock`).
+ */
 export async function removeFile(path: string): Promise<boolean> {
   try {
     await unlink(path);
@@ -108,136 +111,4 @@ export async function removeFile(path: string): Promise<boolean> {
     if (code === "EPERM" && (await lstat(path).catch(() => undefined))?.isDirectory()) return false;
     throw error;
   }
-}
-
-/** Thrown when a lock file stays held longer than the wait allows. */
-export class LockBusy extends Error {}
-
-/**
- * Takes the lock file `path` (created with `O_EXCL`, so exactly one process succeeds) and
- * returns its release. A lock file older than `staleMs` is taken to belong to a crashed process
- * and broken; waiters back off with jitter up to 25 ms and give up after twice `staleMs`.
- */
-export async function acquireLock(path: string, staleMs: number): Promise<() => Promise<void>> {
-  const deadline = Date.now() + 2 * staleMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(path, "wx");
-      let inode: number;
-      try {
-        inode = (await handle.stat()).ino;
-      } finally {
-        await handle.close();
-      }
-      return () => releaseLock(path, inode);
-    } catch (error) {
-      if (errorCode(error) !== "EEXIST") throw error;
-    }
-    const held = await stat(path).catch(() => undefined);
-    if (held === undefined) continue;
-    if (Date.now() - held.mtimeMs > staleMs) {
-      await breakLock(path, held.ino);
-      continue;
-    }
-    if (Date.now() > deadline) throw new LockBusy(path);
-    const backoff = Math.min(2 ** attempt, 25);
-    await new Promise((resolve) => setTimeout(resolve, backoff * (0.5 + Math.random())));
-  }
-}
-
-// Only the lock this call created is removed: if ours was broken as stale meanwhile, the lock
-// file now belongs to someone else (another inode) and stays.
-async function releaseLock(path: string, inode: number): Promise<void> {
-  const current = await stat(path).catch(() => undefined);
-  if (current?.ino === inode) await removeFile(path);
-}
-
-// Breaking by rename, not unlink: two processes that both saw the stale file must not both
-// delete, or the second would delete the first one's fresh lock. The rename moves away exactly
-// one file; if that turns out to be a fresh lock (another inode than the stale one seen), it is
-// linked back unless the slot was taken again meanwhile (`link` refuses an existing target).
-async function breakLock(path: string, staleInode: number): Promise<void> {
-  const tomb = `${path}.${randomId()}.stale`;
-  try {
-    await rename(path, tomb);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return;
-    throw error;
-  }
-  const moved = await stat(tomb).catch(() => undefined);
-  if (moved !== undefined && moved.ino !== staleInode) await link(tomb, path).catch(() => undefined);
-  await removeFile(tomb).catch(() => undefined);
-}
-
-const REMEDIES: Readonly<Record<string, readonly [problem: string, remedy: (dir: string) => string]>> = {
-  EACCES: [
-    "permission denied",
-    (dir) => `give this process read and write access to ${dir}, or use another directory`,
-  ],
-  EPERM: [
-    "operation not permitted",
-    (dir) => `give this process read and write access to ${dir}, or use another directory`,
-  ],
-  EROFS: ["the file system is read-only", () => "point the cache at a writable directory"],
-  ENOSPC: ["no space left on the device", (dir) => `free disk space where ${dir} lives, or clear the cache`],
-  EDQUOT: [
-    "the disk quota is exhausted",
-    (dir) => `free space within the quota of ${dir}, or clear the cache`,
-  ],
-  ENOTDIR: [
-    "a part of the path is a file, not a directory",
-    (dir) => `make every part of ${dir} a directory`,
-  ],
-  EEXIST: ["the path is a file, not a directory", (dir) => `remove the file ${dir} or use another directory`],
-  EMFILE: ["too many open files", () => "raise the open-file limit (ulimit -n) or lower the concurrency"],
-  ENFILE: [
-    "too many open files on the system",
-    () => "raise the system's open-file limit or lower the concurrency",
-  ],
-  ENAMETOOLONG: ["the directory path is too long", () => "use a shorter directory path"],
-};
-
-/** A system error of `action` on the cache directory as a `CacheBackendError` saying what to do. */
-export function fsFailure(error: unknown, dir: string, action: string): Error {
-  if (CacheError.is(error)) return error as Error;
-  if (errorCode(error) === "EISDIR") return directoryInTheWay(error, dir, action);
-  if (error instanceof LockBusy) {
-    return new CacheBackendError(
-      "fs",
-      errorMessage(
-        "fs",
-        `${action} in ${dir} gave up waiting for the lock file ${error.message}`,
-        "another process holds it; retry, or raise staleLockMs if operations are that slow",
-      ),
-      { cause: error },
-    );
-  }
-  const code = errorCode(error);
-  const known = code === undefined ? undefined : REMEDIES[code];
-  const problem = known?.[0] ?? (error instanceof Error ? error.message : String(error));
-  const remedy = known?.[1](dir) ?? `check that ${dir} is a writable directory`;
-  return new CacheBackendError(
-    "fs",
-    errorMessage("fs", `${action} in ${dir} failed because ${problem}${code ? ` (${code})` : ""}`, remedy),
-    {
-      cause: error,
-    },
-  );
-}
-
-// A write of a key whose file name a directory holds (the user's, named like a key file): the
-// backend never removes a directory, so the user must.
-function directoryInTheWay(error: unknown, dir: string, action: string): Error {
-  const { dest, path } = error as { dest?: unknown; path?: unknown };
-  const target = [dest, path].find((one) => typeof one === "string" && one.endsWith(KEY_SUFFIX));
-  const name = typeof target === "string" ? target.slice(target.lastIndexOf("/") + 1) : "a key's file name";
-  return new CacheBackendError(
-    "fs",
-    errorMessage(
-      "fs",
-      `${action} in ${dir} failed because a directory stands at ${name} (EISDIR)`,
-      `remove it or move it out of ${dir}, which should hold only the cache's files`,
-    ),
-    { cause: error },
-  );
 }

@@ -7,10 +7,9 @@ import { systemClock } from "../core/clock";
 import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
 import type { BackendCapabilities } from "../core/types";
 import { RecordBackend } from "./_shared/record-backend";
+import { fsFailure } from "./fs-errors";
 import {
-  acquireLock,
   errorCode,
-  fsFailure,
   isLeftover,
   KEY_SUFFIX,
   LOCK_SUFFIX,
@@ -19,6 +18,7 @@ import {
   removeFile,
   replaceFile,
 } from "./fs-files";
+import { acquireLock } from "./fs-locks";
 import { FS_CAPABILITIES } from "./fs-scheme";
 
 /** Options of `fsBackend`. */
@@ -31,7 +31,11 @@ export interface FsBackendOptions {
   dir: string;
   /** Time source for TTLs (milliseconds since the epoch); default `systemClock`. Lock staleness always uses real time. */
   clock?: Clock;
-  /** A lock file older than this many milliseconds is taken as left by a crashed process and broken; default 5000. */
+  /**
+   * A lock file older than this many milliseconds is taken as left by a crashed process and
+   * broken; default 5000. Only the empty files the backend creates are ever broken: anything else
+   * at a `<key file>.lock` name makes that key's writes fail with `CacheBackendError`.
+   */
   staleLockMs?: number;
 }
 
@@ -47,8 +51,9 @@ const ALL_ACCESS = constants.R_OK | constants.W_OK | constants.X_OK;
  * whole new value. Every write of a key (set, delete, incr, expire, locks) runs under the key's
  * lock file, created with `O_EXCL`, which makes `incr`, `set` with `exist` and the locks atomic
  * across processes on one host; a lock file older than `staleLockMs` is taken as a crashed
- * holder's and broken, so an operation stalled that long loses that guarantee. Reads take no
- * lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
+ * holder's and broken, so an operation stalled that long loses that guarantee. Entries the
+ * backend did not write (the user's files or directories, even named like its own) are never
+ * counted, broken or removed. Reads take no lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
  */
 export class FsBackend extends RecordBackend {
   /** Always `"fs"`. */

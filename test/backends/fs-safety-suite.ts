@@ -80,6 +80,22 @@ export function fsSafetySuite(
       await cache.close();
     });
 
+    it("delete, and a write that expires at once, leave an empty directory and a user's file alone", async () => {
+      const dir = dirs.next();
+      const backend = fsBackend({ dir });
+      await backend.init();
+      // Deno's unlink removes an empty directory where Node's and Bun's fail.
+      mkdirSync(join(dir, "empty.isc"));
+      writeFileSync(join(dir, "notes.isc"), "the user's own notes");
+      for (const key of ["empty", "notes"]) {
+        expect(await backend.delete(key), key).toBe(false);
+        expect(await backend.set(key, "v", { ttl: 0 }), key).toBe(true);
+        expect(await backend.get(key), key).toBeUndefined();
+      }
+      expect(readdirSync(dir).sort()).toEqual(["empty.isc", "notes.isc"]);
+      expect(readFileSync(join(dir, "notes.isc"), "utf8")).toBe("the user's own notes");
+    });
+
     it("clear leaves files that are named like key files but hold no record of this backend", async () => {
       const dir = dirs.next();
       const backend = fsBackend({ dir });
@@ -89,6 +105,21 @@ export function fsSafetySuite(
       writeFileSync(join(dir, "empty.isc"), "");
       await backend.clear();
       expect(readdirSync(dir).sort()).toEqual(["notes.isc"]);
+    });
+
+    it("count agrees with scan and clear: a user's file named like a key file is not counted", async () => {
+      const dir = dirs.next();
+      const backend = fsBackend({ dir });
+      await backend.init();
+      await backend.set("k", "v");
+      writeFileSync(join(dir, "notes.isc"), "the user's own notes");
+      writeFileSync(join(dir, "empty.isc"), "");
+      expect(await backend.count()).toBe(1);
+      const keys: string[] = [];
+      for await (const key of backend.scan("*")) keys.push(key);
+      expect(keys).toEqual(["k"]);
+      await backend.clear();
+      expect(await backend.count()).toBe(0);
     });
 
     it("clear removes only its own leftovers: old temporary files and lock tombstones, not any .stale file", async () => {
@@ -109,6 +140,62 @@ export function fsSafetySuite(
       }
       await backend.clear();
       expect(readdirSync(dir).sort()).toEqual([".isc-tmp-mine", "backup.stale", "k.isc.lock"]);
+    });
+  });
+
+  describe("fs backend: entries named like a key's lock file", () => {
+    /** A backend whose lock files go stale after 200 ms, and an `old` date well past that. */
+    async function locked() {
+      const dir = dirs.next();
+      const backend = fsBackend({ dir, staleLockMs: 200 });
+      await backend.init();
+      return { dir, backend, old: new Date(Date.now() - 60_000) };
+    }
+
+    async function refused(write: Promise<unknown>): Promise<Error> {
+      const started = Date.now();
+      const error = await write.catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(CacheBackendError);
+      // At once: not after waiting for the lock to go stale or for the wait's deadline.
+      expect(Date.now() - started).toBeLessThan(150);
+      return error as Error;
+    }
+
+    it("a directory there, however old, is never broken: the key's writes fail saying to move it", async () => {
+      const { dir, backend, old } = await locked();
+      mkdirSync(join(dir, "k.isc.lock"));
+      writeFileSync(join(dir, "k.isc.lock", "inside.txt"), "user data");
+      utimesSync(join(dir, "k.isc.lock"), old, old);
+      const writes = [() => backend.set("k", "v"), () => backend.incr("k", 1), () => backend.delete("k")];
+      for (const write of writes) {
+        expect((await refused(write())).message).toMatch(
+          /a directory stands at k\.isc\.lock, .*lock file.*: move it out of /,
+        );
+      }
+      expect(readdirSync(dir)).toEqual(["k.isc.lock"]);
+      expect(readFileSync(join(dir, "k.isc.lock", "inside.txt"), "utf8")).toBe("user data");
+      expect(await backend.set("other", "v")).toBe(true);
+    });
+
+    it("a file there that holds anything, or a symbolic link, is not a lock of this backend: it stays", async () => {
+      const { dir, backend, old } = await locked();
+      writeFileSync(join(dir, "k.isc.lock"), "the user's own file");
+      utimesSync(join(dir, "k.isc.lock"), old, old);
+      expect((await refused(backend.set("k", "v"))).message).toMatch(
+        /a file the cache did not write stands at k\.isc\.lock, .*: move it out of /,
+      );
+      expect(readFileSync(join(dir, "k.isc.lock"), "utf8")).toBe("the user's own file");
+      symlinkSync(join(dir, "nowhere"), join(dir, "j.isc.lock"));
+      expect((await refused(backend.set("j", "v"))).message).toMatch(/j\.isc\.lock/);
+      expect(readdirSync(dir).sort()).toEqual(["j.isc.lock", "k.isc.lock"]);
+    });
+
+    it("an empty lock file left by a crashed holder is still broken once stale", async () => {
+      const { dir, backend, old } = await locked();
+      writeFileSync(join(dir, "k.isc.lock"), "");
+      utimesSync(join(dir, "k.isc.lock"), old, old);
+      expect(await backend.set("k", "v")).toBe(true);
+      expect(readdirSync(dir)).toEqual(["k.isc"]);
     });
   });
 

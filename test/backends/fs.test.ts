@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Cache, CacheBackendError, CacheConfigError } from "../../runtimes/node";
 import { fsBackend } from "../../src/backends/fs";
-import { fsFailure } from "../../src/backends/fs-files";
+import { fsFailure } from "../../src/backends/fs-errors";
 import { fileUrl, tempDirs } from "./fs-temp";
 
 const dirs = tempDirs("fs-unit");
@@ -158,6 +158,20 @@ describe("fs backend: locks, expiry, URLs", () => {
     expect(await backend.getExpire("k")).toBe(-1);
     expect(await backend.expire("k", 0)).toBe(true);
     expect(existsSync(join(dir, "k.isc"))).toBe(false);
+  });
+
+  it("count leaves out expired records still on disk, as scan does", async () => {
+    let now = 10_000;
+    const dir = dirs.next();
+    const backend = fsBackend({ dir, clock: { now: () => now } });
+    await backend.init();
+    await backend.set("short", "v", { ttl: 1_000 });
+    await backend.set("long", "v", { ttl: 5_000 });
+    await backend.set("x".repeat(500), "hashed name", { ttl: 1_000 });
+    expect(await backend.count()).toBe(3);
+    now += 1_000;
+    expect(readdirSync(dir)).toHaveLength(3);
+    expect(await backend.count()).toBe(1);
   });
 
   it("file:// URLs: a host or relative path, the root, or an unknown parameter is CacheConfigError", () => {

@@ -19,8 +19,8 @@ interface Slot {
 /**
  * Base of backends that store `formatRecord` text under `keyName(key)`. Expired records read as
  * missing and are replaced or removed by the next write of their key; `count` includes them
- * until then. Writes of one key never interleave within a process; across processes they are as
- * safe as the subclass's `exclusive`.
+ * until then, except with `shared` (see `count`). Writes of one key never interleave within a
+ * process; across processes they are as safe as the subclass's `exclusive`.
  */
 export abstract class RecordBackend implements Backend {
   abstract readonly name: string;
@@ -36,7 +36,8 @@ export abstract class RecordBackend implements Backend {
    * see half done (unstorage's fs driver truncates a file before writing it). With `shared`, the
    * storage may hold other programs' entries under names this backend could have written (a
    * directory the user also keeps files in): `clear` then removes a name only when it holds a
-   * record or nothing at all, at the cost of reading the head of each.
+   * record or nothing at all, and `count` counts only live records, at the cost of reading the
+   * head of each.
    */
   protected constructor(
     clock: Clock,
@@ -73,9 +74,9 @@ export abstract class RecordBackend implements Backend {
     return this.#mutate(
       "set",
       key,
-      async (slot, current) => {
+      async (slot, current, own) => {
         if (exist !== undefined && (current !== undefined) !== exist) return false;
-        await this.#write(slot, value, expiresAt);
+        await this.#write(slot, value, expiresAt, own);
         return true;
       },
       exist !== undefined,
@@ -83,8 +84,8 @@ export abstract class RecordBackend implements Backend {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#mutate("delete", key, async (slot, current) => {
-      await this.removeText(slot.name);
+    return this.#mutate("delete", key, async (slot, current, own) => {
+      if (own) await this.removeText(slot.name);
       return current !== undefined;
     });
   }
@@ -112,9 +113,9 @@ export abstract class RecordBackend implements Backend {
       throw new CacheArgumentError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
     }
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
-    return this.#mutate("incr", key, async (slot, current) => {
+    return this.#mutate("incr", key, async (slot, current, own) => {
       if (current === undefined) {
-        await this.#write(slot, String(by), expiresAt);
+        await this.#write(slot, String(by), expiresAt, own);
         return by;
       }
       const next = addToInteger(current.value, by);
@@ -128,7 +129,7 @@ export abstract class RecordBackend implements Backend {
           ),
         );
       }
-      await this.#write(slot, String(next), current.expiresAt);
+      await this.#write(slot, String(next), current.expiresAt, true);
       return next;
     });
   }
@@ -137,7 +138,7 @@ export abstract class RecordBackend implements Backend {
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
     return this.#mutate("expire", key, async (slot, current) => {
       if (current === undefined) return false;
-      await this.#write(slot, current.value, expiresAt);
+      await this.#write(slot, current.value, expiresAt, true);
       return true;
     });
   }
@@ -170,17 +171,34 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** Records held, expired ones included until a write of their key removes them. */
+  /**
+   * Records held. With `shared`, only the live records of this backend, told apart by the head
+   * of each name as `scan` does (a user's file named like a key file is none); otherwise every
+   * name a key can have, expired records included until a write of their key removes them.
+   */
   async count(): Promise<number> {
-    const names = await this.#io("count", () => this.listNames());
-    return names.filter(isRecordName).length;
+    return this.#io("count", async () => {
+      const names = (await this.listNames()).filter(isRecordName);
+      if (!this.#shared) return names.length;
+      return countWhere(names, (name) => this.#isLiveRecord(name));
+    });
   }
 
-  // An empty text is this backend's too: a record whose rename outran its data at a power loss.
+  /** `#isOwn` of what `name` holds, read only with `shared`. */
   async #ownText(name: string): Promise<boolean> {
-    if (!this.#shared) return true;
-    const text = await this.readText(name, true);
-    return text === undefined || text === "" || parseRecord(text) !== undefined;
+    return !this.#shared || this.#isOwn(await this.readText(name, true));
+  }
+
+  // What this backend may remove: with `shared`, only a record or an empty text (a record whose
+  // rename outran its data at a power loss), never a user's file or a directory (for which
+  // `readText` gives `undefined`, and which Deno's unlink would remove when empty).
+  #isOwn(text: string | undefined): boolean {
+    return !this.#shared || (text !== undefined && (text === "" || parseRecord(text) !== undefined));
+  }
+
+  async #isLiveRecord(name: string): Promise<boolean> {
+    const record = parseRecord((await this.readText(name, true)) ?? "");
+    return record !== undefined && record.expiresAt > this.#clock.now();
   }
 
   async #slot(key: string): Promise<Slot> {
@@ -197,7 +215,10 @@ export abstract class RecordBackend implements Backend {
 
   /** The live record of a slot; with `head` its value may be cut short. */
   async #read(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
-    const text = await this.readText(slot.name, head);
+    return this.#live(slot, await this.readText(slot.name, head));
+  }
+
+  #live(slot: Slot, text: string | undefined): StoredRecord | undefined {
     if (text === undefined) return undefined;
     const record = parseRecord(text);
     // Text that is no record (foreign, or truncated by a crash) or that belongs to another key reads as a miss.
@@ -205,24 +226,34 @@ export abstract class RecordBackend implements Backend {
     return record.expiresAt > this.#clock.now() ? record : undefined;
   }
 
-  async #write(slot: Slot, value: string, expiresAt: number): Promise<void> {
-    if (expiresAt <= this.#clock.now()) await this.removeText(slot.name);
-    else await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
+  /** Stores a record, or removes the slot's own text when it expires at once; `own` as `#mutate` gives it. */
+  async #write(slot: Slot, value: string, expiresAt: number, own: boolean | undefined): Promise<void> {
+    if (expiresAt > this.#clock.now()) {
+      await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
+    } else if (own ?? (await this.#ownText(slot.name))) {
+      await this.removeText(slot.name);
+    }
   }
 
-  /** Runs `fn` on the key's live record, one caller per key in this process, under `exclusive` across processes. */
+  /**
+   * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
+   * across processes; `own` tells whether the slot holds text this backend may remove (`#isOwn`),
+   * `undefined` without `readCurrent`.
+   */
   async #mutate<T>(
     action: string,
     key: string,
-    fn: (slot: Slot, current: StoredRecord | undefined) => Promise<T>,
+    fn: (slot: Slot, current: StoredRecord | undefined, own: boolean | undefined) => Promise<T>,
     readCurrent = true,
   ): Promise<T> {
     const slot = await this.#slot(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
-        this.exclusive(slot.name, async () =>
-          fn(slot, readCurrent ? await this.#read(slot, false) : undefined),
-        ),
+        this.exclusive(slot.name, async () => {
+          if (!readCurrent) return fn(slot, undefined, undefined);
+          const text = await this.readText(slot.name, false);
+          return fn(slot, this.#live(slot, text), this.#isOwn(text));
+        }),
       ),
     );
   }
@@ -249,4 +280,23 @@ export abstract class RecordBackend implements Backend {
 /** True for a name `keyName` can give: a plain encoding or a hashed name. */
 function isRecordName(name: string): boolean {
   return decodeKey(name) !== undefined || isHashedName(name);
+}
+
+/** Reads at once when counting: about twice as fast as one at a time on a local disk, and few file handles. */
+const COUNT_READS = 16;
+
+/** How many of `items` pass `test`, up to `COUNT_READS` tests running at once; the first failure stops all. */
+async function countWhere<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<number> {
+  let count = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    try {
+      for (let item = items[next++]; item !== undefined; item = items[next++]) if (await test(item)) count++;
+    } catch (error) {
+      next = items.length;
+      throw error;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COUNT_READS, items.length) }, worker));
+  return count;
 }
