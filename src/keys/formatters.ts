@@ -4,6 +4,7 @@
  * compiled (wrap time), so a typo fails at startup rather than on the first call.
  */
 import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
+import { kindOf } from "./brands";
 import { addTypeFormatter, renderText } from "./render";
 
 /** A formatter: receives the placeholder's value (or the previous formatter's result) and its text arguments. */
@@ -169,14 +170,21 @@ const hash: FormatterDefinition = {
 };
 
 async function digestHex(algorithm: string, value: unknown): Promise<string> {
-  const bytes: BufferSource =
-    ArrayBuffer.isView(value) || value instanceof ArrayBuffer
-      ? (value as BufferSource)
-      : new TextEncoder().encode(renderText(value));
-  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, bytesOf(value)));
   let hex = "";
   for (const byte of digest) hex += (byte < 16 ? "0" : "") + byte.toString(16);
   return hex;
+}
+
+/** Bytes hash as themselves, from any realm (wrapped in this realm's Uint8Array); anything else as its text. */
+function bytesOf(value: unknown): Uint8Array<ArrayBuffer> {
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer as ArrayBuffer, value.byteOffset, value.byteLength);
+  }
+  if (value !== null && typeof value === "object" && kindOf(value) === "ArrayBuffer") {
+    return new Uint8Array(value as ArrayBuffer);
+  }
+  return new TextEncoder().encode(renderText(value));
 }
 
 const jwt: FormatterDefinition = {
