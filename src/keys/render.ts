@@ -191,6 +191,9 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
       return `${className(value)}(${quote(URLSearchParams.prototype.toString.call(value))})`;
     case "Headers":
       return `${className(value)}${renderArray([...Headers.prototype.entries.call(value as Headers)], stack)}`;
+    // In order, as a handler reading getAll() sees them; a File entry is refused as a Blob is.
+    case "FormData":
+      return `${className(value)}${renderArray([...FormData.prototype.entries.call(value as FormData)], stack)}`;
     // A signal says when to give up, never what a call returns: calls told apart only by their
     // signals (`load(id, { signal })`) are the same call and share its entry.
     case "AbortSignal":
