@@ -86,6 +86,14 @@ describe("keys: values from another realm", () => {
     expect(compileKey("{0.k}", ["m"])([foreign("new Map([['k', 'v']])")])).toBe("v");
   });
 
+  it("len counts another realm's Maps, Sets, buffers and records", () => {
+    const len = compileKey("{0:len}", ["v"]);
+    expect(len([foreign("new Map([[1, 2], [3, 4]])")])).toBe("2");
+    expect(len([foreign("new Set([1, 2, 3])")])).toBe("3");
+    expect(len([foreign("new ArrayBuffer(4)")])).toBe("4");
+    expect(len([foreign("({ a: 1 })")])).toBe("1");
+  });
+
   it("hash reads another realm's bytes as bytes", async () => {
     const hash = compileKey("{0:hash}", ["b"]);
     for (const source of [
