@@ -113,6 +113,8 @@ export function kindOf(value: object, tag: string = tagOf(value)): Kind | undefi
   const all = checks ?? kindChecks();
   const tagged = all.get(tag);
   if (tagged !== undefined && branded(tagged, value)) return tagged.kind;
+  // A class instance: only a subclass that renames its tag could still be a built-in.
+  if (tag === "Object") return undefined;
   for (const check of all.values()) {
     if (value instanceof check.type && branded(check, value)) return check.kind;
   }
