@@ -4,6 +4,8 @@
  * compiled (wrap time), so a typo fails at startup rather than on the first call.
  */
 import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
+import { kindOf } from "./brands";
+import { lengthOf } from "./length";
 import { addTypeFormatter, renderText } from "./render";
 
 /** A formatter: receives the placeholder's value (or the previous formatter's result) and its text arguments. */
@@ -123,7 +125,8 @@ export function applyFormatters(
   return renderText(current);
 }
 
-function noArgs(name: string, transform: (value: unknown) => unknown): FormatterDefinition {
+/** A formatter without arguments; `transform` gets the placeholder (`where`) to name in its errors. */
+function noArgs(name: string, transform: (value: unknown, where: string) => unknown): FormatterDefinition {
   return {
     async: false,
     bind(args, where) {
@@ -132,20 +135,9 @@ function noArgs(name: string, transform: (value: unknown) => unknown): Formatter
           errorMessage("key", `formatter ${name} takes no arguments in ${where}`, `write {…:${name}}`),
         );
       }
-      return transform;
+      return (value) => transform(value, where);
     },
   };
-}
-
-/** Length of strings, arrays and typed arrays, size of Maps and Sets, key count of objects, 0 for null and undefined. */
-function length(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  if (typeof value === "string" || Array.isArray(value) || ArrayBuffer.isView(value)) {
-    return (value as { length?: number }).length ?? (value as ArrayBufferView).byteLength;
-  }
-  if (value instanceof Map || value instanceof Set) return value.size;
-  if (typeof value === "object") return Object.keys(value).length;
-  return renderText(value).length;
 }
 
 const HASHES: Record<string, string> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
@@ -169,14 +161,21 @@ const hash: FormatterDefinition = {
 };
 
 async function digestHex(algorithm: string, value: unknown): Promise<string> {
-  const bytes: BufferSource =
-    ArrayBuffer.isView(value) || value instanceof ArrayBuffer
-      ? (value as BufferSource)
-      : new TextEncoder().encode(renderText(value));
-  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, bytes));
+  const digest = new Uint8Array(await crypto.subtle.digest(algorithm, bytesOf(value)));
   let hex = "";
   for (const byte of digest) hex += (byte < 16 ? "0" : "") + byte.toString(16);
   return hex;
+}
+
+/** Bytes hash as themselves, from any realm (wrapped in this realm's Uint8Array); anything else as its text. */
+function bytesOf(value: unknown): Uint8Array<ArrayBuffer> {
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer as ArrayBuffer, value.byteOffset, value.byteLength);
+  }
+  if (value !== null && typeof value === "object" && kindOf(value) === "ArrayBuffer") {
+    return new Uint8Array(value as ArrayBuffer);
+  }
+  return new TextEncoder().encode(renderText(value));
 }
 
 const jwt: FormatterDefinition = {
@@ -255,7 +254,7 @@ function jwtPayload(value: unknown, where: string): object {
 const BUILTINS: Readonly<Record<string, FormatterDefinition>> = Object.freeze({
   lower: noArgs("lower", (value) => renderText(value).toLowerCase()),
   upper: noArgs("upper", (value) => renderText(value).toUpperCase()),
-  len: noArgs("len", length),
+  len: noArgs("len", lengthOf),
   hash,
   jwt,
 });

@@ -7,8 +7,10 @@
  * distinguishing state a key cannot read (a Blob's bytes, a Promise, a #private field, a function,
  * an unregistered symbol) is refused with `CacheArgumentError`: one text for all of them would let
  * one call's cached result answer another's. An AbortSignal, which cannot change a result, renders
- * as `AbortSignal`.
+ * as `AbortSignal`. Built-ins are recognised by their internal slots (`kindOf`), not `instanceof`,
+ * so a Map made in a node:vm context or an iframe keys as one made here.
  */
+import { type Kind, kindOf, tagOf } from "./brands";
 import { className, isRecord, keyableSymbol, refuseOpaque, stateless, unkeyableFunction } from "./unkeyable";
 
 // biome-ignore lint/suspicious/noExplicitAny: a class of any constructor signature may be registered.
@@ -103,7 +105,9 @@ export function renderText(value: unknown): string {
   if (typeof value === "object") {
     const custom = typeFormatters.length === 0 ? undefined : typeFormatted(value);
     if (custom !== undefined) return custom;
-    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    const iso =
+      isRecord(value) || Array.isArray(value) || kindOf(value) !== "Date" ? undefined : isoDate(value);
+    if (iso !== undefined) return iso;
   }
   return renderValue(value, []);
 }
@@ -149,31 +153,70 @@ function renderObject(value: object, stack: object[]): string {
 
 function renderComposite(value: object, stack: object[]): string {
   if (Array.isArray(value)) return renderArray(value, stack);
+  // A plain record is none of the built-in or opaque kinds: it skips their checks.
+  if (isRecord(value)) return renderPlain(value, stack);
   if (ArrayBuffer.isView(value)) return renderView(value);
-  if (value instanceof ArrayBuffer) return `ArrayBuffer[${new Uint8Array(value).join(",")}]`;
-  if (value instanceof Date) {
-    const time = value.getTime();
-    return `Date(${Number.isNaN(time) ? "NaN" : value.toISOString()})`;
+  const tag = tagOf(value);
+  const kind = kindOf(value, tag);
+  const text = kind === undefined ? undefined : renderKind(kind, value, stack);
+  if (text !== undefined) return text;
+  refuseOpaque(value, tag);
+  return renderPlain(value, stack);
+}
+
+/**
+ * Text for a built-in of any realm, read through this realm's methods (which work on another
+ * realm's values); `undefined` for a Blob, which `refuseOpaque` refuses.
+ */
+function renderKind(kind: Kind, value: object, stack: object[]): string | undefined {
+  switch (kind) {
+    case "Date":
+      return `Date(${isoDate(value) ?? "NaN"})`;
+    case "RegExp":
+      return RegExp.prototype.toString.call(value);
+    case "Map":
+      return renderMap(value as Map<unknown, unknown>, stack);
+    case "Set":
+      return renderSet(value as Set<unknown>, stack);
+    case "Error":
+      return `${(value as Error).name}(${JSON.stringify((value as Error).message)})`;
+    case "String":
+    case "Number":
+    case "Boolean":
+      return `${className(value)}(${renderValue(BOXED[kind].call(value), stack)})`;
+    case "ArrayBuffer":
+      return `ArrayBuffer[${new Uint8Array(value as ArrayBuffer).join(",")}]`;
+    // These keep their entries in internal slots, so as records every instance would read `{}`.
+    case "URLSearchParams":
+      return `${className(value)}(${quote(URLSearchParams.prototype.toString.call(value))})`;
+    case "Headers":
+      return `${className(value)}${renderArray([...Headers.prototype.entries.call(value as Headers)], stack)}`;
+    // In order, as a handler reading getAll() sees them; a File entry is refused as a Blob is.
+    case "FormData":
+      return `${className(value)}${renderArray([...FormData.prototype.entries.call(value as FormData)], stack)}`;
+    // A signal says when to give up, never what a call returns: calls told apart only by their
+    // signals (`load(id, { signal })`) are the same call and share its entry.
+    case "AbortSignal":
+      return "AbortSignal";
+    default:
+      return undefined;
   }
-  if (value instanceof RegExp) return String(value);
-  if (value instanceof Map) return renderMap(value, stack);
-  if (value instanceof Set) return renderSet(value, stack);
-  if (value instanceof Error) return `${value.name}(${JSON.stringify(value.message)})`;
-  if (value instanceof String || value instanceof Number || value instanceof Boolean) {
-    return `${className(value)}(${renderValue(value.valueOf(), stack)})`;
-  }
-  // These keep their entries in internal slots, so as records every instance would read `{}`.
-  if (typeof URLSearchParams === "function" && value instanceof URLSearchParams) {
-    return `${className(value)}(${quote(value.toString())})`;
-  }
-  if (typeof Headers === "function" && value instanceof Headers) {
-    return `${className(value)}${renderArray([...value], stack)}`;
-  }
-  // A signal says when to give up, never what a call returns: calls told apart only by their
-  // signals (`load(id, { signal })`) are the same call and share its entry.
-  if (typeof AbortSignal === "function" && value instanceof AbortSignal) return "AbortSignal";
-  // A plain record is none of the opaque kinds: it skips their `instanceof` checks.
-  if (!isRecord(value)) refuseOpaque(value);
+}
+
+const BOXED: Readonly<Record<"String" | "Number" | "Boolean", (this: object) => unknown>> = {
+  String: String.prototype.valueOf as (this: object) => unknown,
+  Number: Number.prototype.valueOf as (this: object) => unknown,
+  Boolean: Boolean.prototype.valueOf as (this: object) => unknown,
+};
+
+/** The ISO text of a valid Date of any realm; `undefined` for an invalid one. */
+function isoDate(value: object): string | undefined {
+  const time = Date.prototype.getTime.call(value);
+  return Number.isNaN(time) ? undefined : Date.prototype.toISOString.call(value);
+}
+
+/** A record or an unrecognised object: through its toJSON, else by its own enumerable properties. */
+function renderPlain(value: object, stack: object[]): string {
   // Objects whose state is not in own properties (URL, Temporal, decimal types) say so through toJSON.
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === "function")
@@ -192,7 +235,7 @@ function renderArray(value: readonly unknown[], stack: object[]): string {
 }
 
 function renderView(value: ArrayBufferView): string {
-  if (value instanceof DataView) {
+  if (tagOf(value) === "DataView") {
     return `DataView[${new Uint8Array(value.buffer, value.byteOffset, value.byteLength).join(",")}]`;
   }
   // The tag names the element type (a Node Buffer reads as Uint8Array, which it is).
@@ -202,13 +245,17 @@ function renderView(value: ArrayBufferView): string {
 
 function renderMap(value: Map<unknown, unknown>, stack: object[]): string {
   const entries: string[] = [];
-  for (const [k, v] of value) entries.push(`${renderValue(k, stack)}=>${renderValue(v, stack)}`);
+  Map.prototype.forEach.call(value, (v: unknown, k: unknown) => {
+    entries.push(`${renderValue(k, stack)}=>${renderValue(v, stack)}`);
+  });
   return `Map{${entries.sort().join(",")}}`;
 }
 
 function renderSet(value: Set<unknown>, stack: object[]): string {
   const items: string[] = [];
-  for (const item of value) items.push(renderValue(item, stack));
+  Set.prototype.forEach.call(value, (item: unknown) => {
+    items.push(renderValue(item, stack));
+  });
   return `Set{${items.sort().join(",")}}`;
 }
 

@@ -1,5 +1,6 @@
 // One placeholder compiled into a function of the call's arguments: its root (a position, a
 // parameter or a key-context value), the path below it and its formatters, checked at compile time.
+import { isMap } from "./brands";
 import { applyFormatters, bindFormatter } from "./formatters";
 import { isKeyContext, type KeyContext } from "./key-context";
 import { renderText } from "./render";
@@ -59,7 +60,10 @@ function walk(value: unknown, path: readonly string[]): unknown {
   for (let i = 1; i < path.length && current !== undefined; i++) {
     if (current === null) return undefined;
     const segment = path[i] as string;
-    current = current instanceof Map ? current.get(segment) : (current as Record<string, unknown>)[segment];
+    current =
+      typeof current === "object" && isMap(current)
+        ? current.get(segment)
+        : (current as Record<string, unknown>)[segment];
   }
   return current;
 }

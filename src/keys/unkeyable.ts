@@ -20,30 +20,38 @@ export function typeName(value: object): string {
 }
 
 // Kinds whose state a key cannot read synchronously, or at all, whatever own fields a subclass adds.
+const OPAQUE_NAMES = [
+  ...["Blob", "File", "Promise", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry"],
+  ...["ReadableStream", "WritableStream", "TransformStream"],
+];
+const OPAQUE_TAGS: ReadonlySet<string> = new Set(OPAQUE_NAMES);
 // Looked up when a key first needs them: not every runtime has every one.
 let opaqueKinds: readonly AnyClass[] | undefined;
 
 function opaqueTypes(): readonly AnyClass[] {
-  const names = [
-    ...["Blob", "Promise", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry"],
-    ...["ReadableStream", "WritableStream", "TransformStream"],
-  ];
   const scope = globalThis as unknown as Record<string, unknown>;
-  opaqueKinds = names.map((name) => scope[name]).filter((kind) => typeof kind === "function") as AnyClass[];
+  const kinds = OPAQUE_NAMES.map((name) => scope[name]).filter((kind) => typeof kind === "function");
+  opaqueKinds = kinds as AnyClass[];
   return opaqueKinds;
 }
 
-/** Throws `CacheArgumentError` for a Blob, Promise, WeakMap, stream…: see `opaqueTypes`. */
-export function refuseOpaque(value: object): void {
-  for (const kind of opaqueKinds ?? opaqueTypes()) {
-    if (!(value instanceof kind)) continue;
-    const name = typeName(value);
-    throw unkeyable(
-      `a value of type ${name}`,
-      "its content cannot be read synchronously, or at all, so every one would get the same key",
-      `pass key: "…" naming what tells calls apart (a file's name, size, or a hash you computed), or registerTypeFormatter(${name}, (value) => text)`,
-    );
-  }
+function isOpaqueInstance(value: object): boolean {
+  for (const kind of opaqueKinds ?? opaqueTypes()) if (value instanceof kind) return true;
+  return false;
+}
+
+/**
+ * Throws `CacheArgumentError` for a Blob, Promise, WeakMap, stream… of this realm (`instanceof`)
+ * or another (its tag, `tagOf(value)`): see `OPAQUE_NAMES`.
+ */
+export function refuseOpaque(value: object, tag: string): void {
+  if (!OPAQUE_TAGS.has(tag) && !isOpaqueInstance(value)) return;
+  const name = typeName(value);
+  throw unkeyable(
+    `a value of type ${name}`,
+    "its content cannot be read synchronously, or at all, so every one would get the same key",
+    `pass key: "…" naming what tells calls apart (a file's name, size, or a hash you computed), or registerTypeFormatter(${name}, (value) => text)`,
+  );
 }
 
 /**

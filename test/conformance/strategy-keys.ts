@@ -123,6 +123,44 @@ export function keyTests(h: StrategyHarness): void {
       },
     );
 
+    // Each runtime has its own FormData, Headers and Blob; keys read them through their own methods.
+    t.it(
+      "web collections key by their entries and len counts them; a file in a form is refused",
+      async () => {
+        const cache = await h.open();
+        const c = counted();
+        const post = cache.cached({ ttl: "10s" })(async function post(form: FormData) {
+          return c.fn([...form.keys()].join());
+        });
+        const form = (...entries: [string, string][]): FormData => {
+          const data = new FormData();
+          for (const [name, value] of entries) data.append(name, value);
+          return data;
+        };
+        t.expect(await post(form(["q", "a"], ["page", "2"]))).toBe("q,page:1");
+        t.expect(await post(form(["q", "a"], ["page", "2"]))).toBe("q,page:1");
+        t.expect(await post(form(["q", "b"], ["page", "2"]))).toBe("q,page:2");
+        t.expect(await post(form(["page", "2"], ["q", "a"]))).toBe("page,q:3");
+        const upload = form(["name", "a"]);
+        upload.append("file", new Blob(["x"]), "a.txt");
+        expectCacheError(h, await rejection(() => post(upload)), h.lib.CacheArgumentError);
+        t.expect(c.runs()).toBe(3);
+        const len = cache.cached({ ttl: "10s", key: "n:{value:len}" })(async function count(value: unknown) {
+          return typeof value;
+        });
+        const lengths: [unknown, string][] = [
+          [new Blob(["abcd"]), "n:4"],
+          [new Uint8Array(3).buffer, "n:3"],
+          [form(["a", "1"], ["a", "2"]), "n:2"],
+          [new URLSearchParams("a=1&b=2&c=3"), "n:3"],
+          [new Headers({ a: "1" }), "n:1"],
+          [new Map([[1, 2]]), "n:1"],
+        ];
+        for (const [value, key] of lengths) t.expect(await len.key(value)).toBe(key);
+        expectCacheError(h, await rejection(() => len(42)), h.lib.CacheArgumentError);
+      },
+    );
+
     t.it('name replaces the function name and prefix: "v2" puts v2: in front', async () => {
       const cache = await h.open();
       const c = counted();

@@ -141,6 +141,31 @@ describe("stableRender", { timeout: 30_000 }, () => {
     expect(renderArgs([new URLSearchParams("id=1")])).not.toBe(renderArgs([new URLSearchParams("id=2")]));
   });
 
+  it("renders FormData by its entries in order, so equal forms share a key and different ones do not", () => {
+    const form = (...entries: [string, string][]): FormData => {
+      const data = new FormData();
+      for (const [name, value] of entries) data.append(name, value);
+      return data;
+    };
+    expect(stableRender(form(["q", "a"], ["page", "2"]))).toBe(stableRender(form(["q", "a"], ["page", "2"])));
+    const texts = [
+      form(["q", "a"]),
+      form(["q", "b"]),
+      form(["q", "a"], ["page", "2"]),
+      form(["page", "2"], ["q", "a"]),
+      form(["q", "a"], ["q", "a"]),
+      form(),
+      new URLSearchParams("q=a"),
+    ].map(stableRender);
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(renderArgs([form(["id", "1"])])).not.toBe(renderArgs([form(["id", "2"])]));
+    expect(renderText(form(["id", "1"]))).toBe(stableRender(form(["id", "1"])));
+    // A file's bytes are as unreadable inside a form as on their own: refused as a File is.
+    const upload = form(["name", "a"]);
+    upload.append("file", new Blob(["x"]), "a.txt");
+    expect(refused(upload)).toBe(refused(new File(["x"], "a.txt")));
+  });
+
   it("prefixes class instances with their class name", () => {
     class Point {
       constructor(

@@ -112,6 +112,64 @@ describe("compileKey formatters", () => {
     ]).toEqual(["4", "1", "2", "2", "0"]);
   });
 
+  it("len counts what each kind holds: bytes, entries, elements, keys", () => {
+    const len = compileKey("{0:len}", ["v"]);
+    const form = new FormData();
+    form.append("a", "1");
+    form.append("a", "2");
+    form.append("b", "3");
+    class Bag {
+      readonly #items = [1, 2, 3];
+      get size(): number {
+        return this.#items.length;
+      }
+    }
+    const cases: [unknown, string][] = [
+      ["four", "4"],
+      [[1, 2, 3], "3"],
+      [new Uint16Array(3), "3"],
+      [new DataView(new ArrayBuffer(6)), "6"],
+      [new ArrayBuffer(5), "5"],
+      [new Blob(["abcd"]), "4"],
+      [new File(["abcdef"], "a.txt"), "6"],
+      [new Map([[1, 2]]), "1"],
+      [new Set([1, 2]), "2"],
+      [form, "3"],
+      [new URLSearchParams("a=1&b=2"), "2"],
+      [new Headers({ a: "1", b: "2", c: "3" }), "3"],
+      [{ a: 1, b: 2 }, "2"],
+      [{ length: 9 }, "1"],
+      [new Bag(), "3"],
+      [null, "0"],
+      [undefined, "0"],
+    ];
+    for (const [value, expected] of cases) expect(len([value])).toBe(expected);
+  });
+
+  it("len refuses a value that has no length instead of counting the characters of its text", () => {
+    const len = compileKey("{n:len}", ["n"]);
+    const values = [
+      12345,
+      true,
+      1n,
+      Symbol.for("s"),
+      () => 1,
+      new Date(0),
+      Promise.resolve(1),
+      new WeakMap(),
+    ];
+    for (const value of values) {
+      let caught: unknown;
+      try {
+        len([value]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CacheArgumentError);
+      expect((caught as Error).message).toMatch(/^\[isocache\] \[key\] .*\{n:len\}.*: .+/);
+    }
+  });
+
   it("chains formatters left to right", () => {
     expect(compileKey("{0:upper:len}", ["s"])(["abc"])).toBe("3");
     expect(compileKey("{0.name:lower}", ["u"])([{ name: "ANN" }])).toBe("ann");
