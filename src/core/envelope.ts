@@ -57,7 +57,12 @@ export function encodeRecord(
   // Most records need neither step, and are encoded without a promise.
   if (payload.length > codec.compressAbove || codec.signer !== undefined)
     return compressAndSign(codec, key, header, payload);
-  return needsHeader ? `@${JSON.stringify(header)}\n${payload}` : payload;
+  return needsHeader ? joinRecord(header, payload) : payload;
+}
+
+/** The record text of `header` and `payload`: `@`, the header as JSON, a newline, the payload. */
+export function joinRecord(header: RecordHeader, payload: string): string {
+  return `@${JSON.stringify(header)}\n${payload}`;
 }
 
 async function compressAndSign(
@@ -72,7 +77,7 @@ async function compressAndSign(
     header.c = "gzip";
   }
   if (codec.signer !== undefined) header.s = await codec.signer.sign(signedText(key, header, payload));
-  return `@${JSON.stringify(header)}\n${payload}`;
+  return joinRecord(header, payload);
 }
 
 function signedText(key: string, header: RecordHeader, payload: string): string {

@@ -4,7 +4,7 @@
 // first, as one step of the key's turns (`Route.step`), so it is atomic within this cache; across
 // processes it is as atomic as the backend's `set` with `exist: false`.
 import type { Clock } from "./clock";
-import { splitRecord } from "./envelope";
+import { joinRecord, splitRecord } from "./envelope";
 import { isLive } from "./records";
 import type { Route } from "./route";
 
@@ -23,7 +23,7 @@ export function takeInRecord<F>(
       if (isLive(text, clock)) return false;
       // The record of a lock whose TTL has ended is still there: a set-if-absent needs it gone.
       if (text !== undefined) await backend.delete(key);
-      const record = `@${JSON.stringify({ e: clock.now() + ms })}\n${token}`;
+      const record = joinRecord({ e: clock.now() + ms }, token);
       return backend.set(key, record, { exist: false });
     }),
   );
