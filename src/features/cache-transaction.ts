@@ -102,6 +102,7 @@ export class CacheTransaction implements TxHooks, Transaction {
     tags: readonly string[] | undefined,
     exist: boolean | undefined,
   ): Promise<boolean> {
+    this.#flights.written(key);
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       if (exist !== undefined && ((await this.#read(key)) !== MISS) !== exist) return false;
@@ -116,6 +117,7 @@ export class CacheTransaction implements TxHooks, Transaction {
    * rollback leaves the stored TTL as it was. `0` ends the key, as outside.
    */
   expire(key: string, ttl: number): Promise<boolean> {
+    this.#flights.written(key);
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       const current = await this.#read(key);
@@ -135,6 +137,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   }
 
   delete(key: string): Promise<boolean> {
+    this.#flights.written(key);
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       const existed = (await this.#read(key)) !== MISS;
@@ -144,6 +147,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   }
 
   incr(key: string, by: number, ttl: number | undefined): Promise<number> {
+    this.#flights.written(key);
     return this.#inTurn(key, async () => {
       await this.#lock(key);
       const current = await this.#read(key);
@@ -172,6 +176,7 @@ export class CacheTransaction implements TxHooks, Transaction {
   async deleteMatch(pattern: string): Promise<number> {
     const keys: string[] = [];
     for await (const key of this.scan(pattern)) keys.push(key);
+    for (const key of keys) this.#flights.written(key);
     for (const key of keys) {
       await this.#inTurn(key, async () => {
         await this.#lock(key);
@@ -254,11 +259,14 @@ export class CacheTransaction implements TxHooks, Transaction {
     this.#locks.set(key, token);
   }
 
-  /** Stages one write; refused once the transaction has ended, as it would never be committed. */
+  /**
+   * Stages one write; refused once the transaction has ended, as it would never be committed.
+   * The write commands tell `#flights` when they are called, not here: one that waits for the
+   * key's lock or turn still outdates a load of the key running meanwhile, as outside.
+   */
   #stage(key: string, write: Write): void {
     this.#check();
     this.#writes.set(key, write);
-    this.#flights.written(key);
   }
 
   /** Stages `value` as set on `key`, in the text its backend's serializer makes of it. */

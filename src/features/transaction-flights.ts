@@ -61,9 +61,10 @@ export class TransactionFlights implements TicketDesk {
   }
 
   /**
-   * The transaction staged a write of `key`: the load of it in flight must neither be shared
-   * after it nor stage its result over it, unless this write is that load's own result
-   * (`LoadTicket.storing`, as a route counts a load's own `set`).
+   * A write of `key` was called in the transaction (told on the call, before it waits for the
+   * key's turn or lock): the load of it in flight must neither be shared after it nor stage its
+   * result over it, unless this write is that load's own result (`LoadTicket.storing`, as a route
+   * counts a load's own `set`).
    */
   written(key: string): void {
     const ticket = this.#current.get(key);

@@ -113,6 +113,49 @@ export function transactionLoadTests(h: StrategyHarness): void {
       },
     );
 
+    t.it(
+      "a write called while a locked transaction's load runs wins over the load's result, though it waits for the key's lock",
+      async () => {
+        if (!h.hasAls) return; // two transactions at once
+        const cache = await h.open();
+        const loaded = gate<string>();
+        let started = false;
+        const load = cache.cached({ ttl: "1h", key: "k" })(async function load() {
+          started = true;
+          return loaded.promise;
+        });
+        const release = gate();
+        let holding = false;
+        const other = cache.transaction(
+          async () => {
+            await cache.set("k", "other");
+            holding = true;
+            await release.promise;
+          },
+          { mode: "locked" },
+        );
+        await until(() => holding, "the other transaction holds the key's lock");
+        const mine = cache.transaction(
+          async () => {
+            const loading = load();
+            await until(() => started, "the load began");
+            const write = cache.set("k", "written"); // waits for the other transaction's lock
+            loaded.open("loaded");
+            // A macrotask later the load's own store has been called, queued behind the write.
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            release.open();
+            await write;
+            t.expect(await loading).toBe("loaded");
+            return cache.get("k");
+          },
+          { mode: "locked" },
+        );
+        t.expect(await mine).toBe("written");
+        await other;
+        t.expect(await cache.get("k")).toBe("written");
+      },
+    );
+
     t.it("a load inside does not join one running outside: it reads the transaction's writes", async () => {
       if (!h.hasAls) return; // needs a load outside running while the transaction runs
       const cache = await h.open();
