@@ -3,6 +3,7 @@
 // the stored value and its TTL as they were, as the memory backend's add does; a count already
 // outside the range may still come back into it exactly. Real redis-server, and the Upstash
 // client through the gateway.
+import { createClient } from "redis";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import * as lib from "../../runtimes/node";
 import { redisBackend } from "../../src/backends/redis";
@@ -83,6 +84,24 @@ describe.skipIf(skipWithoutRedis)("counters at the safe integer edge", () => {
       expect(error).toBeInstanceOf(lib.CacheValueError);
       expect((error as Error).message).toMatch(/safe integer range/);
       expect(await backend.get("top")).toBe("9223372036854775807");
+    });
+
+    it(`${name}: a refused sum writes nothing (a WATCH on the key still holds)`, async () => {
+      const backend = await open(make);
+      const key = `${prefixes.at(-1) ?? ""}w`;
+      await backend.set("w", String(MAX), { ttl: 30_000 });
+      const watcher = createClient({ url: redisUrl });
+      watcher.on("error", () => undefined);
+      await watcher.connect();
+      try {
+        await watcher.watch(key);
+        expect(await refusal(backend.incr("w", 1))).toBeInstanceOf(lib.CacheValueError);
+        expect(await refusal(backend.incr("w", 1, 60_000))).toBeInstanceOf(lib.CacheValueError);
+        // EXEC is refused (WatchError) when anything wrote the key after the WATCH, an undo too.
+        expect(await watcher.multi().get(key).exec()).toEqual([String(MAX)]);
+      } finally {
+        watcher.destroy();
+      }
     });
 
     it(`${name}: a count outside the safe range that comes back into it is exact`, async () => {

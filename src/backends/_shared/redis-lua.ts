@@ -7,25 +7,36 @@ import type { SlidingWindowHit, ValueWithExpire } from "../../core/types";
 /**
  * INCRBY that applies a TTL (ARGV[2], ms, 0 = none) only when it creates the key, and refuses a
  * sum outside the safe integer range (±(2^53 - 1)), where a JavaScript number cannot tell n from
- * n + 1: the add is undone in the same atomic step (DEL of the key it created, else DECRBY, which
- * keeps the TTL), so nobody sees it. Redis's own 64-bit overflow is refused too. Returns the
- * count as text (node-redis decodes integer replies near 2^53 with a rounding error, and Lua
- * prints numbers with 14 digits), or nil when refused. ARGV[1] is a safe integer (`incrArgs`), so
- * the DECRBY never overflows and the Lua double comparison is exact at the range's edges.
+ * n + 1. A stored count inside the range is checked before anything is written (a double holds
+ * it and ARGV[1], a safe integer (`incrArgs`), exactly, and a sum past the range rounds to a
+ * double past it too), so a refusal writes nothing: no WATCH breaks and no tracking client drops
+ * its copy. A count already outside the range (written by someone else) is added exactly by
+ * INCRBY and, when the sum is still outside, undone in the same atomic step (DEL of the key it
+ * created, else DECRBY, which keeps the TTL). Redis's own 64-bit overflow is refused too.
+ * Returns the count as text (node-redis decodes integer replies near 2^53 with a rounding error,
+ * and Lua prints numbers with 14 digits), or nil when refused.
  */
 export const INCR_WITH_TTL = `
 local key = KEYS[1]
-local existed = redis.call('EXISTS', key)
+local current = redis.pcall('GET', key)
+if type(current) == 'table' then return current end
+if current and string.find(current, '^-?%d+$') then
+  local n = tonumber(current)
+  if n <= 9007199254740991 and n >= -9007199254740991 then
+    local sum = n + tonumber(ARGV[1])
+    if sum > 9007199254740991 or sum < -9007199254740991 then return false end
+  end
+end
 local value = redis.pcall('INCRBY', key, ARGV[1])
 if type(value) == 'table' then
   if value.err and string.find(value.err, 'overflow', 1, true) then return false end
   return value
 end
 if value > 9007199254740991 or value < -9007199254740991 then
-  if existed == 0 then redis.call('DEL', key) else redis.call('DECRBY', key, ARGV[1]) end
+  if not current then redis.call('DEL', key) else redis.call('DECRBY', key, ARGV[1]) end
   return false
 end
-if existed == 0 and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
+if not current and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', key, ARGV[2]) end
 return redis.call('GET', key)`;
 
 /**
