@@ -115,7 +115,7 @@ export class LockedError extends CacheError {
   }
 }
 
-/** A transaction failed to commit or was used after it ended. */
+/** A transaction was used after it ended (a commit whose write fails rejects with that write's error). */
 export class TransactionError extends CacheError {
   constructor(message: string, options?: CacheErrorOptions) {
     super(message, "E_TRANSACTION", options);

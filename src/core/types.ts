@@ -82,7 +82,11 @@ export interface Backend {
   exists(key: string): Promise<boolean>;
   /** Every key matching a Redis glob (`*`, `?`, `[ab]`, `\\x` escapes). */
   scan(pattern: string): AsyncIterable<string>;
-  /** Adds `by` to an integer stored as decimal text; creates it with `ttl` when missing. Throws on a non-integer. */
+  /**
+   * Adds `by` (a safe integer) to an integer stored as decimal text; creates it with `ttl` when
+   * missing. Throws `CacheValueError` on a non-integer, and on a sum outside ±`Number.MAX_SAFE_INTEGER`,
+   * leaving the value as it was (the core refuses an answer outside that range).
+   */
   incr(key: string, by: number, ttl?: number): Promise<number>;
   /** Sets a TTL in milliseconds on an existing key; `false` when missing. */
   expire(key: string, ttl: number): Promise<boolean>;

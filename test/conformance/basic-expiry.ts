@@ -123,6 +123,24 @@ export function expiryTests(h: Harness): void {
       t.expect(await c.get("object")).toEqual({ n: 1 });
     });
 
+    t.it("incr never leaves the safe integer range, signed or not, and keeps the count", async () => {
+      const store = await h.store();
+      for (const c of [h.attach(store), h.attach(store, { secret: "s1", onError: () => {} })]) {
+        const big = Number.MAX_SAFE_INTEGER;
+        for (const by of [2 ** 60, -(2 ** 60), Number.NaN, Number.POSITIVE_INFINITY]) {
+          expectCacheError(h, await rejection(() => c.incr("fresh", by)), h.lib.CacheArgumentError);
+        }
+        t.expect(await c.get("fresh", MISS)).toBe(MISS);
+        t.expect(await c.incr("n", big - 1)).toBe(big - 1);
+        t.expect(await c.incr("n")).toBe(big);
+        expectCacheError(h, await rejection(() => c.incr("n")), h.lib.CacheValueError);
+        expectCacheError(h, await rejection(() => c.incr("n", 2, { ttl: "1h" })), h.lib.CacheValueError);
+        t.expect(await c.get("n")).toBe(big);
+        t.expect(await c.incr("n", -big)).toBe(0);
+        t.expect(await c.delete("n")).toBe(true);
+      }
+    });
+
     t.it("concurrent incr calls on one cache lose no increment", async () => {
       const c = await h.open();
       const results = await Promise.all(Array.from({ length: 20 }, () => c.incr("n")));

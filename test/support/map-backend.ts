@@ -27,6 +27,7 @@ export function mapBackend({ many = false } = {}): Backend & { readonly map: Map
       const text = map.get(key) ?? "0";
       if (!/^-?\d+$/.test(text)) throw new CacheValueError(`${key} holds no integer`);
       const next = Number(text) + by;
+      if (!Number.isSafeInteger(next)) throw new CacheValueError(`${key} would leave the safe integer range`);
       map.set(key, String(next));
       return next;
     },

@@ -126,3 +126,20 @@ describe("incr past Number.MAX_SAFE_INTEGER inside a transaction", () => {
     expect(await cache.get("n")).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
+
+describe("a custom backend whose incr answers outside the safe integer range", () => {
+  it("is a CacheValueError naming the contract, not a count taken as right", async () => {
+    class Careless extends MemoryBackend {
+      override readonly name = "careless" as "memory";
+      override async incr(): Promise<number> {
+        return 2 ** 53 + 2;
+      }
+    }
+    const cache = new Cache().setup(new Careless());
+    const error = await cache.incr("n").catch((caught: unknown) => caught);
+    expect((error as Error).name).toBe("CacheValueError");
+    expect((error as Error).message).toMatch(
+      /^\[isocache\] \[careless\] incr\("n"\) answered 9007199254740994, outside the safe integer range.*make the backend's incr throw CacheValueError/,
+    );
+  });
+});
