@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { CacheBackendError } from "../core/errors";
-import { deltaSeconds } from "./headers";
+import { clearsCache, deltaSeconds } from "./headers";
 import { dropStale } from "./invalidate";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
 import { isCachedResponse, replay, requestOwnHeaders, unservableReason, withVary } from "./record";
@@ -18,8 +18,8 @@ const CREDENTIALS = ["authorization", "cookie"];
  * and never serves or stores for a request with `Authorization` or `Cookie` unless that header is
  * in `vary`; a stored entry carrying one of those headers (left by other code) is never replayed:
  * the route answers and the entry is dropped. A write through it (POST, PUT, PATCH, DELETE) that
- * succeeds, and any answer with `Clear-Site-Data: "cache"`, drop the stored responses of the
- * request's URL.
+ * succeeds, and any answer with `Clear-Site-Data: "cache"` (a background refresh's and a failing
+ * one's too), drop the stored responses of the request's URL.
  * @example
  * app.get("/products", cacheResponse({ cache, ttl: "5m", strategy: { name: "early", earlyTtl: "4m" } }), listProducts);
  */
@@ -164,9 +164,9 @@ function refusal(
 }
 
 /**
- * Answers from the stored entry in `outcome`, if any, and says whether it did. An unservable
- * entry is dropped, and the route's own failing answer goes out instead (a request that ran no
- * route then runs it, uncached).
+ * Answers from the stored entry in `outcome`, if any, and says whether it did. The route's own
+ * failing answer goes out instead when it says `Clear-Site-Data: "cache"` or the entry is
+ * unservable (which is dropped; a request that ran no route then runs it, uncached).
  */
 async function answeredFromStore(
   c: Context,
@@ -182,7 +182,7 @@ async function answeredFromStore(
   if (entry === undefined) return false;
   const failure = handle.failure;
   const servable = entry === checked || unservableReason(entry, config.varySet) === undefined;
-  if (servable) {
+  if (servable && (failure === undefined || !clearsCache(failure.headers.get("clear-site-data")))) {
     // Marked before any await, so a background refresh started by this call sees the request as served.
     handle.served = true;
     state.hit = entry;
@@ -227,6 +227,7 @@ function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl:
     early: typeof config.strategy === "object" && config.strategy.name === "early",
     index: c.req.routeIndex,
     now: () => cache.clock.now(),
+    dropStale: (answered) => dropStale(answered, cache, config),
   };
   return handle;
 }
