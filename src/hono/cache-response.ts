@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { CacheBackendError } from "../core/errors";
-import { deltaSeconds } from "./headers";
+import { clearsCache, deltaSeconds } from "./headers";
 import { dropStale } from "./invalidate";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
-import { isCachedResponse, replay, requestOwnHeaders, withVary } from "./record";
+import { isCachedResponse, replay, requestOwnHeaders, unservableReason, withVary } from "./record";
 import { type CacheResponseOptions, type Config, configure } from "./response-config";
 import { inRequestScope, resolveCache } from "./scope";
 import { type CachedResponse, type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
@@ -16,8 +16,10 @@ const CREDENTIALS = ["authorization", "cookie"];
  * recorded while it streams to the first client) and answers `X-Cache: HIT` or `MISS`. Never
  * stores a response with `Set-Cookie`, `Clear-Site-Data` or `Cache-Control: private|no-store`,
  * and never serves or stores for a request with `Authorization` or `Cookie` unless that header is
- * in `vary`. A write through it (POST, PUT, PATCH, DELETE) that succeeds, and any answer with
- * `Clear-Site-Data: "cache"`, drop the stored responses of the request's URL.
+ * in `vary`; a stored entry carrying one of those headers (left by other code) is never replayed:
+ * the route answers and the entry is dropped. A write through it (POST, PUT, PATCH, DELETE) that
+ * succeeds, and any answer with `Clear-Site-Data: "cache"` (a background refresh's and a failing
+ * one's too), drop the stored responses of the request's URL.
  * @example
  * app.get("/products", cacheResponse({ cache, ttl: "5m", strategy: { name: "early", earlyTtl: "4m" } }), listProducts);
  */
@@ -112,10 +114,13 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
   let handle = newHandle(c, next, cache, config, ttl);
   let call = start(cache, origin, key, base, handle, fresh);
   let outcome = await handle.first;
-  const stored = !handle.called && outcome?.ok && isCachedResponse(outcome.value) && outcome.value;
-  if (stored && tooOldFor(state, stored, cache.clock.now())) {
+  const stored = handle.called ? undefined : storedEntry(outcome);
+  const refused = stored && refusal(state, stored, cache.clock.now(), config);
+  if (refused) {
     // The first call's own refresh (early) must not run the route in the foreground as well.
     handle.served = true;
+    // Dropped before the route runs again, so the drop never lands after that run's store.
+    if (refused === "unservable") await cache.delete(key);
     handle = newHandle(c, next, cache, config, ttl);
     call = start(cache, origin, key, base, handle, true);
     outcome = await handle.first;
@@ -125,14 +130,9 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     return answer(c, handle.live, cache, config);
   }
   if (outcome === undefined) throw new Error("unreachable: delivered without a live response");
-  if (outcome.ok && isCachedResponse(outcome.value)) {
-    // Marked before any await, so a background refresh started by this call sees the request as served.
-    handle.served = true;
-    state.hit = outcome.value;
-    handle.failure?.body?.cancel().catch(() => {});
-    answerHit(c, state, outcome.value, config);
-    return;
-  }
+  // An entry the first call gave and `refusal` let through is not checked twice.
+  const checked = refused ? undefined : stored;
+  if (await answeredFromStore(c, state, handle, outcome, checked, key, cache, config)) return;
   if (!outcome.ok) {
     const error = outcome.error;
     if (error instanceof OriginFailure && error.handle === handle)
@@ -141,6 +141,60 @@ async function serve(c: Context, next: Next, cache: IsoCache, config: Config, or
     if (!(error instanceof OriginFailure || error instanceof CacheBackendError) || handle.called) throw error;
   }
   return passThrough(c, next, cache, config);
+}
+
+/** The stored response a strategy's outcome carries, or `undefined`. */
+function storedEntry(outcome: Outcome): CachedResponse | undefined {
+  return outcome?.ok && isCachedResponse(outcome.value) ? outcome.value : undefined;
+}
+
+/**
+ * Why the stored entry the strategy gave must not answer this request, so the route runs instead:
+ * `"unservable"` (headers never stored, such as `Clear-Site-Data`: the entry is dropped too), or
+ * `"too old"` for the request's `max-age` or `min-fresh`; `undefined` when it may answer.
+ */
+function refusal(
+  state: RequestState,
+  entry: CachedResponse,
+  now: number,
+  config: Config,
+): "unservable" | "too old" | undefined {
+  if (unservableReason(entry, config.varySet) !== undefined) return "unservable";
+  return tooOldFor(state, entry, now) ? "too old" : undefined;
+}
+
+/**
+ * Answers from the stored entry in `outcome`, if any, and says whether it did. The route's own
+ * failing answer goes out instead when it says `Clear-Site-Data: "cache"` or the entry is
+ * unservable (which is dropped; a request that ran no route then runs it, uncached).
+ */
+async function answeredFromStore(
+  c: Context,
+  state: RequestState,
+  handle: Handle,
+  outcome: Outcome,
+  checked: CachedResponse | undefined,
+  key: string,
+  cache: IsoCache,
+  config: Config,
+): Promise<boolean> {
+  const entry = storedEntry(outcome);
+  if (entry === undefined) return false;
+  const failure = handle.failure;
+  const servable = entry === checked || unservableReason(entry, config.varySet) === undefined;
+  if (servable && (failure === undefined || !clearsCache(failure.headers.get("clear-site-data")))) {
+    // Marked before any await, so a background refresh started by this call sees the request as served.
+    handle.served = true;
+    state.hit = entry;
+    failure?.body?.cancel().catch(() => {});
+    answerHit(c, state, entry, config);
+    return true;
+  }
+  if (!servable) await cache.delete(key);
+  if (failure !== undefined) await answer(c, failure, cache, config);
+  else if (!handle.called) await passThrough(c, handle.next, cache, config);
+  else throw new Error("unreachable: the route ran, yet neither answered nor failed");
+  return true;
 }
 
 /** The method whose entry answers a request, or `undefined` when the middleware does not serve it. */
@@ -173,6 +227,7 @@ function newHandle(c: Context, next: Next, cache: IsoCache, config: Config, ttl:
     early: typeof config.strategy === "object" && config.strategy.name === "early",
     index: c.req.routeIndex,
     now: () => cache.clock.now(),
+    dropStale: (answered) => dropStale(answered, cache, config),
   };
   return handle;
 }

@@ -47,6 +47,8 @@ export interface Handle {
   readonly index: number;
   /** The cache's clock. */
   readonly now: () => number;
+  /** Drops the stored responses an answer of the route made stale (`dropStale` of invalidate.ts). */
+  readonly dropStale: (answered: Context) => Promise<void>;
 }
 
 /** How the strategy's call ended, or `undefined` when the route's live response came first. */
@@ -129,6 +131,8 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
   const inherited = background ? undefined : new Headers(requestOwnHeaders(h.c));
   const c = background ? await rerun(h.c, h.index) : await h.next().then(() => h.c);
   const response = c.res;
+  // Nobody sends a background run's answer, so nothing else obeys its `Clear-Site-Data: "cache"`.
+  if (background) await h.dropStale(c);
   // A 5xx is the route failing (strategies fall back on the stored response), unless the user
   // listed that status in `statuses`: then it is an answer like any other.
   if (c.error !== undefined || (response.status >= 500 && !h.statuses.has(response.status))) {

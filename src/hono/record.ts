@@ -58,16 +58,57 @@ export function unstorableReason(
   if (!statuses.has(response.status)) return `status ${response.status}`;
   const headers = response.headers;
   if (headers.has("set-cookie") || headers.getSetCookie?.().length) return "Set-Cookie";
-  // Replayed, it would clear the data of every client served the copy (their cookies, their storage).
-  if (headers.has("clear-site-data")) return "Clear-Site-Data";
-  const directives = parseDirectives(headers.get("cache-control"));
+  let reason: string | undefined;
+  headers.forEach((value, name) => {
+    reason ??= fieldRefusal(name.toLowerCase(), value, vary);
+  });
+  return reason;
+}
+
+/**
+ * Why a stored entry must not be replayed, or `undefined` when it may: one of its headers is one
+ * `unstorableReason` keeps out of the cache. Only an entry stored before a rule existed, or
+ * written to the backend by other code, has one; replayed, it would clear every client's data
+ * (`Clear-Site-Data`), hand one client's cookie or private page to all, or serve a variant to
+ * requests it does not fit. One pass over the entry's few headers, on every hit.
+ */
+export function unservableReason(entry: CachedResponse, vary: ReadonlySet<string>): string | undefined {
+  for (const [name, value] of entry.headers) {
+    const reason = fieldRefusal(name.toLowerCase(), value, vary);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
+
+// Cheap test before the parse: most stored Cache-Control values (`public, max-age=60`) have none of these.
+const REFUSED_DIRECTIVE = /private|no-store|no-cache/i;
+
+/** Why a response with the field `name` (lower-case) set to `value` must not be stored nor replayed. */
+function fieldRefusal(name: string, value: string, vary: ReadonlySet<string>): string | undefined {
+  switch (name) {
+    case "set-cookie":
+    case "set-cookie2":
+      return "Set-Cookie";
+    // Replayed, it would clear the data of every client served the copy (their cookies, their storage).
+    case "clear-site-data":
+      return "Clear-Site-Data";
+    case "cache-control":
+      return REFUSED_DIRECTIVE.test(value) ? directiveRefusal(value) : undefined;
+    case "vary": {
+      // A header the key does not include (`*` included): the copy would serve requests it does not fit.
+      const foreign = parseList(value).find((header) => !vary.has(header));
+      return foreign === undefined ? undefined : `Vary: ${foreign}`;
+    }
+  }
+  return undefined;
+}
+
+function directiveRefusal(value: string): string | undefined {
+  const directives = parseDirectives(value);
   if (directives.has("private")) return "Cache-Control: private";
   if (directives.has("no-store")) return "Cache-Control: no-store";
   // no-cache forbids reuse without revalidation, which a response cache does not do.
   if (directives.has("no-cache")) return "Cache-Control: no-cache";
-  for (const name of parseList(headers.get("vary"))) {
-    if (!vary.has(name)) return `Vary: ${name}`;
-  }
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import {
   parseEntityTags,
   parseList,
 } from "../../src/hono/headers";
-import { replayableHeaders, unstorableReason, withVary } from "../../src/hono/record";
+import { replayableHeaders, unservableReason, unstorableReason, withVary } from "../../src/hono/record";
 
 describe("hono headers: Cache-Control", () => {
   it("reads names case-insensitively, values quoted or not, with spaces and commas anywhere", () => {
@@ -86,6 +86,33 @@ describe("hono record: what may be stored and replayed", () => {
     expect(reason({ headers: { vary: "Accept-Language" } })).toBeUndefined();
     expect(reason({ headers: { vary: "Accept-Language, Cookie" } })).toMatch(/cookie/);
     expect(reason({ headers: { vary: "*" } })).toMatch(/\*/);
+  });
+
+  it("refuses to replay a stored entry with a field it never stores, whatever the name's case", () => {
+    const entry = (headers: [string, string][]) => ({
+      status: 200,
+      headers,
+      body: "x",
+      digest: "",
+      storedAt: 0,
+      expiresAt: 1,
+    });
+    const servable = (headers: [string, string][]) => unservableReason(entry(headers), vary);
+    expect(
+      servable([
+        ["content-type", "text/plain"],
+        ["cache-control", "public, max-age=60"],
+      ]),
+    ).toBeUndefined();
+    expect(servable([["Vary", "Accept-Language"]])).toBeUndefined();
+    expect(servable([["Clear-Site-Data", '"cookies"']])).toMatch(/Clear-Site-Data/);
+    expect(servable([["SET-COOKIE", "a=1"]])).toMatch(/Set-Cookie/);
+    expect(servable([["cache-control", "max-age=60, PRIVATE"]])).toMatch(/private/);
+    expect(servable([["Cache-Control", "no-store"]])).toMatch(/no-store/);
+    expect(servable([["cache-control", 'no-cache="set-cookie"']])).toMatch(/no-cache/);
+    // The directive's name only: a value naming one is no directive.
+    expect(servable([["cache-control", 'max-age=60, ext="private"']])).toBeUndefined();
+    expect(servable([["vary", "cookie"]])).toMatch(/cookie/);
   });
 
   it("drops hop-by-hop fields, fields named in Connection, and fields recomputed on replay", () => {

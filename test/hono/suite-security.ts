@@ -1,7 +1,21 @@
 // cacheResponse security rules: what is never stored, who is never served a cached response.
 import { setCookie } from "hono/cookie";
 import { cacheResponse } from "../../src/hono/index";
-import { counter, type HonoHarness } from "./harness";
+import { counter, type HonoHarness, type SuiteCache } from "./harness";
+
+/**
+ * Adds `field` to the headers of the entry stored under `key`, as a version before a rule, or
+ * other code writing to the backend, would have left it (an `early`/`soft` record holds the
+ * entry under `value`). The key is the entry's tag too, as it is without `vary`.
+ */
+async function addStoredHeader(cache: SuiteCache, key: string, field: [string, string]): Promise<void> {
+  const record = (await cache.get(key)) as
+    | { headers: [string, string][] }
+    | { value: { headers: [string, string][] } };
+  const entry = "value" in record ? record.value : record;
+  entry.headers.push(field);
+  await cache.set(key, record, { ttl: "1m", tags: [key] });
+}
 
 export function securityTests(h: HonoHarness): void {
   const { t } = h;
@@ -56,6 +70,93 @@ export function securityTests(h: HonoHarness): void {
       expect(await (await http.fetch("/v", { headers: { "accept-language": "de" } })).text()).toBe("de");
       expect(await stored()).toEqual([]);
     });
+
+    const refusedFields: [string, [string, string]][] = [
+      ["Clear-Site-Data", ["clear-site-data", '"*"']],
+      ["Set-Cookie", ["Set-Cookie", "session=alice"]],
+      ["Cache-Control: private", ["cache-control", "public, Private, max-age=60"]],
+      ["Cache-Control: no-store", ["Cache-Control", "no-store"]],
+      ["Cache-Control: no-cache", ["cache-control", 'no-cache="x"']],
+      ["Vary naming a header the key does not include", ["vary", "Cookie"]],
+    ];
+    for (const [label, field] of refusedFields) {
+      it(`never replays a stored entry carrying ${label} (left by other code): the route answers and replaces it`, async () => {
+        const { app, cache, serve, stored } = await h.open();
+        const body = counter();
+        app.get("/p", cacheResponse({ cache, ttl: "1m" }), (c) => c.text(body.next()));
+        const http = await serve();
+        expect(await (await http.fetch("/p")).text()).toBe("body #1");
+        const [key] = await stored();
+        await addStoredHeader(cache, key as string, field);
+        const res = await http.fetch("/p");
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get(field[0])).toBeNull();
+        expect(await res.text()).toBe("body #2");
+        const again = await http.fetch("/p");
+        expect(again.headers.get("x-cache")).toBe("HIT");
+        expect(again.headers.get(field[0])).toBeNull();
+        expect(await again.text()).toBe("body #2");
+      });
+    }
+
+    it("drops a stored entry it must not replay even when the route's new answer is not stored either", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      const body = counter();
+      let storable = true;
+      app.get("/p", cacheResponse({ cache, ttl: "1m" }), (c) => {
+        if (!storable) c.header("Cache-Control", "no-store");
+        return c.text(body.next());
+      });
+      const http = await serve();
+      await (await http.fetch("/p")).text();
+      const [key] = await stored();
+      await addStoredHeader(cache, key as string, ["clear-site-data", '"cache", "cookies"']);
+      storable = false;
+      const res = await http.fetch("/p");
+      expect(res.headers.get("clear-site-data")).toBeNull();
+      expect(await res.text()).toBe("body #2");
+      expect(await stored()).toEqual([]);
+    });
+
+    it("failover: a failing route is answered as it failed rather than from a stored entry it must not replay", async () => {
+      const { app, cache, serve, stored } = await h.open();
+      let failing = false;
+      app.onError((error, c) => c.text(error.message, 500));
+      app.get("/f", cacheResponse({ cache, ttl: "1m", strategy: "failover" }), (c) => {
+        if (failing) throw new Error("origin down");
+        return c.text("ok");
+      });
+      const http = await serve();
+      await (await http.fetch("/f")).text();
+      const [key] = await stored();
+      await addStoredHeader(cache, key as string, ["clear-site-data", '"*"']);
+      failing = true;
+      const res = await http.fetch("/f");
+      expect(res.status).toBe(500);
+      expect(res.headers.get("clear-site-data")).toBeNull();
+      expect(await res.text()).toBe("origin down");
+      expect(await stored()).toEqual([]);
+    });
+
+    for (const strategy of [
+      { name: "early", earlyTtl: "10s" } as const,
+      { name: "soft", softTtl: "10s" } as const,
+    ]) {
+      it(`${strategy.name}: a fresh stored entry it must not replay is a miss`, async () => {
+        const { app, cache, serve, stored } = await h.open();
+        const body = counter();
+        app.get("/s", cacheResponse({ cache, ttl: "1m", strategy }), (c) => c.text(body.next()));
+        const http = await serve();
+        await (await http.fetch("/s")).text();
+        const [key] = await stored();
+        await addStoredHeader(cache, key as string, ["set-cookie", "session=alice"]);
+        const res = await http.fetch("/s");
+        expect(res.headers.get("x-cache")).toBe("MISS");
+        expect(res.headers.get("set-cookie")).toBeNull();
+        expect(await res.text()).toBe("body #2");
+        expect((await http.fetch("/s")).headers.get("x-cache")).toBe("HIT");
+      });
+    }
 
     for (const header of ["authorization", "cookie"] as const) {
       const value = header === "authorization" ? "Bearer alice-token" : "session=alice";

@@ -113,6 +113,91 @@ export function strategyTests(h: HonoHarness): void {
       expect(body.count()).toBe(2);
     });
 
+    for (const clear of ['"cache"', '"*"']) {
+      it(`early: a background refresh answered with Clear-Site-Data: ${clear} is not stored and drops the URL's entries`, async () => {
+        const { app, cache, clock, serve, settle, stored } = await h.open();
+        const body = counter();
+        let clearing = false;
+        const strategy = { name: "early", earlyTtl: "10s" } as const;
+        app.get("/e", cacheResponse({ cache, ttl: "1m", vary: ["accept-language"], strategy }), (c) => {
+          if (clearing) c.header("Clear-Site-Data", clear);
+          return c.text(body.next());
+        });
+        const http = await serve();
+        const fr = { headers: { "accept-language": "fr" } };
+        const de = { headers: { "accept-language": "de" } };
+        expect(await (await http.fetch("/e", fr)).text()).toBe("body #1");
+        expect(await (await http.fetch("/e", de)).text()).toBe("body #2");
+        // Stored (and stamped) before the clock moves.
+        expect(await stored()).toHaveLength(2);
+        clock.advance(15_000);
+        clearing = true;
+        const stale = await http.fetch("/e", fr);
+        expect(stale.headers.get("x-cache")).toBe("HIT");
+        expect(await stale.text()).toBe("body #1");
+        expect(await eventually(() => body.count() === 3)).toBe(true);
+        await settle();
+        // Both variants of the URL went, and the clearing answer took no one's place.
+        expect(await stored()).toEqual([]);
+        clearing = false;
+        const after = await http.fetch("/e", de);
+        expect(after.headers.get("x-cache")).toBe("MISS");
+        expect(after.headers.get("clear-site-data")).toBeNull();
+        expect(await after.text()).toBe("body #4");
+      });
+    }
+
+    it('early: a background refresh that fails with Clear-Site-Data: "cache" still drops the URL\'s entries', async () => {
+      const { app, cache, clock, serve, settle, stored } = await h.open();
+      const body = counter();
+      let failing = false;
+      app.get(
+        "/e",
+        cacheResponse({ cache, ttl: "1m", strategy: { name: "early", earlyTtl: "10s" } }),
+        (c) => {
+          const text = body.next();
+          if (!failing) return c.text(text);
+          c.header("Clear-Site-Data", '"cache"');
+          return c.text("down", 503);
+        },
+      );
+      const http = await serve();
+      expect(await (await http.fetch("/e")).text()).toBe("body #1");
+      expect(await stored()).toHaveLength(1);
+      clock.advance(15_000);
+      failing = true;
+      expect(await (await http.fetch("/e")).text()).toBe("body #1");
+      expect(await eventually(() => body.count() === 2)).toBe(true);
+      await settle();
+      expect(await stored()).toEqual([]);
+    });
+
+    for (const name of ["soft", "failover"] as const) {
+      it(`${name}: a failing answer with Clear-Site-Data: "cache" is sent as it is and drops the stored response it would fall back on`, async () => {
+        const { app, cache, clock, serve, stored } = await h.open();
+        const body = counter();
+        let failing = false;
+        const strategy = name === "soft" ? ({ name, softTtl: "10s" } as const) : name;
+        app.get("/s", cacheResponse({ cache, ttl: "1m", strategy }), (c) => {
+          const text = body.next();
+          if (!failing) return c.text(text);
+          c.header("Clear-Site-Data", '"cache"');
+          return c.text("down", 503);
+        });
+        const http = await serve();
+        expect(await (await http.fetch("/s")).text()).toBe("body #1");
+        expect(await stored()).toHaveLength(1);
+        clock.advance(15_000);
+        failing = true;
+        const cleared = await http.fetch("/s");
+        expect(cleared.status).toBe(503);
+        expect(cleared.headers.get("x-cache")).toBe("MISS");
+        expect(cleared.headers.get("clear-site-data")).toBe('"cache"');
+        expect(await cleared.text()).toBe("down");
+        expect(await stored()).toEqual([]);
+      });
+    }
+
     it("soft: after softTtl a failing route gets the stale response, a working one replaces it", async () => {
       const { app, cache, clock, serve, settle } = await h.open();
       const body = counter();
