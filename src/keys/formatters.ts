@@ -3,8 +3,9 @@
  * type formatters. A formatter is looked up and its arguments checked when a template is
  * compiled (wrap time), so a typo fails at startup rather than on the first call.
  */
+
+import { kindOf } from "../core/brands";
 import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
-import { kindOf } from "./brands";
 import { lengthOf } from "./length";
 import { addTypeFormatter, renderText } from "./render";
 

@@ -2,8 +2,9 @@
 // string's code units, a buffer's or Blob's bytes, a collection's entries, a record's keys), read
 // realm-independently like the rest of a key. A value that holds nothing countable (a number, a
 // function, a Promise) is refused: the digits of its text would be a length nobody asked for.
+
+import { kindOf } from "../core/brands";
 import { CacheArgumentError, errorMessage } from "../core/errors";
-import { kindOf } from "./brands";
 import { isRecord, typeName } from "./unkeyable";
 
 /**

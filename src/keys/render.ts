@@ -10,7 +10,7 @@
  * as `AbortSignal`. Built-ins are recognised by their internal slots (`kindOf`), not `instanceof`,
  * so a Map made in a node:vm context or an iframe keys as one made here.
  */
-import { type Kind, kindOf, tagOf } from "./brands";
+import { type Kind, kindOf, tagOf } from "../core/brands";
 import { className, isRecord, keyableSymbol, refuseOpaque, stateless, unkeyableFunction } from "./unkeyable";
 
 // biome-ignore lint/suspicious/noExplicitAny: a class of any constructor signature may be registered.

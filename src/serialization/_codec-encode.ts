@@ -1,5 +1,5 @@
+import { type Kind, kindOf, tagOf } from "../core/brands";
 import { CacheValueError, errorMessage } from "../core/errors";
-import { type Brand, brandOf } from "./_brands";
 import { CLASS_PREFIX, findType, MARK, TYPED_ARRAY_NAMES, type TypeEntry } from "./_codec-shared";
 import { bytesToBase64 } from "./base64";
 
@@ -71,28 +71,21 @@ class Encoder {
     if (Array.isArray(value)) return this.array(value);
     if (ArrayBuffer.isView(value)) return this.view(value);
     // A built-in or platform object carries its class in the toString tag.
-    const tag = Object.prototype.toString.call(value);
+    const tag = tagOf(value);
     // By internal slots, not instanceof: a value from another realm (node:vm, an iframe) counts.
-    const brand = brandOf(value, tag);
-    if (brand !== undefined) return this.builtin(value, brand);
-    // Any other (WeakMap, Blob, Headers, Response, ReadableStream, a generator, …) keeps its
-    // data in internal slots: read as its own properties it would come back as `{}`, so it is
-    // refused.
-    const name = tag.slice(8, -1);
-    // Bun gives these a toJSON that Node, Deno, workerd and browsers do not; they are refused
-    // before toJSON is looked at, so the same program stores the same thing on every runtime.
-    if (RUNTIME_TOJSON.has(name) && Object.keys(value).length === 0) throw opaque(name);
+    const kind = kindOf(value, tag);
+    if (kind !== undefined) return this.builtin(value, kind);
     if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
-    if (tag !== "[object Object]" && tag !== "[object Arguments]" && Object.keys(value).length === 0) {
-      throw opaque(name);
-    }
+    // Any other (WeakMap, Response, ReadableStream, a generator, …) keeps its data in internal
+    // slots: read as its own properties it would come back as `{}`, so it is refused.
+    if (tag !== "Object" && tag !== "Arguments" && Object.keys(value).length === 0) throw opaque(tag);
     // Unregistered class instances keep their own enumerable data, as structuredClone does.
     return this.record(value as Dict);
   }
 
-  /** A built-in `brandOf` recognised; its methods are called through our own intrinsics. */
-  private builtin(value: object, brand: Brand): unknown {
-    switch (brand) {
+  /** A built-in `kindOf` recognised; its methods are called through our own intrinsics. */
+  private builtin(value: object, kind: Kind): unknown {
+    switch (kind) {
       case "Date": {
         const time = Date.prototype.getTime.call(value);
         return { [MARK]: "Date", v: Number.isNaN(time) ? null : Date.prototype.toISOString.call(value) };
@@ -109,12 +102,20 @@ class Encoder {
         return { [MARK]: "ArrayBuffer", v: bytesToBase64(new Uint8Array(value as ArrayBuffer)) };
       case "Error":
         return this.error(value as Error);
+      case "String":
+      case "Number":
+      case "Boolean":
+      case "BigInt":
+        return { [MARK]: "box", v: this.enc((value as { valueOf(): unknown }).valueOf()) };
       case "Symbol":
         throw unsupported(Symbol.prototype.valueOf.call(value));
       case "Promise":
         throw promise();
       default:
-        return { [MARK]: "box", v: this.enc((value as { valueOf(): unknown }).valueOf()) };
+        // Blob, Headers, FormData, URLSearchParams, AbortSignal: their data is
+        // in internal slots, whatever fields a subclass adds (and Bun's toJSON for some of them,
+        // which other runtimes lack, is not looked at, so every runtime stores the same thing).
+        throw opaque((value as { constructor?: { name?: string } }).constructor?.name || kind);
     }
   }
 
@@ -229,8 +230,6 @@ function unsupported(value: unknown): CacheValueError {
     ),
   );
 }
-
-const RUNTIME_TOJSON: ReadonlySet<string> = new Set(["Headers", "URLSearchParams", "FormData"]);
 
 function opaque(name: string): CacheValueError {
   return new CacheValueError(

@@ -344,6 +344,20 @@ describe("codec: typed round trips", () => {
     ] as const) {
       expect(expectValueError(() => encode({ inside: value })).message).toContain(`type ${name}`);
     }
+    // A subclass with fields of its own still keeps its content in internal slots: storing only
+    // the fields would hand back an object without the bytes or entries.
+    class Upload extends Blob {
+      readonly label = "a";
+    }
+    class Tagged extends Headers {
+      readonly origin = "api";
+    }
+    for (const [name, value] of [
+      ["Upload", new Upload(["bytes"])],
+      ["Tagged", new Tagged({ a: "1" })],
+    ] as const) {
+      expect(expectValueError(() => encode({ inside: value })).message).toContain(name);
+    }
     // An arguments object and a user's class with data are plain data.
     const args = (function collect(..._: number[]) {
       // biome-ignore lint/complexity/noArguments: the arguments object itself is under test.
