@@ -179,7 +179,7 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
     case "Set":
       return renderSet(value as Set<unknown>, stack);
     case "Error":
-      return `${(value as Error).name}(${JSON.stringify((value as Error).message)})`;
+      return renderError(value as Error, stack);
     case "String":
     case "Number":
     case "Boolean":
@@ -201,6 +201,19 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
     default:
       return undefined;
   }
+}
+
+/**
+ * An error by name and message, then the `code` a caller branches on (a Node system error's
+ * "ENOENT", a DOMException's number) and its own `cause`: `Error("m",code:"E",cause:…)`. An error
+ * with neither keeps the text it always had, `Error("m")`.
+ */
+function renderError(value: Error, stack: object[]): string {
+  let out = `${value.name}(${JSON.stringify(value.message)}`;
+  const code: unknown = (value as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") out += `,code:${renderValue(code, stack)}`;
+  if (Object.hasOwn(value, "cause")) out += `,cause:${renderValue(value.cause, stack)}`;
+  return `${out})`;
 }
 
 const BOXED: Readonly<Record<"String" | "Number" | "Boolean", (this: object) => unknown>> = {
