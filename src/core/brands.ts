@@ -19,6 +19,7 @@ export type Kind =
   | "Symbol"
   | "Promise"
   | "ArrayBuffer"
+  | "SharedArrayBuffer"
   | "URLSearchParams"
   | "Headers"
   | "FormData"
@@ -43,7 +44,8 @@ export function tagOf(value: object): string {
 }
 
 // The class (a global of this name, when the runtime has it) and the member whose `this` check is
-// the brand check. Web classes are missing on some runtimes, so the table is read when a value first needs it.
+// the brand check. Web classes are missing on some runtimes (SharedArrayBuffer too, in a page that
+// is not cross-origin isolated), so the table is read when a value first needs it.
 const SLOTS: readonly (readonly [string, string])[] = [
   ["Date", "getTime"],
   ["Map", "size"],
@@ -55,6 +57,7 @@ const SLOTS: readonly (readonly [string, string])[] = [
   ["BigInt", "valueOf"],
   ["Symbol", "valueOf"],
   ["ArrayBuffer", "byteLength"],
+  ["SharedArrayBuffer", "byteLength"],
   ["URLSearchParams", "toString"],
   ["Headers", "has"],
   ["FormData", "has"],

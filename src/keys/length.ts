@@ -36,6 +36,8 @@ function builtinLength(value: object, where: string): number | undefined {
       return read(Blob, "size", value);
     case "ArrayBuffer":
       return read(ArrayBuffer, "byteLength", value);
+    case "SharedArrayBuffer":
+      return read(SharedArrayBuffer, "byteLength", value);
     case "String":
       return String.prototype.valueOf.call(value).length;
     case "URLSearchParams":
@@ -76,7 +78,7 @@ function noLength(what: string, where: string): CacheArgumentError {
     errorMessage(
       "key",
       `${where} got ${what}, which has no length`,
-      "pass a string, array, typed array, ArrayBuffer, Blob, Map, Set, FormData, URLSearchParams, Headers or object there, or leave :len out of the placeholder",
+      "pass a string, array, typed array, ArrayBuffer, SharedArrayBuffer, Blob, Map, Set, FormData, URLSearchParams, Headers or object there, or leave :len out of the placeholder",
     ),
   );
 }

@@ -184,8 +184,10 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
     case "Number":
     case "Boolean":
       return `${className(value)}(${renderValue(BOXED[kind].call(value), stack)})`;
+    // The same bytes shared between threads are another argument than a private copy of them.
     case "ArrayBuffer":
-      return `ArrayBuffer[${new Uint8Array(value as ArrayBuffer).join(",")}]`;
+    case "SharedArrayBuffer":
+      return `${kind}[${new Uint8Array(value as ArrayBuffer).join(",")}]`;
     // These keep their entries in internal slots, so as records every instance would read `{}`.
     case "URLSearchParams":
       return `${className(value)}(${quote(URLSearchParams.prototype.toString.call(value))})`;

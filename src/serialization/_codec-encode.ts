@@ -112,7 +112,7 @@ class Encoder {
       case "Promise":
         throw promise();
       default:
-        // Blob, Headers, FormData, URLSearchParams, AbortSignal: their data is
+        // Blob, Headers, FormData, URLSearchParams, AbortSignal, SharedArrayBuffer: their data is
         // in internal slots, whatever fields a subclass adds (and Bun's toJSON for some of them,
         // which other runtimes lack, is not looked at, so every runtime stores the same thing).
         throw opaque((value as { constructor?: { name?: string } }).constructor?.name || kind);

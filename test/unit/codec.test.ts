@@ -344,6 +344,10 @@ describe("codec: typed round trips", () => {
     ] as const) {
       expect(expectValueError(() => encode({ inside: value })).message).toContain(`type ${name}`);
     }
+    // Shared memory stays out of stored values (a key reads its bytes, a stored copy would not be shared).
+    expect(expectValueError(() => encode(new SharedArrayBuffer(1))).message).toContain(
+      "type SharedArrayBuffer",
+    );
     // A subclass with fields of its own still keeps its content in internal slots: storing only
     // the fields would hand back an object without the bytes or entries.
     class Upload extends Blob {
