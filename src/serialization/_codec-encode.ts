@@ -13,6 +13,12 @@ const NEG_ZERO = { [MARK]: "-0" };
 type Dict = Record<string, unknown>;
 
 /**
+ * Where a value sits, as `JSON.stringify` would pass it to a `toJSON`: a property name, an array
+ * index (turned into text only when a toJSON asks), "" at the top and where JSON has no key.
+ */
+type Slot = string | number;
+
+/**
  * Turns any supported value into a JSON-compatible tree with tagged special values.
  * Every object gets an index in first-visit order (depth first, keys in `Object.keys` order);
  * a later visit of the same object is written as `{"$t":"ref","v":index}`. The decoder visits
@@ -28,7 +34,7 @@ class Encoder {
   /** Registered-class instances whose payload is being encoded: a reference back is a cycle. */
   private pending: Set<object> | undefined;
 
-  enc(value: unknown): unknown {
+  enc(value: unknown, slot: Slot = ""): unknown {
     switch (typeof value) {
       case "string":
       case "boolean":
@@ -41,13 +47,13 @@ class Encoder {
       case "bigint":
         return { [MARK]: "bigint", v: value.toString() };
       case "object":
-        return value === null ? null : this.object(value);
+        return value === null ? null : this.object(value, slot);
       default:
         throw unsupported(value);
     }
   }
 
-  private object(value: object): unknown {
+  private object(value: object, slot: Slot): unknown {
     const id = this.ids.get(value);
     if (id !== undefined) {
       if (this.pending?.has(value)) throw selfReference(value);
@@ -56,16 +62,16 @@ class Encoder {
     this.ids.set(value, this.next++);
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Array.prototype) return this.array(value as unknown[]);
-    if (proto !== Object.prototype && proto !== null) return this.special(value);
+    if (proto !== Object.prototype && proto !== null) return this.special(value, slot);
     // A plain object's toJSON says what it stands for, as for JSON.stringify (its own `toJSON`
     // function could not be stored anyway).
-    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value, slot);
     return proto === null
       ? { [MARK]: "null-proto", v: this.entries(value as Dict) }
       : this.record(value as Dict);
   }
 
-  private special(value: object): unknown {
+  private special(value: object, slot: Slot): unknown {
     const type = findType(value);
     if (type) return this.custom(value, type);
     if (Array.isArray(value)) return this.array(value);
@@ -75,7 +81,7 @@ class Encoder {
     // By internal slots, not instanceof: a value from another realm (node:vm, an iframe) counts.
     const kind = kindOf(value, tag);
     if (kind !== undefined) return this.builtin(value, kind);
-    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value, slot);
     // Any other (WeakMap, Response, ReadableStream, a generator, …) keeps its data in internal
     // slots: read as its own properties it would come back as `{}`, so it is refused.
     if (tag !== "Object" && tag !== "Arguments" && Object.keys(value).length === 0) throw opaque(tag);
@@ -127,7 +133,7 @@ class Encoder {
   /** Own enumerable entries, encoded; a null-prototype target so `__proto__` is plain data. */
   private entries(value: Dict): Dict {
     const out: Dict = Object.create(null);
-    for (const key of Object.keys(value)) out[key] = this.enc(value[key]);
+    for (const key of Object.keys(value)) out[key] = this.enc(value[key], key);
     return out;
   }
 
@@ -137,7 +143,7 @@ class Encoder {
     for (let i = 0; i < length; i++) {
       const item = value[i];
       if (item === undefined && !(i in value)) return this.sparse(value, out, i);
-      out[i] = this.enc(item);
+      out[i] = this.enc(item, i);
     }
     return out;
   }
@@ -151,7 +157,7 @@ class Encoder {
     for (const key of Object.keys(value)) {
       const index = Number(key);
       if (index > hole && index < length && Number.isInteger(index) && String(index) === key) {
-        flat.push(index, this.enc(value[index]));
+        flat.push(index, this.enc(value[index], index));
       }
     }
     return { [MARK]: "sparse", v: flat };
@@ -176,18 +182,18 @@ class Encoder {
   private error(value: Error): unknown {
     const payload: Dict = { name: String(value.name), message: String(value.message) };
     if (typeof value.stack === "string") payload.stack = value.stack;
-    if (Object.hasOwn(value, "cause")) payload.cause = this.enc(value.cause);
+    if (Object.hasOwn(value, "cause")) payload.cause = this.enc(value.cause, "cause");
     // Own `errors` is where AggregateError keeps them, in any realm.
     if (
       value instanceof AggregateError ||
       (payload.name === "AggregateError" && Object.hasOwn(value, "errors"))
     )
-      payload.errors = this.enc((value as AggregateError).errors);
+      payload.errors = this.enc((value as AggregateError).errors, "errors");
     const props: Dict = Object.create(null);
     let any = false;
     for (const key of Object.keys(value)) {
       if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
-      props[key] = this.enc((value as unknown as Dict)[key]);
+      props[key] = this.enc((value as unknown as Dict)[key], key);
       any = true;
     }
     if (any) payload.props = props;
@@ -203,17 +209,17 @@ class Encoder {
   }
 
   /** An object with `toJSON` (Temporal, Decimal, Luxon, a plain object...) is stored as its JSON form, as JSON does. */
-  private viaToJSON(value: object): unknown {
+  private viaToJSON(value: object, slot: Slot): unknown {
     // The object itself will not exist after decoding: give its index to its JSON form instead.
     this.ids.delete(value);
     this.next--;
-    const json: unknown = (value as { toJSON(key: string): unknown }).toJSON("");
+    const json: unknown = (value as { toJSON(key: string): unknown }).toJSON(String(slot));
     if (json === value) {
       this.ids.set(value, this.next++);
       return this.record(value as Dict);
     }
     if (typeof json === "object" && json !== null) this.ids.set(value, this.ids.get(json) ?? this.next);
-    return this.enc(json);
+    return this.enc(json, slot);
   }
 }
 
