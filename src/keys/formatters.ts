@@ -3,8 +3,9 @@
  * type formatters. A formatter is looked up and its arguments checked when a template is
  * compiled (wrap time), so a typo fails at startup rather than on the first call.
  */
+
+import { kindOf, tagOf } from "../core/brands";
 import { CacheArgumentError, CacheConfigError, errorMessage } from "../core/errors";
-import { kindOf } from "./brands";
 import { lengthOf } from "./length";
 import { addTypeFormatter, renderText } from "./render";
 
@@ -169,13 +170,16 @@ async function digestHex(algorithm: string, value: unknown): Promise<string> {
 
 /** Bytes hash as themselves, from any realm (wrapped in this realm's Uint8Array); anything else as its text. */
 function bytesOf(value: unknown): Uint8Array<ArrayBuffer> {
+  let bytes: Uint8Array | undefined;
   if (ArrayBuffer.isView(value)) {
-    return new Uint8Array(value.buffer as ArrayBuffer, value.byteOffset, value.byteLength);
+    bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  } else if (value !== null && typeof value === "object") {
+    const kind = kindOf(value);
+    if (kind === "ArrayBuffer" || kind === "SharedArrayBuffer") bytes = new Uint8Array(value as ArrayBuffer);
   }
-  if (value !== null && typeof value === "object" && kindOf(value) === "ArrayBuffer") {
-    return new Uint8Array(value as ArrayBuffer);
-  }
-  return new TextEncoder().encode(renderText(value));
+  if (bytes === undefined) return new TextEncoder().encode(renderText(value));
+  // Web Crypto refuses a view on shared memory (another thread could change it mid-digest).
+  return (tagOf(bytes.buffer) === "SharedArrayBuffer" ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>;
 }
 
 const jwt: FormatterDefinition = {

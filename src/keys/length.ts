@@ -2,8 +2,9 @@
 // string's code units, a buffer's or Blob's bytes, a collection's entries, a record's keys), read
 // realm-independently like the rest of a key. A value that holds nothing countable (a number, a
 // function, a Promise) is refused: the digits of its text would be a length nobody asked for.
+
+import { kindOf } from "../core/brands";
 import { CacheArgumentError, errorMessage } from "../core/errors";
-import { kindOf } from "./brands";
 import { isRecord, typeName } from "./unkeyable";
 
 /**
@@ -35,6 +36,8 @@ function builtinLength(value: object, where: string): number | undefined {
       return read(Blob, "size", value);
     case "ArrayBuffer":
       return read(ArrayBuffer, "byteLength", value);
+    case "SharedArrayBuffer":
+      return read(SharedArrayBuffer, "byteLength", value);
     case "String":
       return String.prototype.valueOf.call(value).length;
     case "URLSearchParams":
@@ -75,7 +78,7 @@ function noLength(what: string, where: string): CacheArgumentError {
     errorMessage(
       "key",
       `${where} got ${what}, which has no length`,
-      "pass a string, array, typed array, ArrayBuffer, Blob, Map, Set, FormData, URLSearchParams, Headers or object there, or leave :len out of the placeholder",
+      "pass a string, array, typed array, ArrayBuffer, SharedArrayBuffer, Blob, Map, Set, FormData, URLSearchParams, Headers or object there, or leave :len out of the placeholder",
     ),
   );
 }

@@ -10,7 +10,7 @@
  * as `AbortSignal`. Built-ins are recognised by their internal slots (`kindOf`), not `instanceof`,
  * so a Map made in a node:vm context or an iframe keys as one made here.
  */
-import { type Kind, kindOf, tagOf } from "./brands";
+import { type Kind, kindOf, tagOf } from "../core/brands";
 import { className, isRecord, keyableSymbol, refuseOpaque, stateless, unkeyableFunction } from "./unkeyable";
 
 // biome-ignore lint/suspicious/noExplicitAny: a class of any constructor signature may be registered.
@@ -179,13 +179,15 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
     case "Set":
       return renderSet(value as Set<unknown>, stack);
     case "Error":
-      return `${(value as Error).name}(${JSON.stringify((value as Error).message)})`;
+      return renderError(value as Error, stack);
     case "String":
     case "Number":
     case "Boolean":
       return `${className(value)}(${renderValue(BOXED[kind].call(value), stack)})`;
+    // The same bytes shared between threads are another argument than a private copy of them.
     case "ArrayBuffer":
-      return `ArrayBuffer[${new Uint8Array(value as ArrayBuffer).join(",")}]`;
+    case "SharedArrayBuffer":
+      return `${kind}[${new Uint8Array(value as ArrayBuffer).join(",")}]`;
     // These keep their entries in internal slots, so as records every instance would read `{}`.
     case "URLSearchParams":
       return `${className(value)}(${quote(URLSearchParams.prototype.toString.call(value))})`;
@@ -201,6 +203,19 @@ function renderKind(kind: Kind, value: object, stack: object[]): string | undefi
     default:
       return undefined;
   }
+}
+
+/**
+ * An error by name and message, then the `code` a caller branches on (a Node system error's
+ * "ENOENT", a DOMException's number) and its own `cause`: `Error("m",code:"E",cause:…)`. An error
+ * with neither keeps the text it always had, `Error("m")`.
+ */
+function renderError(value: Error, stack: object[]): string {
+  let out = `${value.name}(${JSON.stringify(value.message)}`;
+  const code: unknown = (value as { code?: unknown }).code;
+  if (typeof code === "string" || typeof code === "number") out += `,code:${renderValue(code, stack)}`;
+  if (Object.hasOwn(value, "cause")) out += `,cause:${renderValue(value.cause, stack)}`;
+  return `${out})`;
 }
 
 const BOXED: Readonly<Record<"String" | "Number" | "Boolean", (this: object) => unknown>> = {

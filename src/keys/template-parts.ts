@@ -1,6 +1,6 @@
 // One placeholder compiled into a function of the call's arguments: its root (a position, a
 // parameter or a key-context value), the path below it and its formatters, checked at compile time.
-import { isMap } from "./brands";
+import { isMap } from "../core/brands";
 import { applyFormatters, bindFormatter } from "./formatters";
 import { isKeyContext, type KeyContext } from "./key-context";
 import { renderText } from "./render";

@@ -1,5 +1,5 @@
+import { type Kind, kindOf, tagOf } from "../core/brands";
 import { CacheValueError, errorMessage } from "../core/errors";
-import { type Brand, brandOf } from "./_brands";
 import { CLASS_PREFIX, findType, MARK, TYPED_ARRAY_NAMES, type TypeEntry } from "./_codec-shared";
 import { bytesToBase64 } from "./base64";
 
@@ -11,6 +11,12 @@ const NEG_INFINITY = { [MARK]: "-inf" };
 const NEG_ZERO = { [MARK]: "-0" };
 
 type Dict = Record<string, unknown>;
+
+/**
+ * Where a value sits, as `JSON.stringify` would pass it to a `toJSON`: a property name, an array
+ * index (turned into text only when a toJSON asks), "" at the top and where JSON has no key.
+ */
+type Slot = string | number;
 
 /**
  * Turns any supported value into a JSON-compatible tree with tagged special values.
@@ -28,7 +34,7 @@ class Encoder {
   /** Registered-class instances whose payload is being encoded: a reference back is a cycle. */
   private pending: Set<object> | undefined;
 
-  enc(value: unknown): unknown {
+  enc(value: unknown, slot: Slot = ""): unknown {
     switch (typeof value) {
       case "string":
       case "boolean":
@@ -41,13 +47,13 @@ class Encoder {
       case "bigint":
         return { [MARK]: "bigint", v: value.toString() };
       case "object":
-        return value === null ? null : this.object(value);
+        return value === null ? null : this.object(value, slot);
       default:
         throw unsupported(value);
     }
   }
 
-  private object(value: object): unknown {
+  private object(value: object, slot: Slot): unknown {
     const id = this.ids.get(value);
     if (id !== undefined) {
       if (this.pending?.has(value)) throw selfReference(value);
@@ -56,43 +62,36 @@ class Encoder {
     this.ids.set(value, this.next++);
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Array.prototype) return this.array(value as unknown[]);
-    if (proto !== Object.prototype && proto !== null) return this.special(value);
+    if (proto !== Object.prototype && proto !== null) return this.special(value, slot);
     // A plain object's toJSON says what it stands for, as for JSON.stringify (its own `toJSON`
     // function could not be stored anyway).
-    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value, slot);
     return proto === null
       ? { [MARK]: "null-proto", v: this.entries(value as Dict) }
       : this.record(value as Dict);
   }
 
-  private special(value: object): unknown {
+  private special(value: object, slot: Slot): unknown {
     const type = findType(value);
     if (type) return this.custom(value, type);
     if (Array.isArray(value)) return this.array(value);
     if (ArrayBuffer.isView(value)) return this.view(value);
     // A built-in or platform object carries its class in the toString tag.
-    const tag = Object.prototype.toString.call(value);
+    const tag = tagOf(value);
     // By internal slots, not instanceof: a value from another realm (node:vm, an iframe) counts.
-    const brand = brandOf(value, tag);
-    if (brand !== undefined) return this.builtin(value, brand);
-    // Any other (WeakMap, Blob, Headers, Response, ReadableStream, a generator, …) keeps its
-    // data in internal slots: read as its own properties it would come back as `{}`, so it is
-    // refused.
-    const name = tag.slice(8, -1);
-    // Bun gives these a toJSON that Node, Deno, workerd and browsers do not; they are refused
-    // before toJSON is looked at, so the same program stores the same thing on every runtime.
-    if (RUNTIME_TOJSON.has(name) && Object.keys(value).length === 0) throw opaque(name);
-    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value);
-    if (tag !== "[object Object]" && tag !== "[object Arguments]" && Object.keys(value).length === 0) {
-      throw opaque(name);
-    }
+    const kind = kindOf(value, tag);
+    if (kind !== undefined) return this.builtin(value, kind);
+    if (typeof (value as { toJSON?: unknown }).toJSON === "function") return this.viaToJSON(value, slot);
+    // Any other (WeakMap, Response, ReadableStream, a generator, …) keeps its data in internal
+    // slots: read as its own properties it would come back as `{}`, so it is refused.
+    if (tag !== "Object" && tag !== "Arguments" && Object.keys(value).length === 0) throw opaque(tag);
     // Unregistered class instances keep their own enumerable data, as structuredClone does.
     return this.record(value as Dict);
   }
 
-  /** A built-in `brandOf` recognised; its methods are called through our own intrinsics. */
-  private builtin(value: object, brand: Brand): unknown {
-    switch (brand) {
+  /** A built-in `kindOf` recognised; its methods are called through our own intrinsics. */
+  private builtin(value: object, kind: Kind): unknown {
+    switch (kind) {
       case "Date": {
         const time = Date.prototype.getTime.call(value);
         return { [MARK]: "Date", v: Number.isNaN(time) ? null : Date.prototype.toISOString.call(value) };
@@ -109,12 +108,20 @@ class Encoder {
         return { [MARK]: "ArrayBuffer", v: bytesToBase64(new Uint8Array(value as ArrayBuffer)) };
       case "Error":
         return this.error(value as Error);
+      case "String":
+      case "Number":
+      case "Boolean":
+      case "BigInt":
+        return { [MARK]: "box", v: this.enc((value as { valueOf(): unknown }).valueOf()) };
       case "Symbol":
         throw unsupported(Symbol.prototype.valueOf.call(value));
       case "Promise":
         throw promise();
       default:
-        return { [MARK]: "box", v: this.enc((value as { valueOf(): unknown }).valueOf()) };
+        // Blob, Headers, FormData, URLSearchParams, AbortSignal, SharedArrayBuffer: their data is
+        // in internal slots, whatever fields a subclass adds (and Bun's toJSON for some of them,
+        // which other runtimes lack, is not looked at, so every runtime stores the same thing).
+        throw opaque((value as { constructor?: { name?: string } }).constructor?.name || kind);
     }
   }
 
@@ -126,7 +133,7 @@ class Encoder {
   /** Own enumerable entries, encoded; a null-prototype target so `__proto__` is plain data. */
   private entries(value: Dict): Dict {
     const out: Dict = Object.create(null);
-    for (const key of Object.keys(value)) out[key] = this.enc(value[key]);
+    for (const key of Object.keys(value)) out[key] = this.enc(value[key], key);
     return out;
   }
 
@@ -136,7 +143,7 @@ class Encoder {
     for (let i = 0; i < length; i++) {
       const item = value[i];
       if (item === undefined && !(i in value)) return this.sparse(value, out, i);
-      out[i] = this.enc(item);
+      out[i] = this.enc(item, i);
     }
     return out;
   }
@@ -150,7 +157,7 @@ class Encoder {
     for (const key of Object.keys(value)) {
       const index = Number(key);
       if (index > hole && index < length && Number.isInteger(index) && String(index) === key) {
-        flat.push(index, this.enc(value[index]));
+        flat.push(index, this.enc(value[index], index));
       }
     }
     return { [MARK]: "sparse", v: flat };
@@ -175,18 +182,18 @@ class Encoder {
   private error(value: Error): unknown {
     const payload: Dict = { name: String(value.name), message: String(value.message) };
     if (typeof value.stack === "string") payload.stack = value.stack;
-    if (Object.hasOwn(value, "cause")) payload.cause = this.enc(value.cause);
+    if (Object.hasOwn(value, "cause")) payload.cause = this.enc(value.cause, "cause");
     // Own `errors` is where AggregateError keeps them, in any realm.
     if (
       value instanceof AggregateError ||
       (payload.name === "AggregateError" && Object.hasOwn(value, "errors"))
     )
-      payload.errors = this.enc((value as AggregateError).errors);
+      payload.errors = this.enc((value as AggregateError).errors, "errors");
     const props: Dict = Object.create(null);
     let any = false;
     for (const key of Object.keys(value)) {
       if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
-      props[key] = this.enc((value as unknown as Dict)[key]);
+      props[key] = this.enc((value as unknown as Dict)[key], key);
       any = true;
     }
     if (any) payload.props = props;
@@ -202,17 +209,17 @@ class Encoder {
   }
 
   /** An object with `toJSON` (Temporal, Decimal, Luxon, a plain object...) is stored as its JSON form, as JSON does. */
-  private viaToJSON(value: object): unknown {
+  private viaToJSON(value: object, slot: Slot): unknown {
     // The object itself will not exist after decoding: give its index to its JSON form instead.
     this.ids.delete(value);
     this.next--;
-    const json: unknown = (value as { toJSON(key: string): unknown }).toJSON("");
+    const json: unknown = (value as { toJSON(key: string): unknown }).toJSON(String(slot));
     if (json === value) {
       this.ids.set(value, this.next++);
       return this.record(value as Dict);
     }
     if (typeof json === "object" && json !== null) this.ids.set(value, this.ids.get(json) ?? this.next);
-    return this.enc(json);
+    return this.enc(json, slot);
   }
 }
 
@@ -229,8 +236,6 @@ function unsupported(value: unknown): CacheValueError {
     ),
   );
 }
-
-const RUNTIME_TOJSON: ReadonlySet<string> = new Set(["Headers", "URLSearchParams", "FormData"]);
 
 function opaque(name: string): CacheValueError {
   return new CacheValueError(

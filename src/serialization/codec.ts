@@ -28,7 +28,8 @@ export interface Serializer {
  * Functions, symbols and Promises throw `CacheValueError`: a cache stores data, and dropping
  * them silently would hand back a different value than the one stored. An object with a
  * `toJSON()` method (a plain object, or an instance of an unregistered class) is stored as its
- * result, like `JSON.stringify`; the built-ins above and registered classes keep their own
+ * result, like `JSON.stringify` (which passes it the property name, the array index as text, or
+ * "" at the top; "" also inside a Map, Set or registered payload); the built-ins above and registered classes keep their own
  * encoding. Another class instance is stored as its own enumerable properties (like
  * `structuredClone`); its prototype is not kept. Symbol keys
  * are skipped. Typed arrays are stored in the platform byte order (little-endian everywhere

@@ -322,6 +322,40 @@ describe("codec: typed round trips", () => {
     expect(roundTrip(date)).toStrictEqual(new Date(2));
   });
 
+  it('calls toJSON with the key JSON.stringify passes: the property name, the index, or "" at the top', () => {
+    const seen: unknown[] = [];
+    const probe = () => ({
+      toJSON(key: unknown): unknown {
+        seen.push(key);
+        return key;
+      },
+    });
+    class Probe {
+      toJSON(key: unknown): unknown {
+        seen.push(key);
+        return key;
+      }
+    }
+    const value = { price: probe(), list: [probe(), 1n, new Probe()], box: new Probe() };
+    expect(roundTrip(value)).toStrictEqual({ price: "price", list: ["0", 1n, "2"], box: "box" });
+    expect(seen).toStrictEqual(["price", "0", "2", "box"]);
+    const plain = { price: probe(), list: [probe(), new Probe()] };
+    seen.length = 0;
+    const json = JSON.stringify(plain);
+    const fromJson = [...seen];
+    seen.length = 0;
+    expect(encode(plain)).toBe(json);
+    expect(seen).toStrictEqual(fromJson);
+    seen.length = 0;
+    expect(roundTrip(probe())).toBe("");
+    expect(roundTrip(new Probe())).toBe("");
+    // Inside a sparse array and a null-prototype object too.
+    const sparse: unknown[] = [];
+    sparse[3] = probe();
+    expect(roundTrip(sparse)[3]).toBe("3");
+    expect(roundTrip(Object.assign(Object.create(null) as Dict, { at: probe() })).at).toBe("at");
+  });
+
   it("rejects functions, symbols and promises with a CacheValueError that says what to do", () => {
     expect(expectValueError(() => encode({ f: function handler() {} })).message).toContain(
       "function handler",
@@ -343,6 +377,24 @@ describe("codec: typed round trips", () => {
       ["Intl.NumberFormat", new Intl.NumberFormat()],
     ] as const) {
       expect(expectValueError(() => encode({ inside: value })).message).toContain(`type ${name}`);
+    }
+    // Shared memory stays out of stored values (a key reads its bytes, a stored copy would not be shared).
+    expect(expectValueError(() => encode(new SharedArrayBuffer(1))).message).toContain(
+      "type SharedArrayBuffer",
+    );
+    // A subclass with fields of its own still keeps its content in internal slots: storing only
+    // the fields would hand back an object without the bytes or entries.
+    class Upload extends Blob {
+      readonly label = "a";
+    }
+    class Tagged extends Headers {
+      readonly origin = "api";
+    }
+    for (const [name, value] of [
+      ["Upload", new Upload(["bytes"])],
+      ["Tagged", new Tagged({ a: "1" })],
+    ] as const) {
+      expect(expectValueError(() => encode({ inside: value })).message).toContain(name);
     }
     // An arguments object and a user's class with data are plain data.
     const args = (function collect(..._: number[]) {
