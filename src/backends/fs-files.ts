@@ -97,7 +97,7 @@ export async function replaceFile(dir: string, path: string, text: string): Prom
 /**
  * Deletes a file; `false` when it did not exist, or a directory stands there (which stays, except
  * an empty one on Deno, whose unlink removes it: callers first check that the name holds their own
- * file, see `RecordBackend`'s `#isOwn` and `acquireLock`).
+ * file, see `isOwnText` in `_shared/record-slots` and `acquireLock`).
  */
 export async function removeFile(path: string): Promise<boolean> {
   try {

@@ -1,20 +1,15 @@
 // The Backend commands of storage that keeps one text record per encoded key name (the fs
 // backend, unstorage). Subclasses supply five storage primitives and their error mapping; this
-// class supplies names (./key-names), records with the backend's own expiry (./stored-record),
-// per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
+// class supplies records with the backend's own expiry (./stored-record), what a stored name
+// holds (./record-slots), per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
 import type { Clock } from "../../core/clock";
 import { CacheArgumentError, CacheValueError, errorMessage } from "../../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core/types";
 import { parseGlob } from "./glob";
-import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
+import { decodeKey, isHashedName } from "./key-names";
 import { KeyQueue } from "./key-queue";
+import { countWhere, isOwnText, isRecordName, liveRecord, type Slot, slotOf } from "./record-slots";
 import { addToInteger, expiresAtOf, formatRecord, parseRecord, type StoredRecord } from "./stored-record";
-
-/** Where a key lives: its storage name, and for a hashed name the full encoded key stored inside. */
-interface Slot {
-  readonly name: string;
-  readonly encoded: string | undefined;
-}
 
 /**
  * Base of backends that store `formatRecord` text under `keyName(key)`. Expired records read as
@@ -64,7 +59,7 @@ export abstract class RecordBackend implements Backend {
   abstract ping(message?: string): Promise<string>;
 
   async get(key: string): Promise<string | undefined> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return (await this.#io("get", () => this.#readAlone(slot, false)))?.value;
   }
 
@@ -91,7 +86,7 @@ export abstract class RecordBackend implements Backend {
   }
 
   async exists(key: string): Promise<boolean> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return (await this.#io("exists", () => this.#readAlone(slot, true))) !== undefined;
   }
 
@@ -144,7 +139,7 @@ export abstract class RecordBackend implements Backend {
   }
 
   async getExpire(key: string): Promise<number> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     const record = await this.#io("getExpire", () => this.#readAlone(slot, true));
     if (record === undefined) return -2;
     if (record.expiresAt === Number.POSITIVE_INFINITY) return -1;
@@ -184,26 +179,14 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** `#isOwn` of what `name` holds, read only with `shared`. */
+  /** `isOwnText` of what `name` holds, read only with `shared`. */
   async #ownText(name: string): Promise<boolean> {
-    return !this.#shared || this.#isOwn(await this.readText(name, true));
-  }
-
-  // What this backend may remove: with `shared`, only a record or an empty text (a record whose
-  // rename outran its data at a power loss), never a user's file or a directory (for which
-  // `readText` gives `undefined`, and which Deno's unlink would remove when empty).
-  #isOwn(text: string | undefined): boolean {
-    return !this.#shared || (text !== undefined && (text === "" || parseRecord(text) !== undefined));
+    return !this.#shared || isOwnText(await this.readText(name, true), true);
   }
 
   async #isLiveRecord(name: string): Promise<boolean> {
     const record = parseRecord((await this.readText(name, true)) ?? "");
     return record !== undefined && record.expiresAt > this.#clock.now();
-  }
-
-  async #slot(key: string): Promise<Slot> {
-    const name = await keyName(key);
-    return { name, encoded: isHashedName(name) ? encodeKey(key) : undefined };
   }
 
   /** `#read` for a command that only reads (queued behind the key's writes with `queueReads`). */
@@ -215,15 +198,7 @@ export abstract class RecordBackend implements Backend {
 
   /** The live record of a slot; with `head` its value may be cut short. */
   async #read(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
-    return this.#live(slot, await this.readText(slot.name, head));
-  }
-
-  #live(slot: Slot, text: string | undefined): StoredRecord | undefined {
-    if (text === undefined) return undefined;
-    const record = parseRecord(text);
-    // Text that is no record (foreign, or truncated by a crash) or that belongs to another key reads as a miss.
-    if (record === undefined || record.key !== slot.encoded) return undefined;
-    return record.expiresAt > this.#clock.now() ? record : undefined;
+    return liveRecord(slot, await this.readText(slot.name, head), this.#clock.now());
   }
 
   /** Stores a record, or removes the slot's own text when it expires at once; `own` as `#mutate` gives it. */
@@ -237,7 +212,7 @@ export abstract class RecordBackend implements Backend {
 
   /**
    * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
-   * across processes; `own` tells whether the slot holds text this backend may remove (`#isOwn`),
+   * across processes; `own` tells whether the slot holds text this backend may remove (`isOwnText`),
    * `undefined` without `readCurrent`.
    */
   async #mutate<T>(
@@ -246,13 +221,13 @@ export abstract class RecordBackend implements Backend {
     fn: (slot: Slot, current: StoredRecord | undefined, own: boolean | undefined) => Promise<T>,
     readCurrent = true,
   ): Promise<T> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
         this.exclusive(slot.name, async () => {
           if (!readCurrent) return fn(slot, undefined, undefined);
           const text = await this.readText(slot.name, false);
-          return fn(slot, this.#live(slot, text), this.#isOwn(text));
+          return fn(slot, liveRecord(slot, text, this.#clock.now()), isOwnText(text, this.#shared));
         }),
       ),
     );
@@ -267,7 +242,7 @@ export abstract class RecordBackend implements Backend {
       if (key === undefined) return undefined;
     }
     if (!key.startsWith(prefix) || !regexp.test(key)) return undefined;
-    return (await this.#readAlone(await this.#slot(key), true)) === undefined ? undefined : key;
+    return (await this.#readAlone(await slotOf(key), true)) === undefined ? undefined : key;
   }
 
   #io<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -275,28 +250,4 @@ export abstract class RecordBackend implements Backend {
       throw this.failure(error, action);
     });
   }
-}
-
-/** True for a name `keyName` can give: a plain encoding or a hashed name. */
-function isRecordName(name: string): boolean {
-  return decodeKey(name) !== undefined || isHashedName(name);
-}
-
-/** Reads at once when counting: about twice as fast as one at a time on a local disk, and few file handles. */
-const COUNT_READS = 16;
-
-/** How many of `items` pass `test`, up to `COUNT_READS` tests running at once; the first failure stops all. */
-async function countWhere<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<number> {
-  let count = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    try {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) if (await test(item)) count++;
-    } catch (error) {
-      next = items.length;
-      throw error;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(COUNT_READS, items.length) }, worker));
-  return count;
 }
