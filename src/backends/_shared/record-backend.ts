@@ -8,7 +8,16 @@ import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core
 import { parseGlob } from "./glob";
 import { decodeKey, isHashedName } from "./key-names";
 import { KeyQueue } from "./key-queue";
-import { countWhere, isOwnText, isRecordName, liveRecord, type Slot, slotOf } from "./record-slots";
+import {
+  countWhere,
+  ForeignRecord,
+  type Holder,
+  holderOf,
+  isRecordName,
+  liveRecord,
+  type Slot,
+  slotOf,
+} from "./record-slots";
 import { addToInteger, expiresAtOf, formatRecord, parseRecord, type StoredRecord } from "./stored-record";
 
 /**
@@ -30,9 +39,9 @@ export abstract class RecordBackend implements Backend {
    * process, and writes queued after it wait for the read: for storages whose writes a reader can
    * see half done (unstorage's fs driver truncates a file before writing it). With `shared`, the
    * storage may hold other programs' entries under names this backend could have written (a
-   * directory the user also keeps files in): `clear` then removes a name only when it holds a
-   * record or nothing at all, and `count` counts only live records, at the cost of reading the
-   * head of each.
+   * directory the user also keeps files in): no write replaces a text that is not one of this
+   * backend's (`holderOf`), throwing `ForeignRecord` instead, `clear` removes only this backend's
+   * texts, and `count` counts only live records, at the cost of reading the head of each.
    */
   protected constructor(
     clock: Clock,
@@ -45,8 +54,13 @@ export abstract class RecordBackend implements Backend {
 
   /** The stored text under `name`, or `undefined`; with `head`, at least the first line. */
   protected abstract readText(name: string, head: boolean): Promise<string | undefined>;
-  /** Stores `text` under `name`, replacing what was there. */
-  protected abstract writeText(name: string, text: string): Promise<void>;
+  /**
+   * Stores `text` under `name`, replacing what was there. With `ownOnly` (only with `shared`, when
+   * the write has not read the name), first checks, under `exclusive` and together with the
+   * replacement where the storage can, that the name holds nothing or a text `isRecordText` takes
+   * as the backend's, and else throws `ForeignRecord`, changing nothing.
+   */
+  protected abstract writeText(name: string, text: string, ownOnly: boolean): Promise<void>;
   /** Removes `name`; `true` when it was there. */
   protected abstract removeText(name: string): Promise<boolean>;
   /** Every storage name that may be a record (decoding filters the rest). */
@@ -69,9 +83,9 @@ export abstract class RecordBackend implements Backend {
     return this.#mutate(
       "set",
       key,
-      async (slot, current, own) => {
+      async (slot, current, holder) => {
         if (exist !== undefined && (current !== undefined) !== exist) return false;
-        await this.#write(slot, value, expiresAt, own);
+        await this.#write(slot, value, expiresAt, holder);
         return true;
       },
       exist !== undefined,
@@ -79,8 +93,8 @@ export abstract class RecordBackend implements Backend {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#mutate("delete", key, async (slot, current, own) => {
-      if (own) await this.removeText(slot.name);
+    return this.#mutate("delete", key, async (slot, current, holder) => {
+      if (holder === "own") await this.removeText(slot.name);
       return current !== undefined;
     });
   }
@@ -108,9 +122,9 @@ export abstract class RecordBackend implements Backend {
       throw new CacheArgumentError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
     }
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
-    return this.#mutate("incr", key, async (slot, current, own) => {
+    return this.#mutate("incr", key, async (slot, current, holder) => {
       if (current === undefined) {
-        await this.#write(slot, String(by), expiresAt, own);
+        await this.#write(slot, String(by), expiresAt, holder);
         return by;
       }
       const next = addToInteger(current.value, by);
@@ -124,7 +138,7 @@ export abstract class RecordBackend implements Backend {
           ),
         );
       }
-      await this.#write(slot, String(next), current.expiresAt, true);
+      await this.#write(slot, String(next), current.expiresAt, "own");
       return next;
     });
   }
@@ -133,7 +147,7 @@ export abstract class RecordBackend implements Backend {
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
     return this.#mutate("expire", key, async (slot, current) => {
       if (current === undefined) return false;
-      await this.#write(slot, current.value, expiresAt, true);
+      await this.#write(slot, current.value, expiresAt, "own");
       return true;
     });
   }
@@ -161,7 +175,7 @@ export abstract class RecordBackend implements Backend {
   async clear(): Promise<void> {
     await this.#io("clear", async () => {
       for (const name of await this.listNames()) {
-        if (isRecordName(name) && (await this.#ownText(name))) await this.removeText(name);
+        if (isRecordName(name) && (await this.#removable(name))) await this.removeText(name);
       }
     });
   }
@@ -179,9 +193,9 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** `isOwnText` of what `name` holds, read only with `shared`. */
-  async #ownText(name: string): Promise<boolean> {
-    return !this.#shared || isOwnText(await this.readText(name, true), true);
+  /** True when `name` holds the backend's own text (`holderOf`), read only with `shared`. */
+  async #removable(name: string): Promise<boolean> {
+    return !this.#shared || holderOf(await this.readText(name, true), true) === "own";
   }
 
   async #isLiveRecord(name: string): Promise<boolean> {
@@ -201,24 +215,28 @@ export abstract class RecordBackend implements Backend {
     return liveRecord(slot, await this.readText(slot.name, head), this.#clock.now());
   }
 
-  /** Stores a record, or removes the slot's own text when it expires at once; `own` as `#mutate` gives it. */
-  async #write(slot: Slot, value: string, expiresAt: number, own: boolean | undefined): Promise<void> {
+  /**
+   * Stores a record, or removes the slot's own text when it expires at once; `holder` as `#mutate`
+   * gives it. Never replaces someone else's text: a write that would throws `ForeignRecord`.
+   */
+  async #write(slot: Slot, value: string, expiresAt: number, holder: Holder | undefined): Promise<void> {
     if (expiresAt > this.#clock.now()) {
-      await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
-    } else if (own ?? (await this.#ownText(slot.name))) {
+      if (holder === "foreign") throw new ForeignRecord(slot.name);
+      const text = formatRecord(value, expiresAt, slot.encoded);
+      await this.writeText(slot.name, text, holder === undefined && this.#shared);
+    } else if (holder === undefined ? await this.#removable(slot.name) : holder === "own") {
       await this.removeText(slot.name);
     }
   }
 
   /**
    * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
-   * across processes; `own` tells whether the slot holds text this backend may remove (`isOwnText`),
-   * `undefined` without `readCurrent`.
+   * across processes; `holder` tells what the slot holds (`holderOf`), `undefined` without `readCurrent`.
    */
   async #mutate<T>(
     action: string,
     key: string,
-    fn: (slot: Slot, current: StoredRecord | undefined, own: boolean | undefined) => Promise<T>,
+    fn: (slot: Slot, current: StoredRecord | undefined, holder: Holder | undefined) => Promise<T>,
     readCurrent = true,
   ): Promise<T> {
     const slot = await slotOf(key);
@@ -227,7 +245,7 @@ export abstract class RecordBackend implements Backend {
         this.exclusive(slot.name, async () => {
           if (!readCurrent) return fn(slot, undefined, undefined);
           const text = await this.readText(slot.name, false);
-          return fn(slot, liveRecord(slot, text, this.#clock.now()), isOwnText(text, this.#shared));
+          return fn(slot, liveRecord(slot, text, this.#clock.now()), holderOf(text, this.#shared));
         }),
       ),
     );

@@ -2,7 +2,7 @@
 // slot), the live record in a slot's text, which texts a `shared` backend may remove, which names
 // a key can have, and the bounded-concurrency test `count` runs over names.
 import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
-import { parseRecord, type StoredRecord } from "./stored-record";
+import { isRecordText, parseRecord, type StoredRecord } from "./stored-record";
 
 /** Where a key lives: its storage name, and for a hashed name the full encoded key stored inside. */
 export interface Slot {
@@ -25,12 +25,25 @@ export function liveRecord(slot: Slot, text: string | undefined, now: number): S
   return record.expiresAt > now ? record : undefined;
 }
 
-// What a backend may remove: with `shared`, only a record or an empty text (a record whose
-// rename outran its data at a power loss), never a user's file or a directory (for which
-// `readText` gives `undefined`, and which Deno's unlink would remove when empty).
-/** True when a backend may remove `text`; anything goes without `shared`. */
-export function isOwnText(text: string | undefined, shared: boolean): boolean {
-  return !shared || (text !== undefined && (text === "" || parseRecord(text) !== undefined));
+/** What a slot holds, for a write: nothing, text the backend may replace and remove, or someone else's. */
+export type Holder = "none" | "own" | "foreign";
+
+// With `shared`, the backend's own texts are its records, also cut short or corrupt (a record
+// whose rename outran its data at a power loss is empty): `isRecordText`. Anything else is a
+// user's file, which no write replaces and nothing removes; a directory reads as `undefined`
+// (nothing), so it is never removed either (Deno's unlink would remove an empty one).
+/** The holder of a slot's `text` (its first bytes will do); without `shared` the storage is all the backend's. */
+export function holderOf(text: string | undefined, shared: boolean): Holder {
+  if (!shared) return "own";
+  if (text === undefined) return "none";
+  return isRecordText(text) ? "own" : "foreign";
+}
+
+/** Thrown by a write that would replace someone else's text under `name`; subclasses' `failure` says what to do. */
+export class ForeignRecord extends Error {
+  constructor(readonly name: string) {
+    super(name);
+  }
 }
 
 /** True for a name `keyName` can give: a plain encoding or a hashed name. */
