@@ -3,7 +3,7 @@
 // here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an existing file, `link`
 // refusing an existing target, inode numbers from `stat`), except where noted.
 import { close, open as openFd, read } from "node:fs";
-import { lstat, open, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { lstat, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { isRecordText } from "./_shared/stored-record";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
@@ -55,29 +55,13 @@ function isAbsent(error: unknown): boolean {
 }
 
 /**
- * The first bytes of a file, enough for a record header; the whole file when the header is
- * longer (a hashed name's full key). `undefined` when it does not exist.
+ * The first bytes of a file, enough for a record header; the whole file when it is a record whose
+ * header is longer (a hashed name's full key), never when it begins like no record (a user's
+ * file, however large). `undefined` when it does not exist.
  */
 export async function readHead(path: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if (isAbsent(error)) return undefined;
-    throw error;
-  }
-  try {
-    const buffer = new Uint8Array(HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-    const head = buffer.subarray(0, bytesRead);
-    if (head.includes(10) || bytesRead < HEAD_BYTES) return new TextDecoder().decode(head);
-  } catch (error) {
-    // Opening a directory for reading succeeds on Linux; reading it is what fails.
-    if (isAbsent(error)) return undefined;
-    throw error;
-  } finally {
-    await handle.close();
-  }
+  const head = await readStart(path, HEAD_BYTES);
+  if (head === undefined || head.includes("\n") || !isRecordText(head)) return head;
   return readText(path);
 }
 

@@ -1,7 +1,8 @@
 // What the fs backend does with a regular file at a key's file name that it did not write (the
 // user's, in a directory shared with the cache), on each runtime's own node:fs: no write replaces
-// it and every write that would says what to do. Text the backend did write but that is cut short or corrupt stays the backend's own.
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+// it, every write that would says what to do, and reads, scans and counts look at its first bytes
+// only. Text the backend did write but that is cut short or corrupt stays the backend's own.
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type * as NodeEntry from "../../runtimes/node";
@@ -92,6 +93,22 @@ export function fsForeignSuite(
       for (const key of keys.slice(4)) expect(await backend.incr(key, 2), key).toBe(2);
       for (const key of keys.slice(0, 4)) expect(await backend.get(key), key).toBe("v");
       for (const key of keys.slice(4)) expect(await backend.get(key), key).toBe("2");
+    });
+
+    it("count, scan, clear and set read only the first bytes of it: a 3 GiB one is skipped, not loaded", async () => {
+      const { dir, backend } = await withNotes();
+      await backend.set("a", "1");
+      // Sparse, so it takes no disk; Node refuses to read a file over 2 GiB whole.
+      truncateSync(join(dir, "notes.isc"), 3 * 2 ** 30);
+      expect(await backend.count()).toBe(1);
+      const keys: string[] = [];
+      for await (const key of backend.scan("*")) keys.push(key);
+      expect(keys).toEqual(["a"]);
+      expect(await backend.exists("notes")).toBe(false);
+      expect(await backend.getExpire("notes")).toBe(-2);
+      await refused(backend.set("notes", "v"));
+      await backend.clear();
+      expect(readdirSync(dir)).toEqual(["notes.isc"]);
     });
   });
 }

@@ -51,8 +51,8 @@ export function isRecordName(name: string): boolean {
   return decodeKey(name) !== undefined || isHashedName(name);
 }
 
-/** Reads at once when counting: about twice as fast as one at a time on a local disk, and few file handles. */
-const COUNT_READS = 16;
+/** Reads at once when counting: few file handles, and more at once saved little on a local disk (10k files, Node 20). */
+const COUNT_READS = 32;
 
 /** How many of `items` pass `test`, up to `COUNT_READS` tests running at once; the first failure stops all. */
 export async function countWhere<T>(
