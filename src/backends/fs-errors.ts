@@ -1,5 +1,6 @@
 // System errors of the fs backend as `CacheBackendError`s whose messages say what to do.
 import { CacheBackendError, CacheError, errorMessage } from "../core/errors";
+import { ForeignRecord } from "./_shared/record-slots";
 import { errorCode, KEY_SUFFIX } from "./fs-files";
 import { ForeignLock, LockBusy } from "./fs-locks";
 
@@ -36,6 +37,7 @@ export function fsFailure(error: unknown, dir: string, action: string): Error {
   if (CacheError.is(error)) return error as Error;
   if (errorCode(error) === "EISDIR") return directoryInTheWay(error, dir, action);
   if (error instanceof ForeignLock) return foreignLock(error, dir, action);
+  if (error instanceof ForeignRecord) return foreignRecord(error, dir, action);
   if (error instanceof LockBusy) {
     return new CacheBackendError(
       "fs",
@@ -72,6 +74,20 @@ function directoryInTheWay(error: unknown, dir: string, action: string): Error {
       "fs",
       `${action} in ${dir} failed because a directory stands at ${name} (EISDIR)`,
       `remove it or move it out of ${dir}, which should hold only the cache's files`,
+    ),
+    { cause: error },
+  );
+}
+
+// A write of a key whose file name holds a file the backend did not write: replacing it would
+// lose the user's data, and the backend cannot tell where else it belongs, so the user moves it.
+function foreignRecord(error: ForeignRecord, dir: string, action: string): Error {
+  return new CacheBackendError(
+    "fs",
+    errorMessage(
+      "fs",
+      `${action} in ${dir} failed because a file the cache did not write stands at ${error.name}${KEY_SUFFIX}, where the cache keeps that key's record`,
+      `move it out of ${dir}, or point the cache at a directory of its own`,
     ),
     { cause: error },
   );

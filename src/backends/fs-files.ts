@@ -2,7 +2,9 @@
 // files are in ./fs-locks, error messages in ./fs-errors). `node:fs/promises` behaves the same
 // here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an existing file, `link`
 // refusing an existing target, inode numbers from `stat`), except where noted.
-import { lstat, open, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { close, open as openFd, read } from "node:fs";
+import { lstat, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { isRecordText } from "./_shared/stored-record";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
 export const KEY_SUFFIX = ".isc";
@@ -11,6 +13,9 @@ export const LOCK_SUFFIX = ".lock";
 /** Prefix of temporary files; the leading dot keeps them out of plain listings. */
 export const TEMP_PREFIX = ".isc-tmp-";
 const HEAD_BYTES = 512;
+/** Enough of a file's start for `isRecordText`. */
+const OWN_CHECK_BYTES = 16;
+const decoder = new TextDecoder();
 /** Names of the files a crashed writer or lock breaker can leave: a temporary file, a lock's tombstone. */
 const LEFTOVER = /^(?:\.isc-tmp-[0-9a-f]{16}|.+\.isc\.lock\.[0-9a-f]{16}\.stale)$/;
 
@@ -50,30 +55,40 @@ function isAbsent(error: unknown): boolean {
 }
 
 /**
- * The first bytes of a file, enough for a record header; the whole file when the header is
- * longer (a hashed name's full key). `undefined` when it does not exist.
+ * The first bytes of a file, enough for a record header; the whole file when it is a record whose
+ * header is longer (a hashed name's full key), never when it begins like no record (a user's
+ * file, however large). `undefined` when it does not exist.
  */
 export async function readHead(path: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if (isAbsent(error)) return undefined;
-    throw error;
-  }
-  try {
-    const buffer = new Uint8Array(HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
-    const head = buffer.subarray(0, bytesRead);
-    if (head.includes(10) || bytesRead < HEAD_BYTES) return new TextDecoder().decode(head);
-  } catch (error) {
-    // Opening a directory for reading succeeds on Linux; reading it is what fails.
-    if (isAbsent(error)) return undefined;
-    throw error;
-  } finally {
-    await handle.close();
-  }
+  const head = await readStart(path, HEAD_BYTES);
+  if (head === undefined || head.includes("\n") || !isRecordText(head)) return head;
   return readText(path);
+}
+
+/**
+ * Up to `bytes` first bytes of a file as text; `undefined` when it does not exist (or a directory
+ * stands there). Callbacks rather than a `FileHandle`, which costs more per file.
+ */
+export function readStart(path: string, bytes: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    openFd(path, "r", (openError, fd) => {
+      if (openError) {
+        if (isAbsent(openError)) resolve(undefined);
+        else reject(openError);
+        return;
+      }
+      const buffer = new Uint8Array(bytes);
+      read(fd, buffer, 0, bytes, 0, (readError, bytesRead) => {
+        // A failed close of a file opened for reading loses nothing.
+        close(fd, () => {
+          // Opening a directory for reading succeeds on Linux; reading it is what fails.
+          if (!readError) resolve(decoder.decode(buffer.subarray(0, bytesRead)));
+          else if (isAbsent(readError)) resolve(undefined);
+          else reject(readError);
+        });
+      });
+    });
+  });
 }
 
 /**
@@ -81,23 +96,41 @@ export async function readHead(path: string): Promise<string | undefined> {
  * directory (the same file system, so `rename` cannot degrade to a copy), which is then renamed
  * over the target. A reader holding the old file keeps reading the old whole value; a new reader
  * gets the new whole value; no one ever sees a half-written file. Not fsynced: a cache may lose
- * its newest writes on power loss, and a record truncated by a crash reads as a miss.
+ * its newest writes on power loss, and a record truncated by a crash reads as a miss. With
+ * `ownOnly`, the first bytes of `path` are read while the temporary file is written, and when
+ * they are not the start of a record (`isRecordText`: a user's file) nothing is replaced and the
+ * answer is `false`. Callers hold the key's lock, so no other writer of the cache comes between.
  */
-export async function replaceFile(dir: string, path: string, text: string): Promise<void> {
+export async function replaceFile(
+  dir: string,
+  path: string,
+  text: string,
+  ownOnly = false,
+): Promise<boolean> {
   const temp = `${dir}/${TEMP_PREFIX}${randomId()}`;
   try {
-    await writeFile(temp, text, { encoding: "utf8", flag: "wx" });
-    await rename(temp, path);
+    const [written, held] = await Promise.allSettled([
+      writeFile(temp, text, { encoding: "utf8", flag: "wx" }),
+      ownOnly ? readStart(path, OWN_CHECK_BYTES) : undefined,
+    ]);
+    if (written.status === "rejected") throw written.reason;
+    if (held.status === "rejected") throw held.reason;
+    if (held.value === undefined || isRecordText(held.value)) {
+      await rename(temp, path);
+      return true;
+    }
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
   }
+  await unlink(temp).catch(() => undefined);
+  return false;
 }
 
 /**
  * Deletes a file; `false` when it did not exist, or a directory stands there (which stays, except
  * an empty one on Deno, whose unlink removes it: callers first check that the name holds their own
- * file, see `RecordBackend`'s `#isOwn` and `acquireLock`).
+ * file, see `isOwnText` in `_shared/record-slots` and `acquireLock`).
  */
 export async function removeFile(path: string): Promise<boolean> {
   try {

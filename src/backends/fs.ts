@@ -7,6 +7,7 @@ import { systemClock } from "../core/clock";
 import { CacheBackendError, CacheConfigError, errorMessage } from "../core/errors";
 import type { BackendCapabilities } from "../core/types";
 import { RecordBackend } from "./_shared/record-backend";
+import { ForeignRecord } from "./_shared/record-slots";
 import { fsFailure } from "./fs-errors";
 import {
   errorCode,
@@ -26,7 +27,8 @@ export interface FsBackendOptions {
   /**
    * Directory holding one file per key; created (with its parents) on the first command. The
    * filesystem root and the home directory itself (also through a symbolic link) are refused with
-   * `CacheConfigError`; other files in it stay untouched, `clear` included.
+   * `CacheConfigError`; other files in it stay untouched, `clear` included, and a write of a key
+   * whose file name holds such a file fails with `CacheBackendError` rather than replace it.
    */
   dir: string;
   /** Time source for TTLs (milliseconds since the epoch); default `systemClock`. Lock staleness always uses real time. */
@@ -53,7 +55,9 @@ const ALL_ACCESS = constants.R_OK | constants.W_OK | constants.X_OK;
  * across processes on one host; a lock file older than `staleLockMs` is taken as a crashed
  * holder's and broken, so an operation stalled that long loses that guarantee. Entries the
  * backend did not write (the user's files or directories, even named like its own) are never
- * counted, broken or removed. Reads take no lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
+ * counted, broken, replaced or removed: a file of its own is empty or begins with the record
+ * header's `i1 `, also when cut short or corrupt; a write of a key whose file name holds another
+ * file fails with `CacheBackendError` saying to move it. Reads take no lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
  */
 export class FsBackend extends RecordBackend {
   /** Always `"fs"`. */
@@ -155,8 +159,8 @@ export class FsBackend extends RecordBackend {
     return head ? readHead(path) : readText(path);
   }
 
-  protected writeText(name: string, text: string): Promise<void> {
-    return replaceFile(this.#dir, this.#path(name), text);
+  protected async writeText(name: string, text: string, ownOnly: boolean): Promise<void> {
+    if (!(await replaceFile(this.#dir, this.#path(name), text, ownOnly))) throw new ForeignRecord(name);
   }
 
   protected removeText(name: string): Promise<boolean> {

@@ -1,20 +1,24 @@
 // The Backend commands of storage that keeps one text record per encoded key name (the fs
 // backend, unstorage). Subclasses supply five storage primitives and their error mapping; this
-// class supplies names (./key-names), records with the backend's own expiry (./stored-record),
-// per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
+// class supplies records with the backend's own expiry (./stored-record), what a stored name
+// holds (./record-slots), per-key serialisation in-process (./key-queue) and Redis glob scans (./glob).
 import type { Clock } from "../../core/clock";
 import { CacheArgumentError, CacheValueError, errorMessage } from "../../core/errors";
 import type { Backend, BackendCapabilities, BackendSetOptions } from "../../core/types";
 import { parseGlob } from "./glob";
-import { decodeKey, encodeKey, isHashedName, keyName } from "./key-names";
+import { decodeKey, isHashedName } from "./key-names";
 import { KeyQueue } from "./key-queue";
+import {
+  countWhere,
+  ForeignRecord,
+  type Holder,
+  holderOf,
+  isRecordName,
+  liveRecord,
+  type Slot,
+  slotOf,
+} from "./record-slots";
 import { addToInteger, expiresAtOf, formatRecord, parseRecord, type StoredRecord } from "./stored-record";
-
-/** Where a key lives: its storage name, and for a hashed name the full encoded key stored inside. */
-interface Slot {
-  readonly name: string;
-  readonly encoded: string | undefined;
-}
 
 /**
  * Base of backends that store `formatRecord` text under `keyName(key)`. Expired records read as
@@ -35,9 +39,9 @@ export abstract class RecordBackend implements Backend {
    * process, and writes queued after it wait for the read: for storages whose writes a reader can
    * see half done (unstorage's fs driver truncates a file before writing it). With `shared`, the
    * storage may hold other programs' entries under names this backend could have written (a
-   * directory the user also keeps files in): `clear` then removes a name only when it holds a
-   * record or nothing at all, and `count` counts only live records, at the cost of reading the
-   * head of each.
+   * directory the user also keeps files in): no write replaces a text that is not one of this
+   * backend's (`holderOf`), throwing `ForeignRecord` instead, `clear` removes only this backend's
+   * texts, and `count` counts only live records, at the cost of reading the head of each.
    */
   protected constructor(
     clock: Clock,
@@ -50,8 +54,13 @@ export abstract class RecordBackend implements Backend {
 
   /** The stored text under `name`, or `undefined`; with `head`, at least the first line. */
   protected abstract readText(name: string, head: boolean): Promise<string | undefined>;
-  /** Stores `text` under `name`, replacing what was there. */
-  protected abstract writeText(name: string, text: string): Promise<void>;
+  /**
+   * Stores `text` under `name`, replacing what was there. With `ownOnly` (only with `shared`, when
+   * the write has not read the name), first checks, under `exclusive` and together with the
+   * replacement where the storage can, that the name holds nothing or a text `isRecordText` takes
+   * as the backend's, and else throws `ForeignRecord`, changing nothing.
+   */
+  protected abstract writeText(name: string, text: string, ownOnly: boolean): Promise<void>;
   /** Removes `name`; `true` when it was there. */
   protected abstract removeText(name: string): Promise<boolean>;
   /** Every storage name that may be a record (decoding filters the rest). */
@@ -64,7 +73,7 @@ export abstract class RecordBackend implements Backend {
   abstract ping(message?: string): Promise<string>;
 
   async get(key: string): Promise<string | undefined> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return (await this.#io("get", () => this.#readAlone(slot, false)))?.value;
   }
 
@@ -74,9 +83,9 @@ export abstract class RecordBackend implements Backend {
     return this.#mutate(
       "set",
       key,
-      async (slot, current, own) => {
+      async (slot, current, holder) => {
         if (exist !== undefined && (current !== undefined) !== exist) return false;
-        await this.#write(slot, value, expiresAt, own);
+        await this.#write(slot, value, expiresAt, holder);
         return true;
       },
       exist !== undefined,
@@ -84,14 +93,14 @@ export abstract class RecordBackend implements Backend {
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#mutate("delete", key, async (slot, current, own) => {
-      if (own) await this.removeText(slot.name);
+    return this.#mutate("delete", key, async (slot, current, holder) => {
+      if (holder === "own") await this.removeText(slot.name);
       return current !== undefined;
     });
   }
 
   async exists(key: string): Promise<boolean> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return (await this.#io("exists", () => this.#readAlone(slot, true))) !== undefined;
   }
 
@@ -113,9 +122,9 @@ export abstract class RecordBackend implements Backend {
       throw new CacheArgumentError(errorMessage(this.name, problem, "pass a safe integer such as 1 or -1"));
     }
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
-    return this.#mutate("incr", key, async (slot, current, own) => {
+    return this.#mutate("incr", key, async (slot, current, holder) => {
       if (current === undefined) {
-        await this.#write(slot, String(by), expiresAt, own);
+        await this.#write(slot, String(by), expiresAt, holder);
         return by;
       }
       const next = addToInteger(current.value, by);
@@ -129,7 +138,7 @@ export abstract class RecordBackend implements Backend {
           ),
         );
       }
-      await this.#write(slot, String(next), current.expiresAt, true);
+      await this.#write(slot, String(next), current.expiresAt, "own");
       return next;
     });
   }
@@ -138,13 +147,13 @@ export abstract class RecordBackend implements Backend {
     const expiresAt = expiresAtOf(ttl, this.#clock.now(), this.name);
     return this.#mutate("expire", key, async (slot, current) => {
       if (current === undefined) return false;
-      await this.#write(slot, current.value, expiresAt, true);
+      await this.#write(slot, current.value, expiresAt, "own");
       return true;
     });
   }
 
   async getExpire(key: string): Promise<number> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     const record = await this.#io("getExpire", () => this.#readAlone(slot, true));
     if (record === undefined) return -2;
     if (record.expiresAt === Number.POSITIVE_INFINITY) return -1;
@@ -166,7 +175,7 @@ export abstract class RecordBackend implements Backend {
   async clear(): Promise<void> {
     await this.#io("clear", async () => {
       for (const name of await this.listNames()) {
-        if (isRecordName(name) && (await this.#ownText(name))) await this.removeText(name);
+        if (isRecordName(name) && (await this.#removable(name))) await this.removeText(name);
       }
     });
   }
@@ -184,26 +193,14 @@ export abstract class RecordBackend implements Backend {
     });
   }
 
-  /** `#isOwn` of what `name` holds, read only with `shared`. */
-  async #ownText(name: string): Promise<boolean> {
-    return !this.#shared || this.#isOwn(await this.readText(name, true));
-  }
-
-  // What this backend may remove: with `shared`, only a record or an empty text (a record whose
-  // rename outran its data at a power loss), never a user's file or a directory (for which
-  // `readText` gives `undefined`, and which Deno's unlink would remove when empty).
-  #isOwn(text: string | undefined): boolean {
-    return !this.#shared || (text !== undefined && (text === "" || parseRecord(text) !== undefined));
+  /** True when `name` holds the backend's own text (`holderOf`), read only with `shared`. */
+  async #removable(name: string): Promise<boolean> {
+    return !this.#shared || holderOf(await this.readText(name, true), true) === "own";
   }
 
   async #isLiveRecord(name: string): Promise<boolean> {
     const record = parseRecord((await this.readText(name, true)) ?? "");
     return record !== undefined && record.expiresAt > this.#clock.now();
-  }
-
-  async #slot(key: string): Promise<Slot> {
-    const name = await keyName(key);
-    return { name, encoded: isHashedName(name) ? encodeKey(key) : undefined };
   }
 
   /** `#read` for a command that only reads (queued behind the key's writes with `queueReads`). */
@@ -215,44 +212,40 @@ export abstract class RecordBackend implements Backend {
 
   /** The live record of a slot; with `head` its value may be cut short. */
   async #read(slot: Slot, head: boolean): Promise<StoredRecord | undefined> {
-    return this.#live(slot, await this.readText(slot.name, head));
+    return liveRecord(slot, await this.readText(slot.name, head), this.#clock.now());
   }
 
-  #live(slot: Slot, text: string | undefined): StoredRecord | undefined {
-    if (text === undefined) return undefined;
-    const record = parseRecord(text);
-    // Text that is no record (foreign, or truncated by a crash) or that belongs to another key reads as a miss.
-    if (record === undefined || record.key !== slot.encoded) return undefined;
-    return record.expiresAt > this.#clock.now() ? record : undefined;
-  }
-
-  /** Stores a record, or removes the slot's own text when it expires at once; `own` as `#mutate` gives it. */
-  async #write(slot: Slot, value: string, expiresAt: number, own: boolean | undefined): Promise<void> {
+  /**
+   * Stores a record, or removes the slot's own text when it expires at once; `holder` as `#mutate`
+   * gives it. Never replaces someone else's text: a write that would throws `ForeignRecord`.
+   */
+  async #write(slot: Slot, value: string, expiresAt: number, holder: Holder | undefined): Promise<void> {
     if (expiresAt > this.#clock.now()) {
-      await this.writeText(slot.name, formatRecord(value, expiresAt, slot.encoded));
-    } else if (own ?? (await this.#ownText(slot.name))) {
+      if (holder === "foreign") throw new ForeignRecord(slot.name);
+      const text = formatRecord(value, expiresAt, slot.encoded);
+      await this.writeText(slot.name, text, holder === undefined && this.#shared);
+    } else if (holder === undefined ? await this.#removable(slot.name) : holder === "own") {
       await this.removeText(slot.name);
     }
   }
 
   /**
    * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
-   * across processes; `own` tells whether the slot holds text this backend may remove (`#isOwn`),
-   * `undefined` without `readCurrent`.
+   * across processes; `holder` tells what the slot holds (`holderOf`), `undefined` without `readCurrent`.
    */
   async #mutate<T>(
     action: string,
     key: string,
-    fn: (slot: Slot, current: StoredRecord | undefined, own: boolean | undefined) => Promise<T>,
+    fn: (slot: Slot, current: StoredRecord | undefined, holder: Holder | undefined) => Promise<T>,
     readCurrent = true,
   ): Promise<T> {
-    const slot = await this.#slot(key);
+    const slot = await slotOf(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
         this.exclusive(slot.name, async () => {
           if (!readCurrent) return fn(slot, undefined, undefined);
           const text = await this.readText(slot.name, false);
-          return fn(slot, this.#live(slot, text), this.#isOwn(text));
+          return fn(slot, liveRecord(slot, text, this.#clock.now()), holderOf(text, this.#shared));
         }),
       ),
     );
@@ -267,7 +260,7 @@ export abstract class RecordBackend implements Backend {
       if (key === undefined) return undefined;
     }
     if (!key.startsWith(prefix) || !regexp.test(key)) return undefined;
-    return (await this.#readAlone(await this.#slot(key), true)) === undefined ? undefined : key;
+    return (await this.#readAlone(await slotOf(key), true)) === undefined ? undefined : key;
   }
 
   #io<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -275,28 +268,4 @@ export abstract class RecordBackend implements Backend {
       throw this.failure(error, action);
     });
   }
-}
-
-/** True for a name `keyName` can give: a plain encoding or a hashed name. */
-function isRecordName(name: string): boolean {
-  return decodeKey(name) !== undefined || isHashedName(name);
-}
-
-/** Reads at once when counting: about twice as fast as one at a time on a local disk, and few file handles. */
-const COUNT_READS = 16;
-
-/** How many of `items` pass `test`, up to `COUNT_READS` tests running at once; the first failure stops all. */
-async function countWhere<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<number> {
-  let count = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    try {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) if (await test(item)) count++;
-    } catch (error) {
-      next = items.length;
-      throw error;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(COUNT_READS, items.length) }, worker));
-  return count;
 }

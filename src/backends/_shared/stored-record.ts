@@ -45,6 +45,15 @@ export function parseRecord(text: string): StoredRecord | undefined {
   return { value: text.slice(end + 1), expiresAt, key: key === NONE ? undefined : key };
 }
 
+/**
+ * True when `head` (a stored text's first bytes, at least three, or the whole text) can be the
+ * start of what `formatRecord` wrote: a record, or one cut short or corrupt after its magic. No
+ * one else's text is likely to begin so; a backend sharing its storage takes it as its own.
+ */
+export function isRecordText(head: string): boolean {
+  return head.startsWith(MAGIC) || MAGIC.startsWith(head);
+}
+
 /** Absolute expiry of a TTL in milliseconds (`Infinity` when absent), rejecting a non-finite one. */
 export function expiresAtOf(ttl: number | undefined, now: number, scope: string): number {
   if (ttl === undefined) return Number.POSITIVE_INFINITY;
