@@ -24,7 +24,7 @@ export function entryList(entries: ManyEntries): readonly (readonly [string, unk
   if (Array.isArray(entries)) list = entries;
   else if (typeof entries === "object" && entries !== null && !(Symbol.iterator in entries))
     list = Object.entries(entries);
-  if (list === undefined || !list.every((entry) => Array.isArray(entry))) {
+  if (list === undefined || !list.every((entry) => Array.isArray(entry) && entry.length === 2)) {
     const fix =
       entries instanceof Map ? "for a Map pass [...map]" : 'pass for example [["a", 1]] or { a: 1 }';
     throw new CacheArgumentError(

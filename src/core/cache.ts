@@ -1,4 +1,5 @@
 import { StatsCounter } from "../features/stats";
+import { assertFunction } from "./arguments";
 import { CacheBatches, entryList, type ManyEntries } from "./batches";
 import { assertIncrBy, incrOn } from "./cache-incr";
 import { CacheKernel } from "./cache-kernel";
@@ -90,6 +91,11 @@ export class CacheCore extends CacheKernel {
   /** The cached value, or `factory`'s result stored with `ttl`; concurrent misses share one factory run. */
   async getOrSet<T>(key: string, factory: () => T | Promise<T>, options: GetOrSetOptions = {}): Promise<T> {
     assertKey(key);
+    assertFunction(
+      factory,
+      `getOrSet(${JSON.stringify(key)}, factory)`,
+      "pass the loader, such as async () => fetchUser(id)",
+    );
     const ttl = ttlOption(options.ttl);
     if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through
     return this.guard("getOrSet", key, undefined as T, async (tx) => {

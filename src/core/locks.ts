@@ -1,3 +1,4 @@
+import { assertFunction, assertOptions } from "./arguments";
 import { NOT_NATIVE, type NotNative } from "./atomic";
 import type { Clock } from "./clock";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
@@ -200,6 +201,12 @@ export class CacheLocks {
 
   async lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
     assertKey(key);
+    assertOptions(options, `lock(${JSON.stringify(key)}, options, fn)`, 'pass for example { ttl: "30s" }');
+    assertFunction(
+      fn,
+      `lock(${JSON.stringify(key)}, options, fn)`,
+      "pass the work to run while holding the lock, such as async () => { … }",
+    );
     const ttlMs = lockTtl(options.ttl);
     const wait = options.wait ?? true;
     const waitMs = wait === false ? 0 : wait === true ? ttlMs : toMilliseconds(wait, "wait");

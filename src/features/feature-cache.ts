@@ -1,3 +1,4 @@
+import { assertFunction } from "../core/arguments";
 import { NOT_NATIVE } from "../core/atomic";
 import { CacheCore, type GetOrSetOptions, type SetOptions } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
@@ -169,6 +170,7 @@ export class FeatureCache extends CacheCore {
 
   /** Runs `fn` with `commands` (all when none given) disabled inside it only. */
   disabling<T>(fn: () => T, ...commands: string[]): T {
+    assertFunction(fn, "disabling(fn, ...commands)", "pass the code to run, such as () => loadPage()");
     checkCommands(commands, "disabling");
     const parent = this.scope().disabled;
     const disabled = new Set(parent);
@@ -179,11 +181,13 @@ export class FeatureCache extends CacheCore {
 
   /** Runs `fn` so that cached reads inside it miss and store a fresh value. */
   invalidateFurther<T>(fn: () => T): T {
+    assertFunction(fn, "invalidateFurther(fn)", "pass the code to run, such as () => loadPage()");
     return this.withScope({ invalidate: true }, fn);
   }
 
   /** Runs `fn` and reports which keys were served from cache inside it, and by what. */
   async detect<T>(fn: () => T | Promise<T>): Promise<Detected<Awaited<T>>> {
+    assertFunction(fn, "detect(fn)", "pass the code to run, such as () => loadPage()");
     const calls: Record<string, DetectedCall[]> = {};
     const result = await this.withScope({ detect: calls }, fn);
     return { result, calls };

@@ -1,9 +1,9 @@
-// Probe: README "Errors": setMany entries that are not [key, value] pairs are a CacheArgumentError
+// README "Errors": setMany entries that are not [key, value] pairs are a CacheArgumentError
 // before anything is written. A one-element entry ["a"] instead stores undefined under "a".
 import { describe, expect, it } from "vitest";
 import { Cache, CacheError } from "../../runtimes/node";
 
-describe("probe: setMany entries that are not pairs", () => {
+describe("setMany entries that are not pairs", () => {
   it('setMany([["a"]]) is a CacheArgumentError and writes nothing', async () => {
     const cache = new Cache();
     const entries = [["a"]] as unknown as [string, unknown][];

@@ -1,4 +1,4 @@
-// Probe: calls that take a function refuse a non-function with CacheArgumentError (as `transaction`
+// calls that take a function refuse a non-function with CacheArgumentError (as `transaction`
 // does), before anything runs, instead of leaking the engine's bare TypeError.
 import { describe, expect, it } from "vitest";
 import { Cache, CacheError } from "../../runtimes/node";
@@ -18,7 +18,7 @@ function expectArgumentError(error: unknown): void {
   expect((error as Error).message).toMatch(/^\[isocache\] /);
 }
 
-describe("probe: a non-function where a function is expected", () => {
+describe("a non-function where a function is expected", () => {
   const notFunction = 5 as unknown as () => number;
 
   it("lock(key, options, 5) is a CacheArgumentError", async () => {
