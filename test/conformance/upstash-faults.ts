@@ -149,7 +149,11 @@ export function upstashFaultSuite(t: TestApi, lib: IsocacheModule, address: Gate
         await session.setFault({ kind: "reset" });
         const error = await backendError(cache.set("k", 1), `retries=${retries}`);
         expect(error.message).toMatch(/set could not reach the database/);
-        expect([retries, (await session.stats()).requests]).toEqual([retries, retries + 1]);
+        // Deno's fetch itself sends a request again, once, when the pooled keep-alive connection it
+        // went out on drops (seen on Deno 2.9): the first attempt may arrive twice, later ones
+        // go out on fresh connections.
+        const { requests } = await session.stats();
+        expect([retries, requests >= retries + 1 && requests <= retries + 2]).toEqual([retries, true]);
       }
     });
 
