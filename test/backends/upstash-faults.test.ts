@@ -16,7 +16,7 @@ import {
 
 const address = { url: inject("upstashUrl") ?? "", token: inject("upstashToken") ?? "" };
 const TIMEOUT_MS = 300;
-type Failure = Exclude<Fault["kind"], "delay">;
+type Failure = Extract<Fault["kind"], "500" | "hang" | "garbage">;
 const FAULTS: Failure[] = ["500", "hang", "garbage"];
 /** What the message of each fault says. */
 const SAYS: Record<Failure, RegExp> = {

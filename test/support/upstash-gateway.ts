@@ -13,14 +13,22 @@ import { createClient, RESP_TYPES } from "redis";
 
 /**
  * A fault the gateway injects into the next `count` data requests (all when `count` is absent):
- * an error reply, no reply, a reply that is not JSON, or (`delay`) the right reply `ms` late, so
- * a later request can overtake it as requests on separate connections can.
+ * an error reply, no reply, a reply that is not JSON, (`delay`) the right reply `ms` late, so
+ * a later request can overtake it as requests on separate connections can, (`reset`) the
+ * connection dropped in the middle of the reply's head (a network failure to the client), or (`reply`) exactly the
+ * `status`, content `type` and `body` given (a proxy's error page, a 4xx), with CORS headers.
  */
 export interface GatewayFault {
-  kind: "500" | "hang" | "garbage" | "delay";
+  kind: "500" | "hang" | "garbage" | "delay" | "reset" | "reply";
   count?: number;
   /** For `delay`: how late, in milliseconds (default 100). */
   ms?: number;
+  /** For `reply`: the HTTP status (default 502). */
+  status?: number;
+  /** For `reply`: the content type (default `text/html`). */
+  type?: string;
+  /** For `reply`: the body (default empty). */
+  body?: string;
 }
 
 /** What the gateway has seen since the last reset. */
@@ -217,6 +225,14 @@ export async function startGateway(options: { redisUrl: string; token?: string }
     else if (current.kind === "garbage") {
       response.writeHead(200, { "content-type": "application/json", ...CORS });
       response.end("<html>not json");
+    } else if (current.kind === "reply") {
+      response.writeHead(current.status ?? 502, { "content-type": current.type ?? "text/html", ...CORS });
+      response.end(current.body ?? "");
+    } else if (current.kind === "reset") {
+      // A status line, then the connection closes before the headers end. Dropped with no byte
+      // sent, a request on a reused keep-alive connection is sent again by Chromium's network
+      // stack itself (so the gateway would count each of the client's attempts twice).
+      response.socket?.end("HTTP/1.1 502 Connection dropped\r\n");
     } else hanging.add(response);
     return true;
   };

@@ -56,10 +56,14 @@ export function upstashTarget(
 
 /** A fault as the gateway's `/__control/fault` takes it. */
 export interface Fault {
-  kind: "500" | "hang" | "garbage" | "delay";
+  kind: "500" | "hang" | "garbage" | "delay" | "reset" | "reply";
   count?: number;
   /** For `delay`: how late the reply comes, in milliseconds. */
   ms?: number;
+  /** For `reply`: the status, content type and body answered instead (default 502, text/html, empty). */
+  status?: number;
+  type?: string;
+  body?: string;
 }
 
 /** A gateway session seen over HTTP: its own token, request counter and fault. */
