@@ -79,3 +79,11 @@ export function redisTarget<L extends EntryLike>(lib: L, redisUrl: string, tag: 
     },
   };
 }
+
+/** The slice of a server runtime entry (node, bun, deno) the Redis suites in this folder use. */
+export type RedisEntry = Pick<typeof import("../../runtimes/node"), "Cache" | "CacheBackendError"> & {
+  readonly runtime: "node" | "bun" | "deno";
+};
+
+/** A cache of one of those entries. */
+export type RedisEntryCache = InstanceType<RedisEntry["Cache"]>;

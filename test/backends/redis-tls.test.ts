@@ -1,45 +1,5 @@
-// rediss:// against a real TLS-only redis-server with a self-signed certificate: a process that
-// trusts the certificate (NODE_EXTRA_CA_CERTS) reads and writes; one that does not gets misses
-// reported through onError, never a throw.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// rediss:// (TLS) on the node entry; the suite is shared with the bun and deno runtime files.
 import * as lib from "../../runtimes/node";
-import { type RedisProcess, startRedis } from "../support/redis-server";
-import { skipWithoutRedis } from "../support/skip";
-import { bundleFixture, startWorker } from "./fixtures/workers";
+import { redisTlsSuite } from "./redis-tls-suite";
 
-describe.skipIf(skipWithoutRedis)("rediss:// (TLS)", () => {
-  let redis: RedisProcess;
-  let script = "";
-  beforeAll(async () => {
-    [redis, script] = await Promise.all([startRedis({ tls: true }), bundleFixture("redis-worker")]);
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
-
-  it("a process trusting the server's certificate stores and reads over TLS", async () => {
-    expect(redis.url.startsWith("rediss://")).toBe(true);
-    const worker = startWorker(script, { NODE_EXTRA_CA_CERTS: redis.caFile as string });
-    try {
-      expect(await worker.call("setup", `${redis.url}/2?keyPrefix=tls:`, redis.url)).toBe("PONG");
-      await worker.call("set", "k", { over: "tls" });
-      expect(await worker.call("get", "k")).toEqual({ over: "tls" });
-    } finally {
-      await worker.stop();
-    }
-  }, 20_000);
-
-  it("an untrusted certificate fails the connection: misses reported through onError", async () => {
-    const errors: unknown[] = [];
-    const cache = new lib.Cache().setup(`${redis.url}?connectTimeout=2000`, {
-      onError: (error) => errors.push(error),
-    });
-    try {
-      expect(await cache.get("k", "miss")).toBe("miss");
-      expect(errors.length).toBeGreaterThan(0);
-      expect(errors[0]).toBeInstanceOf(lib.CacheBackendError);
-    } finally {
-      await cache.close();
-    }
-  });
-});
+redisTlsSuite(lib);

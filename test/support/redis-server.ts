@@ -87,6 +87,9 @@ function selfSigned(dir: string): { key: string; cert: string } {
       "/CN=127.0.0.1",
       "-addext",
       "subjectAltName=IP:127.0.0.1",
+      // A server certificate, not a CA: rustls (Deno's TLS) refuses a CA certificate as the peer's.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
       "-keyout",
       key,
       "-out",
