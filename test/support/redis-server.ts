@@ -155,14 +155,23 @@ export async function startRedis(options: { port?: number; tls?: boolean } = {})
     url: `${tls === undefined ? "redis" : "rediss"}://127.0.0.1:${port}`,
     ...(tls === undefined ? {} : { caFile: tls.cert }),
     kill,
-    freeze: () => child?.kill("SIGSTOP"),
-    thaw: () => child?.kill("SIGCONT"),
+    // process.kill, not child.kill: Deno's ChildProcess takes a stopped child for one that exited
+    // (signalCode "SIGSTOP", no exit event ever after), so a later kill() or stop() would leave
+    // the server running.
+    freeze: () => signal(child, "SIGSTOP"),
+    thaw: () => signal(child, "SIGCONT"),
     restart: launch,
     async stop() {
       await kill("SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Sends `name` to a running child by pid, leaving its ChildProcess state alone. */
+function signal(child: ChildProcess | undefined, name: NodeJS.Signals): void {
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null)
+    process.kill(child.pid, name);
 }
 
 /** A loopback TCP proxy in front of a redis-server that counts what clients send through it. */

@@ -1,0 +1,6 @@
+// Redis faults on the bun entry: a redis-server this file spawns is SIGKILLed under 1,000 calls,
+// commands fail at once while it is down, the cache recovers after the restart, close() does not hang.
+import * as lib from "../../../runtimes/bun";
+import { redisFaultsSuite } from "../../backends/redis-faults-suite";
+
+redisFaultsSuite(lib);
