@@ -93,8 +93,9 @@ export class CacheCore extends CacheKernel {
     assertKey(key);
     assertFunction(
       factory,
-      `getOrSet(${JSON.stringify(key)}, factory)`,
+      "getOrSet(%k, factory)",
       "pass the loader, such as async () => fetchUser(id)",
+      key,
     );
     const ttl = ttlOption(options.ttl);
     if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through

@@ -201,11 +201,12 @@ export class CacheLocks {
 
   async lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
     assertKey(key);
-    assertOptions(options, `lock(${JSON.stringify(key)}, options, fn)`, 'pass for example { ttl: "30s" }');
+    assertOptions(options, "lock(%k, options, fn)", 'pass for example { ttl: "30s" }', key);
     assertFunction(
       fn,
-      `lock(${JSON.stringify(key)}, options, fn)`,
+      "lock(%k, options, fn)",
       "pass the work to run while holding the lock, such as async () => { … }",
+      key,
     );
     const ttlMs = lockTtl(options.ttl);
     const wait = options.wait ?? true;
