@@ -52,7 +52,7 @@ async function rewriteOnce(
 ): Promise<number | typeof RACED> {
   const text = await call("get", undefined, (backend) => backend.get(key));
   const current = text === undefined ? MISS : await decodeValue(route, clock, key, text);
-  if (current !== MISS && typeof current !== "number") throw notACounter(route, key, current);
+  if (current !== MISS) assertCounter(route.backend.name, key, current);
   // Known once the read above has initialised the backend (a lazy one gains it at init).
   if (route.backend.replace === undefined)
     return rewriteInProcess(call, route, clock, key, by, ttl, text, current);
@@ -98,18 +98,25 @@ export function safeSum(backend: string, key: string, current: number, by: numbe
   );
 }
 
-function notACounter(route: Route, key: string, found: unknown): CacheValueError {
-  return new CacheValueError(
+/**
+ * Throws `CacheValueError` unless `found`, the value `incr(key)` read on `backend`, is a finite
+ * number: a string, an object or `NaN` is no count (`NaN + 1` would stay `NaN` for good, and
+ * `Infinity` never counts again). The value is left as it is.
+ */
+export function assertCounter(backend: string, key: string, found: unknown): asserts found is number {
+  if (typeof found === "number" && Number.isFinite(found)) return;
+  throw new CacheValueError(
     errorMessage(
-      route.backend.name,
-      `incr("${key}") found ${kindOf(found)}, not a number`,
+      backend,
+      `incr("${key}") found ${kindOf(found)}, not a finite number`,
       "delete the key or use another one for the counter",
     ),
   );
 }
 
-/** How a stored value that is not a counter reads in a message: `null`, `an array`, `a string`, ... */
+/** How a stored value that is not a counter reads in a message: `null`, `an array`, `a string`, `NaN`, ... */
 function kindOf(found: unknown): string {
+  if (typeof found === "number") return String(found);
   if (found === null) return "null";
   if (Array.isArray(found)) return "an array";
   return typeof found === "object" ? "an object" : `a ${typeof found}`;

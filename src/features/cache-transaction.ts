@@ -1,9 +1,9 @@
 // The transaction handle: buffers writes, serves reads from them first, takes the locks of the
 // `locked` mode, and applies the writes when the transaction function ends.
 import type { CacheCore } from "../core/cache";
-import { safeSum } from "../core/counters";
+import { assertCounter, safeSum } from "../core/counters";
 import { toMilliseconds } from "../core/durations";
-import { CacheValueError, errorMessage, TransactionError } from "../core/errors";
+import { errorMessage, TransactionError } from "../core/errors";
 import { MISS } from "../core/records";
 import type { LoadTicket } from "../core/route";
 import type { TxHooks } from "../core/scope";
@@ -155,16 +155,8 @@ export class CacheTransaction implements TxHooks, Transaction {
         this.#stageValue(key, by, ttl, undefined, false);
         return by;
       }
-      if (typeof current !== "number") {
-        // The error `incr` throws outside a transaction; the value stays as it is.
-        throw new CacheValueError(
-          errorMessage(
-            this.#cache.backendFor(key).name,
-            `incr("${key}") found a ${typeof current}, not a number`,
-            "delete the key or use another one for the counter",
-          ),
-        );
-      }
+      // The error `incr` throws outside a transaction; the value stays as it is.
+      assertCounter(this.#cache.backendFor(key).name, key, current);
       const previous = this.#writes.get(key);
       const staged = previous?.kind === "set" ? previous : undefined;
       const next = safeSum(this.#cache.backendFor(key).name, key, current, by);

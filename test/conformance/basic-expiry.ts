@@ -123,6 +123,19 @@ export function expiryTests(h: Harness): void {
       t.expect(await c.get("object")).toEqual({ n: 1 });
     });
 
+    t.it("a stored NaN or Infinity makes incr throw CacheValueError and is kept", async () => {
+      const c = await h.open();
+      for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        await c.set("odd", value);
+        for (const by of [1, 0.5]) {
+          const error = await rejection(() => c.incr("odd", by));
+          expectCacheError(h, error, h.lib.CacheValueError);
+          t.expect((error as Error).message).toContain(`found ${String(value)}, not a finite number`);
+        }
+        t.expect(await c.get("odd")).toBe(value);
+      }
+    });
+
     t.it("incr never leaves the safe integer range, signed or not, and keeps the count", async () => {
       const store = await h.store();
       for (const c of [h.attach(store), h.attach(store, { secret: "s1", onError: () => {} })]) {

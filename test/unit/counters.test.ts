@@ -78,7 +78,7 @@ describe("incr by rewrite on a key that holds no number", () => {
       await cache.set("k", value);
       const error = await cache.incr("k", 0.5).catch((caught: unknown) => caught);
       expect((error as Error).name).toBe("CacheValueError");
-      expect((error as Error).message).toContain(`incr("k") ${found}, not a number`);
+      expect((error as Error).message).toContain(`incr("k") ${found}, not a finite number`);
     }
   });
 });
