@@ -2,7 +2,7 @@
 // anything else before it runs, with the error every wrong argument gets, instead of the
 // engine's bare TypeError from deep inside (`work is not a function`).
 import { CacheArgumentError, errorMessage } from "./errors";
-import { shownValue } from "./suggest";
+import { closestName, shownValue } from "./suggest";
 
 /**
  * Throws `CacheArgumentError` unless `fn`, given to `call` (such as `"getOrSet(%k, factory)"`, where
@@ -17,6 +17,40 @@ export function assertFunction(fn: unknown, call: string, example: string, key?:
 export function assertOptions(options: unknown, call: string, example: string, key?: string): void {
   if (typeof options === "object" && options !== null && !Array.isArray(options)) return;
   throw refused(`${callText(call, key)} needs an options object, got ${shownValue(options)}`, example);
+}
+
+/**
+ * Throws `CacheArgumentError` unless `options`, given to `call` (as in `assertFunction`), is an
+ * object whose names are all in `known`: a mistyped `{ ttll: "10m" }` would otherwise be dropped
+ * without a word, and the value kept forever. The names are walked without copying them (these
+ * checks run on every `set`).
+ */
+export function assertKnownOptions(
+  options: unknown,
+  call: string,
+  known: readonly string[],
+  example: string,
+  key?: string,
+): void {
+  assertOptions(options, call, example, key);
+  for (const name in options as object) {
+    if (known.includes(name)) continue;
+    const near = closestName(name, known);
+    const hint = near === undefined ? "remove it" : `did you mean \`${near}\`?`;
+    throw refused(
+      `${callText(call, key)} has no option \`${name}\``,
+      `${hint} (the options are ${known.join(", ")})`,
+    );
+  }
+}
+
+/** Throws `CacheArgumentError` unless `flag`, the option `name` of `call` (as in `assertFunction`), is a boolean or absent. */
+export function assertFlag(flag: unknown, name: string, call: string, key?: string): void {
+  if (flag === undefined || typeof flag === "boolean") return;
+  throw refused(
+    `${callText(call, key)} \`${name}\` must be true or false, got ${shownValue(flag)}`,
+    `pass ${name}: true or ${name}: false, or leave it out`,
+  );
 }
 
 function callText(call: string, key: string | undefined): string {

@@ -1,10 +1,13 @@
 // What the cache's constructor and commands accept: the platform a runtime entry hands the core,
 // the option types, and the checks a command makes of an option or argument before it runs.
+
+import { assertFlag, assertKnownOptions } from "./arguments";
 import type { Clock } from "./clock";
 import type { ContextFactory } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
-import { CacheArgumentError, errorMessage } from "./errors";
+import { CacheArgumentError, CacheConfigError, errorMessage } from "./errors";
 import type { ObjectAdapter, SchemeFactory } from "./setup";
+import { shownValue, unknownName } from "./suggest";
 
 /** A TTL option in milliseconds; `0` and absent both mean "no expiry". */
 export function ttlOption(ttl: Duration | undefined): number | undefined {
@@ -44,6 +47,61 @@ export interface GetOrSetOptions {
   ttl?: Duration;
   tags?: readonly string[];
 }
+
+const SET_OPTIONS: readonly string[] = ["ttl", "exist", "tags"];
+const TTL_ONLY: readonly string[] = ["ttl"];
+const TTL_EXAMPLE = 'pass for example { ttl: "10m" } (a TTL goes in the options), or leave them out';
+
+/** Throws `CacheArgumentError` unless `options` of `set(key, ...)` is an object of its options, `exist` a boolean. */
+export function assertSetOptions(key: string, options: SetOptions): void {
+  assertKnownOptions(options, "set(%k, value, options)", SET_OPTIONS, TTL_EXAMPLE, key);
+  assertFlag(options.exist, "exist", "set(%k, value, options)", key);
+}
+
+/** Throws `CacheArgumentError` unless `options` of `getOrSet(key, ...)` is an object of its options. */
+export function assertGetOrSetOptions(key: string, options: GetOrSetOptions): void {
+  assertKnownOptions(options, "getOrSet(%k, factory, options)", GET_OR_SET_OPTIONS, TTL_EXAMPLE, key);
+}
+
+const GET_OR_SET_OPTIONS: readonly string[] = ["ttl", "tags"];
+
+/** Throws `CacheArgumentError` unless `options` of `call` (`incr(%k, by, options)`, `setMany(entries, options)`) holds a `ttl` at most. */
+export function assertTtlOptions(options: { ttl?: Duration }, call: string, key?: string): void {
+  assertKnownOptions(options, call, TTL_ONLY, TTL_EXAMPLE, key);
+}
+
+/** Throws `CacheConfigError` unless `options` of `new Cache(options)` is absent or an object of its options. */
+export function assertCacheOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new CacheConfigError(
+      errorMessage(
+        undefined,
+        `new Cache() takes an options object, got ${shownValue(options)}`,
+        "pass { clock } or nothing",
+      ),
+    );
+  const unknown = unknownName(options, CACHE_OPTIONS);
+  if (unknown !== undefined)
+    throw new CacheConfigError(
+      errorMessage(
+        undefined,
+        `new Cache() has no option \`${unknown.name}\``,
+        `${unknown.near === undefined ? "remove it" : `did you mean \`${unknown.near}\`?`}; it takes ${CACHE_OPTIONS.join(", ")}`,
+      ),
+    );
+  const clock = (options as CacheOptions).clock;
+  if (clock !== undefined && typeof (clock as Partial<Clock> | null)?.now !== "function")
+    throw new CacheConfigError(
+      errorMessage(
+        undefined,
+        `new Cache() \`clock\` must be an object with a now() method, got ${shownValue(clock)}`,
+        "pass for example { now: () => Date.now() }, or leave it out",
+      ),
+    );
+}
+
+const CACHE_OPTIONS: readonly string[] = ["clock"];
 
 /** Throws `CacheArgumentError` unless `value`, what `setRaw` stores as it is, is a string. */
 export function assertRawValue(value: string): void {

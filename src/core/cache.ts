@@ -4,7 +4,11 @@ import { CacheBatches, entryList, type ManyEntries } from "./batches";
 import { assertIncrBy, incrOn } from "./cache-incr";
 import { CacheKernel } from "./cache-kernel";
 import {
+  assertCacheOptions,
+  assertGetOrSetOptions,
   assertRawValue,
+  assertSetOptions,
+  assertTtlOptions,
   type CacheOptions,
   type GetOrSetOptions,
   type Platform,
@@ -38,6 +42,7 @@ export class CacheCore extends CacheKernel {
   readonly #batches: CacheBatches;
 
   constructor(platform: Platform, options: CacheOptions = {}) {
+    assertCacheOptions(options);
     const clock = options.clock ?? platform.clock;
     const router = new Router(() => setupRoute(platform, clock, platform.defaultUrl, {}));
     const stats = new StatsCounter();
@@ -64,6 +69,7 @@ export class CacheCore extends CacheKernel {
     let ttl: number | undefined;
     try {
       assertKey(key);
+      assertSetOptions(key, options);
       ttl = ttlOption(options.ttl);
     } catch (error) {
       return Promise.reject(error);
@@ -97,6 +103,7 @@ export class CacheCore extends CacheKernel {
       "pass the loader, such as async () => fetchUser(id)",
       key,
     );
+    assertGetOrSetOptions(key, options);
     const ttl = ttlOption(options.ttl);
     if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through
     return this.guard("getOrSet", key, undefined as T, async (tx) => {
@@ -127,6 +134,7 @@ export class CacheCore extends CacheKernel {
   /** Stores many entries, given as `[key, value][]` or a record, with one TTL. */
   async setMany(entries: ManyEntries, options: { ttl?: Duration } = {}): Promise<void> {
     const list = entryList(entries);
+    assertTtlOptions(options, "setMany(entries, options)");
     const ttl = ttlOption(options.ttl);
     return this.guard("setMany", list[0]?.[0], undefined, async (tx) => {
       if (tx === undefined) return this.#batches.setMany(list, ttl);
@@ -152,6 +160,7 @@ export class CacheCore extends CacheKernel {
   async incr(key: string, by = 1, options: { ttl?: Duration } = {}): Promise<number> {
     assertKey(key);
     assertIncrBy(key, by);
+    assertTtlOptions(options, "incr(%k, by, options)", key);
     const ttl = ttlOption(options.ttl);
     return this.guard("incr", key, by, (tx) => {
       if (tx !== undefined) return tx.incr(key, by, ttl);

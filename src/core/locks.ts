@@ -1,4 +1,4 @@
-import { assertFunction, assertOptions } from "./arguments";
+import { assertFunction, assertKnownOptions } from "./arguments";
 import { NOT_NATIVE, type NotNative } from "./atomic";
 import type { Clock } from "./clock";
 import { type Duration, MAX_TIMER_MS, toMilliseconds } from "./durations";
@@ -31,6 +31,8 @@ export interface LockOptions {
 }
 
 const DEFAULT_STEP_MS = 50;
+const IS_LOCKED_OPTIONS: readonly string[] = ["wait", "step"];
+const LOCK_OPTIONS: readonly string[] = ["ttl", "wait", "step"];
 
 /** A lock TTL in milliseconds; a lock must expire, so 0 and absent are refused. */
 function lockTtl(ttl: Duration): number {
@@ -181,6 +183,13 @@ export class CacheLocks {
 
   async isLocked(key: string, options: IsLockedOptions = {}): Promise<boolean> {
     assertKey(key);
+    assertKnownOptions(
+      options,
+      "isLocked(%k, options)",
+      IS_LOCKED_OPTIONS,
+      'pass for example { wait: "2s" }, or leave them out',
+      key,
+    );
     const route = this.#router.route(key);
     const held = route.expiresNothing
       ? () => heldInRecord(route, this.#clock, key)
@@ -201,7 +210,13 @@ export class CacheLocks {
 
   async lock<T>(key: string, options: LockOptions, fn: () => T | Promise<T>): Promise<T> {
     assertKey(key);
-    assertOptions(options, "lock(%k, options, fn)", 'pass for example { ttl: "30s" }', key);
+    assertKnownOptions(
+      options,
+      "lock(%k, options, fn)",
+      LOCK_OPTIONS,
+      'pass for example { ttl: "30s" }',
+      key,
+    );
     assertFunction(
       fn,
       "lock(%k, options, fn)",

@@ -1,4 +1,4 @@
-import { assertFunction } from "../core/arguments";
+import { assertFunction, assertKnownOptions, assertOptions } from "../core/arguments";
 import { NOT_NATIVE } from "../core/atomic";
 import { CacheCore, type GetOrSetOptions, type SetOptions } from "../core/cache";
 import { type Duration, toMilliseconds } from "../core/durations";
@@ -23,7 +23,7 @@ export interface Detected<T> {
 export class FeatureCache extends CacheCore {
   /** Stores `value`; `true` when stored (see `exist`). `tags` that are not an array of strings reject with `CacheArgumentError`. */
   override set(key: string, value: unknown, options: SetOptions = {}): Promise<boolean> {
-    const refused = tagsOptionError(options.tags, "set");
+    const refused = tagsOptionError(options?.tags, "set");
     return refused === undefined ? super.set(key, value, options) : Promise.reject(refused);
   }
 
@@ -33,7 +33,7 @@ export class FeatureCache extends CacheCore {
     factory: () => T | Promise<T>,
     options: GetOrSetOptions = {},
   ): Promise<T> {
-    const refused = tagsOptionError(options.tags, "getOrSet");
+    const refused = tagsOptionError(options?.tags, "getOrSet");
     return refused === undefined ? super.getOrSet(key, factory, options) : Promise.reject(refused);
   }
 
@@ -195,12 +195,24 @@ export class FeatureCache extends CacheCore {
 
   /** Runs `fn` with a `waitUntil` (Workers' `ctx.waitUntil`) that background refreshes are handed to. */
   withRequest<T>(request: { waitUntil?: WaitUntil }, fn: () => T): T {
+    assertOptions(request, "withRequest(request, fn)", "pass the platform's context, such as Workers' ctx");
+    if (request.waitUntil !== undefined && typeof request.waitUntil !== "function")
+      throw new CacheArgumentError(
+        errorMessage(
+          undefined,
+          "withRequest(request, fn) needs `request.waitUntil` to be a function",
+          "pass the platform's context, such as Workers' ctx, or an object without waitUntil",
+        ),
+      );
+    assertFunction(fn, "withRequest(request, fn)", "pass the code to run, such as () => handle(request)");
     const waitUntil = request.waitUntil === undefined ? undefined : request.waitUntil.bind(request);
     return this.withScope({ waitUntil }, fn);
   }
 
   /** Makes `values` readable by key templates (`{name}` after `registerKeyContext("name")`) inside `fn`. */
   keyContext<T>(values: Record<string, unknown>, fn: () => T): T {
+    assertOptions(values, "keyContext(values, fn)", "pass the values by name, such as { tenant: id }");
+    assertFunction(fn, "keyContext(values, fn)", "pass the code to run, such as () => loadPage()");
     return this.withScope({ keyContext: { ...this.scope().keyContext, ...values } }, fn);
   }
 
@@ -210,6 +222,19 @@ export class FeatureCache extends CacheCore {
     options: { command?: string },
     scope: () => T,
   ): T {
+    assertFunction(
+      fn,
+      "callback(fn, options, scope)",
+      "pass the function to call, such as (key, result) => log(key)",
+    );
+    if (options !== undefined)
+      assertKnownOptions(
+        options,
+        "callback(fn, options, scope)",
+        ["command"],
+        'pass for example { command: "get" }',
+      );
+    assertFunction(scope, "callback(fn, options, scope)", "pass the code to run, such as () => loadPage()");
     if (options?.command !== undefined) checkCommands([options.command], "callback");
     const entry: CommandCallback = { command: options?.command, fn };
     return this.withScope({ callbacks: [...(this.scope().callbacks ?? []), entry] }, scope);
