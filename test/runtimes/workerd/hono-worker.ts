@@ -12,6 +12,8 @@ interface ExecutionContextLike {
 export interface HonoWorkerSlot {
   app: { fetch(request: Request, env: unknown, ctx: ExecutionContextLike): Response | Promise<Response> };
   waitUntils: Promise<unknown>[];
+  /** Hand the app workerd's ExecutionContext itself, unwrapped (`waitUntils` then stays empty). */
+  realContext?: boolean;
 }
 
 const SLOT = Symbol.for("isocache.test.hono-worker");
@@ -25,6 +27,7 @@ export default {
   fetch(request: Request, env: unknown, ctx: ExecutionContextLike): Response | Promise<Response> {
     const slot = (globalThis as Record<symbol, HonoWorkerSlot | undefined>)[SLOT];
     if (slot === undefined) return new Response("no app installed", { status: 503 });
+    if (slot.realContext === true) return slot.app.fetch(request, env, ctx);
     const recorded: ExecutionContextLike = {
       waitUntil(promise) {
         slot.waitUntils.push(promise);
