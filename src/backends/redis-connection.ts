@@ -63,11 +63,19 @@ export class RedisConnection {
   #abandon: (() => void) | undefined;
   /** A connection of this backend was ready before, kept across close(): local copies may be stale. */
   #readyOnce = false;
+  /** Why the last connection attempt failed, for the errors of commands issued while offline. */
+  #lastError: unknown;
 
   readonly #onReady = () => {
+    this.#lastError = undefined;
     // Writes made while we were away (reconnecting, or closed and opened again) were not reported.
     if (this.#readyOnce) this.invalidated(null);
     this.#readyOnce = true;
+  };
+
+  /** Also the "error" listener an EventEmitter needs (without one it throws): failures reach callers through their commands. */
+  readonly #onError = (cause: unknown) => {
+    this.#lastError = cause;
   };
 
   constructor(options: ResolvedRedisOptions) {
@@ -113,12 +121,23 @@ export class RedisConnection {
       };
       const onReady = () => settle();
       const onError = (cause: unknown) =>
-        settle(connectError(`could not connect (${describe(cause)})`, "the backend keeps retrying", cause));
+        settle(
+          connectError(
+            this.#options.url,
+            `could not connect (${describe(cause)})`,
+            "the backend keeps retrying",
+            cause,
+          ),
+        );
       // A destroyed client emits neither event: without this, an open that close() interrupted
       // (a server stuck in its handshake) would never settle, nor would any open after it.
       const abandon = () =>
         settle(
-          connectError("the connection was closed before it was ready", "the next command connects again"),
+          connectError(
+            this.#options.url,
+            "the connection was closed before it was ready",
+            "the next command connects again",
+          ),
         );
       this.#abandon = abandon;
       client.once("ready", onReady);
@@ -150,7 +169,7 @@ export class RedisConnection {
         },
       }) as unknown as RedisClientLike);
     // A given client comes back here after every close(): added once, its listeners do not pile up.
-    if (!client.listeners("error").includes(ignore)) client.on("error", ignore);
+    if (!client.listeners("error").includes(this.#onError)) client.on("error", this.#onError);
     if (!client.listeners("ready").includes(this.#onReady)) client.on("ready", this.#onReady);
     this.#client = client;
     return client;
@@ -173,9 +192,25 @@ export class RedisConnection {
     client.destroy();
   }
 
-  /** Sends one raw command. */
+  /**
+   * Sends one raw command. While the backend's own client is offline it fails at once (as
+   * node-redis would, its offline queue being off) with an error saying why the connection is down.
+   */
   send<T>(args: string[]): Promise<T> {
-    return this.client.sendCommand(args) as Promise<T>;
+    const client = this.client;
+    if (!client.isReady && this.tracks) return Promise.reject(this.#offline());
+    return client.sendCommand(args) as Promise<T>;
+  }
+
+  #offline(): CacheBackendError {
+    const last = this.#lastError;
+    const why = last === undefined ? "" : ` (last error: ${describe(last)})`;
+    return connectError(
+      this.#options.url,
+      `not connected${why}`,
+      "the backend keeps retrying, and commands fail at once until it is back",
+      last,
+    );
   }
 
   /** Runs a Lua script by SHA, loading it on the server when it is not cached there yet. */
@@ -264,16 +299,20 @@ export class RedisConnection {
   }
 }
 
-/** Without an "error" listener an EventEmitter throws; failures reach callers through their commands. */
-function ignore(): void {}
-
-/** The error of a first connection that did not become ready. */
-function connectError(problem: string, consequence: string, cause?: unknown): CacheBackendError {
-  return new CacheBackendError(
-    "redis",
-    errorMessage("redis", problem, `check that Redis is reachable; ${consequence}`),
-    { cause },
-  );
+/** The error of a connection that is not ready (the first one, or one being re-established). */
+function connectError(
+  url: string | undefined,
+  problem: string,
+  consequence: string,
+  cause?: unknown,
+): CacheBackendError {
+  // A TLS failure (an untrusted certificate, a plain server on the port) reads like any other.
+  const check = url?.startsWith("rediss:")
+    ? "check that Redis is reachable, serves TLS on that port, and has a certificate this process trusts (a private CA can be added with NODE_EXTRA_CA_CERTS)"
+    : "check that Redis is reachable";
+  return new CacheBackendError("redis", errorMessage("redis", problem, `${check}; ${consequence}`), {
+    cause,
+  });
 }
 
 /** True when `pending` fulfils within `ms`; false when it rejects or is still pending then. */

@@ -2,8 +2,10 @@
 // With `suppress` every call settles within `timeout` + 100 ms as a miss or no-op (strategies call
 // the function), with `suppress: false` each failing call rejects with CacheBackendError; nothing
 // is left unhandled, commands issued while Redis is down fail at once, and the same cache works
-// again within 2 s of the restart, without a new `setup`. Run by the node, bun and deno test files
-// on their own entry (the server is a child process each runtime spawns and kills itself).
+// again within 2 s of the restart, without a new `setup`; a memory tier in front (`["mem://", …]`
+// or `clientSide=true`) serves no copy from before the outage once it is back. Run by the node,
+// bun and deno test files on their own entry (the server is a child process each runtime spawns
+// and kills itself).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RedisProcess, startRedis } from "../support/redis-server";
 import { skipWithoutRedis } from "../support/skip";
@@ -152,6 +154,37 @@ export function redisFaultsSuite(lib: RedisEntry): void {
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(unhandled).toEqual([]);
     }, 20_000);
+
+    for (const [label, tiered] of [
+      ['["mem://", "redis://…"]', true],
+      ["redis://…?clientSide=true", false],
+    ] as const) {
+      it(`${label}: after Redis is killed and restarted, the memory tier serves no copy from before`, async () => {
+        const url = `${redis.url}/?keyPrefix=${encodeURIComponent(`outage:${label.length}:`)}`;
+        const local = new lib.Cache().setup(tiered ? ["mem://", url] : `${url}&clientSide=true`, {
+          timeout: TIMEOUT_MS,
+          onError: () => undefined,
+        });
+        caches.push(local);
+        await local.set("lost", "v1"); // the restarted server has no persistence: it forgets this
+        await local.set("changed", "v1");
+        expect([await local.get("lost"), await local.get("changed")]).toEqual(["v1", "v1"]); // local copies
+        await redis.kill("SIGKILL");
+        await redis.restart();
+        // Written while `local` is still reconnecting: no invalidation push can reach it.
+        const other = new lib.Cache().setup(url, { suppress: false });
+        caches.push(other);
+        await other.set("changed", "v2");
+        await other.set("probe", 1);
+        const started = performance.now();
+        while ((await local.get("probe", 0)) !== 1) {
+          expect(performance.now() - started, "local reconnected").toBeLessThan(5000);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect([await local.get("lost", null), await local.get("changed", null)]).toEqual([null, "v2"]);
+        expect(unhandled).toEqual([]);
+      }, 20_000);
+    }
 
     it("close() while Redis stops answering drops the connection after connectTimeout instead of hanging", async () => {
       const cache = new lib.Cache().setup(`${redis.url}?connectTimeout=200`, {
