@@ -5,16 +5,7 @@
 // alike.
 import { describe, expect, it } from "vitest";
 import { Cache, CacheArgumentError, CacheConfigError } from "../../runtimes/node";
-
-/** What `run` threw or rejected with; it must not throw synchronously for a promise-returning call. */
-async function refusal(run: () => unknown): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
+import { rejection } from "../conformance/basic-harness";
 
 function expectRefused(error: unknown, pattern: RegExp): void {
   expect(error).toBeInstanceOf(CacheArgumentError);
@@ -25,7 +16,7 @@ function expectRefused(error: unknown, pattern: RegExp): void {
 describe("command options", () => {
   it("set refuses an unknown option, names the one meant, and stores nothing", async () => {
     const cache = new Cache();
-    const error = await refusal(() => cache.set("user:1", "Ada", { ttll: "10m" } as never));
+    const error = await rejection(() => cache.set("user:1", "Ada", { ttll: "10m" } as never));
     expectRefused(
       error,
       /set\("user:1", value, options\) has no option `ttll`: did you mean `ttl`\? \(the options are ttl, exist, tags\)/,
@@ -35,7 +26,7 @@ describe("command options", () => {
 
   it("set refuses a name far from every option with 'remove it'", async () => {
     const cache = new Cache();
-    const error = await refusal(() => cache.set("k", 1, { overwrite: true } as never));
+    const error = await rejection(() => cache.set("k", 1, { overwrite: true } as never));
     expectRefused(error, /has no option `overwrite`: remove it \(the options are ttl, exist, tags\)/);
   });
 
@@ -49,7 +40,7 @@ describe("command options", () => {
       }).not.toThrow();
       expect(returned).toBeInstanceOf(Promise);
       expectRefused(
-        await refusal(() => returned),
+        await rejection(() => returned),
         /set\("k", value, options\) needs an options object, got .*ttl: "10m"/,
       );
       expect(await cache.exists("k")).toBe(false);
@@ -59,7 +50,7 @@ describe("command options", () => {
   it.each(["yes", 1, 0, null])("set refuses exist: %j, which is no boolean", async (exist) => {
     const cache = new Cache();
     await cache.set("k", "old");
-    const error = await refusal(() => cache.set("k", "new", { exist } as never));
+    const error = await rejection(() => cache.set("k", "new", { exist } as never));
     expectRefused(error, /`exist` must be true or false, got .*: pass exist: true or exist: false/);
     expect(await cache.get("k")).toBe("old");
   });
@@ -67,11 +58,11 @@ describe("command options", () => {
   it("getOrSet refuses an unknown option before the factory runs", async () => {
     const cache = new Cache();
     let runs = 0;
-    const error = await refusal(() => cache.getOrSet("k", () => ++runs, { tag: ["a"] } as never));
+    const error = await rejection(() => cache.getOrSet("k", () => ++runs, { tag: ["a"] } as never));
     expectRefused(error, /getOrSet\("k", factory, options\) has no option `tag`: did you mean `tags`\?/);
     expect(runs).toBe(0);
     expectRefused(
-      await refusal(() => cache.getOrSet("k", () => ++runs, null as never)),
+      await rejection(() => cache.getOrSet("k", () => ++runs, null as never)),
       /needs an options object/,
     );
     expect(runs).toBe(0);
@@ -80,16 +71,16 @@ describe("command options", () => {
   it("incr and setMany take a ttl only", async () => {
     const cache = new Cache();
     expectRefused(
-      await refusal(() => cache.incr("n", 1, { tl: "1m" } as never)),
+      await rejection(() => cache.incr("n", 1, { tl: "1m" } as never)),
       /incr\("n", by, options\) has no option `tl`: did you mean `ttl`\?/,
     );
     expectRefused(
-      await refusal(() => cache.incr("n", 1, 60 as never)),
+      await rejection(() => cache.incr("n", 1, 60 as never)),
       /incr\("n", by, options\) needs an options object, got 60/,
     );
     expect(await cache.exists("n")).toBe(false);
     expectRefused(
-      await refusal(() => cache.setMany([["a", 1]], { ttl: "1m", tags: ["x"] } as never)),
+      await rejection(() => cache.setMany([["a", 1]], { ttl: "1m", tags: ["x"] } as never)),
       /setMany\(entries, options\) has no option `tags`: remove it \(the options are ttl\)/,
     );
     expect(await cache.exists("a")).toBe(false);
@@ -98,11 +89,11 @@ describe("command options", () => {
   it("isLocked and lock refuse unknown options; lock runs nothing", async () => {
     const cache = new Cache();
     expectRefused(
-      await refusal(() => cache.isLocked("job", { wiat: "1s" } as never)),
+      await rejection(() => cache.isLocked("job", { wiat: "1s" } as never)),
       /isLocked\("job", options\) has no option `wiat`: did you mean `wait`\?/,
     );
     let ran = false;
-    const error = await refusal(() =>
+    const error = await rejection(() =>
       cache.lock("job", { ttl: "1s", stpe: "10ms" } as never, () => {
         ran = true;
       }),
