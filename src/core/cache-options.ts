@@ -87,7 +87,7 @@ export function assertCacheOptions(options: unknown): void {
       errorMessage(
         undefined,
         `new Cache() has no option \`${unknown.name}\``,
-        `${unknown.near === undefined ? "remove it" : `did you mean \`${unknown.near}\`?`}; it takes ${CACHE_OPTIONS.join(", ")}`,
+        `${unknown.near === undefined ? "remove it" : `did you mean \`${unknown.near}\`?`} (the options are ${CACHE_OPTIONS.join(", ")})`,
       ),
     );
   const clock = (options as CacheOptions).clock;
