@@ -2,7 +2,7 @@
 // anything else before it runs, with the error every wrong argument gets, instead of the
 // engine's bare TypeError from deep inside (`work is not a function`).
 import { CacheArgumentError, errorMessage } from "./errors";
-import { closestName, shownValue } from "./suggest";
+import { shownValue, unknownOptionHint } from "./suggest";
 
 /**
  * Throws `CacheArgumentError` unless `fn`, given to `call` (such as `"getOrSet(%k, factory)"`, where
@@ -35,12 +35,7 @@ export function assertKnownOptions(
   assertOptions(options, call, example, key);
   for (const name in options as object) {
     if (known.includes(name)) continue;
-    const near = closestName(name, known);
-    const hint = near === undefined ? "remove it" : `did you mean \`${near}\`?`;
-    throw refused(
-      `${callText(call, key)} has no option \`${name}\``,
-      `${hint} (the options are ${known.join(", ")})`,
-    );
+    throw refused(`${callText(call, key)} has no option \`${name}\``, unknownOptionHint(name, known));
   }
 }
 

@@ -7,7 +7,7 @@ import type { ContextFactory } from "./context";
 import { type Duration, toMilliseconds } from "./durations";
 import { CacheArgumentError, CacheConfigError, errorMessage } from "./errors";
 import type { ObjectAdapter, SchemeFactory } from "./setup";
-import { shownValue, unknownName } from "./suggest";
+import { shownValue, unknownName, unknownOptionHint } from "./suggest";
 
 /** A TTL option in milliseconds; `0` and absent both mean "no expiry". */
 export function ttlOption(ttl: Duration | undefined): number | undefined {
@@ -87,7 +87,7 @@ export function assertCacheOptions(options: unknown): void {
       errorMessage(
         undefined,
         `new Cache() has no option \`${unknown.name}\``,
-        `${unknown.near === undefined ? "remove it" : `did you mean \`${unknown.near}\`?`} (the options are ${CACHE_OPTIONS.join(", ")})`,
+        unknownOptionHint(unknown.name, CACHE_OPTIONS),
       ),
     );
   const clock = (options as CacheOptions).clock;

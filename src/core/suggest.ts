@@ -41,6 +41,13 @@ export function shownValue(value: unknown): string {
   return "an object";
 }
 
+/** What to do about the unknown option `name`: the known one closest to it, or "remove it", then the options there are. */
+export function unknownOptionHint(name: string, known: readonly string[]): string {
+  const near = closestName(name, known);
+  const hint = near === undefined ? "remove it" : `did you mean \`${near}\`?`;
+  return `${hint} (the options are ${known.join(", ")})`;
+}
+
 /** The first own name of `options` that `known` lacks, with the known name closest to it; `undefined` when all are known. */
 export function unknownName(
   options: object,
