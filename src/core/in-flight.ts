@@ -213,6 +213,15 @@ export class InFlight {
     this.#tickets.clear();
   }
 
+  /**
+   * Drops the work in flight on `key` as a write to it would (see `drop`), for a `refresh` that is
+   * about to load it: a load that began earlier stores nothing, and callers from now on do not
+   * share it. Unlike a `set`, nothing of it is taken for a load's own store.
+   */
+  supersede(key: string): void {
+    this.#dropKey(key);
+  }
+
   #dropKey(key: string, command?: string): void {
     this.#reads.delete(key);
     const ticket = this.#tickets.get(key);

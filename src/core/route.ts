@@ -256,6 +256,11 @@ export class Route {
     return this.#inFlight.ticket(key);
   }
 
+  /** Drops the work in flight on `key` for a refresh about to load it (see `InFlight.supersede`). */
+  supersede(key: string): void {
+    this.#inFlight.supersede(key);
+  }
+
   /** True while the loads holding `ticket` may be shared: not stale, nor abandoned (see `InFlight.live`). */
   live(key: string, ticket: LoadTicket): boolean {
     return this.#inFlight.live(key, ticket);

@@ -197,6 +197,13 @@ export class StampedLoader {
     return done.value;
   }
 
+  /** Executes and stores the stamped result now for `fn.refresh`, shared like `Plan.refresh`; never waits for a lock. */
+  refresh(thisArg: unknown, args: unknown[], key: string): Promise<unknown> {
+    return this.plan.cache.singleFlight(key, (ticket) =>
+      this.#computeWith(thisArg, args, key, ticket, false),
+    );
+  }
+
   /** Loads once per key in this process (and across processes with `lock`), under the run's ticket (see `compute` for `overStale`). */
   load(thisArg: unknown, args: unknown[], key: string, overStale = false): Promise<unknown> {
     // As in `Plan.load`, a locked load takes a fresh ticket once it holds the lock.
@@ -248,8 +255,8 @@ export class StampedLoader {
     const loader = this;
     return {
       ...this.plan.extras(),
-      async refresh(this: unknown, ...args: unknown[]) {
-        return loader.compute(this, args, await loader.plan.keyOf(this, args));
+      refresh(this: unknown, ...args: unknown[]) {
+        return loader.plan.refreshing(this, args, (key) => loader.refresh(this, args, key));
       },
     };
   }

@@ -137,8 +137,8 @@ class HitCycles {
         await plan.cache.delete(internalKey("hits", key));
         return plan.cache.delete(key);
       },
-      async refresh(this: unknown, ...args: unknown[]) {
-        return cycles.#restart(this, args, await plan.keyOf(this, args));
+      refresh(this: unknown, ...args: unknown[]) {
+        return plan.refreshing(this, args, (key) => cycles.#restart(this, args, key));
       },
     };
   }

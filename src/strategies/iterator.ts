@@ -57,11 +57,12 @@ export function iterator(cache: FeatureCache, options: StrategyOptions<never[]> 
       call: (thisArg, args) => replayOrRecord(plan, where, thisArg, args),
       extras: {
         ...plan.extras(),
-        async refresh(this: unknown, ...args: unknown[]) {
-          const key = await plan.keyOf(this, args);
-          const chunks: unknown[] = [];
-          for await (const chunk of record(plan, where, this, args, key)) chunks.push(chunk);
-          return chunks;
+        refresh(this: unknown, ...args: unknown[]) {
+          return plan.refreshing(this, args, async (key) => {
+            const chunks: unknown[] = [];
+            for await (const chunk of record(plan, where, this, args, key)) chunks.push(chunk);
+            return chunks;
+          });
         },
       },
     };

@@ -16,8 +16,8 @@ export function planExtras(plan: Plan): WrappedExtras<unknown[], unknown> {
     async invalidate(this: unknown, ...args: unknown[]) {
       return plan.cache.delete(await plan.keyOf(this, args));
     },
-    async refresh(this: unknown, ...args: unknown[]) {
-      return plan.loadNow(this, args, await plan.keyOf(this, args));
+    refresh(this: unknown, ...args: unknown[]) {
+      return plan.refreshing(this, args, (key) => plan.refresh(this, args, key));
     },
     stats: () => plan.stats.snapshot(),
   };

@@ -271,6 +271,35 @@ export class Plan {
     }
   }
 
+  /**
+   * Runs a `refresh` of the call's key once the work in flight on the key is superseded
+   * (`Route.supersede`): a load of it that began earlier, and would end later, must not store its
+   * older result over the refreshed one, and callers from now on must not share it. When the key
+   * renders synchronously, `run` starts before this returns, so a caller right after `refresh()`
+   * shares the refresh. Inside a transaction nothing is superseded: its writes reach the backend
+   * only on commit, and a rollback must leave the loads outside as they were.
+   */
+  refreshing<T>(thisArg: unknown, args: readonly unknown[], run: (key: string) => Promise<T>): Promise<T> {
+    const start = (key: string): Promise<T> => {
+      if (this.cache.scope().tx === undefined) this.cache.routeFor(key).supersede(key);
+      return run(key);
+    };
+    try {
+      const key = this.keyOf(thisArg, args);
+      return typeof key === "string" ? start(key) : key.then(start);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Executes and stores now for `fn.refresh` (see `refreshing`), shared with the callers
+   * of the key that come while it runs; it never waits for a lock, even with `lock: true`.
+   */
+  refresh(thisArg: unknown, args: readonly unknown[], key: string): Promise<unknown> {
+    return this.cache.singleFlight(key, (ticket) => loadWith(this, thisArg, args, key, ticket));
+  }
+
   /** The extras of a wrapper: `key`, `invalidate`, `refresh`, `stats`. */
   extras(): WrappedExtras<unknown[], unknown> {
     return planExtras(this);
