@@ -30,29 +30,36 @@ export function isOneOf(error: unknown, classes: readonly ErrorClass[]): boolean
 
 const FAILURE = "__isocache_error__";
 const CLASS = "__isocache_class__";
+const BEFORE = "__isocache_before__";
 
 /**
  * The stored form of a cached error, with the name of the listed class it matched (of
  * `exceptions`), so a read can give it that class back: serializers rebuild only the built-in
- * error classes, and `instanceof NotFound` must hold on a later call too.
+ * error classes, and `instanceof NotFound` must hold on a later call too. `before` is what the
+ * run handed out before it failed (an iterator's chunks), for a replay to hand out again.
  */
-export function failure(error: unknown, exceptions?: readonly ErrorClass[]): Record<string, unknown> {
+export function failure(
+  error: unknown,
+  exceptions?: readonly ErrorClass[],
+  before?: readonly unknown[],
+): Record<string, unknown> {
   const matched = exceptions?.find((Class) => error instanceof Class);
-  return matched === undefined || matched.name === ""
-    ? { [FAILURE]: error }
-    : { [FAILURE]: error, [CLASS]: matched.name };
+  const stored: Record<string, unknown> = { [FAILURE]: error };
+  if (matched !== undefined && matched.name !== "") stored[CLASS] = matched.name;
+  if (before !== undefined && before.length > 0) stored[BEFORE] = before;
+  return stored;
 }
 
 /**
  * The error inside a stored failure, or `undefined` for an ordinary value. When the stored
  * error lost its class on the way through the serializer, and `exceptions` lists a class of the
  * recorded name, the error gets that class's prototype back (its name, message, stack, cause
- * and own properties are kept as stored).
+ * and own properties are kept as stored). `before` is what the failed run handed out first.
  */
 export function failureOf(
   value: unknown,
   exceptions?: readonly ErrorClass[],
-): { error: unknown } | undefined {
+): { error: unknown; before?: readonly unknown[] } | undefined {
   // `in` rather than `Object.hasOwn`: the JIT answers it from the object's shape, and every hit
   // asks. Stored values are decoded plain data, so an inherited marker cannot occur.
   if (value === null || typeof value !== "object" || !(FAILURE in value)) return undefined;
@@ -69,5 +76,6 @@ export function failureOf(
     const Class = exceptions.find((candidate) => candidate.name === className);
     if (Class !== undefined) Object.setPrototypeOf(error, Class.prototype);
   }
-  return { error };
+  const before = stored[BEFORE];
+  return Array.isArray(before) ? { error, before } : { error };
 }

@@ -3,6 +3,7 @@ import type { LoadTicket, Route } from "../core/route";
 import type { FeatureCache } from "../features/feature-cache";
 import type { Serializer } from "../serialization/codec";
 import { rejectLock, whereOf } from "./_meta";
+import { failureOf } from "./conditions";
 import { adapt } from "./decorate";
 import { Plan, type StrategyOptions, type WrappedExtras } from "./plan";
 
@@ -80,10 +81,16 @@ async function* replayOrRecord(
     return;
   }
   const key = await plan.keyOf(thisArg, args);
-  const stored = await plan.read(key, args);
+  const stored = await plan.readStored(key, args);
   if (Array.isArray(stored)) {
     yield* stored;
     return;
+  }
+  const failed = failureOf(stored, plan.condition?.exceptions);
+  if (failed !== undefined) {
+    // A run that failed after some chunks replays them before the error, as it streamed them.
+    if (failed.before !== undefined) yield* failed.before;
+    throw failed.error;
   }
   yield* record(plan, where, thisArg, args, key);
 }
@@ -121,7 +128,7 @@ async function* record(
       plan.countLoad(Date.now() - started - paused, true);
       const ticket = recording?.ticket;
       if (recording !== undefined && ticket !== undefined)
-        await plan.storeError(recording.key, args, error, ticket, tags);
+        await plan.storeError(recording.key, args, error, ticket, tags, recording.chunks);
       throw error;
     }
     const elapsed = Date.now() - started - paused;

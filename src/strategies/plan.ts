@@ -144,11 +144,16 @@ export class Plan {
 
   /** The cached value for `key` or `MISS`; a cached error is rethrown. Inside `invalidateFurther` always `MISS`. */
   async read(key: string, args: readonly unknown[]): Promise<unknown> {
+    return unwrapFailure(await this.readStored(key, args), this.condition?.exceptions);
+  }
+
+  /** `read`, with a cached error returned in its stored form (see `failureOf`) instead of rethrown. */
+  readStored(key: string, args: readonly unknown[]): Promise<unknown> {
     if (this.cache.scope().invalidate) {
       this.stats.misses++;
-      return MISS;
+      return Promise.resolve(MISS);
     }
-    return unwrapFailure(await this.lookup(key, args), this.condition?.exceptions);
+    return this.lookup(key, args);
   }
 
   /** The stored value (a cached failure as stored) or `MISS`, counted as a hit or a miss. */
@@ -202,18 +207,22 @@ export class Plan {
     }
   }
 
-  /** Stores an error when the condition caches that class of error (and `ticket` is not stale, as in `store`). */
+  /**
+   * Stores an error when the condition caches that class of error (and `ticket` is not stale, as
+   * in `store`), with `before`: what the run handed out before it failed (an iterator's chunks).
+   */
   async storeError(
     key: string,
     args: readonly unknown[],
     error: unknown,
     ticket: LoadTicket,
     tags: Tags,
+    before?: readonly unknown[],
   ): Promise<void> {
     const exceptions = this.condition?.exceptions;
     if (exceptions === undefined || !isOneOf(error, exceptions)) return;
     if (this.outdated(key, ticket, tags)) return;
-    await this.cache.set(key, failure(error, exceptions), { ttl: this.ttl(args as unknown[]), tags });
+    await this.cache.set(key, failure(error, exceptions, before), { ttl: this.ttl(args as unknown[]), tags });
   }
 
   /** True when a result for `key` loaded under `ticket` must not be stored: the key was written, or one of `tags` invalidated, since. */

@@ -13,6 +13,7 @@ import {
   sleep,
   split,
   until,
+  within,
 } from "./strategy-harness";
 
 export function cachedTests(h: StrategyHarness): void {
@@ -351,6 +352,30 @@ export function cachedTests(h: StrategyHarness): void {
       t.expect([await load("a"), await load("b")]).toEqual(["a:3", "b:4"]);
       t.expect(c.runs()).toBe(4);
     });
+
+    for (const lock of [false, true]) {
+      t.it(`.refresh wins over an older load still in flight${lock ? " (lock: true)" : ""}`, async () => {
+        const cache = await h.open();
+        const finishes: Array<(value: string) => void> = [];
+        const load = cache.cached({ ttl: "10s", key: "race:{0}", lock })(async function load(_id: string) {
+          return new Promise<string>((resolve) => finishes.push(resolve));
+        });
+        const older = load("a");
+        await until(() => finishes.length === 1, "the first load to start");
+        const refreshed = load.refresh("a");
+        await until(() => finishes.length === 2, "the refresh to start");
+        const later = load("a"); // comes while the refresh runs: shares it
+        finishes[1]?.("new");
+        t.expect(await refreshed).toBe("new");
+        t.expect(await within(later, 2_000, "a call during the refresh")).toBe("new");
+        finishes[0]?.("old");
+        t.expect(await older).toBe("old");
+        await sleep(20);
+        t.expect(await cache.get("race:a")).toBe("new");
+        t.expect(await load("a")).toBe("new");
+        t.expect(finishes).toHaveLength(2);
+      });
+    }
 
     t.it(".stats() counts the requests, hits, misses and loads of one function", async () => {
       const cache = await h.open();

@@ -1,7 +1,7 @@
 // `iterator`'s recording (SPEC 4 and 5): what a later run replays is each chunk as it was when
 // it was yielded, whatever the consumer or the generator does with that object afterwards; and
 // an iterator dropped without `return()` does not keep its key from being stored for ever.
-import { collect, type StrategyHarness } from "./strategy-harness";
+import { Boom, collect, type StrategyHarness } from "./strategy-harness";
 
 export function iteratorTests(h: StrategyHarness): void {
   const { t } = h;
@@ -78,5 +78,31 @@ export function iteratorTests(h: StrategyHarness): void {
         t.expect(runs).toBe(2);
       },
     );
+
+    t.it("a cached error (withExceptions) is replayed after the chunks the failed run yielded", async () => {
+      const cache = await h.open();
+      let runs = 0;
+      const pages = cache.iterator({ ttl: "10s", condition: h.lib.withExceptions(Boom) })(
+        async function* pages() {
+          runs++;
+          yield { page: 1, rows: ["a", "b"] };
+          yield null;
+          throw new Boom("page 3 is gone");
+        },
+      );
+      for (let i = 0; i < 3; i++) {
+        const seen: unknown[] = [];
+        let failed: unknown;
+        try {
+          for await (const chunk of pages()) seen.push(chunk);
+        } catch (error) {
+          failed = error;
+        }
+        t.expect(seen).toEqual([{ page: 1, rows: ["a", "b"] }, null]);
+        t.expect(failed).toBeInstanceOf(Boom);
+        t.expect((failed as Error).message).toBe("page 3 is gone");
+      }
+      t.expect(runs).toBe(1);
+    });
   });
 }

@@ -227,3 +227,48 @@ describe("iterator given an error by its consumer", () => {
     expect(runs).toBe(2);
   });
 });
+
+describe("iterator caching its source's error (withExceptions)", () => {
+  it("replays the chunks yielded before the error, then rethrows it, without running again", async () => {
+    const cache = new Cache();
+    let runs = 0;
+    const rows = cache.iterator({ ttl: "1m", condition: withExceptions(RangeError) })(async function* rows() {
+      runs++;
+      yield { id: 1 };
+      yield 0;
+      throw new RangeError("page 3 is out of range");
+    });
+    const run = async () => {
+      const seen: unknown[] = [];
+      try {
+        for await (const row of rows()) seen.push(row);
+      } catch (error) {
+        return { seen, error };
+      }
+      return { seen, error: undefined };
+    };
+    const first = await run();
+    expect(first.seen).toEqual([{ id: 1 }, 0]);
+    expect(first.error).toBeInstanceOf(RangeError);
+    for (let i = 0; i < 2; i++) {
+      const again = await run();
+      expect(again.seen).toEqual([{ id: 1 }, 0]);
+      expect(again.error).toBeInstanceOf(RangeError);
+      expect((again.error as Error).message).toBe("page 3 is out of range");
+    }
+    expect(runs).toBe(1);
+  });
+
+  it("replays an error stored without chunks (by an earlier version, or thrown before the first chunk)", async () => {
+    const cache = new Cache();
+    let runs = 0;
+    // biome-ignore lint/correctness/useYield: the source fails before its first chunk
+    const rows = cache.iterator({ ttl: "1m", condition: withExceptions(RangeError) })(async function* rows() {
+      runs++;
+      throw new RangeError("no such page");
+    });
+    await expect(collect(rows())).rejects.toThrow("no such page");
+    await expect(collect(rows())).rejects.toBeInstanceOf(RangeError);
+    expect(runs).toBe(1);
+  });
+});
