@@ -17,6 +17,18 @@ export type ErrorHandler = (
 const WARN_EVERY_MS = 60_000;
 
 /**
+ * A failure `suppress` reported, handed back in place of a fallback to a caller that asked for it
+ * by passing `SUPPRESSED` as the fallback: a command that has no answer standing for a failure
+ * (`ping`, a health check) rejects with the very error onError got.
+ */
+export class Suppressed {
+  constructor(readonly error: CacheError) {}
+}
+
+/** The fallback that asks `issue` (through `Route.call`) for a suppressed failure as a `Suppressed`. */
+export const SUPPRESSED: unique symbol = Symbol("the suppressed failure");
+
+/**
  * A route's backend behind its one-time init, `timeout` and `suppress`: every backend call of
  * the route goes through `issue`, once the route's ordering lets it go.
  */
@@ -125,7 +137,7 @@ export class BackendGuard {
         );
     if (!this.#suppress) throw wrapped;
     this.report(wrapped, command, key);
-    return fallback;
+    return (fallback === SUPPRESSED ? new Suppressed(wrapped) : fallback) as T;
   }
 
   /** Hands a suppressed error to `onError`, or warns at most once a minute without one. */

@@ -1,5 +1,6 @@
 import { StatsCounter } from "../features/stats";
 import { assertFunction } from "./arguments";
+import { SUPPRESSED, Suppressed } from "./backend-guard";
 import { CacheBatches, entryList, type ManyEntries } from "./batches";
 import { assertIncrBy, incrOn } from "./cache-incr";
 import { CacheKernel } from "./cache-kernel";
@@ -218,15 +219,25 @@ export class CacheCore extends CacheKernel {
     );
   }
 
-  /** `"PONG"`, or `message`, from the default backend. */
+  /**
+   * `"PONG"`, or `message`, from the default backend. A health check: a backend that fails
+   * rejects it with `CacheBackendError` under `suppress` too (after reporting to `onError`),
+   * rather than answering "PONG" for it. A disabled cache or backend answers without asking.
+   */
   async ping(message?: string): Promise<string> {
     const route = this.#router.default();
     const reply = message ?? "PONG";
-    return this.guard("ping", undefined, reply, () =>
+    const answer = await this.guard("ping", undefined, reply, () =>
       route.run("ping", undefined, [message], () =>
-        route.call("ping", undefined, reply, (backend) => backend.ping(message)),
+        route.enabled
+          ? route.call<string | Suppressed | typeof SUPPRESSED>("ping", undefined, SUPPRESSED, (backend) =>
+              backend.ping(message),
+            )
+          : Promise.resolve(reply),
       ),
     );
+    if (answer instanceof Suppressed) throw answer.error;
+    return answer === SUPPRESSED ? reply : answer;
   }
 
   /** Removes every key from every backend. */
