@@ -100,7 +100,20 @@ async function workersProject(): Promise<TestProjectInlineConfiguration> {
   return {
     // The plugin supplies the pool; workerd needs nodejs_compat for node:async_hooks.
     // `main` serves the Hono suite through workerd's own fetch dispatch; loaded only when a test calls it.
-    plugins: [cloudflareTest({ main: "./test/runtimes/workerd/hono-worker.ts", miniflare: WORKERD })],
+    // The two vars stand for a wrangler.toml [vars] section: upstash-env.test.ts checks they reach
+    // process.env (nodejs_compat at this compatibility date) and that upstash:// reads them there.
+    plugins: [
+      cloudflareTest({
+        main: "./test/runtimes/workerd/hono-worker.ts",
+        miniflare: {
+          ...WORKERD,
+          bindings: {
+            UPSTASH_REDIS_REST_URL: "https://vars-reach-process-env.upstash.invalid",
+            UPSTASH_REDIS_REST_TOKEN: "token-from-worker-vars",
+          },
+        },
+      }),
+    ],
     test: {
       name: "workers",
       testTimeout: SUITE_TIMEOUT_MS,

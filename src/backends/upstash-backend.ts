@@ -143,12 +143,11 @@ export class UpstashBackend implements Backend {
   /** Always the script, which refuses a sum outside the safe integer range (a bare INCRBY cannot). */
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     const args = incrArgs(this.name, key, by, ttl === undefined ? 0 : pxMs(ttl));
-    let reply: unknown;
-    try {
-      reply = await this.#client.redis.eval(INCR_WITH_TTL, [this.#ns + key], args);
-    } catch (error) {
-      throw incrNotInteger(this.name, key, error) ?? this.#client.failure("incr", error);
-    }
+    const reply = await this.#client.run(
+      "incr",
+      (redis) => redis.eval(INCR_WITH_TTL, [this.#ns + key], args),
+      (error) => incrNotInteger(this.name, key, error),
+    );
     return incrCount(this.name, key, reply);
   }
 

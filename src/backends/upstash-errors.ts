@@ -27,17 +27,40 @@ function serverText(error: unknown): string {
     .slice(0, 200);
 }
 
-/** The `[isocache] [upstash] …` message for a failed `command`. */
+/** The network failures of a request before it ended otherwise: how many, and the last. */
+export interface NetworkFailures {
+  readonly count: number;
+  readonly last: unknown;
+}
+
+/** A failed fetch as text, with the reason runtimes keep in `cause` (undici: "fetch failed" / "other side closed"). */
+function networkText(error: unknown): string {
+  const text = serverText(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  const why = cause instanceof Error ? cause.message : undefined;
+  return why === undefined || why === "" || text.includes(why) ? text : `${text}: ${why}`;
+}
+
+/**
+ * The `[isocache] [upstash] …` message for a failed `command`; `dropped` names the network
+ * failures of its earlier attempts when the deadline ended the resends.
+ */
 export function describeUpstashFailure(
   command: string,
   error: unknown,
   options: ResolvedUpstashOptions,
+  dropped?: NetworkFailures,
 ): string {
   const name = nameOf(error);
   if (name === "TimeoutError" || name === "AbortError") {
+    const attempts = dropped?.count === 1 ? "1 attempt" : `${dropped?.count} attempts`;
+    const why =
+      dropped === undefined
+        ? ""
+        : ` (${attempts} failed on the network, the last with: ${networkText(dropped.last)})`;
     return errorMessage(
       "upstash",
-      `${command} got no answer within ${options.requestTimeout} ms`,
+      `${command} got no answer within ${options.requestTimeout} ms${why}`,
       "check that the REST URL is reachable, or raise requestTimeout",
     );
   }
@@ -60,7 +83,7 @@ export function describeUpstashFailure(
   }
   return errorMessage(
     "upstash",
-    `${command} could not reach the database (${text})`,
+    `${command} could not reach the database (${networkText(error)})`,
     "check that the REST URL is reachable, or handle it through onError",
   );
 }

@@ -40,16 +40,63 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const UPSTASH_MAX_KEY_BYTES = 32 * 1024;
 const PARAMS = ["url", "token", "namespace", "retries", "requestTimeout"] as const;
 
-/** Reads a variable from `process.env` where the runtime has one (Node, Bun, Deno, workerd with nodejs_compat). */
+/** `process.env` where the runtime has one (Node, Bun, Deno, workerd with nodejs_compat); not in browsers. */
+function environment(): Record<string, string | undefined> | undefined {
+  const env = (globalThis as { process?: { env?: unknown } }).process?.env;
+  return typeof env === "object" && env !== null ? (env as Record<string, string | undefined>) : undefined;
+}
+
+/** Deno names a refused permission `NotCapable` (2.x) or `PermissionDenied` (1.x). */
+function isDenoRefusal(error: unknown): boolean {
+  return error instanceof Error && (error.name === "NotCapable" || error.name === "PermissionDenied");
+}
+
+/** Reads `name` from `process.env`; throws `CacheConfigError` when Deno refuses to let it be read. */
 function fromEnvironment(name: string): string | undefined {
+  const env = environment();
+  let value: unknown;
   try {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const value = env?.[name];
-    return typeof value === "string" && value !== "" ? value : undefined;
-  } catch {
-    // Deno without --allow-env throws on access; a missing environment is not an error here.
-    return undefined;
+    value = env?.[name];
+  } catch (error) {
+    if (!isDenoRefusal(error)) throw error;
+    throw new CacheConfigError(
+      errorMessage(
+        "upstash",
+        `Deno may not read ${name} (${errorText(error)})`,
+        `run deno with --allow-env=${URL_ENV},${TOKEN_ENV} (only these two are read), or pass url and token`,
+      ),
+      { cause: error },
+    );
   }
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The error for a URL and/or token neither given nor in the environment. */
+function missing(url: boolean, token: boolean): CacheConfigError {
+  if (environment() === undefined) {
+    const what = url && token ? "no REST URL and no REST token" : url ? "no REST URL" : "no REST token";
+    return configError(
+      `${what} given, and there is no process.env here (a browser) to read ${URL_ENV} and ${TOKEN_ENV} from`,
+      "pass url and token (upstash://?url=…&token=…, or upstashBackend({ url, token })); a page shows them to " +
+        "everyone who opens it, so never put the database's write token in a public page: give it a read-only token",
+    );
+  }
+  if (url && token) {
+    return configError(
+      "no REST URL and no REST token given",
+      `pass url and token (upstash://?url=…&token=…) or set ${URL_ENV} and ${TOKEN_ENV}`,
+    );
+  }
+  return url
+    ? configError(
+        "no REST URL given",
+        `pass url (upstash://?url=https://….upstash.io&token=…) or set ${URL_ENV}`,
+      )
+    : configError("no REST token given", `pass token (upstash://?url=…&token=…) or set ${TOKEN_ENV}`);
 }
 
 function configError(problem: string, remedy: string): CacheConfigError {
@@ -70,20 +117,15 @@ function whole(name: string, value: unknown, min: number, max = Number.MAX_SAFE_
 export function resolveUpstashOptions(options: UpstashBackendOptions = {}): ResolvedUpstashOptions {
   const url = options.url ?? fromEnvironment(URL_ENV);
   const token = options.token ?? fromEnvironment(TOKEN_ENV);
-  if (typeof url !== "string" || url === "") {
-    throw configError(
-      "no REST URL given",
-      `pass url (upstash://?url=https://….upstash.io&token=…) or set ${URL_ENV}`,
-    );
-  }
+  const noUrl = url === undefined || url === "";
+  const noToken = token === undefined || token === "";
+  if (noUrl || noToken) throw missing(noUrl, noToken);
+  if (typeof url !== "string") throw configError("the REST URL must be a string", `pass ${URL_ENV} as text`);
   if (!/^https?:\/\/[^\s/?#]+\S*$/.test(url)) {
     throw configError(
       "the REST URL is not an http(s) URL",
       "copy UPSTASH_REDIS_REST_URL from the Upstash console",
     );
-  }
-  if (token === undefined || token === "") {
-    throw configError("no REST token given", `pass token (upstash://?url=…&token=…) or set ${TOKEN_ENV}`);
   }
   if (typeof token !== "string")
     throw configError("the REST token must be a string", `pass ${TOKEN_ENV} as text`);

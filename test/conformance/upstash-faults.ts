@@ -137,6 +137,22 @@ export function upstashFaultSuite(t: TestApi, lib: IsocacheModule, address: Gate
       expect(requests).toBeGreaterThanOrEqual(2);
       expect(requests).toBeLessThan(6);
     });
+
+    it("requestTimeout reached while resending after network errors: the error says what the network did, and keeps it as cause", async () => {
+      const cache = open(`&requestTimeout=${TIMEOUT_MS}&retries=5`, { suppress: false });
+      await cache.ping();
+      await session.setFault({ kind: "reset" });
+      const error = await backendError(cache.set("k", 1));
+      const cause = error.cause as Error | undefined;
+      // The deadline ended the resends, but a dropped connection is what went wrong.
+      expect([cause instanceof Error, cause?.name]).not.toEqual([true, "TimeoutError"]);
+      expect([cause instanceof Error, cause?.name]).not.toEqual([true, "AbortError"]);
+      expect(cause).toBeInstanceOf(Error);
+      expect(error.message).toMatch(
+        /^\[isocache\] \[upstash\] set got no answer within 300 ms \(\d+ attempts failed on the network, the last with: .+\): check that the REST URL is reachable/,
+      );
+      expect(error.message).toContain((cause as Error).message);
+    });
   }
 
   function retriesTests(): void {
