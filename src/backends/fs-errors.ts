@@ -1,7 +1,7 @@
 // System errors of the fs backend as `CacheBackendError`s whose messages say what to do.
 import { CacheBackendError, CacheError, errorMessage } from "../core/errors";
 import { ForeignRecord } from "./_shared/record-slots";
-import { errorCode, KEY_SUFFIX } from "./fs-files";
+import { errorCode, FileTooLarge, KEY_SUFFIX } from "./fs-files";
 import { ForeignLock, LockBusy } from "./fs-locks";
 
 const REMEDIES: Readonly<Record<string, readonly [problem: string, remedy: (dir: string) => string]>> = {
@@ -38,6 +38,7 @@ export function fsFailure(error: unknown, dir: string, action: string): Error {
   if (errorCode(error) === "EISDIR") return directoryInTheWay(error, dir, action);
   if (error instanceof ForeignLock) return foreignLock(error, dir, action);
   if (error instanceof ForeignRecord) return foreignRecord(error, dir, action);
+  if (error instanceof FileTooLarge) return tooLarge(error, dir, action);
   if (error instanceof LockBusy) {
     return new CacheBackendError(
       "fs",
@@ -79,15 +80,32 @@ function directoryInTheWay(error: unknown, dir: string, action: string): Error {
   );
 }
 
-// A write of a key whose file name holds a file the backend did not write: replacing it would
-// lose the user's data, and the backend cannot tell where else it belongs, so the user moves it.
+// A write of a key whose file name holds a file the backend did not write, or an entry that is no
+// regular file (a named pipe, socket, device file or symbolic link): replacing it would lose the
+// user's data or break what uses it, and the backend cannot tell where else it belongs, so the
+// user moves it.
 function foreignRecord(error: ForeignRecord, dir: string, action: string): Error {
   return new CacheBackendError(
     "fs",
     errorMessage(
       "fs",
-      `${action} in ${dir} failed because a file the cache did not write stands at ${error.name}${KEY_SUFFIX}, where the cache keeps that key's record`,
+      `${action} in ${dir} failed because ${error.what ?? "a file the cache did not write"} stands at ${error.name}${KEY_SUFFIX}, where the cache keeps that key's record`,
       `move it out of ${dir}, or point the cache at a directory of its own`,
+    ),
+    { cause: error },
+  );
+}
+
+// A key file larger than the runtime can hold as one string (a record the cache wrote holds at
+// most one: a file this large was written or grown by someone else, or its value is lost anyway).
+function tooLarge(error: FileTooLarge, dir: string, action: string): Error {
+  const name = error.path.slice(error.path.lastIndexOf("/") + 1);
+  return new CacheBackendError(
+    "fs",
+    errorMessage(
+      "fs",
+      `${action} in ${dir} failed because ${name} is ${error.size} bytes, more than this runtime can read into one string`,
+      `delete the key (delete reads only its header) or remove the file; keep values that large out of the cache`,
     ),
     { cause: error },
   );

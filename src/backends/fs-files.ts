@@ -1,9 +1,11 @@
-// File primitives of the fs backend: whole-file reads, atomic replacement and removal (lock
-// files are in ./fs-locks, error messages in ./fs-errors). `node:fs/promises` behaves the same
+// File primitives of the fs backend: reads of a key file (whole or its head, never waiting on or
+// following what is no regular file), atomic replacement and removal (lock files are in
+// ./fs-locks, error messages in ./fs-errors). `node:fs/promises` behaves the same
 // here on Node, Bun and Deno (checked: `open(..., "wx")`, `rename` over an existing file, `link`
 // refusing an existing target, inode numbers from `stat`), except where noted.
-import { close, open as openFd, read } from "node:fs";
-import { lstat, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { constants as bufferConstants } from "node:buffer";
+import { close as closeFd, constants, fstat, open as openFd, read, type Stats } from "node:fs";
+import { lstat, rename, unlink, writeFile } from "node:fs/promises";
 import { isRecordText } from "./_shared/stored-record";
 
 /** Suffix of every key file; the backend lists, counts and clears only names with it. */
@@ -38,14 +40,132 @@ export function randomId(): string {
   return hex;
 }
 
-/** The whole file as text; `undefined` when it does not exist (or a directory stands there: no record). */
-export async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if (isAbsent(error)) return undefined;
-    throw error;
+/**
+ * What a read gives for an entry at a key's file name that is no regular file and no directory (a
+ * named pipe, socket, device file or symbolic link): text that is not a record, so reads miss and
+ * writes take it for someone else's (`holderOf`), as for a user's file.
+ */
+export const NOT_A_FILE = "\0";
+
+// O_NONBLOCK: opening a named pipe for reading would wait for a writer (Linux ignores it for
+// regular files). O_NOFOLLOW: a symbolic link at the name fails instead of being followed (to
+// /dev/zero, a pipe, another directory's files). Node, Bun and Deno take numeric flags (checked on
+// Linux); where a constant is missing (Windows) the fstat check below still holds.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
+// Opening fails with these for an entry that is no regular file: a symbolic link under O_NOFOLLOW
+// (ELOOP; EMLINK on FreeBSD), a socket (ENXIO on Linux, EOPNOTSUPP on macOS).
+const NOT_A_FILE_CODES = new Set(["ELOOP", "EMLINK", "ENXIO", "EOPNOTSUPP"]);
+
+/** Thrown when a file is larger than this runtime can hold as one string; ./fs-errors says what to do. */
+export class FileTooLarge extends Error {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+  ) {
+    super(`${path} is ${size} bytes`);
   }
+}
+
+// Past this, no decoding fits in a string (UTF-8 gives at least one UTF-16 unit per three bytes)
+// or the bytes in a buffer, so the file is refused before anything is read: 1.5 GiB on Node and
+// Deno, 4 GiB on Bun. Below it, a decoding that does not fit throws, and is refused then.
+const MAX_READ_BYTES = Math.min(bufferConstants.MAX_LENGTH, 3 * bufferConstants.MAX_STRING_LENGTH);
+
+/**
+ * The file's text; `undefined` when it does not exist or a directory stands there (no record),
+ * `NOT_A_FILE` for an entry that is no regular file (never waited on or followed). With `part`
+ * `"head"`, the first bytes, enough for a record header (the whole header line when the file
+ * begins like a record); with `"start"`, just the first `OWN_CHECK_BYTES`. A file that begins
+ * like no record (a user's, however large) is never read past its first `HEAD_BYTES`. Throws
+ * `FileTooLarge` when the text needed does not fit in a string. Callbacks rather than a
+ * `FileHandle`, which costs more per file.
+ */
+export async function readText(
+  path: string,
+  part: "whole" | "head" | "start" = "whole",
+): Promise<string | undefined> {
+  const fd = await new Promise<number | undefined | typeof NOT_A_FILE>((resolve, reject) => {
+    openFd(path, READ_FLAGS, (error, opened) => {
+      if (!error) resolve(opened);
+      else if (isAbsent(error)) resolve(undefined);
+      else if (NOT_A_FILE_CODES.has(errorCode(error) ?? "")) resolve(NOT_A_FILE);
+      else reject(error);
+    });
+  });
+  if (typeof fd !== "number") return fd;
+  try {
+    const info = await new Promise<Stats>((resolve, reject) =>
+      fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats))),
+    );
+    // Opening a directory for reading succeeds on Linux: it holds no record.
+    if (info.isDirectory()) return undefined;
+    if (!info.isFile()) return NOT_A_FILE;
+    return await readOpen(fd, path, info.size, part);
+  } finally {
+    // A failed close of a file opened for reading loses nothing.
+    closeFd(fd, () => undefined);
+  }
+}
+
+async function readOpen(
+  fd: number,
+  path: string,
+  size: number,
+  part: "whole" | "head" | "start",
+): Promise<string> {
+  let buffer = new Uint8Array(Math.min(size, part === "start" ? OWN_CHECK_BYTES : HEAD_BYTES));
+  let filled = await readInto(fd, buffer, 0);
+  const start = decoder.decode(buffer.subarray(0, filled));
+  // Enough: the start asked for, a user's file (its start tells), or the header line.
+  if (part === "start" || !isRecordText(start) || (part === "head" && start.includes("\n"))) return start;
+  // A record's whole text, or its header line past HEAD_BYTES (a hashed name's full key): read on
+  // until the file ends (or has given the `size` bytes it had when opened).
+  while (filled === buffer.length && filled < size) {
+    const target = part === "whole" ? size : Math.min(size, buffer.length * 4);
+    const grown = allocate(target, path, size);
+    grown.set(buffer.subarray(0, filled));
+    buffer = grown;
+    filled = await readInto(fd, buffer, filled);
+    if (part === "head" && buffer.subarray(0, filled).includes(NEWLINE)) break;
+  }
+  try {
+    return decoder.decode(buffer.subarray(0, filled));
+  } catch {
+    // Node: ERR_STRING_TOO_LONG; Deno: a TypeError. Nothing else fails (invalid UTF-8 becomes U+FFFD).
+    throw new FileTooLarge(path, size);
+  }
+}
+
+const NEWLINE = 0x0a;
+
+// Room for `bytes` of the file at `path`, or `FileTooLarge` when no string could hold them or the
+// process cannot find that much memory.
+function allocate(bytes: number, path: string, size: number): Uint8Array<ArrayBuffer> {
+  if (bytes > MAX_READ_BYTES) throw new FileTooLarge(path, size);
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    throw new FileTooLarge(path, size);
+  }
+}
+
+// Fills `buffer` from byte `from` on (the file's offset `from`) until it is full or the file
+// ends; resolves with the bytes now in it.
+function readInto(fd: number, buffer: Uint8Array, from: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const step = (filled: number): void => {
+      if (filled === buffer.length) {
+        resolve(filled);
+        return;
+      }
+      read(fd, buffer, filled, buffer.length - filled, filled, (error, bytesRead) => {
+        if (error) reject(error);
+        else if (bytesRead === 0) resolve(filled);
+        else step(filled + bytesRead);
+      });
+    };
+    step(from);
+  });
 }
 
 // A directory named like a key file is someone else's: for reads it holds no record.
@@ -54,41 +174,21 @@ function isAbsent(error: unknown): boolean {
   return code === "ENOENT" || code === "EISDIR";
 }
 
-/**
- * The first bytes of a file, enough for a record header; the whole file when it is a record whose
- * header is longer (a hashed name's full key), never when it begins like no record (a user's
- * file, however large). `undefined` when it does not exist.
- */
-export async function readHead(path: string): Promise<string | undefined> {
-  const head = await readStart(path, HEAD_BYTES);
-  if (head === undefined || head.includes("\n") || !isRecordText(head)) return head;
-  return readText(path);
+/** What stands at a name, for messages: "a named pipe", "a symbolic link", ... (`undefined` for none). */
+export async function entryKind(path: string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  return info === undefined ? undefined : kindOf(info);
 }
 
-/**
- * Up to `bytes` first bytes of a file as text; `undefined` when it does not exist (or a directory
- * stands there). Callbacks rather than a `FileHandle`, which costs more per file.
- */
-export function readStart(path: string, bytes: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    openFd(path, "r", (openError, fd) => {
-      if (openError) {
-        if (isAbsent(openError)) resolve(undefined);
-        else reject(openError);
-        return;
-      }
-      const buffer = new Uint8Array(bytes);
-      read(fd, buffer, 0, bytes, 0, (readError, bytesRead) => {
-        // A failed close of a file opened for reading loses nothing.
-        close(fd, () => {
-          // Opening a directory for reading succeeds on Linux; reading it is what fails.
-          if (!readError) resolve(decoder.decode(buffer.subarray(0, bytesRead)));
-          else if (isAbsent(readError)) resolve(undefined);
-          else reject(readError);
-        });
-      });
-    });
-  });
+/** What `info` (from `lstat`) is, for messages; a regular file is "a file the cache did not write". */
+export function kindOf(info: Stats): string {
+  if (info.isFile()) return "a file the cache did not write";
+  if (info.isDirectory()) return "a directory";
+  if (info.isSymbolicLink()) return "a symbolic link";
+  if (info.isFIFO()) return "a named pipe";
+  if (info.isSocket()) return "a socket";
+  if (info.isCharacterDevice() || info.isBlockDevice()) return "a device file";
+  return "an entry the cache did not write";
 }
 
 /**
@@ -111,7 +211,7 @@ export async function replaceFile(
   try {
     const [written, held] = await Promise.allSettled([
       writeFile(temp, text, { encoding: "utf8", flag: "wx" }),
-      ownOnly ? readStart(path, OWN_CHECK_BYTES) : undefined,
+      ownOnly ? readText(path, "start") : undefined,
     ]);
     if (written.status === "rejected") throw written.reason;
     if (held.status === "rejected") throw held.reason;

@@ -2,7 +2,7 @@
 // crashed holder left it, never when someone else's entry stands at its name.
 import type { Stats } from "node:fs";
 import { link, lstat, open, rename } from "node:fs/promises";
-import { errorCode, randomId, removeFile } from "./fs-files";
+import { errorCode, kindOf, randomId, removeFile } from "./fs-files";
 
 /** Thrown when a lock file stays held longer than the wait allows. */
 export class LockBusy extends Error {}
@@ -73,9 +73,7 @@ async function lstatOrMissing(path: string): Promise<Stats | undefined> {
 // The backend's lock files are created empty and never written (see `createLock`); what else
 // stands there is someone else's: `undefined` for one of ours, else what it is.
 function foreignEntry(info: Stats): string | undefined {
-  if (info.isFile()) return info.size === 0 ? undefined : "a file the cache did not write";
-  if (info.isDirectory()) return "a directory";
-  return info.isSymbolicLink() ? "a symbolic link" : "an entry the cache did not write";
+  return info.isFile() && info.size === 0 ? undefined : kindOf(info);
 }
 
 // Only the lock this call created is removed: if ours was broken as stale meanwhile, the lock

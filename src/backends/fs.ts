@@ -10,11 +10,11 @@ import { RecordBackend } from "./_shared/record-backend";
 import { ForeignRecord } from "./_shared/record-slots";
 import { fsFailure } from "./fs-errors";
 import {
+  entryKind,
   errorCode,
   isLeftover,
   KEY_SUFFIX,
   LOCK_SUFFIX,
-  readHead,
   readText,
   removeFile,
   replaceFile,
@@ -57,7 +57,10 @@ const ALL_ACCESS = constants.R_OK | constants.W_OK | constants.X_OK;
  * backend did not write (the user's files or directories, even named like its own) are never
  * counted, broken, replaced or removed: a file of its own is empty or begins with the record
  * header's `i1 `, also when cut short or corrupt; a write of a key whose file name holds another
- * file fails with `CacheBackendError` saying to move it. Reads take no lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
+ * file fails with `CacheBackendError` saying to move it. A named pipe, socket, device file or
+ * symbolic link there is treated the same (opened with `O_NONBLOCK | O_NOFOLLOW` and checked with
+ * `fstat`, so nothing waits on it or follows it). `delete` and `set` with `exist` read only a
+ * record's header; a record too large for one string fails with `CacheBackendError`. Reads take no lock. No key can name a file outside the directory (see `_shared/key-names.ts`).
  */
 export class FsBackend extends RecordBackend {
   /** Always `"fs"`. */
@@ -155,8 +158,7 @@ export class FsBackend extends RecordBackend {
   async close(): Promise<void> {}
 
   protected readText(name: string, head: boolean): Promise<string | undefined> {
-    const path = this.#path(name);
-    return head ? readHead(path) : readText(path);
+    return readText(this.#path(name), head ? "head" : "whole");
   }
 
   protected async writeText(name: string, text: string, ownOnly: boolean): Promise<void> {
@@ -179,6 +181,10 @@ export class FsBackend extends RecordBackend {
     const release = await this.#lock(`${this.#path(name)}${LOCK_SUFFIX}`);
     try {
       return await fn();
+    } catch (error) {
+      // Say what stands there (a named pipe, a symbolic link) when it is no regular file.
+      if (!(error instanceof ForeignRecord) || error.what !== undefined) throw error;
+      throw new ForeignRecord(name, await entryKind(this.#path(name)));
     } finally {
       await release();
     }

@@ -88,15 +88,21 @@ export abstract class RecordBackend implements Backend {
         await this.#write(slot, value, expiresAt, holder);
         return true;
       },
-      exist !== undefined,
+      // Whether a record is there is in its header; the old value is not needed.
+      exist === undefined ? "none" : "head",
     );
   }
 
   delete(key: string): Promise<boolean> {
-    return this.#mutate("delete", key, async (slot, current, holder) => {
-      if (holder === "own") await this.removeText(slot.name);
-      return current !== undefined;
-    });
+    return this.#mutate(
+      "delete",
+      key,
+      async (slot, current, holder) => {
+        if (holder === "own") await this.removeText(slot.name);
+        return current !== undefined;
+      },
+      "head",
+    );
   }
 
   async exists(key: string): Promise<boolean> {
@@ -231,20 +237,22 @@ export abstract class RecordBackend implements Backend {
 
   /**
    * Runs `fn` on the key's live record, one caller per key in this process, under `exclusive`
-   * across processes; `holder` tells what the slot holds (`holderOf`), `undefined` without `readCurrent`.
+   * across processes; `holder` tells what the slot holds (`holderOf`). `read` says how much of the
+   * slot `fn` needs: the whole record, its header (`current.value` may be cut short), or nothing
+   * (`current` and `holder` are `undefined`).
    */
   async #mutate<T>(
     action: string,
     key: string,
     fn: (slot: Slot, current: StoredRecord | undefined, holder: Holder | undefined) => Promise<T>,
-    readCurrent = true,
+    read: "whole" | "head" | "none" = "whole",
   ): Promise<T> {
     const slot = await slotOf(key);
     return this.#queue.run(slot.name, () =>
       this.#io(action, () =>
         this.exclusive(slot.name, async () => {
-          if (!readCurrent) return fn(slot, undefined, undefined);
-          const text = await this.readText(slot.name, false);
+          if (read === "none") return fn(slot, undefined, undefined);
+          const text = await this.readText(slot.name, read === "head");
           return fn(slot, liveRecord(slot, text, this.#clock.now()), holderOf(text, this.#shared));
         }),
       ),

@@ -39,9 +39,15 @@ export function holderOf(text: string | undefined, shared: boolean): Holder {
   return isRecordText(text) ? "own" : "foreign";
 }
 
-/** Thrown by a write that would replace someone else's text under `name`; subclasses' `failure` says what to do. */
+/**
+ * Thrown by a write that would replace someone else's text under `name`; subclasses' `failure`
+ * says what to do. `what` names the entry when the storage can tell ("a named pipe").
+ */
 export class ForeignRecord extends Error {
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    readonly what?: string,
+  ) {
     super(name);
   }
 }

@@ -1,0 +1,4 @@
+// The fs backend across real deno processes (see test/backends/fs-processes-suite.ts).
+import { fsProcessesSuite } from "../../backends/fs-processes-suite";
+
+fsProcessesSuite("deno");
