@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { shownValue } from "../core/suggest";
 import { ifNoneMatchHits } from "./headers";
 import { checkOptionNames, configError } from "./options";
-import { readAll, sha256Hex } from "./record";
+import { isOwnHeadAnswer, readAll, sha256Hex } from "./record";
 import { type CachedResponse, stateOf } from "./state";
 
 /** Options of `etag`. */
@@ -56,7 +56,10 @@ export function etag(options?: EtagOptions): MiddlewareHandler {
     if (state.hit !== undefined && state.replayed === c.res) return fromEntry(c, state.hit, weak);
     let tag = c.res.headers.get("etag");
     if (tag === null) {
-      tag = `${weak ? "W/" : ""}"${await digestOf(c)}"`;
+      const digest = await digestOf(c);
+      // A route's own HEAD answer has no body to hash: the empty body's tag would not be the GET's.
+      if (digest === undefined) return;
+      tag = `${weak ? "W/" : ""}"${digest}"`;
       c.header("ETag", tag);
     }
     if (ifNoneMatchHits(c.req.header("if-none-match"), tag)) await notModified(c);
@@ -81,12 +84,16 @@ function fromEntry(c: Context, entry: CachedResponse, weak: boolean): void {
   c.res = new Response(null, { status: 304, headers: keptOn304(headers) });
 }
 
-/** The body's digest: from the cache entry or the recording when there is one, else hashed here. */
-async function digestOf(c: Context): Promise<string> {
+/**
+ * The body's digest: from the cache entry or the recording when there is one, else hashed here;
+ * `undefined` for a route's own answer to HEAD, which has no body (see `isOwnHeadAnswer`).
+ */
+async function digestOf(c: Context): Promise<string | undefined> {
   const state = stateOf(c);
   const known = state.hit?.digest ?? (await state.digest?.catch(() => undefined));
   if (known !== undefined) return known;
   const response = c.res;
+  if (isOwnHeadAnswer(c.req.method, response)) return undefined;
   const bytes = await readAll(response.body);
   c.res = new Response(bytes as BodyInit, response);
   return sha256Hex(bytes);

@@ -4,6 +4,7 @@ import { CacheError, errorMessage } from "../core/errors";
 import type { CachedFunction } from "../strategies/types";
 import {
   isCachedResponse,
+  isOwnHeadAnswer,
   readAll,
   replayableHeaders,
   requestOwnHeaders,
@@ -142,7 +143,9 @@ async function runOrigin(h: Handle): Promise<CachedResponse | NotStored> {
     else h.failure = response;
     throw new OriginFailure(h, response);
   }
-  const reason = unstorableReason(response, h.statuses, h.vary);
+  const reason =
+    unstorableReason(response, h.statuses, h.vary) ??
+    (isOwnHeadAnswer(c.req.method, response) ? "a HEAD answer without the GET's body" : undefined);
   if (reason !== undefined) {
     if (background) await response.body?.cancel();
     else h.deliver(response);

@@ -175,6 +175,15 @@ export function isCachedResponse(value: unknown): value is CachedResponse {
 // Statuses whose responses cannot carry a body (the Response constructor rejects one).
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/**
+ * True when `response` is a route's own answer to a HEAD request, without the body a GET gets
+ * (as @hono/node-server's `serveStatic` answers HEAD): it is not the GET's response, so it is
+ * neither stored as the GET entry nor hashed for an ETag.
+ */
+export function isOwnHeadAnswer(method: string, response: Response): boolean {
+  return method === "HEAD" && response.body === null && !NULL_BODY.has(response.status);
+}
+
 /** A fresh Response replaying `entry`, with Headers of its own. */
 export function replay(entry: CachedResponse): Response {
   const body = NULL_BODY.has(entry.status) ? null : (entry.body as BodyInit);

@@ -6,6 +6,7 @@
 import { createHonoHarness, type HonoSuiteTarget, type TestApi } from "./harness";
 import { controlTests } from "./suite-control";
 import { etagTests } from "./suite-etag";
+import { httpTests } from "./suite-http";
 import { invalidateTests } from "./suite-invalidate";
 import { replayTests } from "./suite-replay";
 import { responseTests } from "./suite-response";
@@ -29,5 +30,6 @@ export function honoSuite(t: TestApi, target: HonoSuiteTarget): void {
     etagTests(h);
     controlTests(h);
     invalidateTests(h);
+    httpTests(h);
   });
 }
