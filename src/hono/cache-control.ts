@@ -19,7 +19,8 @@ function requestDirectives(c: Context): Directives {
  * Lets requests steer `cacheResponse`: `Cache-Control: no-cache` (or `max-age=0`) skips the read
  * and stores the fresh answer, `no-store` bypasses the cache both ways, `max-age=N` refuses a
  * stored response older than N seconds and `min-fresh=N` one expiring within N. Responses served from
- * the cache get `Age` (whole seconds since stored) and `Cache-Control: max-age=<seconds left>`.
+ * the cache get `Age` (whole seconds since stored) and a `max-age` (and `s-maxage`) no longer than
+ * the route's own nor than the entry's lifetime (its age plus the seconds it has left).
  * Mount it before `cacheResponse`; to let `max-age=N` cap the TTL use `cacheControlTtl`.
  * @example
  * app.use(cacheControl());
@@ -36,14 +37,21 @@ export function cacheControl(): MiddlewareHandler {
     const age = Math.max(0, Math.floor((now - hit.storedAt) / 1000));
     const left = Math.max(0, Math.floor((hit.expiresAt - now) / 1000));
     c.header("Age", String(age));
-    c.header("Cache-Control", withMaxAge(c.res.headers.get("cache-control"), left));
+    c.header("Cache-Control", withLifetime(c.res.headers.get("cache-control"), age + left));
   };
 }
 
-/** `current` with its `max-age` and `s-maxage` replaced by `max-age=<seconds>`. */
-function withMaxAge(current: string | null, seconds: number): string {
+/**
+ * `current` with `max-age` (and `s-maxage`, when the route set one) at most `lifetime` seconds:
+ * a client counts freshness as max-age minus `Age` (RFC 9111 §4.2), so a lifetime of the age plus
+ * the entry's time left keeps it no longer than the entry, and the route's own shorter max-age
+ * (`max-age=0, must-revalidate` on a page) still holds on a hit. Without a route max-age, the hit
+ * gets the entry's lifetime.
+ */
+function withLifetime(current: string | null, lifetime: number): string {
   const kept: string[] = [];
-  for (const [name, value] of parseDirectives(current)) {
+  const directives = parseDirectives(current);
+  for (const [name, value] of directives) {
     if (name === "max-age" || name === "s-maxage") continue;
     if (value === true) kept.push(name);
     else
@@ -53,7 +61,10 @@ function withMaxAge(current: string | null, seconds: number): string {
           : `${name}="${value.replace(/["\\]/g, "\\$&")}"`,
       );
   }
-  kept.push(`max-age=${seconds}`);
+  const own = deltaSeconds(directives, "max-age");
+  kept.push(`max-age=${own === undefined ? lifetime : Math.min(own, lifetime)}`);
+  const shared = deltaSeconds(directives, "s-maxage");
+  if (shared !== undefined) kept.push(`s-maxage=${Math.min(shared, lifetime)}`);
   return kept.join(", ");
 }
 

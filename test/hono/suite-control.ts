@@ -89,7 +89,7 @@ export function controlTests(h: HonoHarness): void {
       expect(res.headers.get("age")).toBeNull();
     });
 
-    it("responses from the cache carry Age and Cache-Control: max-age=<seconds left>", async () => {
+    it("responses from the cache carry Age and a max-age of the entry's lifetime (age + seconds left)", async () => {
       const { app, cache, clock, serve, settle } = await h.open();
       app.use(cacheControl());
       app.get("/age", cacheResponse({ cache, ttl: "1m" }), (c) =>
@@ -105,7 +105,34 @@ export function controlTests(h: HonoHarness): void {
       const hit = await http.fetch("/age");
       expect(hit.headers.get("x-cache")).toBe("HIT");
       expect(hit.headers.get("age")).toBe("3");
-      expect(hit.headers.get("cache-control")).toBe("public, max-age=56");
+      // A client counts max-age minus Age: 59 - 3 leaves the 56 s the entry has left.
+      expect(hit.headers.get("cache-control")).toBe("public, max-age=59");
+    });
+
+    it("a hit keeps the route's own shorter max-age and s-maxage, so a client keeps it no longer than the route allows", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      app.use(cacheControl());
+      app.get("/page", cacheResponse({ cache, ttl: "1h" }), (c) =>
+        c.text("page", 200, { "Cache-Control": "max-age=0, must-revalidate" }),
+      );
+      app.get("/split", cacheResponse({ cache, ttl: "1m" }), (c) =>
+        c.text("split", 200, { "Cache-Control": "public, max-age=10, s-maxage=600" }),
+      );
+      app.get("/bare", cacheResponse({ cache, ttl: "1m" }), (c) => c.text("bare"));
+      const http = await serve();
+      for (const path of ["/page", "/split", "/bare"]) await (await http.fetch(path)).text();
+      await settle();
+      clock.advance(3_400);
+      const page = await http.fetch("/page");
+      expect(page.headers.get("x-cache")).toBe("HIT");
+      expect(page.headers.get("cache-control")).toBe("must-revalidate, max-age=0");
+      const split = await http.fetch("/split");
+      expect(split.headers.get("x-cache")).toBe("HIT");
+      expect(split.headers.get("cache-control")).toBe("public, max-age=10, s-maxage=59");
+      const bare = await http.fetch("/bare");
+      expect(bare.headers.get("x-cache")).toBe("HIT");
+      expect(bare.headers.get("age")).toBe("3");
+      expect(bare.headers.get("cache-control")).toBe("max-age=59");
     });
 
     it("max-age=N refuses a stored response older than N seconds, min-fresh=N one expiring within N; the fresh answer is stored", async () => {
