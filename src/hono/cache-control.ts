@@ -3,6 +3,7 @@ import { type Duration, toMilliseconds } from "../core/durations";
 import { CacheConfigError, errorMessage } from "../core/errors";
 import { type Directives, deltaSeconds, parseDirectives, parseList } from "./headers";
 import { checkOptionNames } from "./options";
+import { ageOf } from "./record";
 import { type IsoCache, stateOf } from "./state";
 
 /** The request's `Cache-Control` directives (`Pragma: no-cache` when it has none, as RFC 9111 allows). */
@@ -34,7 +35,7 @@ export function cacheControl(): MiddlewareHandler {
     if (hit === undefined) return;
     const cache = c.get("cache") as IsoCache | undefined;
     const now = cache?.clock.now() ?? Date.now();
-    const age = Math.max(0, Math.floor((now - hit.storedAt) / 1000));
+    const age = ageOf(hit, now);
     const left = Math.max(0, Math.floor((hit.expiresAt - now) / 1000));
     c.header("Age", String(age));
     c.header("Cache-Control", withLifetime(c.res.headers.get("cache-control"), age + left));

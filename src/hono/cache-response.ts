@@ -3,7 +3,7 @@ import { CacheBackendError } from "../core/errors";
 import { clearsCache, deltaSeconds } from "./headers";
 import { dropStale } from "./invalidate";
 import { type Handle, OriginFailure, type Outcome, type WrappedOrigin, wrapOrigin } from "./origin";
-import { isCachedResponse, replay, requestOwnHeaders, unservableReason, withVary } from "./record";
+import { ageOf, isCachedResponse, replay, requestOwnHeaders, unservableReason, withVary } from "./record";
 import { type CacheResponseOptions, type Config, configure } from "./response-config";
 import { inRequestScope, resolveCache } from "./scope";
 import { type CachedResponse, type CacheVariables, type IsoCache, type RequestState, stateOf } from "./state";
@@ -187,7 +187,7 @@ async function answeredFromStore(
     handle.served = true;
     state.hit = entry;
     failure?.body?.cancel().catch(() => {});
-    answerHit(c, state, entry, config);
+    answerHit(c, state, entry, config, cache.clock.now());
     return true;
   }
   if (!servable) await cache.delete(key);
@@ -265,11 +265,17 @@ async function passThrough(c: Context, next: Next, cache: IsoCache, config: Conf
 /**
  * Answers from a stored entry. The replay gets the headers this request was given before
  * `cacheResponse` (`requestId()`, `cors()`), where the entry, the route's own answer, has none
- * by that name, and `X-Cache` and `Vary`; it is built once and replaces what `c.res` held (adding
+ * by that name, and `X-Cache`, `Age` and `Vary`; it is built once and replaces what `c.res` held (adding
  * headers to a set `c.res` makes Hono rebuild it, and on @hono/node-server that turns the stored
  * bytes into a stream first).
  */
-function answerHit(c: Context, state: RequestState, entry: CachedResponse, config: Config): void {
+function answerHit(
+  c: Context,
+  state: RequestState,
+  entry: CachedResponse,
+  config: Config,
+  now: number,
+): void {
   const response = replay(entry);
   const headers = response.headers;
   const own = requestOwnHeaders(c);
@@ -278,6 +284,8 @@ function answerHit(c: Context, state: RequestState, entry: CachedResponse, confi
   });
   for (const cookie of own.getSetCookie()) headers.append("set-cookie", cookie);
   headers.set("x-cache", "HIT");
+  // A cache MUST send the age of what it answers from store (RFC 9111 §4), `cacheControl()` or not.
+  headers.set("age", String(ageOf(entry, now)));
   const vary = withVary(headers.get("vary"), config.vary);
   if (vary !== undefined) headers.set("vary", vary);
   // Cleared first, or Hono would merge the response made before this middleware into a copy.

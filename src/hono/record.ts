@@ -184,6 +184,11 @@ export function isOwnHeadAnswer(method: string, response: Response): boolean {
   return method === "HEAD" && response.body === null && !NULL_BODY.has(response.status);
 }
 
+/** The `Age` of `entry` at `now`: whole seconds since it was stored (RFC 9111 §5.1). */
+export function ageOf(entry: CachedResponse, now: number): number {
+  return Math.max(0, Math.floor((now - entry.storedAt) / 1000));
+}
+
 /** A fresh Response replaying `entry`, with Headers of its own. */
 export function replay(entry: CachedResponse): Response {
   const body = NULL_BODY.has(entry.status) ? null : (entry.body as BodyInit);

@@ -86,7 +86,23 @@ export function controlTests(h: HonoHarness): void {
       await http.fetch("/i");
       const res = await http.fetch("/i", { headers: { "Cache-Control": "no-cache" } });
       expect(res.headers.get("x-cache")).toBe("HIT");
-      expect(res.headers.get("age")).toBeNull();
+    });
+
+    it("without cacheControl(), a hit still carries Age (RFC 9111 §4) and the route's own Cache-Control", async () => {
+      const { app, cache, clock, serve, settle } = await h.open();
+      app.get("/aged", cacheResponse({ cache, ttl: "1m" }), (c) =>
+        c.text("aged", 200, { "Cache-Control": "public, max-age=30" }),
+      );
+      const http = await serve();
+      const miss = await http.fetch("/aged");
+      expect(miss.headers.get("age")).toBeNull();
+      await miss.text();
+      await settle();
+      clock.advance(7_200);
+      const hit = await http.fetch("/aged");
+      expect(hit.headers.get("x-cache")).toBe("HIT");
+      expect(hit.headers.get("age")).toBe("7");
+      expect(hit.headers.get("cache-control")).toBe("public, max-age=30");
     });
 
     it("responses from the cache carry Age and a max-age of the entry's lifetime (age + seconds left)", async () => {
