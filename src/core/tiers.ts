@@ -284,6 +284,16 @@ function dropAbove<T>(tiers: readonly Backend[], key: string, pending: Promise<T
   );
 }
 
+/**
+ * The tier whose records are the truth for `backend`'s keys: the last of a tiered backend, else
+ * `backend`. A command that reads a record to decide its write (a rewrite, a lock) reads it here:
+ * a copy above may outlive what another cache changed below (until its TTL), and a write based
+ * on it would put a deleted key back, or keep a released lock held.
+ */
+export function authorityOf(backend: Backend): Backend {
+  return backend instanceof TieredBackend ? (backend.tiers.at(-1) as Backend) : backend;
+}
+
 /** A value and its TTL from `tier`: one call where it offers `getWithExpire`, else `get` + `getExpire`. */
 export function readWithExpire(tier: Backend, key: string): Promise<ValueWithExpire | undefined> {
   if (tier.getWithExpire !== undefined) return tier.getWithExpire(key);

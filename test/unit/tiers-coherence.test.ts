@@ -149,3 +149,59 @@ describe("tiers: batches and tags", () => {
     expect(await upper.get("c:1")).toBeUndefined();
   });
 });
+
+describe("tiers over a last tier that expires nothing (TTLs in records)", () => {
+  it("a copy above ends with the record's TTL, also after expire() shortens or stretches it", async () => {
+    const { mapBackend } = await import("../support/map-backend");
+    const upper = memory();
+    const lower = mapBackend();
+    const cache = new Cache().setup(new TieredBackend([upper, lower]));
+    await cache.set("k", "v", { ttl: 5000 });
+    lower.map.delete("k");
+    expect(await cache.expire("k", 60_000)).toBe(false);
+    expect(await cache.get("k", "miss")).toBe("miss");
+    await cache.set("k", "v", { ttl: 60_000 });
+    expect(await cache.get("k")).toBe("v");
+    expect(await cache.expire("k", 30)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await cache.get("k", "miss")).toBe("miss");
+    expect(await cache.exists("k")).toBe(false);
+  });
+});
+
+describe("tiers over a shared last tier that expires nothing: what another cache deleted stays deleted", () => {
+  async function two() {
+    const { mapBackend } = await import("../support/map-backend");
+    const lower = mapBackend();
+    const open = () => new Cache().setup(new TieredBackend([memory(), lower]));
+    return { lower, a: open(), b: open() };
+  }
+
+  it("expire and set with exist: true on a key another cache deleted do not write it back below", async () => {
+    const { lower, a, b } = await two();
+    await a.set("k", "v", { ttl: 60_000 });
+    expect(await b.get("k")).toBe("v"); // b's copy above
+    await a.delete("k");
+    expect(await b.expire("k", 60_000)).toBe(false);
+    expect(await b.set("k", "w", { exist: true })).toBe(false);
+    expect(lower.map.has("k")).toBe(false);
+  });
+
+  it("a lock another cache released is free here at once, not when a copy of it ends", async () => {
+    const { a, b } = await two();
+    expect(await a.setLock("L", "ta", "60s")).toBe(true);
+    expect(await b.isLocked("L")).toBe(true);
+    expect(await b.setLock("L", "tb", "60s")).toBe(false);
+    expect(await a.unlock("L", "ta")).toBe(true);
+    expect(await b.isLocked("L")).toBe(false);
+    expect(await b.setLock("L", "tb", "60s")).toBe(true);
+  });
+
+  it("incr of a tagged counter adds to the shared count, not to a copy above", async () => {
+    const { a, b } = await two();
+    await a.set("n", 1, { tags: ["c"] });
+    expect(await b.get("n")).toBe(1); // b's copy above
+    expect(await a.incr("n", 1)).toBe(2);
+    expect(await b.incr("n", 1)).toBe(3);
+  });
+});
