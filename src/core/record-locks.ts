@@ -7,6 +7,7 @@ import type { Clock } from "./clock";
 import { joinRecord, splitRecord } from "./envelope";
 import { isLive } from "./records";
 import type { Route } from "./route";
+import { authorityOf } from "./tiers";
 
 /** Takes the lock `key` for `ms` milliseconds unless a live one holds it; `failed` when suppressed. */
 export function takeInRecord<F>(
@@ -19,7 +20,7 @@ export function takeInRecord<F>(
 ): Promise<boolean | F> {
   return route.step("setLock", key, (call) =>
     call<boolean | F>("setLock", failed, async (backend) => {
-      const text = await backend.get(key);
+      const text = await authorityOf(backend).get(key);
       if (isLive(text, clock)) return false;
       // The record of a lock whose TTL has ended is still there: a set-if-absent needs it gone.
       if (text !== undefined) await backend.delete(key);
@@ -33,7 +34,7 @@ export function takeInRecord<F>(
 export function releaseInRecord(route: Route, clock: Clock, key: string, token: string): Promise<boolean> {
   return route.step("unlock", key, (call) =>
     call("unlock", false, async (backend) => {
-      const text = await backend.get(key);
+      const text = await authorityOf(backend).get(key);
       if (!isLive(text, clock) || tokenOf(text as string) !== token) return false;
       return backend.delete(key);
     }),
@@ -42,7 +43,9 @@ export function releaseInRecord(route: Route, clock: Clock, key: string, token: 
 
 /** True while the lock `key` is live. */
 export function heldInRecord(route: Route, clock: Clock, key: string): Promise<boolean> {
-  return route.call("isLocked", key, false, async (backend) => isLive(await backend.get(key), clock));
+  return route.call("isLocked", key, false, async (backend) =>
+    isLive(await authorityOf(backend).get(key), clock),
+  );
 }
 
 function tokenOf(text: string): string | undefined {

@@ -4,6 +4,7 @@ import type { RecordHeader, RecordRejection } from "./envelope";
 import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
 import type { Route, StepCall } from "./route";
+import { authorityOf } from "./tiers";
 
 /** Marks a miss inside the core, where `undefined` is a value a user may have stored. */
 export const MISS: unique symbol = Symbol("isocache.miss");
@@ -212,7 +213,7 @@ function writeIfLive(
 ): Promise<boolean> {
   return route.step("set", key, async (call) => {
     const text = await encoded;
-    const stored = await call("get", undefined, (backend) => backend.get(key));
+    const stored = await call("get", undefined, (backend) => authorityOf(backend).get(key));
     if (isLive(stored, clock) !== exist) return false;
     return call("set", false, (backend) => backend.set(key, text, { ttl: route.nativeTtl(ttl) }));
   });
@@ -284,8 +285,13 @@ async function rewriteExpiry(
   ttl: number,
   call: StepCall,
 ): Promise<boolean> {
-  const text = await call("get", undefined, (backend) => backend.get(key));
-  if (text === undefined) return false;
+  const text = await call("get", undefined, (backend) => authorityOf(backend).get(key));
+  if (text === undefined) {
+    // A copy above of a key gone below would outlive it, as the tiers' own `expire` drops it.
+    if (authorityOf(route.backend) !== route.backend)
+      await call("delete", false, (backend) => backend.delete(key));
+    return false;
+  }
   const header = peekHeader(text);
   if (header !== undefined || route.needsEnvelopeExpiry(ttl)) {
     const value = await decodeValue(route, clock, key, text);

@@ -180,9 +180,7 @@ export class TieredBackend implements Backend {
   ): Promise<boolean> {
     this.#guard.begin(key);
     try {
-      const stored = await toLast(key, expected, value, ttl);
-      await eachAbove(this.tiers, (tier) => tier.delete(key));
-      return stored;
+      return await dropAbove(this.tiers, key, toLast(key, expected, value, ttl));
     } finally {
       this.#guard.end(key);
     }
@@ -210,9 +208,7 @@ export class TieredBackend implements Backend {
   async incr(key: string, by: number, ttl?: number): Promise<number> {
     this.#guard.begin(key);
     try {
-      const value = await this.#last.incr(key, by, ttl);
-      await eachAbove(this.tiers, (tier) => tier.delete(key));
-      return value;
+      return await dropAbove(this.tiers, key, this.#last.incr(key, by, ttl));
     } finally {
       this.#guard.end(key);
     }
@@ -221,8 +217,16 @@ export class TieredBackend implements Backend {
   async expire(key: string, ttl: number): Promise<boolean> {
     this.#guard.begin(key);
     try {
-      const results = await Promise.all(this.tiers.map((tier) => tier.expire(key, ttl)));
-      return results[results.length - 1] === true;
+      const results = await Promise.allSettled(this.tiers.map((tier) => tier.expire(key, ttl)));
+      const last = results[results.length - 1] as PromiseSettledResult<boolean>;
+      const taken = last.status === "fulfilled" && last.value;
+      // A copy above whose TTL the authority did not take (it failed, or no longer has the key)
+      // could outlive the authority's key: drop it, to be refilled with the TTL the key has.
+      if (results.some((result) => result.status === "rejected") || !taken)
+        await eachAbove(this.tiers, (tier) => tier.delete(key)).catch(() => undefined);
+      if (last.status === "rejected") throw last.reason;
+      for (const result of results) if (result.status === "rejected") throw result.reason;
+      return taken;
     } finally {
       this.#guard.end(key);
     }
@@ -259,6 +263,35 @@ export class TieredBackend implements Backend {
     if ((await this.#last.get(key)) !== token) return false;
     return this.#last.delete(key);
   }
+}
+
+/**
+ * `pending` (the authority's counter or compare-and-set write of `key`), then the copies of `key`
+ * above dropped whatever it answered: a write whose answer was lost (a dropped connection) may
+ * still have been applied, and a copy from before it would outlive it. The authority's error
+ * is the one thrown.
+ */
+function dropAbove<T>(tiers: readonly Backend[], key: string, pending: Promise<T>): Promise<T> {
+  const drop = (): Promise<void> => eachAbove(tiers, (tier) => tier.delete(key));
+  return pending.then(
+    (value) => drop().then(() => value),
+    (error: unknown) =>
+      drop()
+        .catch(() => undefined)
+        .then(() => {
+          throw error;
+        }),
+  );
+}
+
+/**
+ * The tier whose records are the truth for `backend`'s keys: the last of a tiered backend, else
+ * `backend`. A command that reads a record to decide its write (a rewrite, a lock) reads it here:
+ * a copy above may outlive what another cache changed below (until its TTL), and a write based
+ * on it would put a deleted key back, or keep a released lock held.
+ */
+export function authorityOf(backend: Backend): Backend {
+  return backend instanceof TieredBackend ? (backend.tiers.at(-1) as Backend) : backend;
 }
 
 /** A value and its TTL from `tier`: one call where it offers `getWithExpire`, else `get` + `getExpire`. */
