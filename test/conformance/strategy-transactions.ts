@@ -164,6 +164,25 @@ export function transactionTests(h: StrategyHarness): void {
         await cache.transaction(() => cache.set("c", 3));
       });
       t.expect(await cache.get("c")).toBe(3);
+      // One set of writes: an inner throw the outer catches drops nothing, an inner rollback all.
+      await cache.transaction(async () => {
+        await cache.set("d", 4);
+        await cache
+          .transaction(async () => {
+            await cache.set("e", 5);
+            throw new Error("inner");
+          })
+          .catch(() => undefined);
+      });
+      t.expect(await cache.getMany(["d", "e"], MISS)).toEqual([4, 5]);
+      await cache.transaction(async () => {
+        await cache.set("f", 6);
+        await cache.transaction(async (inner) => {
+          await cache.set("g", 7);
+          inner.rollback();
+        });
+      });
+      t.expect(await cache.getMany(["f", "g"], MISS)).toEqual([MISS, MISS]);
     });
 
     t.it("scan, getMatch, getExpire and getKeysCount inside see the transaction's own writes", async () => {
