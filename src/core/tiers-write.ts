@@ -99,7 +99,11 @@ function writeIf(
   });
 }
 
-/** Copies `found`, read from `tiers[upTo]`, into the tiers above it with the TTL it has left. */
+/**
+ * Copies `found`, read from `tiers[upTo]`, into the tiers above it with the TTL it has left. A
+ * copy is best effort: a tier that cannot take it (full, read-only, its disk failing) has the key
+ * dropped instead, and the read still answers with `found` rather than failing for it.
+ */
 export async function backfill(
   tiers: readonly Backend[],
   key: string,
@@ -107,7 +111,13 @@ export async function backfill(
   upTo: number,
 ): Promise<void> {
   const ttl = found.ttl === -1 ? undefined : Math.max(1, found.ttl);
-  await Promise.all(tiers.slice(0, upTo).map((tier) => tier.set(key, found.value, { ttl })));
+  const above = tiers.slice(0, upTo);
+  const copies = await Promise.allSettled(above.map((tier) => tier.set(key, found.value, { ttl })));
+  await Promise.all(
+    copies.map((copy, index) =>
+      copy.status === "rejected" ? (above[index] as Backend).delete(key).catch(() => false) : undefined,
+    ),
+  );
 }
 
 /** Runs `fn` on every tier above the last one (the authority), at once. */

@@ -205,3 +205,25 @@ describe("tiers over a shared last tier that expires nothing: what another cache
     expect(await b.incr("n", 1)).toBe(3);
   });
 });
+
+describe("tiers: a tier above that cannot take a copy", () => {
+  for (const suppress of [true, false]) {
+    it(`a read still answers from below when the copy up fails (suppress: ${suppress}), and leaves nothing above`, async () => {
+      const failing = new Set<string>();
+      const { backend: upper, inner } = faulty(failing, "before");
+      const lower = memory();
+      const reported: unknown[] = [];
+      const cache = new Cache().setup(new TieredBackend([upper, lower]), {
+        suppress,
+        onError: (error) => void reported.push(error),
+      });
+      await cache.set("direct", "d"); // a value the cache wrote, to read back through the codec
+      await inner.delete("direct");
+      failing.add("set"); // the tier above is full, read-only, or its disk is
+      expect(await cache.get("direct")).toBe("d");
+      expect(await cache.getMany(["direct"])).toEqual(["d"]);
+      expect(await inner.get("direct")).toBeUndefined();
+      expect(reported).toEqual([]);
+    });
+  }
+});
