@@ -7,6 +7,8 @@ import { type KvMetadata, type KvNamespaceLike, lookupBinding } from "./cloudfla
 
 /** Longest KV key in UTF-8 bytes. */
 export const KV_MAX_KEY_BYTES = 512;
+/** Longest KV value in bytes (25 MiB); a bulk read answers at most this much in all, too. */
+const KV_MAX_VALUE_BYTES = 25 * 1024 * 1024;
 /** KV refuses an `expirationTtl` below 60 seconds. */
 const KV_MIN_TTL_S = 60;
 /** The binding takes `expirationTtl` as a 32-bit integer (about 68 years) and throws above it. */
@@ -103,7 +105,10 @@ export class KvStore {
 
   /** The live entry under a KV key, or `undefined`. */
   async read(name: string): Promise<KvEntry | undefined> {
-    const { value, metadata } = await (await this.ready()).getWithMetadata(name, "text");
+    const ns = await this.ready();
+    const { value, metadata } = await ns.getWithMetadata(name, "text").catch((error: unknown) => {
+      throw kvFailure("read", error);
+    });
     return this.#live(value, metadata);
   }
 
@@ -126,7 +131,15 @@ export class KvStore {
     const out: (string | undefined)[] = [];
     for (let start = 0; start < names.length; start += BULK_GET) {
       const chunk = names.slice(start, start + BULK_GET);
-      const found = await ns.getWithMetadata([...new Set(chunk)], "text");
+      let found: Map<string, { value: string | null; metadata: unknown } | null>;
+      try {
+        found = await ns.getWithMetadata([...new Set(chunk)], "text");
+      } catch (error) {
+        // KV refuses a bulk read whose values pass 25 MiB in all (413); each of them alone it reads.
+        if (!TOO_LARGE.test(errorText(error))) throw kvFailure("read", error);
+        out.push(...(await Promise.all(chunk.map(async (name) => (await this.read(name))?.value))));
+        continue;
+      }
       for (const name of chunk) {
         const hit = found.get(name);
         out.push(hit === null || hit === undefined ? undefined : this.#live(hit.value, hit.metadata)?.value);
@@ -147,14 +160,33 @@ export class KvStore {
    * (none beyond what `expirationTtl` can say: the metadata alone ends such a key).
    */
   async write(name: string, value: string, expiresAt: number | undefined): Promise<void> {
+    // At most 3 bytes a UTF-16 unit: only a value that could pass the limit is measured.
+    const bytes = value.length * 3 > KV_MAX_VALUE_BYTES ? byteLength(value) : 0;
+    if (bytes > KV_MAX_VALUE_BYTES) {
+      throw new CacheBackendError(
+        NAME,
+        errorMessage(
+          NAME,
+          `the value of "${name.slice(this.base.length, this.base.length + 40)}" is ${bytes} bytes as stored, above Workers KV's 25 MiB limit`,
+          "store less under one key, or set the cache's `compress` option",
+        ),
+      );
+    }
     const ns = await this.ready();
-    if (expiresAt === undefined) return ns.put(name, value);
+    if (expiresAt === undefined) return ns.put(name, value).catch(rethrow("write"));
     const left = expiresAt - this.#clock.now();
     // A TTL of 0 or less expires the key at once (as Redis PEXPIRE does).
-    if (left <= 0) return ns.delete(name);
+    if (left <= 0) return this.remove(name);
     const expirationTtl = Math.max(KV_MIN_TTL_S, Math.ceil(left / 1000));
     const metadata: KvMetadata = { e: expiresAt };
-    return ns.put(name, value, expirationTtl > KV_MAX_TTL_S ? { metadata } : { expirationTtl, metadata });
+    return ns
+      .put(name, value, expirationTtl > KV_MAX_TTL_S ? { metadata } : { expirationTtl, metadata })
+      .catch(rethrow("write"));
+  }
+
+  /** Deletes a KV key (a write, for KV's limits). */
+  async remove(name: string): Promise<void> {
+    return (await this.ready()).delete(name).catch(rethrow("delete"));
   }
 
   /** Live keys (without `base`) starting with `prefix`, page by page from `list`. */
@@ -173,10 +205,45 @@ export class KvStore {
     const ns = await this.ready();
     let cursor: string | undefined;
     for (;;) {
-      const page = await ns.list(cursor === undefined ? { prefix } : { prefix, cursor });
+      const page = await ns
+        .list(cursor === undefined ? { prefix } : { prefix, cursor })
+        .catch(rethrow("list"));
       yield page.keys;
       if (page.list_complete || page.cursor === undefined || page.cursor === "") return;
       cursor = page.cursor;
     }
   }
+}
+
+const TOO_LARGE = /\b413\b/;
+// KV answers a second write of one key within a second with 429; workerd refuses the operations
+// of one invocation past its limit (1000 by default) with "Too many API requests".
+const RATE_LIMITED = /\b429\b/;
+const TOO_MANY_OPERATIONS = /too many api requests/i;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What KV threw, as a `CacheBackendError` that says what to do when it is one of KV's own
+ * limits; any other failure is left to the core, which reports it as it reports every backend's.
+ */
+function kvFailure(operation: string, error: unknown): unknown {
+  const text = errorText(error);
+  const remedy = RATE_LIMITED.test(text)
+    ? "Workers KV takes about one write a second to one key; write this key less often, or handle it through onError"
+    : TOO_MANY_OPERATIONS.test(text)
+      ? "a Worker invocation may make a limited number of KV operations (1000 by default); do fewer per request (clear and deleteMatch take one per key), or raise `limits` in wrangler.toml"
+      : undefined;
+  if (remedy === undefined) return error;
+  return new CacheBackendError(NAME, errorMessage(NAME, `${operation} failed (${text})`, remedy), {
+    cause: error,
+  });
+}
+
+function rethrow(operation: string): (error: unknown) => never {
+  return (error) => {
+    throw kvFailure(operation, error);
+  };
 }

@@ -113,7 +113,7 @@ export class CloudflareKvBackend implements Backend {
     const ns = await this.#kv.ready();
     return exclusive(ns, name, async () => {
       const existed = (await this.#kv.read(name)) !== undefined;
-      await ns.delete(name);
+      await this.#kv.remove(name);
       return existed;
     });
   }
@@ -125,7 +125,7 @@ export class CloudflareKvBackend implements Backend {
     // the keys that exist, and every key is deleted whatever it said (see `delete`).
     return exclusiveMany(ns, names, async () => {
       const values = await this.#kv.readMany(names);
-      await Promise.all(names.map((name) => ns.delete(name)));
+      await Promise.all(names.map((name) => this.#kv.remove(name)));
       return values.filter((value) => value !== undefined).length;
     });
   }
@@ -200,7 +200,7 @@ export class CloudflareKvBackend implements Backend {
     const name = this.#kv.name(key);
     return exclusive(await this.#kv.ready(), name, async () => {
       if ((await this.#kv.read(name))?.value !== token) return false;
-      await (await this.#kv.ready()).delete(name);
+      await this.#kv.remove(name);
       return true;
     });
   }
@@ -208,9 +208,8 @@ export class CloudflareKvBackend implements Backend {
   async clear(): Promise<void> {
     const names: string[] = [];
     for await (const page of this.#kv.names(this.#kv.base)) names.push(...page.map((entry) => entry.name));
-    const ns = await this.#kv.ready();
     for (let start = 0; start < names.length; start += DELETE_BATCH) {
-      await Promise.all(names.slice(start, start + DELETE_BATCH).map((name) => ns.delete(name)));
+      await Promise.all(names.slice(start, start + DELETE_BATCH).map((name) => this.#kv.remove(name)));
     }
   }
 
