@@ -36,13 +36,21 @@ export interface Serializer {
  * isocache runs) and decoded onto their own buffer, so views sharing one buffer are not shared.
  */
 export function encode(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
   try {
+    // A string's text may pass the longest string the runtime has (escapes take six characters).
+    if (typeof value === "string") return JSON.stringify(value);
     return JSON.stringify(isPlainJson(value) ? value : encodeTree(value));
   } catch (error) {
     if (CacheError.is(error)) throw error;
+    // RangeError: "Invalid string length" or "Maximum call stack size exceeded".
     throw new CacheValueError(
-      errorMessage("codec", "cannot serialize value", "cache plain data, or registerType() its classes"),
+      error instanceof RangeError
+        ? errorMessage(
+            "codec",
+            "cannot serialize value: it is too large or too deeply nested",
+            "cache a smaller or flatter value, or split it over several keys",
+          )
+        : errorMessage("codec", "cannot serialize value", "cache plain data, or registerType() its classes"),
       { cause: error },
     );
   }
