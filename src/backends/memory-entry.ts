@@ -4,11 +4,13 @@ import { CacheArgumentError, CacheValueError, errorMessage } from "../core/error
 
 /**
  * A live entry as the core's synchronous read path sees it: the stored text, and a slot where
- * the core may keep the value it decoded from that text (cleared whenever the text changes).
+ * the core may keep the value it decoded from that text (cleared whenever the text changes),
+ * with who kept it (caches sharing the backend may decode or copy differently).
  */
 export interface MemorySlot {
   readonly value: string;
   decoded: unknown;
+  keeper: unknown;
 }
 
 /** An entry of the store: its slot, its expiry, its place in the heap and in recency order. */
@@ -31,6 +33,7 @@ export function newEntry(key: string, value: string, expiresAt: number): Entry {
     key,
     value,
     decoded: undefined,
+    keeper: undefined,
     expiresAt,
     heapIndex: -1,
     older: undefined,

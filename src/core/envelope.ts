@@ -34,6 +34,7 @@ export interface RecordCodec {
 }
 
 const MARK = 64; // "@"
+const QUOTE = 34; // '"'
 
 /** Builds the stored text for `value` under `key`. */
 export function encodeRecord(
@@ -80,8 +81,15 @@ async function compressAndSign(
   return joinRecord(header, payload);
 }
 
+/**
+ * What the HMAC covers: key, expiry, tags, compression and payload, one per line. Each field
+ * before the payload holds no newline, so no two records share a text: a key with a newline
+ * or a leading `"` is written as JSON (which starts with `"`); any other key as itself, so
+ * the records signed before this rule still verify.
+ */
 function signedText(key: string, header: RecordHeader, payload: string): string {
-  return `${key}\n${header.e ?? ""}\n${header.t ? JSON.stringify(header.t) : ""}\n${header.c ?? ""}\n${payload}`;
+  const name = key.charCodeAt(0) === QUOTE || key.includes("\n") ? JSON.stringify(key) : key;
+  return `${name}\n${header.e ?? ""}\n${header.t ? JSON.stringify(header.t) : ""}\n${header.c ?? ""}\n${payload}`;
 }
 
 /** Splits a record into header and payload; throws on a malformed header. */
@@ -102,7 +110,8 @@ export function splitRecord(text: string): [RecordHeader | undefined, string] {
 function isHeader(header: Record<string, unknown>): boolean {
   const { e, t, c, s } = header;
   if (e !== undefined && typeof e !== "number") return false;
-  if ((c !== undefined && typeof c !== "string") || (s !== undefined && typeof s !== "string")) return false;
+  // "gzip" is the only compression written; another would be read as uncompressed text.
+  if ((c !== undefined && c !== "gzip") || (s !== undefined && typeof s !== "string")) return false;
   if (t === undefined) return true;
   if (!Array.isArray(t)) return false;
   for (let i = 0; i < t.length; i++) if (typeof t[i] !== "string") return false;

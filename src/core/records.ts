@@ -3,7 +3,7 @@ import type { Clock } from "./clock";
 import type { RecordHeader, RecordRejection } from "./envelope";
 import { decodeRecord, encodeRecord, peekHeader, splitRecord } from "./envelope";
 import { CacheValueError, errorMessage } from "./errors";
-import type { Route, StepCall } from "./route";
+import type { ReadSlot, Route, StepCall } from "./route";
 import { authorityOf } from "./tiers";
 
 /** Marks a miss inside the core, where `undefined` is a value a user may have stored. */
@@ -40,7 +40,7 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
     return NOT_SYNC;
   const slot = slots.readSlot(key);
   if (slot === undefined) return route.slotsComplete ? MISS : NOT_SYNC;
-  const kept = slot.decoded;
+  const kept = slot.keeper === route.keeper ? slot.decoded : undefined;
   // The warm hit in reference mode stays this small so the JIT can inline it into its callers.
   // `typeof` first: see `isReadValue`.
   if (kept !== undefined && (typeof kept !== "symbol" || kept !== DECODE_EACH) && !route.copy) return kept;
@@ -48,13 +48,7 @@ export function readSync(route: Route, clock: Clock, key: string): unknown {
 }
 
 /** The rest of `readSync` for one slot: a copy of the kept value, or the slot's text decoded (and kept). */
-function readSlotValue(
-  route: Route,
-  clock: Clock,
-  key: string,
-  slot: { readonly value: string; decoded: unknown },
-  kept: unknown,
-): unknown {
+function readSlotValue(route: Route, clock: Clock, key: string, slot: ReadSlot, kept: unknown): unknown {
   if (kept !== undefined && kept !== DECODE_EACH) {
     const copy = copyOf(kept);
     if (copy !== UNCLONEABLE) return copy;
@@ -81,12 +75,14 @@ function readSlotValue(
   if (header?.e !== undefined) return value;
   if (!route.copy) {
     slot.decoded = value;
+    slot.keeper = route.keeper;
     return value;
   }
   if (kept === undefined && route.codec.serializer === defaultSerializer && isTreeEncoding(payload)) {
     // Keep the decoded value private and hand out copies of it.
     const copy = copyOf(value);
     slot.decoded = copy === UNCLONEABLE ? DECODE_EACH : value;
+    slot.keeper = route.keeper;
     if (copy !== UNCLONEABLE) return copy;
   }
   return value;

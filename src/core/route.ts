@@ -19,7 +19,32 @@ export type { CommandCall, Middleware } from "./middleware-chain";
  * plus a slot for the value decoded from it. Lets a cache hit skip every promise but the last.
  */
 export interface SlotReader {
-  readSlot(key: string): { readonly value: string; decoded: unknown } | undefined;
+  readSlot(key: string): ReadSlot | undefined;
+}
+
+/** A slot of a `SlotReader`: the text, the value a route decoded from it, and that route's `keeper`. */
+export interface ReadSlot {
+  readonly value: string;
+  decoded: unknown;
+  keeper: unknown;
+}
+
+/** One keeper per serializer for reference mode; isolated mode uses the serializer itself. */
+const referenceKeepers = new WeakMap<object, object>();
+
+/**
+ * Who may reuse a value kept on a memory slot: routes with the same serializer and `copy` mode.
+ * Another mode would hand out an isolated cache's private value, or copies of a shared one that
+ * its callers mutate; another serializer would get a value it did not decode.
+ */
+function keeperOf(serializer: object, copy: boolean): object {
+  if (copy) return serializer;
+  let keeper = referenceKeepers.get(serializer);
+  if (keeper === undefined) {
+    keeper = {};
+    referenceKeepers.set(serializer, keeper);
+  }
+  return keeper;
 }
 
 /** Everything one `setup` call fixed for its backend, computed once. */
@@ -57,6 +82,8 @@ export class Route {
   readonly minTtlMs: number;
   /** See `RouteConfig.copy`. */
   readonly copy: boolean;
+  /** Marks the values this route keeps on memory slots; see `keeperOf`. */
+  readonly keeper: object;
   /** The backend's synchronous reader when nothing (middleware, `enable: false`) stands in between. */
   readonly slots: SlotReader | undefined;
   /** True when `slots` is the whole backend, so a slot miss is a miss (not so for a first tier). */
@@ -87,6 +114,7 @@ export class Route {
     this.minTtlMs = caps.minTtlMs;
     this.#unordered = caps.ordered === false;
     this.copy = config.copy;
+    this.keeper = keeperOf(config.codec.serializer, config.copy);
     // Tiers whose first tier reads synchronously answer hits from it; a miss there still has to
     // ask the tiers below, so only a backend that is itself the reader may report a miss.
     const first = config.backend instanceof TieredBackend ? config.backend.tiers[0] : config.backend;

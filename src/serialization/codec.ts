@@ -36,13 +36,21 @@ export interface Serializer {
  * isocache runs) and decoded onto their own buffer, so views sharing one buffer are not shared.
  */
 export function encode(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
   try {
+    // A string's text may pass the longest string the runtime has (escapes take six characters).
+    if (typeof value === "string") return JSON.stringify(value);
     return JSON.stringify(isPlainJson(value) ? value : encodeTree(value));
   } catch (error) {
     if (CacheError.is(error)) throw error;
+    // RangeError: "Invalid string length" or "Maximum call stack size exceeded".
     throw new CacheValueError(
-      errorMessage("codec", "cannot serialize value", "cache plain data, or registerType() its classes"),
+      error instanceof RangeError
+        ? errorMessage(
+            "codec",
+            "cannot serialize value: it is too large or too deeply nested",
+            "cache a smaller or flatter value, or split it over several keys",
+          )
+        : errorMessage("codec", "cannot serialize value", "cache plain data, or registerType() its classes"),
       { cause: error },
     );
   }
@@ -81,6 +89,9 @@ export function decode(text: string): unknown {
 /** What `cloneDecoded` returns for a value it cannot copy exactly (the caller decodes instead). */
 export const UNCLONEABLE: unique symbol = Symbol("isocache.uncloneable");
 
+/** `%TypedArray%.prototype`: the prototype of every built-in typed array class's prototype. */
+const TYPED_ARRAY_PROTOTYPE: unknown = Object.getPrototypeOf(Uint8Array.prototype);
+
 const REF_NEEDLE = `${MARK_NEEDLE}:"ref"`;
 
 /**
@@ -104,16 +115,20 @@ export function cloneDecoded(value: unknown): unknown {
   if (proto === Array.prototype) return cloneArray(value as unknown[]);
   if (proto === Object.prototype || proto === null)
     return cloneRecord(value as Record<string, unknown>, proto);
+  // By exact prototype: a registered subclass (`class Stamp extends Date`) copied as its
+  // built-in would lose its class, so it is decoded through its entry instead.
   if (ArrayBuffer.isView(value)) {
-    if (value instanceof DataView) {
-      return new DataView(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+    if (proto === DataView.prototype) {
+      const view = value as DataView;
+      return new DataView(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
     }
+    if (Object.getPrototypeOf(proto) !== TYPED_ARRAY_PROTOTYPE) return UNCLONEABLE;
     return (value as unknown as { slice(): unknown }).slice();
   }
-  if (value instanceof Date) return new Date(value.getTime());
-  if (value instanceof Map) {
+  if (proto === Date.prototype) return new Date((value as Date).getTime());
+  if (proto === Map.prototype) {
     const out = new Map();
-    for (const [key, item] of value) {
+    for (const [key, item] of value as Map<unknown, unknown>) {
       const k = cloneDecoded(key);
       const v = cloneDecoded(item);
       if (k === UNCLONEABLE || v === UNCLONEABLE) return UNCLONEABLE;
@@ -121,17 +136,17 @@ export function cloneDecoded(value: unknown): unknown {
     }
     return out;
   }
-  if (value instanceof Set) {
+  if (proto === Set.prototype) {
     const out = new Set();
-    for (const item of value) {
+    for (const item of value as Set<unknown>) {
       const v = cloneDecoded(item);
       if (v === UNCLONEABLE) return UNCLONEABLE;
       out.add(v);
     }
     return out;
   }
-  if (value instanceof RegExp) return new RegExp(value.source, value.flags);
-  if (value instanceof ArrayBuffer) return value.slice(0);
+  if (proto === RegExp.prototype) return new RegExp((value as RegExp).source, (value as RegExp).flags);
+  if (proto === ArrayBuffer.prototype) return (value as ArrayBuffer).slice(0);
   return UNCLONEABLE;
 }
 

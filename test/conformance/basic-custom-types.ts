@@ -12,6 +12,18 @@ class Money {
   }
 }
 
+/** Registered subclasses of built-ins: each is stored by its own entry, not as the built-in. */
+class Stamp extends Date {
+  label(): string {
+    return `at ${this.getTime()}`;
+  }
+}
+class Tally extends Map<string, number> {
+  total(): number {
+    return [...this.values()].reduce((sum, n) => sum + n, 0);
+  }
+}
+
 /** SPEC 4 custom classes: `registerType(Class, encode, decode)`. */
 export function customTypeTests(h: Harness): void {
   const { t } = h;
@@ -31,6 +43,26 @@ export function customTypeTests(h: Harness): void {
       t.expect(nested.wallet.map((money) => money.format())).toEqual(["1999 EUR", "-5 USD"]);
       t.expect(nested.total.get("EUR")).toBeInstanceOf(Money);
     });
+
+    t.it("a registered subclass of Date or Map reads back as that subclass, on every read", async () => {
+      registerSubclasses(h);
+      const c = await h.open();
+      await c.set("stamp", new Stamp(1234));
+      await c.set("tally", {
+        tally: new Tally([
+          ["a", 2],
+          ["b", 3],
+        ]),
+      });
+      for (let read = 0; read < 3; read++) {
+        const stamp = await c.get("stamp");
+        t.expect(stamp).toBeInstanceOf(Stamp);
+        t.expect((stamp as Stamp).label()).toBe("at 1234");
+        const { tally } = (await c.get("tally")) as { tally: Tally };
+        t.expect(tally).toBeInstanceOf(Tally);
+        t.expect(tally.total()).toBe(5);
+      }
+    });
   });
 }
 
@@ -49,4 +81,22 @@ function registerMoney(h: Harness): void {
     },
   );
   registered.add(h.lib);
+}
+
+const subclassesRegistered = new WeakSet<object>();
+
+function registerSubclasses(h: Harness): void {
+  if (subclassesRegistered.has(h.lib)) return;
+  const register = h.lib.registerType as RegisterType;
+  register(
+    Stamp,
+    (stamp: Stamp) => stamp.getTime(),
+    (time) => new Stamp(time as number),
+  );
+  register(
+    Tally,
+    (tally: Tally) => [...tally],
+    (entries) => new Tally(entries as [string, number][]),
+  );
+  subclassesRegistered.add(h.lib);
 }

@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from "node:buffer";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CacheConfigError, type CacheError, CacheValueError } from "../../src/core/errors";
@@ -542,6 +543,34 @@ describe("codec: malformed input", () => {
 
   it("throws CacheValueError for a non-string", () => {
     expectValueError(() => decode(42 as unknown as string));
+  });
+});
+
+describe("codec: values past the runtime's limits", () => {
+  // Each "\u0001" is six characters of JSON, so this string's text passes a longest string of
+  // 2^29 - 24 (Node, Deno) at about 90 M characters. Not registered where strings are longer.
+  if (bufferConstants.MAX_STRING_LENGTH <= 2 ** 30) {
+    const escaped = () => "\u0001".repeat(Math.ceil(bufferConstants.MAX_STRING_LENGTH / 6) + 1);
+
+    it("a string whose text would be longer than the longest string throws CacheValueError, alone or nested", () => {
+      const value = escaped();
+      for (const wrap of [(s: string) => s, (s: string) => ({ s })]) {
+        try {
+          encode(wrap(value));
+          expect.unreachable("encode should have thrown");
+        } catch (error) {
+          expect(error).toBeInstanceOf(CacheValueError);
+          expect((error as Error).message).toMatch(/too large or too deeply nested/);
+        }
+      }
+    });
+  }
+
+  it("a value nested deeper than the stack throws CacheValueError that says so", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(() => encode(deep)).toThrow(/too large or too deeply nested/);
+    expectValueError(() => encode(deep));
   });
 });
 

@@ -14,6 +14,8 @@ const BAD_HEADERS = [
   '@{"e":"soon"}\n1',
   '@{"e":null}\n1',
   '@{"c":5}\n1',
+  '@{"c":"br"}\n1',
+  '@{"c":"gzip\\n"}\n1',
   '@{"s":[]}\n1',
 ];
 
@@ -91,5 +93,47 @@ describe("compressed records", () => {
       expiresAt: undefined,
       tags: undefined,
     });
+  });
+});
+
+describe("signed records", () => {
+  const QUIET = { onError: () => {} };
+
+  it("a record signed for a key ending in a newline reads as a miss under the key without it", async () => {
+    const cache = new Cache().setup("mem://", { ...QUIET, secret: "s1" });
+    await cache.set("user:1\n", "admin");
+    const raw = (await cache.getRaw("user:1\n")) as string;
+    const [header, payload] = splitRecord(raw);
+    // The key's newline moved into the payload, which JSON.parse skips as whitespace.
+    await cache.setRaw("user:1", `@${JSON.stringify(header)}\n\n${payload}`);
+    expect(await cache.get("user:1", "miss")).toBe("miss");
+    expect(await cache.get("user:1\n")).toBe("admin");
+  });
+
+  it("a record moved between keys that differ in newlines or a leading quote reads as a miss", async () => {
+    const cache = new Cache().setup("mem://", { ...QUIET, secret: "s1" });
+    const keys = ["a", "a\n", "a\n\n", '"a"', '"a\\n"', "a\nb", '"a\nb"'];
+    const records = new Map<string, string>();
+    for (const key of keys) {
+      await cache.set(key, key);
+      records.set(key, (await cache.getRaw(key)) as string);
+    }
+    for (const [from, record] of records) {
+      const [header, payload] = splitRecord(record);
+      for (const to of keys) {
+        if (to === from) continue;
+        for (const extra of ["", "\n", "\n\n"]) {
+          await cache.setRaw(to, `@${JSON.stringify(header)}\n${extra}${payload}`);
+          expect(await cache.get(to, "miss")).toBe("miss");
+        }
+      }
+    }
+  });
+
+  it("signed records of ordinary keys read back (their signatures did not change)", async () => {
+    const cache = new Cache().setup("mem://", { ...QUIET, secret: "s1" });
+    // Written by the format before keys with a newline or leading quote were quoted.
+    await cache.setRaw("user:42", '@{"s":"19bjNtcyDo0HuqFZVf3ZF74Op_mM1fxXz_3hsb_UrSs"}\n{"a":1}');
+    expect(await cache.get("user:42", "miss")).toEqual({ a: 1 });
   });
 });

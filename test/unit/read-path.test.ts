@@ -1,7 +1,7 @@
 // The synchronous memory read path: isolated (default) and reference (`copy: false`) modes, and
 // that the value kept on an entry never outlives the text it was decoded from.
 import { describe, expect, it } from "vitest";
-import { Cache, CacheConfigError, registerType } from "../../runtimes/node";
+import { Cache, CacheConfigError, memoryBackend, registerType } from "../../runtimes/node";
 
 function makeCache(copy?: boolean) {
   const clock = { t: 1_000_000, now: () => clock.t };
@@ -252,5 +252,40 @@ describe("the synchronous path steps aside", () => {
     await cache.setRaw("a", raw.replace('"x":1', '"x":2'));
     expect(await cache.get("a")).toBeUndefined();
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe("caches sharing one memory backend", () => {
+  const reads = [
+    ["the reference-mode cache reads first", ["shared", "isolated"]],
+    ["the isolated cache reads first", ["isolated", "shared"]],
+  ] as const;
+
+  it.each(reads)("keep an isolated cache's hits isolated when %s", async (_label, order) => {
+    const backend = memoryBackend();
+    const caches = {
+      isolated: new Cache().setup(backend),
+      shared: new Cache().setup(backend, { copy: false }),
+    };
+    await caches.isolated.set("u", user());
+    for (const name of order) await caches[name].get("u");
+    const seen = (await caches.shared.get("u")) as ReturnType<typeof user>;
+    seen.name = "changed by the reference-mode caller";
+    expect(await caches.isolated.get("u")).toEqual(user());
+    expect(await caches.isolated.get("u")).toEqual(user());
+  });
+
+  it("keep each cache's serializer: one never gets the value another decoded", async () => {
+    const backend = memoryBackend();
+    const upper = {
+      encode: (value: unknown) => JSON.stringify(value),
+      decode: (text: string) => (JSON.parse(text) as string).toUpperCase(),
+    };
+    const plain = new Cache().setup(backend);
+    const custom = new Cache().setup(backend, { serializer: upper, copy: false });
+    await plain.set("k", "text");
+    expect(await custom.get("k")).toBe("TEXT");
+    expect(await plain.get("k")).toBe("text");
+    expect(await custom.get("k")).toBe("TEXT");
   });
 });
