@@ -1,6 +1,9 @@
 // The optional atomic methods of a backend (sliding windows, sets, compare-and-set), and how the core reaches them
 // through a route. A backend either has them (Redis over TCP and HTTP: one Lua script each) or
 // not, and then the strategy or feature keeps its own read-modify-write emulation.
+import { SUPPRESSED, Suppressed } from "./backend-guard";
+import type { Clock } from "./clock";
+import { decodeValue, MISS } from "./records";
 import type { Route } from "./route";
 import type { Backend, SlidingWindowHit, TagInvalidation } from "./types";
 
@@ -61,22 +64,42 @@ export function forwardAtomic(target: AtomicMethods, source: Backend): void {
 }
 
 /**
- * One sliding-window admission on the backend of `route`; a disabled route or a suppressed
- * failure admits the call, as the emulation does when its read misses.
+ * One sliding-window admission on the backend of `route`; a disabled route admits the call, as
+ * the emulation does, and a failure `suppress` reported comes back as the `Suppressed` it was
+ * (a limit must not admit calls it cannot count).
  */
-export function slideWindowOn(
+export async function slideWindowOn(
   route: Route,
   key: string,
   nowMs: number,
   windowMs: number,
   limit: number,
-): Promise<SlidingWindowHit | NotNative> {
-  const admitted: SlidingWindowHit = { allowed: true, count: 0, oldestMs: nowMs };
-  return route.call<SlidingWindowHit | NotNative>("slideWindow", key, admitted, (backend) =>
-    backend.slideWindow === undefined
-      ? Promise.resolve(NOT_NATIVE)
-      : backend.slideWindow(key, nowMs, windowMs, limit),
+): Promise<SlidingWindowHit | NotNative | Suppressed> {
+  const hit = await route.call<SlidingWindowHit | NotNative | typeof SUPPRESSED | Suppressed>(
+    "slideWindow",
+    key,
+    SUPPRESSED,
+    (backend) =>
+      backend.slideWindow === undefined
+        ? Promise.resolve(NOT_NATIVE)
+        : backend.slideWindow(key, nowMs, windowMs, limit),
   );
+  return hit === SUPPRESSED ? { allowed: true, count: 0, oldestMs: nowMs } : hit;
+}
+
+/**
+ * The value under `key` on `route` (`MISS` when absent or unreadable), or the `Suppressed` a
+ * failing read became: for state a guard must not take as empty when it could not be read.
+ */
+export async function readStrict(route: Route, clock: Clock, key: string): Promise<unknown> {
+  const text = await route.call<string | undefined | typeof SUPPRESSED | Suppressed>(
+    "get",
+    key,
+    SUPPRESSED,
+    (backend) => backend.get(key),
+  );
+  if (text instanceof Suppressed) return text;
+  return text === undefined || text === SUPPRESSED ? MISS : decodeValue(route, clock, key, text);
 }
 
 /** True when the backend (once initialised) offers the three set methods. */

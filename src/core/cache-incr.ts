@@ -1,5 +1,6 @@
 // `incr` on one route: the backend's own add where the record allows it, else the rewrite of
 // counters.ts; and the check of its amount.
+import { SUPPRESSED, Suppressed } from "./backend-guard";
 import type { Clock } from "./clock";
 import { incrByRewrite } from "./counters";
 import { CacheArgumentError, CacheValueError, errorMessage } from "./errors";
@@ -23,30 +24,55 @@ export function assertIncrBy(key: string, by: number): void {
   );
 }
 
-/** Adds `by` to `key` on `route`, outside any transaction, and returns the new number. */
+/**
+ * Adds `by` to `key` on `route`, outside any transaction, and returns the new number; with
+ * `strict`, a failure `suppress` reported comes back as a `Suppressed` instead of counting as `by`.
+ */
 export async function incrOn(
   route: Route,
   clock: Clock,
   key: string,
   by: number,
   ttl: number | undefined,
-): Promise<number> {
+  strict?: false,
+): Promise<number>;
+export async function incrOn(
+  route: Route,
+  clock: Clock,
+  key: string,
+  by: number,
+  ttl: number | undefined,
+  strict: boolean,
+): Promise<number | Suppressed>;
+export async function incrOn(
+  route: Route,
+  clock: Clock,
+  key: string,
+  by: number,
+  ttl: number | undefined,
+  strict = false,
+): Promise<number | Suppressed> {
   const native =
     route.codec.signer === undefined &&
     Number.isInteger(by) &&
     (ttl === undefined || !route.needsEnvelopeExpiry(ttl));
   if (native) {
     try {
-      const next = await route.call("incr", key, by, (backend) =>
-        backend.incr(key, by, route.nativeTtl(ttl)),
+      const next = await route.call<number | Suppressed | typeof SUPPRESSED>(
+        "incr",
+        key,
+        strict ? SUPPRESSED : by,
+        (backend) => backend.incr(key, by, route.nativeTtl(ttl)),
       );
+      if (next instanceof Suppressed) return next;
+      if (next === SUPPRESSED) return by; // a disabled route
       if (Number.isSafeInteger(next)) return next;
       throw unsafeAnswer(route.backend.name, key, next);
     } catch (error) {
       if (!(error instanceof CacheValueError) || error instanceof UnsafeAnswer) throw error;
     }
   }
-  return incrByRewrite(route, clock, key, by, ttl);
+  return incrByRewrite(route, clock, key, by, ttl, strict);
 }
 
 /** A backend's `incr` answered outside the safe integer range, which its contract refuses (see `Backend.incr`). */

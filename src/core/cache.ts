@@ -170,6 +170,20 @@ export class CacheCore extends CacheKernel {
     });
   }
 
+  /**
+   * `incr` for a guard that must not admit a call it could not count (rate limits): a backend
+   * failure `suppress` reported comes back as the `Suppressed` it was, not as a count of `by`.
+   * @internal
+   */
+  incrStrict(key: string, by: number, ttl: number | undefined): Promise<number | Suppressed> {
+    assertKey(key);
+    return this.guard<number | Suppressed>("incr", key, by, (tx) => {
+      if (tx !== undefined) return tx.incr(key, by, ttl);
+      const route = this.#router.route(key);
+      return route.run("incr", key, [key, by, { ttl }], () => incrOn(route, this.clock, key, by, ttl, true));
+    });
+  }
+
   /** Deletes `key`; `true` if it existed. */
   async delete(key: string): Promise<boolean> {
     assertKey(key);

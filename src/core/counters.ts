@@ -1,5 +1,6 @@
 // `incr` for counters a backend cannot add to natively: signed, tagged or fractional ones, or
 // ones whose TTL lives in the record. The record is read, decoded, and written back with the sum.
+import { SUPPRESSED, Suppressed } from "./backend-guard";
 import type { Clock } from "./clock";
 import { peekHeader } from "./envelope";
 import { CacheBackendError, CacheValueError, errorMessage } from "./errors";
@@ -25,10 +26,18 @@ export function incrByRewrite(
   key: string,
   by: number,
   ttl: number | undefined,
-): Promise<number> {
-  return route.step("incr", key, async (call) => {
+  strict = false,
+): Promise<number | Suppressed> {
+  return route.step("incr", key, async (direct) => {
+    const call = strict ? strictStep(direct) : direct;
     for (let attempt = 0; attempt < REWRITE_ATTEMPTS; attempt++) {
-      const next = await rewriteOnce(call, route, clock, key, by, ttl);
+      let next: number | typeof RACED;
+      try {
+        next = await rewriteOnce(call, route, clock, key, by, ttl);
+      } catch (error) {
+        if (error instanceof StepSuppressed) return error.suppressed;
+        throw error;
+      }
       if (next !== RACED) return next;
     }
     throw new CacheBackendError(
@@ -40,6 +49,26 @@ export function incrByRewrite(
       ),
     );
   });
+}
+
+/** Carries a failure `suppress` reported out of a strict rewrite's steps (see `strictStep`). */
+class StepSuppressed extends Error {
+  constructor(readonly suppressed: Suppressed) {
+    super(suppressed.error.message);
+  }
+}
+
+/**
+ * `call` for a rewrite whose caller must learn of a failure `suppress` hid (a rate limit must not
+ * count it as a first call): the step stops there with the reported error; a disabled route still
+ * answers each step's own fallback.
+ */
+function strictStep(call: StepCall): StepCall {
+  return async (name, fallback, fn) => {
+    const answer = await call<unknown>(name, SUPPRESSED, fn);
+    if (answer instanceof Suppressed) throw new StepSuppressed(answer);
+    return (answer === SUPPRESSED ? fallback : answer) as typeof fallback;
+  };
 }
 
 async function rewriteOnce(

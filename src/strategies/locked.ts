@@ -1,6 +1,5 @@
 import { type Duration, toMilliseconds } from "../core/durations";
 import { errorMessage, LockedError } from "../core/errors";
-import { releasingAfter, sleep } from "../core/locks";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, rejectLock, whereOf } from "./_meta";
 import { adapt } from "./decorate";
@@ -78,20 +77,21 @@ async function runLocked(
   if (ttl === undefined) throw configError(settings.where, "the `ttl` function returned 0", TTL_REMEDY);
   if (!cache.isEnabled("setLock")) return (await plan.execute(thisArg, args)).value;
   const lockKey = internalKey("lock", key);
-  const token = crypto.randomUUID();
-  const deadline = Date.now() + (settings.waitMs === false ? 0 : (settings.waitMs ?? ttl));
-  while (!(await cache.setLock(lockKey, token, ttl))) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw lockedError(settings, key);
-    await sleep(Math.min(settings.stepMs, left));
+  const wait = settings.waitMs === false ? false : (settings.waitMs ?? ttl);
+  // `cache.lock` waits, polls and releases as `locked` needs, and rejects with CacheBackendError
+  // (under `suppress` too) when the backend fails: a failed attempt is not a lock someone holds,
+  // and waiting out the ttl for it would end in a LockedError that blames another call.
+  let started = false;
+  try {
+    const done = await cache.lock(lockKey, { ttl, wait, step: settings.stepMs }, () => {
+      started = true;
+      return plan.execute(thisArg, args);
+    });
+    return done.value;
+  } catch (error) {
+    if (!started && error instanceof LockedError) throw lockedError(settings, key);
+    throw error;
   }
-  const done = await releasingAfter(
-    cache.routeFor(lockKey),
-    lockKey,
-    () => plan.execute(thisArg, args),
-    () => cache.unlock(lockKey, token),
-  );
-  return done.value;
 }
 
 function lockedError(settings: Settings, key: string): LockedError {

@@ -1,6 +1,7 @@
-import { NOT_NATIVE, slideWindowOn } from "../core/atomic";
+import { NOT_NATIVE, readStrict, slideWindowOn } from "../core/atomic";
+import { Suppressed } from "../core/backend-guard";
 import { type Duration, toMilliseconds } from "../core/durations";
-import { errorMessage, RateLimitError } from "../core/errors";
+import { CacheBackendError, errorMessage, RateLimitError } from "../core/errors";
 import { shownValue } from "../core/suggest";
 import type { FeatureCache } from "../features/feature-cache";
 import { configError, internalKey, whereOf } from "./_meta";
@@ -53,7 +54,9 @@ export interface SliceRateLimitOptions {
  * internal counter (`incr` with the period as TTL, atomic where the backend is); with `ttl`,
  * exceeding the limit also bans the key for `ttl` (banned calls are refused before counting, and
  * do not extend the ban); a window that outlives the ban still holds its count.
- * `fn.invalidate(...args)` lifts the limit and the ban for those arguments.
+ * `fn.invalidate(...args)` lifts the limit and the ban for those arguments. A call whose count
+ * the backend fails to take is refused with `CacheBackendError` (under `suppress` too, after
+ * reporting it) and does not run: a limit that admitted it would admit every call meanwhile.
  * @example
  * const login = cache.rateLimit({ limit: 5, period: "1m", ttl: "15m", key: "login:{ip}" })(doLogin);
  */
@@ -75,7 +78,8 @@ export function rateLimit(cache: FeatureCache, options: RateLimitOptions): Strat
             if (left !== -2) return refuse(thisArg, args, left < 0 ? banMs : left, true);
           }
           const counter = internalKey("rate", key);
-          const count = await outsideTransaction(cache, () => cache.incr(counter, 1, { ttl: periodMs }));
+          const count = await outsideTransaction(cache, () => cache.incrStrict(counter, 1, periodMs));
+          if (count instanceof Suppressed) throw uncounted(cache, where, counter, count);
           if (count <= limit) return (await plan.execute(thisArg, args)).value;
           if (banMs !== undefined) {
             await cache.write(banKey, count, banMs, undefined, false);
@@ -95,7 +99,8 @@ export function rateLimit(cache: FeatureCache, options: RateLimitOptions): Strat
  * not recorded. The call times (epoch ms on the cache's clock) live under an internal key: where
  * the backend offers `slideWindow` (Redis over TCP or HTTP: one Lua script), each admission is
  * one atomic step across processes; elsewhere they are a list rewritten under `cache.exclusive`,
- * atomic within one process, best-effort across processes.
+ * atomic within one process, best-effort across processes. A call the backend fails to record
+ * is refused with `CacheBackendError`, as in `rateLimit`.
  * @example
  * const send = cache.sliceRateLimit({ limit: 10, period: "1s", key: "mail:{to}" })(sendMail);
  */
@@ -111,7 +116,7 @@ export function sliceRateLimit(cache: FeatureCache, options: SliceRateLimitOptio
       call: (thisArg, args) =>
         plan.run(thisArg, args, async (key) => {
           const slot = internalKey("slice", key);
-          const wait = await admitAtomically(cache, slot, limit, periodMs);
+          const wait = await admitAtomically(cache, where, slot, limit, periodMs);
           if (wait > 0) return refuse(thisArg, args, wait, false);
           return (await plan.execute(thisArg, args)).value;
         }),
@@ -121,18 +126,33 @@ export function sliceRateLimit(cache: FeatureCache, options: SliceRateLimitOptio
 }
 
 /** `admit` in one step on a backend with `slideWindow`, else under the in-process lock of `slot`. */
-async function admitAtomically(cache: FeatureCache, slot: string, limit: number, periodMs: number) {
+async function admitAtomically(
+  cache: FeatureCache,
+  where: string,
+  slot: string,
+  limit: number,
+  periodMs: number,
+) {
   const now = cache.clock.now();
   const hit = await slideWindowOn(cache.routeFor(slot), slot, now, periodMs, limit);
-  if (hit === NOT_NATIVE) return cache.exclusive(slot, () => admit(cache, slot, limit, periodMs));
+  if (hit instanceof Suppressed) throw uncounted(cache, where, slot, hit);
+  if (hit === NOT_NATIVE) return cache.exclusive(slot, () => admit(cache, where, slot, limit, periodMs));
   return hit.allowed ? 0 : Math.max(1, hit.oldestMs + periodMs - now);
 }
 
 /** Records a call when the window has room and returns 0, else the milliseconds until it has. */
-async function admit(cache: FeatureCache, slot: string, limit: number, periodMs: number): Promise<number> {
+async function admit(
+  cache: FeatureCache,
+  where: string,
+  slot: string,
+  limit: number,
+  periodMs: number,
+): Promise<number> {
   const now = cache.clock.now();
   const since = now - periodMs;
-  const stored = await cache.read(slot);
+  const route = cache.routeFor(slot);
+  const stored = await readStrict(route, cache.clock, slot);
+  if (stored instanceof Suppressed) throw uncounted(cache, where, slot, stored);
   const calls: number[] = [];
   let oldest = now;
   if (Array.isArray(stored)) {
@@ -144,8 +164,33 @@ async function admit(cache: FeatureCache, slot: string, limit: number, periodMs:
   }
   if (calls.length >= limit) return Math.max(1, oldest + periodMs - now);
   calls.push(now);
-  await cache.write(slot, calls, periodMs, undefined);
+  // An admission the window does not record would leave room for every later call.
+  if (!(await cache.write(slot, calls, periodMs, undefined)) && route.enabled) {
+    throw uncounted(cache, where, slot, undefined);
+  }
   return 0;
+}
+
+/**
+ * The error of a call a limit could not count because its backend failed (reported to onError
+ * under `suppress`): the call does not run, as `lock` does not run `fn` unguarded, since
+ * admitting it would admit every call while the backend is down.
+ */
+function uncounted(
+  cache: FeatureCache,
+  where: string,
+  stateKey: string,
+  suppressed: Suppressed | undefined,
+): CacheBackendError {
+  return new CacheBackendError(
+    cache.routeFor(stateKey).backend.name,
+    errorMessage(
+      where,
+      "the call could not be counted: the backend failed (reported to onError)",
+      "check that the backend is reachable, then retry",
+    ),
+    suppressed === undefined ? undefined : { cause: suppressed.error },
+  );
 }
 
 /** Builds what a refused call does: `action(...args)` when given, else throw `RateLimitError`. */

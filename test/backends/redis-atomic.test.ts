@@ -90,6 +90,48 @@ describe.skipIf(skipWithoutRedis)("atomic windows and tag indexes across process
       expect(again).toEqual([0, 0, 0, 0]);
     }, 30_000);
 
+    it(`${name}: 4 processes x 50 rateLimit calls (10 waves of 5 concurrent) on one key admit exactly 10`, async () => {
+      await setupAll(make);
+      const startAt = Date.now() + 300;
+      const ran = await Promise.all(
+        procs.map((worker) => worker.call<number>("fixed", "one", startAt, 10, 5, 10, "10s")),
+      );
+      expect(Date.now() - startAt).toBeLessThan(10_000);
+      expect(ran.reduce((sum, count) => sum + count, 0)).toBe(10);
+      const again = await Promise.all(
+        procs.map((worker) => worker.call<number>("fixed", "one", 0, 1, 5, 10, "10s")),
+      );
+      expect(again).toEqual([0, 0, 0, 0]);
+    }, 30_000);
+
+    it(`${name}: 4 processes marking 50 members each at once in one Bloom filter lose no mark`, async () => {
+      await setupAll(make);
+      const members = Array.from({ length: PROCESSES * 50 }, (_, at) => `member-${at}@example.com`);
+      const startAt = Date.now() + 300;
+      await Promise.all(
+        procs.map((worker, at) => worker.call("mark", members.slice(at * 50, at * 50 + 50), startAt)),
+      );
+      const missing = await Promise.all(procs.map((worker) => worker.call<string[]>("unmarked", members)));
+      expect(missing).toEqual([[], [], [], []]);
+    }, 30_000);
+
+    it(`${name}: a half-open circuit lets one probe through of 4 processes x 5 concurrent calls, then closes`, async () => {
+      await setupAll(make);
+      expect(await procs[0]?.call("circuit", "fail", 0, 1)).toEqual(["RangeError"]);
+      expect(await procs[1]?.call("circuit", "ok", 0, 1)).toEqual(["CircuitBreakerOpen"]);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const startAt = Date.now() + 200;
+      const outcomes = (
+        await Promise.all(procs.map((worker) => worker.call<string[]>("circuit", "slow", startAt, 5)))
+      ).flat();
+      expect(outcomes.filter((outcome) => outcome === "ran")).toHaveLength(1);
+      expect(new Set(outcomes.filter((outcome) => outcome !== "ran"))).toEqual(
+        new Set(["CircuitBreakerOpen"]),
+      );
+      const after = await Promise.all(procs.map((worker) => worker.call<string[]>("circuit", "ok", 0, 2)));
+      expect(after.flat()).toEqual(Array(8).fill("ran"));
+    }, 30_000);
+
     it(`${name}: 4 processes x 50 increments (10 waves of 5 concurrent) of one tagged counter lose none`, async () => {
       await setupAll(make);
       const [first] = procs as [Worker];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Cache, CacheConfigError, memoryBackend } from "../../runtimes/node";
+import { Cache, CacheBackendError, CacheConfigError, LockedError, memoryBackend } from "../../runtimes/node";
 
 /** The longest delay a timer keeps; a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -128,5 +128,69 @@ describe("lock when releasing fails", () => {
       expect(reported).toHaveLength(1);
       expect(reported[0]).toMatch(/unlock/);
     }
+  });
+});
+
+describe("locked when the lock cannot be taken (suppress)", () => {
+  /** A memory backend whose every method fails while `down`, behind a cache that suppresses. */
+  function downCache() {
+    const backend = memoryBackend();
+    const state = { down: false };
+    const flaky = new Proxy(backend, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (typeof value !== "function") return value;
+        return state.down ? () => Promise.reject(new Error("connection refused")) : value.bind(target);
+      },
+    });
+    const reported: string[] = [];
+    const cache = new Cache().setup(flaky, { onError: (error) => reported.push(error.message) });
+    return { cache, state, reported };
+  }
+
+  it("rejects with CacheBackendError at once, as lock does, not LockedError after waiting its ttl", async () => {
+    const { cache, state, reported } = downCache();
+    let runs = 0;
+    const charge = cache.locked({ ttl: "20s", key: "charge:{0}" })(async function charge(_id: string) {
+      runs++;
+    });
+    state.down = true;
+    const started = Date.now();
+    const error = await charge("o1").catch((caught: unknown) => caught);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(CacheBackendError);
+    expect((error as Error).message).toMatch(/could not be taken: the backend failed/);
+    expect(runs).toBe(0);
+    expect(reported.length).toBeGreaterThan(0);
+  });
+
+  it("still says LockedError, naming the call's key, when another call holds the lock", async () => {
+    const { cache } = downCache();
+    let release: () => void = () => undefined;
+    const charge = cache.locked({ ttl: "20s", wait: false, key: "charge:{0}" })(async function charge(
+      _id: string,
+    ) {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    });
+    const first = charge("o1");
+    await sleep(10);
+    const error = await charge("o1").catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(LockedError);
+    expect((error as Error).message).toBe(
+      '[isocache] [locked(charge)] "charge:o1" is running in another call: retry later, or pass wait: true to wait for it',
+    );
+    release();
+    await first;
+  });
+
+  it("a call that itself throws LockedError keeps it", async () => {
+    const { cache } = downCache();
+    const inner = new LockedError("[isocache] inner: held");
+    const op = cache.locked({ ttl: "20s" })(async function op() {
+      throw inner;
+    });
+    await expect(op()).rejects.toBe(inner);
   });
 });
