@@ -148,6 +148,26 @@ describe("one runtime writes, another reads (node, bun, deno processes)", () => 
         });
       }
 
+      it("a DOMException stored by any runtime reads back on every runtime as an Error of its name", async () => {
+        const url = freshUrl(backend);
+        for (const writer of RUNTIMES) {
+          await on(writer).call("setAbortErrors", url, {}, `${writer}:`);
+          for (const name of ["made", "reason"]) {
+            const reads = await Promise.all(
+              RUNTIMES.map((reader) => on(reader).call<Read>("get", url, {}, `${writer}:${name}`)),
+            );
+            const [first] = reads;
+            expect([writer, name, first?.value]).toMatchObject([
+              writer,
+              name,
+              { tag: "[object Error]", proto: "Error", name: "AbortError" },
+            ]);
+            if (name === "made") expect(first?.value).toMatchObject({ message: "gone" });
+            for (const read of reads) expect(read).toEqual(first);
+          }
+        }
+      });
+
       it("a value signed under one secret is a miss under another, and a hit under the same", async () => {
         const url = freshUrl(backend);
         for (const [writer, reader] of PAIRS) {
