@@ -5,7 +5,10 @@
 // slots), so a class that merely claims a kind's tag is not taken for it. The key renderer and the
 // codec both ask here, for objects that are neither arrays, typed arrays nor plain records.
 
-/** A built-in kind keys and the codec read by its content or refuse by name. `File` counts as `Blob`. */
+/**
+ * A built-in kind keys and the codec read by its content or refuse by name. `File` counts as
+ * `Blob`, `DOMException` as `Error`.
+ */
 export type Kind =
   | "Date"
   | "Map"
@@ -64,6 +67,8 @@ const SLOTS: readonly (readonly [string, string])[] = [
   ["AbortSignal", "aborted"],
   ["Blob", "size"],
   ["File", "size"],
+  // An Error on every runtime, but Bun's `Error.isError` denies it: its own getter proves it.
+  ["DOMException", "code"],
 ];
 
 let checks: ReadonlyMap<string, KindCheck> | undefined;
@@ -83,7 +88,7 @@ function kindChecks(): ReadonlyMap<string, KindCheck> {
   for (const [name, key] of SLOTS) {
     const type = scope[name];
     if (typeof type !== "function") continue;
-    const kind = (name === "File" ? "Blob" : name) as Kind;
+    const kind = (name === "File" ? "Blob" : name === "DOMException" ? "Error" : name) as Kind;
     list.push([name, { kind, type, brand: slotCheck(type, key) }]);
   }
   checks = new Map(list);
