@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Cache, CacheBackendError, memoryBackend } from "../../runtimes/node";
 
 /** A memory backend whose methods named in `state.failing` (all of them when empty) reject while `state.down`. */
-function flakyCache(options: { secret?: string } = {}) {
+function flakyCache(options: { secret?: string; suppress?: boolean } = {}) {
   const backend = memoryBackend();
   const state = { down: false, failing: new Set<string>() };
   const flaky = new Proxy(backend, {
@@ -82,18 +82,9 @@ describe("rate limits on a failing backend (suppress)", () => {
   });
 
   it("with suppress: false the backend's own CacheBackendError comes through unchanged", async () => {
-    const backend = memoryBackend();
-    let down = false;
-    const flaky = new Proxy(backend, {
-      get(target, name) {
-        const value = Reflect.get(target, name);
-        if (typeof value !== "function") return value;
-        return down ? () => Promise.reject(new Error("connection refused")) : value.bind(target);
-      },
-    });
-    const cache = new Cache().setup(flaky, { suppress: false });
+    const { cache, state } = flakyCache({ suppress: false });
     const { op, counts } = limited(cache, "rateLimit");
-    down = true;
+    state.down = true;
     const error = await op().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(CacheBackendError);
     expect((error as Error).message).toMatch(/incr failed \(connection refused\)/);
