@@ -82,12 +82,6 @@ export class RedisConnection {
     this.#options = options;
   }
 
-  /** The client; only valid after `open()`. */
-  get client(): RedisClientLike {
-    if (this.#client === undefined) throw new Error("redis connection used before open()");
-    return this.#client;
-  }
-
   /** True when this connection can report invalidations (it owns its client). */
   get tracks(): boolean {
     return this.#options.client === undefined;
@@ -197,7 +191,10 @@ export class RedisConnection {
    * node-redis would, its offline queue being off) with an error saying why the connection is down.
    */
   send<T>(args: string[]): Promise<T> {
-    const client = this.client;
+    const client = this.#client;
+    // A command whose earlier steps (a script load, a scan page) ran before close(): the cache
+    // opens again only on its next command.
+    if (client === undefined) return Promise.reject(closedError());
     if (!client.isReady && this.tracks) return Promise.reject(this.#offline());
     return client.sendCommand(args) as Promise<T>;
   }
@@ -306,13 +303,45 @@ function connectError(
   consequence: string,
   cause?: unknown,
 ): CacheBackendError {
-  // A TLS failure (an untrusted certificate, a plain server on the port) reads like any other.
-  const check = url?.startsWith("rediss:")
-    ? "check that Redis is reachable, serves TLS on that port, and has a certificate this process trusts (a private CA can be added with NODE_EXTRA_CA_CERTS)"
-    : "check that Redis is reachable";
+  const check = refusal(cause) ?? reachability(url);
   return new CacheBackendError("redis", errorMessage("redis", problem, `${check}; ${consequence}`), {
     cause,
   });
+}
+
+/** What to check when the server refused the handshake itself (credentials, ACL, database). */
+function refusal(cause: unknown): string | undefined {
+  if (cause === undefined) return undefined;
+  const message = describe(cause);
+  if (/^(WRONGPASS|NOAUTH)\b|invalid password/i.test(message)) {
+    return "check the user name and password in the URL (percent-encode characters such as @ : / % # ?)";
+  }
+  if (/^NOPERM\b/.test(message)) {
+    return "check that the Redis user is allowed CLIENT TRACKING (clientSide needs it) and the commands in the message";
+  }
+  if (/DB index is out of range/i.test(message)) {
+    return "check the database index in the URL path: the server has fewer databases (its `databases` setting, 16 by default)";
+  }
+  return undefined;
+}
+
+function reachability(url: string | undefined): string {
+  // A TLS failure (an untrusted certificate, a plain server on the port) reads like any other.
+  return url?.startsWith("rediss:")
+    ? "check that Redis is reachable, serves TLS on that port, and has a certificate this process trusts (a private CA can be added with NODE_EXTRA_CA_CERTS)"
+    : "check that Redis is reachable";
+}
+
+/** The error of a command that reached the connection after `close()`. */
+function closedError(): CacheBackendError {
+  return new CacheBackendError(
+    "redis",
+    errorMessage(
+      "redis",
+      "the cache was closed while this command was under way",
+      "settle commands before close(); the next command connects again",
+    ),
+  );
 }
 
 /** True when `pending` fulfils within `ms`; false when it rejects or is still pending then. */

@@ -239,6 +239,92 @@ describe.skipIf(skipWithoutRedis)("redis backend on a throwaway server", () => {
     }
   });
 
+  it("a wrong or missing password, a user without CLIENT and a database out of range say what to check, never the password", async () => {
+    const password = "p@ss:w/rd%?#";
+    await admin.sendCommand([
+      "ACL",
+      "SETUSER",
+      "creds",
+      "on",
+      `>${password}`,
+      "~*",
+      "&*",
+      "+@all",
+      "-client",
+    ]);
+    const host = redis.url.replace("redis://", "");
+    const cases = [
+      [`redis://creds:${encodeURIComponent("wrong-hunter2")}@${host}/0`, /check the user name and password/],
+      [`redis://nosuchuser:hunter2@${host}/0`, /check the user name and password/],
+      [`redis://creds:${encodeURIComponent(password)}@${host}/0?clientSide=true`, /allowed CLIENT TRACKING/],
+      [`${redis.url}/99`, /database index/],
+    ] as const;
+    try {
+      for (const [url, remedy] of cases) {
+        const cache = new lib.Cache().setup(url, { suppress: false, timeout: 2000 });
+        try {
+          for (let attempt = 0; attempt < 2; attempt++) {
+            // The first command waits for the connection; the second fails at once while it retries.
+            const error = await cache.get("a").then(
+              () => undefined,
+              (caught: unknown) => caught as Error,
+            );
+            expect(error, url).toBeInstanceOf(lib.CacheBackendError);
+            expect(error?.message, url).toMatch(remedy);
+            expect(error?.message).not.toMatch(/hunter2|p@ss/);
+          }
+        } finally {
+          await cache.close();
+        }
+      }
+      const right = new lib.Cache().setup(`redis://creds:${encodeURIComponent(password)}@${host}/3`, {
+        suppress: false,
+      });
+      try {
+        await right.set("encoded", 1);
+        expect(await right.get("encoded")).toBe(1);
+      } finally {
+        await right.close();
+      }
+    } finally {
+      await admin.sendCommand(["ACL", "DELUSER", "creds"]);
+    }
+  });
+
+  it("a command that close() overtakes settles with CacheBackendError saying the cache was closed", async () => {
+    const cache = new lib.Cache().setup(`${redis.url}?keyPrefix=overtaken:`, {
+      suppress: false,
+      timeout: 2000,
+    });
+    try {
+      await cache.set("warm", 1);
+      // The first incr loads its script first: close() lands between that and the EVALSHA.
+      const incr = cache.incr("n").catch((caught: unknown) => caught as Error);
+      await cache.close();
+      const error = await incr;
+      if (typeof error !== "number") {
+        expect(error).toBeInstanceOf(lib.CacheBackendError);
+        expect(error.message).toMatch(/closed/);
+        expect(error.message).not.toMatch(/before open\(\)/);
+      }
+      await Promise.all(Array.from({ length: 2500 }, (_, i) => cache.set(`k${i}`, i)));
+      let seen = 0;
+      const scanned = (async () => {
+        for await (const _ of cache.scan("*")) if (++seen === 1) void cache.close();
+      })().then(
+        () => undefined,
+        (caught: unknown) => caught as Error,
+      );
+      const failure = await scanned;
+      expect(failure).toBeInstanceOf(lib.CacheBackendError);
+      expect(failure?.message).toMatch(/closed/);
+      expect(failure?.message).not.toMatch(/before open\(\)/);
+      expect(await cache.get("k1")).toBe(1); // the next command connects again
+    } finally {
+      await cache.close();
+    }
+  });
+
   it("clear() with a key prefix removes only that prefix; without one it empties the database", async () => {
     const mine = new lib.Cache().setup(`${redis.url}/5?keyPrefix=mine:`);
     const theirs = new lib.Cache().setup(`${redis.url}/5?keyPrefix=theirs:`);
