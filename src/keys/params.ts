@@ -43,6 +43,8 @@ const BEFORE_REGEX = new Set([
   "await",
 ]);
 
+const NO_REGEX_AFTER: ReadonlySet<string> = new Set([")", "]", "}", "++", "--"]);
+
 /** A forward-only lexer that knows just enough JavaScript to keep brackets balanced. */
 class Lexer {
   private prev: Token | undefined;
@@ -92,7 +94,12 @@ class Lexer {
 
   private punct(): Token {
     const { src, pos } = this;
-    const text = src.startsWith("...", pos) ? "..." : src.startsWith("=>", pos) ? "=>" : (src[pos] as string);
+    const two = src.slice(pos, pos + 2);
+    const text = src.startsWith("...", pos)
+      ? "..."
+      : two === "=>" || two === "++" || two === "--"
+        ? two
+        : (src[pos] as string);
     this.pos += text.length;
     return { kind: "punct", text };
   }
@@ -100,7 +107,8 @@ class Lexer {
   private regexAllowed(): boolean {
     const { prev } = this;
     if (prev === undefined) return true;
-    if (prev.kind === "punct") return prev.text !== ")" && prev.text !== "]" && prev.text !== "}";
+    // No regex follows `++`/`--`: after a postfix one a `/` divides, and a prefix one cannot take a literal.
+    if (prev.kind === "punct") return !NO_REGEX_AFTER.has(prev.text);
     return prev.kind === "id" && BEFORE_REGEX.has(prev.text);
   }
 

@@ -276,14 +276,32 @@ function renderSet(value: Set<unknown>, stack: object[]): string {
 
 function renderRecord(value: object, stack: object[]): string {
   const keys = Object.keys(value).sort();
-  if (keys.length === 0 && !isRecord(value)) throw stateless(value);
+  const symbols = symbolEntries(value, stack);
+  if (keys.length === 0 && symbols === "" && !isRecord(value)) throw stateless(value);
   let out = "{";
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     if (i > 0) out += ",";
     out += `${quote(key)}:${renderValue((value as Record<string, unknown>)[key], stack)}`;
   }
+  if (symbols !== "") out += keys.length > 0 ? `,${symbols}` : symbols;
   out += "}";
   const name = className(value);
   return name === "Object" ? out : `${name}${out}`;
+}
+
+/**
+ * Own enumerable symbol-keyed properties, sorted, as `Symbol.for("gt"):5`: state such as a query
+ * builder's operators (`{ [Op.gt]: 5 }`). Unquoted, so none reads as a string key.
+ */
+function symbolEntries(value: object, stack: object[]): string {
+  const symbols = Object.getOwnPropertySymbols(value);
+  if (symbols.length === 0) return "";
+  const entries: string[] = [];
+  for (const symbol of symbols) {
+    if (!Object.prototype.propertyIsEnumerable.call(value, symbol)) continue;
+    const item = (value as Record<symbol, unknown>)[symbol];
+    entries.push(`${renderValue(symbol, stack)}:${renderValue(item, stack)}`);
+  }
+  return entries.sort().join(",");
 }

@@ -12,6 +12,8 @@ export interface Site {
   readonly className?: string;
   /** For a static method, its class: the `this` its extras run it with when called on the wrapper. */
   readonly owner?: unknown;
+  /** A TC39 instance method before its first instance: its class is not known yet. */
+  readonly unresolved?: boolean;
 }
 
 /** What a strategy builds for one function: how to call it, and the extras the wrapper gains. */
@@ -39,10 +41,13 @@ export function adapt(build: (fn: AnyFn, site: Site) => Built): (...input: unkno
           ),
         );
       }
-      const site: { kind: "method"; name: string; className?: string; owner?: unknown } = {
-        kind: "method",
-        name: String(context.name),
-      };
+      const site: {
+        kind: "method";
+        name: string;
+        className?: string;
+        owner?: unknown;
+        unresolved?: boolean;
+      } = { kind: "method", name: String(context.name), unresolved: context.addInitializer !== undefined };
       learnClassName(context, site);
       return wrap(target as AnyFn, site, build);
     }
@@ -111,9 +116,13 @@ type DecoratorContext = {
 // A TC39 method decorator is not told its class; the first instance (or the class itself, for a
 // static method) tells it, so `fn.key()` and `fn.invalidate()` give the keys calls use. The
 // defining class is the one whose prototype owns the method, not a subclass of it.
-function learnClassName(context: DecoratorContext, site: { className?: string; owner?: unknown }): void {
+function learnClassName(
+  context: DecoratorContext,
+  site: { className?: string; owner?: unknown; unresolved?: boolean },
+): void {
   context.addInitializer?.(function (this: unknown) {
-    if (site.className !== undefined) return;
+    if (site.unresolved !== true) return;
+    site.unresolved = false;
     if (context.static === true) {
       site.className = (this as { name?: string }).name || undefined;
       site.owner = this;

@@ -98,7 +98,10 @@ export class PlanKey {
     if (this.#site.kind !== "method" || this.#site.className !== undefined) {
       return this.#site.className === undefined ? name : `${this.#site.className}.${name}`;
     }
-    if (thisArg === null || (typeof thisArg !== "object" && typeof thisArg !== "function")) return name;
+    if (thisArg === null || (typeof thisArg !== "object" && typeof thisArg !== "function")) {
+      if (this.#site.unresolved === true) throw unknownClass(this.#where, name);
+      return name;
+    }
     const owner = thisArg as object;
     let full = this.#classNames.get(owner.constructor ?? owner);
     if (full === undefined) {
@@ -131,6 +134,17 @@ function badKeyFnResult(where: string, key: unknown): CacheArgumentError {
       where,
       `the \`key\` function returned ${describeKey(key)}, not a non-empty string`,
       'return a string such as "user:42" (or a promise of one)',
+    ),
+  );
+}
+
+// A guess without the class ("find:42") would be a key no call stores: `invalidate` would delete nothing.
+function unknownClass(where: string, method: string): CacheArgumentError {
+  return new CacheArgumentError(
+    errorMessage(
+      where,
+      `the automatic key of ${method} starts with its class name, which TC39 decorators make known only once an instance of the class is created`,
+      `create an instance first, pass one as \`this\` (${method}.invalidate.call(instance, …)), or give the strategy a key template such as key: "${method}:{0}"`,
     ),
   );
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
-import { Cache } from "../../runtimes/node";
+import { Cache, CacheArgumentError } from "../../runtimes/node";
 
 const SOURCE = `
 export function build(cache, calls) {
@@ -104,6 +104,31 @@ describe.each([
     expect(await auto.invalidate(5)).toBe(true);
     await new Repo().auto(5);
     expect(calls).toEqual([-5, -5]);
+    await cache.close();
+  });
+
+  it("before any instance, an automatic key's extras give the key calls use, or refuse", async () => {
+    const cache = new Cache();
+    const calls: number[] = [];
+    const Repo = (await compile(legacy))(cache, calls);
+    const auto = Repo.prototype.auto as unknown as Extras;
+    // TC39 decorators tell a method its class only when an instance is made: until then its
+    // automatic key cannot be known, and "auto:5" would invalidate nothing the calls stored.
+    const before = await auto.key(5).catch((error: unknown) => error);
+    const invalidated = await auto.invalidate(5).catch((error: unknown) => error);
+    await new Repo().auto(5);
+    const after = await auto.key(5);
+    expect(after).toMatch(/^Repo\.auto:/);
+    if (legacy) {
+      expect(before).toBe(after);
+      expect(invalidated).toBe(false);
+    } else {
+      for (const error of [before, invalidated]) {
+        expect(error).toBeInstanceOf(CacheArgumentError);
+        expect((error as Error).message).toMatch(/instance/);
+      }
+    }
+    expect(await auto.invalidate(5)).toBe(true);
     await cache.close();
   });
 

@@ -170,6 +170,9 @@ describe("parseParameters on source text", () => {
     // A "/" after a postfix "++" or an unterminated regex once sent the lexer back to position 0.
     expect(names("function f(a = i++ / 2, b) {}")).toEqual(["a", "b"]);
     expect(names("function f(a = i-- / 2,\n b = 1) {}")).toEqual(["a", "b"]);
+    // A second "/" on the line once closed a "regex" that swallowed the comma after the division.
+    expect(names("function f(a = i++ / 2, b = j / 3) {}")).toEqual(["a", "b"]);
+    expect(names("(a = x-- / 2, { b } = y / 3, c) => 0")).toEqual(["a", undefined, "c"]);
     expect(names("function f(a = b /=/ 2) {}")).toEqual(["a"]);
     expect(names("class A { m() { return this.i++ / 2; } }")).toEqual([]);
   });

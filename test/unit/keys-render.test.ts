@@ -109,6 +109,26 @@ describe("stableRender", { timeout: 30_000 }, () => {
     expect(new Set(texts).size).toBe(texts.length);
   });
 
+  it("renders symbol-keyed properties, which Object.keys leaves out", () => {
+    // Query builders key operators by registered symbols (Sequelize's Op.gt is Symbol.for("gt")):
+    // without them { age: { [gt]: 5 } } and { age: { [lt]: 5 } } both rendered {"age":{}}.
+    const gt = Symbol.for("gt");
+    const lt = Symbol.for("lt");
+    const texts = [
+      {},
+      { [gt]: 5 },
+      { [lt]: 5 },
+      { [gt]: 6 },
+      { [gt]: 5, [lt]: 5 },
+      { 'Symbol.for("gt")': 5 },
+    ].map((where) => stableRender({ where }));
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(stableRender({ a: 1, [lt]: 2, [gt]: 3 })).toBe(stableRender({ [gt]: 3, [lt]: 2, a: 1 }));
+    const hidden = Object.defineProperty({ a: 1 }, gt, { value: 5, enumerable: false });
+    expect(stableRender(hidden)).toBe(stableRender({ a: 1 }));
+    expect(refused({ [Symbol("private")]: 1 })).toContain("Symbol.for");
+  });
+
   it("renders built-in objects by their content", () => {
     expect(stableRender(new Date(0))).toBe("Date(1970-01-01T00:00:00.000Z)");
     expect(stableRender(new Date(Number.NaN))).toBe("Date(NaN)");
