@@ -1,5 +1,6 @@
 // The frame every command of the cache runs in: the scope may disable it, hand it to a
 // transaction, or want its result reported to callbacks.
+import { INTERNAL_PREFIX } from "./keys";
 import { MISS } from "./records";
 import { type CommandCallback, isDisabled, type Scope, type TxHooks } from "./scope";
 
@@ -22,7 +23,9 @@ export function guardCommand<T>(
     return Promise.reject(error); // a middleware that throws: the command fails, never the caller's frame
   }
   const callbacks = scope.callbacks;
-  if (callbacks === undefined) return pending;
+  // The library's own commands on internal keys (hit counters, locks, tag indexes) are not the
+  // caller's: they stay out of callbacks as they stay out of `scan`.
+  if (callbacks === undefined || key?.startsWith(INTERNAL_PREFIX)) return pending;
   return pending.then((result) => {
     report(callbacks, command, key, result);
     return result;

@@ -114,20 +114,23 @@ export class CacheKernel {
   fetch(key: string, name: string, ttl: number | undefined): Promise<unknown> {
     // Promise chains, not async frames: a cold miss of `cached()` comes through here.
     return this.guard("get", key, MISS, (tx) => {
-      if (tx !== undefined) return tx.get(key);
       const route = this.#router.route(key);
+      if (tx !== undefined) return tx.get(key).then((value) => this.counted(key, name, ttl, route, value));
       return route.run("get", key, [key], () =>
-        readValue(route, this.clock, key).then((value) => {
-          if (value === MISS) {
-            this.#stats.misses++;
-            return MISS;
-          }
-          this.#stats.hits++;
-          this.recordHit(key, name, ttl, route.backend.name);
-          return value;
-        }),
+        readValue(route, this.clock, key).then((value) => this.counted(key, name, ttl, route, value)),
       );
     });
+  }
+
+  /** Counts a read of `key` on `route` in `stats()` and a hit for `detect`; returns `value`. @internal */
+  counted(key: string, name: string, ttl: number | undefined, route: Route, value: unknown): unknown {
+    if (value === MISS) {
+      this.#stats.misses++;
+      return MISS;
+    }
+    this.#stats.hits++;
+    this.recordHit(key, name, ttl, route.backend.name);
+    return value;
   }
 
   /**

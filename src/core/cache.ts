@@ -108,9 +108,15 @@ export class CacheCore extends CacheKernel {
     const ttl = ttlOption(options.ttl);
     if (isDisabled(this.scope(), "getOrSet")) return factory(); // disabled: call straight through
     return this.guard("getOrSet", key, undefined as T, async (tx) => {
-      if (tx !== undefined)
-        return tx.getOrSet(key, () => this.load(factory), ttl, options.tags) as Promise<T>;
       const route = this.#router.route(key);
+      if (tx !== undefined)
+        return tx.getOrSet(
+          key,
+          () => this.load(factory),
+          ttl,
+          options.tags,
+          (found) => this.counted(key, "getOrSet", ttl, route, found),
+        ) as Promise<T>;
       return route.run("getOrSet", key, [key, factory, options], () =>
         getOrSetOn(this, route, this.#stats, this.#flight, key, factory, ttl, options),
       );

@@ -122,12 +122,16 @@ export interface TxHooks {
   incr(key: string, by: number, ttl: number | undefined): Promise<number>;
   expire(key: string, ttl: number): Promise<boolean>;
   deleteMatch(pattern: string): Promise<number>;
-  /** `getOrSet`: the transaction's view of `key`, else one `load` per key shared by its own callers, staged. */
+  /**
+   * `getOrSet`: the transaction's view of `key`, else one `load` per key shared by its own callers,
+   * staged; `read` is told what the view held (`MISS` for a miss) before any load.
+   */
   getOrSet(
     key: string,
     load: () => Promise<unknown>,
     ttl: number | undefined,
     tags: readonly string[] | undefined,
+    read: (found: unknown) => void,
   ): Promise<unknown>;
   /** One in-flight `load` per key shared by the transaction's own callers, never by others (see `CacheKernel.singleFlight`). */
   singleFlight<T>(key: string, load: (ticket: LoadTicket) => Promise<T>): Promise<T>;

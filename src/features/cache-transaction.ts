@@ -76,8 +76,10 @@ export class CacheTransaction implements TxHooks, Transaction {
     load: () => Promise<unknown>,
     ttl: number | undefined,
     tags: readonly string[] | undefined,
+    read: (found: unknown) => void,
   ): Promise<unknown> {
     const cached = await this.get(key);
+    read(cached);
     if (cached !== MISS) return cached;
     return this.#flights.run(key, async (ticket) => {
       const value = await load();

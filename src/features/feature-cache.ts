@@ -189,8 +189,15 @@ export class FeatureCache extends CacheCore {
   async detect<T>(fn: () => T | Promise<T>): Promise<Detected<Awaited<T>>> {
     assertFunction(fn, "detect(fn)", "pass the code to run, such as () => loadPage()");
     const calls: Record<string, DetectedCall[]> = {};
-    const result = await this.withScope({ detect: calls }, fn);
-    return { result, calls };
+    const outer = this.scope().detect;
+    try {
+      const result = await this.withScope({ detect: calls }, fn);
+      return { result, calls };
+    } finally {
+      // A detect inside another: its hits were inside the outer one's `fn` too.
+      if (outer !== undefined)
+        for (const [key, seen] of Object.entries(calls)) outer[key] = [...(outer[key] ?? []), ...seen];
+    }
   }
 
   /** Runs `fn` with a `waitUntil` (Workers' `ctx.waitUntil`) that background refreshes are handed to. */

@@ -82,9 +82,15 @@ async function loadLocked(
   return load(); // the holder vanished: load rather than wait forever
 }
 
-/** Runs background work outside the caller's `detect`, transaction and `invalidateFurther` scopes. */
+/**
+ * Runs background work outside the caller's `detect`, transaction, `invalidateFurther` and
+ * `callback` scopes: it may outlive them, and what it does is the library's, not the caller's.
+ */
 export function detached<T>(cache: FeatureCache, work: () => Promise<T>): Promise<T> {
-  return cache.withScope({ detect: undefined, tx: undefined, invalidate: false, brief: true }, work);
+  return cache.withScope(
+    { detect: undefined, tx: undefined, invalidate: false, callbacks: undefined, brief: true },
+    work,
+  );
 }
 
 /**

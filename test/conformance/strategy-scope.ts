@@ -13,6 +13,7 @@ import {
   type StrategyHarness,
   sleep,
   thrown,
+  until,
 } from "./strategy-harness";
 import type { MiddlewareLike } from "./strategy-types";
 
@@ -322,6 +323,61 @@ export function scopeTests(h: StrategyHarness): void {
         ["a", 1],
         ["missing", undefined],
       ]);
+    });
+
+    t.it(
+      "callback sees the scope's own commands: not the library's internal keys, nor a refresh that outlives it",
+      async () => {
+        const cache = await h.open();
+        const c = counted(10);
+        const hits = cache.hit({ ttl: "30s", cacheHits: 5, key: "h:{0}" })(c.fn);
+        const guarded = cache.cached({ ttl: "30s", key: "l:{0}", lock: true })(c.fn);
+        const feed = cache.early({ ttl: "30s", earlyTtl: "5s", key: "e:{0}" })(c.fn);
+        await feed("x");
+        h.clock.advance(6_000);
+        const seen: string[] = [];
+        await cache.callback(
+          (key) => void seen.push(String(key)),
+          {},
+          async () => {
+            await hits("a");
+            await hits("a");
+            await guarded("b");
+            t.expect(await feed("x")).toBe("x:1"); // past earlyTtl: a background refresh starts
+          },
+        );
+        const atEnd = seen.length;
+        await until(() => c.runs() >= 4, "the background refresh ran");
+        await sleep(30);
+        t.expect(seen.filter((key) => key.startsWith("__isocache__:"))).toEqual([]);
+        t.expect(seen.slice(atEnd)).toEqual([]);
+        t.expect(seen).toContain("h:a");
+        t.expect(seen).toContain("l:b");
+        t.expect(seen).toContain("e:x");
+      },
+    );
+
+    t.it("a detect inside another reports its hits to both", async () => {
+      const cache = await h.open();
+      await cache.set("k", 1);
+      await cache.set("j", 2);
+      const outer = await cache.detect(async () => {
+        await cache.get("k");
+        const inner = await cache.detect(async () => [await cache.get("k"), await cache.get("j")]);
+        await rejection(() =>
+          cache.detect(async () => {
+            await cache.get("j");
+            throw new RangeError("inner failed");
+          }),
+        );
+        return inner;
+      });
+      t.expect(outer.result.result).toEqual([1, 2]);
+      t.expect(Object.keys(outer.result.calls).sort()).toEqual(["j", "k"]);
+      t.expect(outer.result.calls.k).toHaveLength(1);
+      t.expect(outer.calls.k).toHaveLength(2);
+      t.expect(outer.calls.j).toHaveLength(2);
+      t.expect(outer.calls.k?.[0]?.name).toBe("get");
     });
 
     t.it("cache.stats() sums the reads of every function and command, fn.stats() one function", async () => {

@@ -146,6 +146,34 @@ export function transactionTests(h: StrategyHarness): void {
       },
     );
 
+    t.it("reads inside count in cache.stats() and detect, as outside", async () => {
+      const cache = await h.open();
+      const item = cache.cached({ ttl: "10s", key: "item:{0}" })(async (id: string) => `${id}!`);
+      await item("a");
+      await cache.set("k", 1);
+      const before = cache.stats();
+      const { calls } = await cache.transaction(() =>
+        cache.detect(async () => {
+          t.expect(await item("a")).toBe("a!");
+          t.expect(await item("b")).toBe("b!");
+          t.expect(await cache.get("k")).toBe(1);
+          t.expect(await cache.get("none", MISS)).toBe(MISS);
+          t.expect(await cache.getOrSet("k", () => 2)).toBe(1);
+          t.expect(await cache.getOrSet("made", () => 3)).toBe(3);
+        }),
+      );
+      const stats = cache.stats();
+      t.expect([
+        stats.requests - before.requests,
+        stats.hits - before.hits,
+        stats.misses - before.misses,
+        stats.loads - before.loads,
+      ]).toEqual([6, 3, 3, 2]);
+      t.expect(Object.keys(calls).sort()).toEqual(["item:a", "k"]);
+      t.expect(calls["item:a"]?.[0]?.name).toBe("cached");
+      t.expect(calls.k?.map((call) => call.name)).toEqual(["get", "getOrSet"]);
+    });
+
     t.it("a nested transaction joins the outer one", async () => {
       const cache = await h.open();
       await cache.transaction(async (outer) => {
