@@ -24,33 +24,35 @@ export function assertIncrBy(key: string, by: number): void {
   );
 }
 
-/**
- * Adds `by` to `key` on `route`, outside any transaction, and returns the new number; with
- * `strict`, a failure `suppress` reported comes back as a `Suppressed` instead of counting as `by`.
- */
-export async function incrOn(
+/** Adds `by` to `key` on `route`, outside any transaction, and returns the new number. */
+export function incrOn(
   route: Route,
   clock: Clock,
   key: string,
   by: number,
   ttl: number | undefined,
-  strict?: false,
-): Promise<number>;
-export async function incrOn(
+): Promise<number> {
+  return incrWith(route, clock, key, by, ttl, false) as Promise<number>;
+}
+
+/** `incrOn` for a guard that must learn of a failure `suppress` reported: it comes back as a `Suppressed`. */
+export function incrStrictOn(
+  route: Route,
+  clock: Clock,
+  key: string,
+  by: number,
+  ttl: number | undefined,
+): Promise<number | Suppressed> {
+  return incrWith(route, clock, key, by, ttl, true);
+}
+
+async function incrWith(
   route: Route,
   clock: Clock,
   key: string,
   by: number,
   ttl: number | undefined,
   strict: boolean,
-): Promise<number | Suppressed>;
-export async function incrOn(
-  route: Route,
-  clock: Clock,
-  key: string,
-  by: number,
-  ttl: number | undefined,
-  strict = false,
 ): Promise<number | Suppressed> {
   const native =
     route.codec.signer === undefined &&

@@ -2,7 +2,7 @@ import { StatsCounter } from "../features/stats";
 import { assertFunction } from "./arguments";
 import { SUPPRESSED, Suppressed } from "./backend-guard";
 import { CacheBatches, entryList, type ManyEntries } from "./batches";
-import { assertIncrBy, incrOn } from "./cache-incr";
+import { assertIncrBy, incrOn, incrStrictOn } from "./cache-incr";
 import { CacheKernel } from "./cache-kernel";
 import {
   assertCacheOptions,
@@ -186,7 +186,7 @@ export class CacheCore extends CacheKernel {
     return this.guard<number | Suppressed>("incr", key, by, (tx) => {
       if (tx !== undefined) return tx.incr(key, by, ttl);
       const route = this.#router.route(key);
-      return route.run("incr", key, [key, by, { ttl }], () => incrOn(route, this.clock, key, by, ttl, true));
+      return route.run("incr", key, [key, by, { ttl }], () => incrStrictOn(route, this.clock, key, by, ttl));
     });
   }
 
