@@ -40,11 +40,19 @@ export class CacheBatches {
   readonly #router: Router;
   readonly #clock: Clock;
   readonly #stats: StatsCounter;
+  /** Notes a hit for `detect` (`CacheKernel.recordHit`). */
+  readonly #hit: (key: string, name: string, ttl: number | undefined, backend: string) => void;
 
-  constructor(router: Router, clock: Clock, stats: StatsCounter) {
+  constructor(
+    router: Router,
+    clock: Clock,
+    stats: StatsCounter,
+    hit: (key: string, name: string, ttl: number | undefined, backend: string) => void,
+  ) {
     this.#router = router;
     this.#clock = clock;
     this.#stats = stats;
+    this.#hit = hit;
   }
 
   async getMany<T>(keys: readonly string[], defaultValue: T | undefined): Promise<(T | undefined)[]> {
@@ -62,6 +70,7 @@ export class CacheBatches {
           if (value === MISS) this.#stats.misses++;
           else {
             this.#stats.hits++;
+            this.#hit(own[at] as string, "getMany", undefined, route.backend.name);
             out[indexes[at] as number] = value as T;
           }
         }

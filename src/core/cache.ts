@@ -52,7 +52,9 @@ export class CacheCore extends CacheKernel {
     this.#router = router;
     this.#stats = stats;
     this.#flight = flight;
-    this.#batches = new CacheBatches(router, clock, stats);
+    this.#batches = new CacheBatches(router, clock, stats, (key, name, ttl, backend) =>
+      this.recordHit(key, name, ttl, backend),
+    );
   }
 
   /** The value stored under `key`, else `defaultValue`. A stored `null` is a hit. */

@@ -357,6 +357,20 @@ export function scopeTests(h: StrategyHarness): void {
       },
     );
 
+    t.it("detect lists the hits of get and getMany, not their misses", async () => {
+      const cache = await h.open();
+      await cache.set("one", 1);
+      await cache.set("two", 2);
+      const { result, calls } = await cache.detect(async () => [
+        await cache.get("one"),
+        await cache.getMany(["one", "two", "none"]),
+      ]);
+      t.expect(result).toEqual([1, [1, 2, undefined]]);
+      t.expect((calls.one ?? []).map((call) => call.name)).toEqual(["get", "getMany"]);
+      t.expect((calls.two ?? []).map((call) => call.name)).toEqual(["getMany"]);
+      t.expect(calls.none).toBeUndefined();
+    });
+
     t.it("a detect inside another reports its hits to both", async () => {
       const cache = await h.open();
       await cache.set("k", 1);
