@@ -134,7 +134,14 @@ export class CacheCore extends CacheKernel {
       keys.map(() => defaultValue),
       async (tx) => {
         if (tx === undefined) return this.#batches.getMany(keys, defaultValue);
-        const values = await Promise.all(keys.map((key) => tx.get(key)));
+        // Counted in stats() and detect as outside the transaction.
+        const values = await Promise.all(
+          keys.map((key) =>
+            tx
+              .get(key)
+              .then((value) => this.counted(key, "getMany", undefined, this.#router.route(key), value)),
+          ),
+        );
         return values.map((value) => (value === MISS ? defaultValue : (value as T)));
       },
     );

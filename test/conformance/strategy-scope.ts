@@ -369,6 +369,13 @@ export function scopeTests(h: StrategyHarness): void {
       t.expect((calls.one ?? []).map((call) => call.name)).toEqual(["get", "getMany"]);
       t.expect((calls.two ?? []).map((call) => call.name)).toEqual(["getMany"]);
       t.expect(calls.none).toBeUndefined();
+      // Inside a transaction too, where getMany also counts in stats().
+      const before = cache.stats();
+      const inside = await cache.detect(() => cache.transaction(() => cache.getMany(["two", "none"])));
+      t.expect(inside.result).toEqual([2, undefined]);
+      t.expect((inside.calls.two ?? []).map((call) => call.name)).toEqual(["getMany"]);
+      const after = cache.stats();
+      t.expect([after.hits - before.hits, after.misses - before.misses]).toEqual([1, 1]);
     });
 
     t.it("a detect inside another reports its hits to both", async () => {
