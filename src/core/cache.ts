@@ -258,15 +258,13 @@ export class CacheCore extends CacheKernel {
     const reply = message ?? "PONG";
     const answer = await this.guard("ping", undefined, reply, () =>
       route.run("ping", undefined, [message], () =>
-        route.enabled
-          ? route.call<string | Suppressed | typeof SUPPRESSED>("ping", undefined, SUPPRESSED, (backend) =>
-              backend.ping(message),
-            )
-          : Promise.resolve(reply),
+        route.call<string | Suppressed | typeof SUPPRESSED>("ping", undefined, SUPPRESSED, (backend) =>
+          backend.ping(message),
+        ),
       ),
     );
     if (answer instanceof Suppressed) throw answer.error;
-    return answer === SUPPRESSED ? reply : answer;
+    return answer === SUPPRESSED ? reply : answer; // SUPPRESSED itself: a disabled backend, not asked
   }
 
   /** Removes every key from every backend. */

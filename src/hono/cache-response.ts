@@ -96,7 +96,7 @@ function tooOldFor(state: RequestState, entry: CachedResponse, now: number): boo
   const directives = state.directives;
   if (directives === undefined) return false;
   const maxAge = deltaSeconds(directives, "max-age");
-  if (maxAge !== undefined && Math.floor((now - entry.storedAt) / 1000) > maxAge) return true;
+  if (maxAge !== undefined && ageOf(entry, now) > maxAge) return true;
   const minFresh = deltaSeconds(directives, "min-fresh");
   return minFresh !== undefined && entry.expiresAt - now < minFresh * 1000;
 }
